@@ -1,0 +1,300 @@
+//! Replay throughput against a bare insert loop, on SQLite and PostgreSQL, and the cost of
+//! compliance notices. Prints figures; asserts nothing (timing is not a test).
+//!
+//! `cargo bench --bench replay` — environment: `BENCH_EVENTS` (default 1,000,000),
+//! `BENCH_DIR` (default `target/bench-data`), `BENCH_PG` (default
+//! `postgres://postgres@127.0.0.1:5432/test`; `none` to skip PostgreSQL), `BENCH_COMPLIANCE`
+//! (`0` to skip the notice comparison).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use streamvault::framing::{Line, LineSplitter};
+use streamvault::generate::{Mix, write_stream};
+use streamvault::pipeline::UserCache;
+use streamvault::record::{self, Origin};
+use streamvault::store::{self, Backend, Batch};
+
+const BATCH: usize = 1000;
+
+fn main() {
+    let events: u64 = env("BENCH_EVENTS", "1000000")
+        .parse()
+        .expect("BENCH_EVENTS");
+    let dir = PathBuf::from(env("BENCH_DIR", "target/bench-data"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pg = env("BENCH_PG", "postgres://postgres@127.0.0.1:5432/test");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+
+    let realistic = stream(&dir, "realistic", events, Mix::default());
+    println!("\n== replay vs bare insert ({events} events, batch {BATCH}) ==");
+    let sqlite = Target::sqlite(&dir, "replay");
+    let bare_sqlite = Target::sqlite(&dir, "bare");
+    compare(&runtime, &realistic, &sqlite, &bare_sqlite);
+    if pg != "none" {
+        let replay_pg = runtime.block_on(Target::postgres(&pg, "replay"));
+        let bare_pg = runtime.block_on(Target::postgres(&pg, "bare"));
+        compare(&runtime, &realistic, &replay_pg, &bare_pg);
+        runtime.block_on(replay_pg.drop_schema(&pg));
+        runtime.block_on(bare_pg.drop_schema(&pg));
+    }
+
+    if env("BENCH_COMPLIANCE", "1") != "0" {
+        let quiet = Mix {
+            delete_pct: 0.0,
+            scrub_geo_pct: 0.0,
+            withheld_pct: 0.0,
+            limit_pct: 0.0,
+            ..Mix::default()
+        };
+        let noisy = Mix {
+            delete_pct: 5.0,
+            scrub_geo_pct: 0.5,
+            ..Mix::default()
+        };
+        let quiet_file = stream(&dir, "quiet", events, quiet);
+        let noisy_file = stream(&dir, "notices", events, noisy);
+        println!("\n== compliance cost: 5% deletes + 0.5% scrub_geo vs no notices ==");
+        let mut targets = vec![(
+            Target::sqlite(&dir, "quiet"),
+            Target::sqlite(&dir, "notices"),
+        )];
+        if pg != "none" {
+            targets.push((
+                runtime.block_on(Target::postgres(&pg, "quiet")),
+                runtime.block_on(Target::postgres(&pg, "notices")),
+            ));
+        }
+        for (q, n) in &targets {
+            let base = replay(&q.url, &quiet_file);
+            let with = replay(&n.url, &noisy_file);
+            heavy_users(&runtime, n);
+            println!(
+                "{:<10} no notices {:>8.0} ev/s | with notices {:>8.0} ev/s | ratio {:.2} | notices applied {} | latency p50 {} ms, p99 {} ms",
+                q.name,
+                base.rate,
+                with.rate,
+                with.rate / base.rate,
+                with.notices,
+                with.p50.map_or("-".into(), |v| v.to_string()),
+                with.p99.map_or("-".into(), |v| v.to_string()),
+            );
+        }
+        for (q, n) in targets {
+            runtime.block_on(q.drop_schema(&pg));
+            runtime.block_on(n.drop_schema(&pg));
+        }
+    }
+}
+
+fn env(key: &str, default: &str) -> String {
+    std::env::var(key).unwrap_or_else(|_| default.to_owned())
+}
+
+/// Generates (once, cached by name and size) a stream file.
+fn stream(dir: &Path, name: &str, events: u64, mix: Mix) -> PathBuf {
+    let path = dir.join(format!("{name}-{events}.jsonl"));
+    if !path.exists() {
+        let started = Instant::now();
+        let tmp = path.with_extension("partial");
+        let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp).unwrap());
+        let generated = write_stream(file, 42, mix, events, false).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        println!(
+            "generated {name}: {} lines, {:.2} GB in {:.1} s: {:?}",
+            generated.lines,
+            generated.bytes as f64 / 1e9,
+            started.elapsed().as_secs_f64(),
+            generated.by_kind
+        );
+    }
+    path
+}
+
+struct Target {
+    name: &'static str,
+    url: String,
+    schema: Option<String>,
+}
+
+impl Target {
+    fn sqlite(dir: &Path, tag: &str) -> Target {
+        let file = dir.join(format!("{tag}.db"));
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", file.display()));
+        }
+        Target {
+            name: "sqlite",
+            url: format!("sqlite://{}", file.display()),
+            schema: None,
+        }
+    }
+
+    async fn postgres(admin: &str, tag: &str) -> Target {
+        let schema = format!("sv_bench_{tag}");
+        let pool = sqlx::PgPool::connect(admin)
+            .await
+            .expect("PostgreSQL for the benchmark (BENCH_PG=none to skip)");
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        let sep = if admin.contains('?') { '&' } else { '?' };
+        Target {
+            name: "postgres",
+            url: format!("{admin}{sep}options=-c%20search_path%3D{schema}"),
+            schema: Some(schema),
+        }
+    }
+
+    async fn drop_schema(&self, admin: &str) {
+        if let Some(schema) = &self.schema {
+            let pool = sqlx::PgPool::connect(admin).await.unwrap();
+            sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+    }
+}
+
+struct Replayed {
+    rate: f64,
+    mb_per_sec: f64,
+    rss_mb: f64,
+    notices: u64,
+    p50: Option<i64>,
+    p99: Option<i64>,
+}
+
+/// Runs the real binary, as a user would, and reads its JSON summary.
+fn replay(url: &str, file: &Path) -> Replayed {
+    let out = Command::new(env!("CARGO_BIN_EXE_streamvault"))
+        .args(["replay", "--json", "--database", url])
+        .arg(file)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run streamvault");
+    assert!(
+        out.status.success(),
+        "replay failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    Replayed {
+        rate: s["events_per_sec"].as_f64().unwrap(),
+        mb_per_sec: s["mb_per_sec"].as_f64().unwrap(),
+        rss_mb: s["peak_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0,
+        notices: s["notices_applied"].as_u64().unwrap_or(0),
+        p50: s["notice_latency_ms_p50"].as_i64(),
+        p99: s["notice_latency_ms_p99"].as_i64(),
+    }
+}
+
+fn compare(
+    runtime: &tokio::runtime::Runtime,
+    file: &Path,
+    replay_target: &Target,
+    bare_target: &Target,
+) {
+    let r = replay(&replay_target.url, file);
+    let (bare_rate, bare_rows) = runtime.block_on(bare_insert(&bare_target.url, file));
+    println!(
+        "{:<10} replay {:>8.0} ev/s {:>6.1} MB/s peak RSS {:>6.1} MB | bare insert {:>8.0} ev/s ({} events) | ratio {:.2}",
+        replay_target.name,
+        r.rate,
+        r.mb_per_sec,
+        r.rss_mb,
+        bare_rate,
+        bare_rows,
+        r.rate / bare_rate
+    );
+}
+
+/// The same rows, same schema, same batch size: parsed outside the clock, only the inserting
+/// transactions timed, nothing else done (no compliance, no channel, no second thread).
+async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
+    let backend = store::open(url).await.unwrap();
+    backend.migrate().await.unwrap();
+    let origin = Origin {
+        stream: "replay".into(),
+        connection_id: None,
+        received_at: chrono::Utc::now(),
+    };
+    let mut users = UserCache::default();
+    let mut timed = Duration::ZERO;
+    let mut events = 0u64;
+    let mut batch = Batch::default();
+    let mut splitter = LineSplitter::new(1 << 20, 1 << 20);
+    let mut input = std::fs::File::open(file).unwrap();
+    let mut buf = vec![0u8; 1 << 18];
+    let mut pending: Vec<Batch> = Vec::new();
+    loop {
+        let n = std::io::Read::read(&mut input, &mut buf).unwrap();
+        let mut emit = |line: Line<'_>| {
+            if let Line::Complete(bytes) = line {
+                if let Some(rec) = record::from_line(bytes, &origin) {
+                    batch.push(rec);
+                    if batch.len() == BATCH {
+                        pending.push(std::mem::take(&mut batch));
+                    }
+                }
+            }
+        };
+        if n == 0 {
+            splitter.finish(&mut emit);
+        } else {
+            splitter.push(&buf[..n], &mut emit);
+        }
+        if n == 0 && !batch.is_empty() {
+            pending.push(std::mem::take(&mut batch));
+        }
+        for mut b in pending.drain(..) {
+            b.retain_users(|u| users.changed(u));
+            events += b.events.len() as u64;
+            let started = Instant::now();
+            match &backend {
+                Backend::Sqlite(s) => s.insert_only(&b).await.unwrap(),
+                Backend::Postgres(s) => s.insert_only(&b).await.unwrap(),
+            }
+            timed += started.elapsed();
+            users.remember(&b);
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    backend.close().await;
+    (events as f64 / timed.as_secs_f64(), events)
+}
+
+/// How many archived statuses the most prolific users have (scrubs of them are the costly ones).
+fn heavy_users(runtime: &tokio::runtime::Runtime, target: &Target) {
+    let top = runtime.block_on(async {
+        let backend = store::open(&target.url).await.unwrap();
+        let t = streamvault::query::run(
+            &backend,
+            "SELECT user_id, COUNT(*) AS tweets FROM tweets GROUP BY user_id ORDER BY tweets DESC LIMIT 3",
+        )
+        .await
+        .unwrap();
+        backend.close().await;
+        t
+    });
+    let counts: Vec<String> = top
+        .rows
+        .iter()
+        .map(|r| r[1].clone().unwrap_or_default())
+        .collect();
+    println!(
+        "{:<10} most prolific users' archived statuses: {}",
+        target.name,
+        counts.join(", ")
+    );
+}

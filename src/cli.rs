@@ -1,0 +1,289 @@
+//! The command line: parsing, logging set-up, and the mapping of failures to exit codes.
+
+use crate::config::{ConfigError, Settings};
+use crate::replay::{self, ReplayError, ReplayOptions, ReplaySummary};
+use crate::store::{self, Backend, StoreError};
+use crate::with_store;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// streamvault: archives social-media streams, compliance notices applied.
+#[derive(Debug, Parser)]
+#[command(name = "streamvault", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file (TOML); `STREAMVAULT__SECTION__KEY` variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL (`sqlite://PATH` or `postgres://...`), overriding `database.url`.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Archive recorded streams (newline-delimited JSON; `-` for stdin; `.gz` accepted).
+    Replay {
+        /// Stream name recorded with every event.
+        #[arg(long, default_value = "replay")]
+        stream: String,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Input files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Create or upgrade the schema.
+    Migrate,
+    /// Run one SQL statement against the archive and print the result.
+    Query {
+        /// The SQL (quote it for the shell).
+        sql: String,
+    },
+    /// Validate the configuration and print the effective settings, secrets redacted.
+    CheckConfig,
+    /// Write a generated, realistic stream (for benchmarks and trials).
+    #[command(hide = true)]
+    Generate {
+        /// Lines to write.
+        #[arg(long, default_value_t = 10_000)]
+        events: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file (default stdout).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// A failure with the exit code the contract assigns to it.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Database(StoreError),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl Failure {
+    /// 2 usage/configuration, 4 database unusable, 1 anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Config(_) | Failure::Usage(_) => 2,
+            Failure::Database(StoreError::BadUrl { .. }) => 2,
+            Failure::Database(_) => 4,
+            Failure::Other(_) => 1,
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Database(e)
+    }
+}
+
+impl From<ReplayError> for Failure {
+    fn from(e: ReplayError) -> Self {
+        match e {
+            ReplayError::Store(s) => Failure::Database(s),
+            ReplayError::Input { .. } => Failure::Usage(e.to_string()),
+        }
+    }
+}
+
+/// Parses the command line, runs the command, and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            tracing::error!("{failure}");
+            eprintln!("streamvault: {failure}");
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Runs one parsed command.
+pub async fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Generate {
+            events,
+            seed,
+            output,
+        } => generate(events, seed, output),
+        Command::CheckConfig => {
+            let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
+            println!("{}", settings.redacted());
+            Ok(())
+        }
+        Command::Migrate => {
+            let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
+            let backend = open_migrated(&settings.database.url).await?;
+            backend.close().await;
+            println!(
+                "schema is up to date: {}",
+                store::redact_url(&settings.database.url)
+            );
+            Ok(())
+        }
+        Command::Query { sql } => {
+            let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
+            let backend = open_migrated(&settings.database.url).await?;
+            let result = crate::query::run(&backend, &sql).await;
+            backend.close().await;
+            let table = result.map_err(|e| Failure::Usage(format!("query failed: {e}")))?;
+            print!("{}", table.render());
+            Ok(())
+        }
+        Command::Replay {
+            stream,
+            json,
+            files,
+        } => {
+            let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
+            let backend = open_migrated(&settings.database.url).await?;
+            let options = ReplayOptions {
+                inputs: files,
+                stream,
+                max_line_bytes: settings.ingest.max_line_bytes,
+                max_reject_bytes: settings.ingest.max_reject_bytes,
+                progress_bar: !json,
+            };
+            let config = settings.pipeline();
+            let result =
+                with_store!(backend.clone(), s => replay::replay(s, config, options).await);
+            backend.close().await;
+            let summary = result?;
+            if json {
+                println!("{}", summary_json(&summary));
+            } else {
+                print_summary(&summary);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Opens the archive and brings its schema up to date.
+pub async fn open_migrated(url: &str) -> Result<Backend, StoreError> {
+    let backend = store::open(url).await?;
+    backend.migrate().await?;
+    Ok(backend)
+}
+
+fn generate(events: u64, seed: u64, output: Option<PathBuf>) -> Result<(), Failure> {
+    use crate::generate::{Mix, write_stream};
+    let generated = match output {
+        Some(path) => {
+            let file = std::fs::File::create(&path)
+                .map_err(|e| Failure::Usage(format!("cannot create {}: {e}", path.display())))?;
+            write_stream(
+                std::io::BufWriter::new(file),
+                seed,
+                Mix::default(),
+                events,
+                false,
+            )
+        }
+        None => write_stream(
+            std::io::BufWriter::new(std::io::stdout().lock()),
+            seed,
+            Mix::default(),
+            events,
+            false,
+        ),
+    }
+    .map_err(|e| Failure::Other(e.into()))?;
+    eprintln!(
+        "generated {} lines, {} bytes: {:?}",
+        generated.lines, generated.bytes, generated.by_kind
+    );
+    Ok(())
+}
+
+fn print_summary(s: &ReplaySummary) {
+    let w = &s.writer;
+    println!(
+        "replayed {} file(s): {} lines, {:.1} MB in {:.2} s",
+        s.files,
+        s.lines,
+        s.bytes as f64 / 1e6,
+        s.elapsed.as_secs_f64()
+    );
+    println!(
+        "  rate:        {:.0} events/s, {:.1} MB/s",
+        s.events_per_sec(),
+        s.mb_per_sec()
+    );
+    println!(
+        "  events:      {} stored ({} keep-alives not stored)",
+        w.events, s.keepalives
+    );
+    println!(
+        "  tweets:      {} rows written (embedded statuses included)",
+        w.tweets_written
+    );
+    println!("  users:       {} profile writes", w.users_written);
+    println!("  rejects:     {}", w.rejects);
+    println!("  compliance:  {} actions", w.compliance_actions);
+    println!("  batches:     {}", w.batches);
+    if let Some(kib) = s.peak_rss_kib {
+        println!("  peak RSS:    {:.1} MB", kib as f64 / 1024.0);
+    }
+}
+
+fn summary_json(s: &ReplaySummary) -> serde_json::Value {
+    let w = &s.writer;
+    let mut lat = w.notice_latencies_ms.clone();
+    lat.sort_unstable();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+    };
+    serde_json::json!({
+        "files": s.files, "lines": s.lines, "bytes": s.bytes, "keepalives": s.keepalives,
+        "elapsed_secs": s.elapsed.as_secs_f64(), "events_per_sec": s.events_per_sec(),
+        "mb_per_sec": s.mb_per_sec(), "events": w.events, "tweets_written": w.tweets_written,
+        "users_written": w.users_written, "rejects": w.rejects, "batches": w.batches,
+        "compliance_actions": w.compliance_actions, "notices_applied": lat.len(),
+        "notice_latency_ms_p50": pct(0.5), "notice_latency_ms_p99": pct(0.99),
+        "peak_rss_kib": s.peak_rss_kib,
+    })
+}

@@ -1,0 +1,27 @@
+//! streamvault: a compliance-aware archival daemon for social-media streaming APIs.
+//!
+//! # Layout
+//! - [`protocol`]: the v1.1 streaming wire format, parsed by borrowing from each line.
+//! - [`record`]: owned archive rows built from one line; what crosses the channel.
+//! - [`framing`]: splits arbitrary byte chunks into lines, bounding line length.
+//! - [`pipeline`]: the bounded channel and the single batching writer every source feeds.
+//! - [`compliance`]: deletes, geo scrubs and withholdings applied retroactively, in any order.
+//! - [`store`]: the archive trait and its SQLite and PostgreSQL implementations.
+//! - [`replay`]: archives recorded streams through the same pipeline as live input.
+//! - [`query`]: plain SQL against the archive, printed as a table.
+//! - [`config`]: layered settings (defaults, TOML, environment, flags) and their validation.
+//! - [`generate`]: a deterministic generator of realistic stream traffic.
+//! - [`cli`]: the command line.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod compliance;
+pub mod config;
+pub mod framing;
+pub mod generate;
+pub mod pipeline;
+pub mod protocol;
+pub mod query;
+pub mod record;
+pub mod replay;
+pub mod store;

@@ -1,0 +1,213 @@
+//! The Twitter v1.1 streaming wire format: one line in, one typed [`Message`] out.
+//!
+//! Parsing borrows from the line (strings as `Cow`, bulky parts as `&RawValue`) because it runs
+//! once per received byte; everything the archive keeps is copied later, once.
+
+mod codes;
+mod ids;
+mod notice;
+mod tweet;
+
+pub use codes::disconnect_code_name;
+pub use ids::{Id, parse_id};
+pub use notice::{
+    Control, Delete, Disconnect, Friends, Limit, ScrubGeo, StatusWithheld, UserEvent, UserWithheld,
+    Warning,
+};
+pub use tweet::{Embedded, Tweet, TweetError, TweetUser, parse_status};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tweet::TweetWire;
+
+/// The kind of a message, as recorded in `events.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Tweet,
+    Delete,
+    ScrubGeo,
+    Limit,
+    StatusWithheld,
+    UserWithheld,
+    Disconnect,
+    Warning,
+    Event,
+    Friends,
+    DirectMessage,
+    Control,
+    Config,
+    Subscriptions,
+    TweetEngagement,
+    DmUpdate,
+    DmTyping,
+    Unknown,
+}
+
+impl Kind {
+    /// The contract's name for the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Tweet => "tweet",
+            Kind::Delete => "delete",
+            Kind::ScrubGeo => "scrub_geo",
+            Kind::Limit => "limit",
+            Kind::StatusWithheld => "status_withheld",
+            Kind::UserWithheld => "user_withheld",
+            Kind::Disconnect => "disconnect",
+            Kind::Warning => "warning",
+            Kind::Event => "event",
+            Kind::Friends => "friends",
+            Kind::DirectMessage => "direct_message",
+            Kind::Control => "control",
+            Kind::Config => "config",
+            Kind::Subscriptions => "subscriptions",
+            Kind::TweetEngagement => "tweet_engagement",
+            Kind::DmUpdate => "dm_update",
+            Kind::DmTyping => "dm_typing",
+            Kind::Unknown => "unknown",
+        }
+    }
+}
+
+/// One message of an ndjson stream.
+#[derive(Debug)]
+pub enum Message<'a> {
+    /// A blank line: the server's way of saying the connection is alive.
+    KeepAlive,
+    Tweet(Box<Tweet<'a>>),
+    Delete(Delete),
+    ScrubGeo(ScrubGeo),
+    Limit(Limit),
+    StatusWithheld(StatusWithheld),
+    UserWithheld(UserWithheld),
+    Disconnect(Disconnect<'a>),
+    Warning(Warning<'a>),
+    Event(Box<UserEvent<'a>>),
+    Friends(Friends),
+    DirectMessage(&'a RawValue),
+    Control(Control<'a>),
+    /// A site-stream envelope addressed to one user.
+    ForUser {
+        for_user: i64,
+        message: Box<Message<'a>>,
+    },
+    /// A JSON object of a type this version does not know, kept whole.
+    Unknown(&'a str),
+}
+
+impl Message<'_> {
+    /// The kind recorded for this message; an envelope takes its content's kind.
+    pub fn kind(&self) -> Option<Kind> {
+        Some(match self {
+            Message::KeepAlive => return None,
+            Message::Tweet(_) => Kind::Tweet,
+            Message::Delete(_) => Kind::Delete,
+            Message::ScrubGeo(_) => Kind::ScrubGeo,
+            Message::Limit(_) => Kind::Limit,
+            Message::StatusWithheld(_) => Kind::StatusWithheld,
+            Message::UserWithheld(_) => Kind::UserWithheld,
+            Message::Disconnect(_) => Kind::Disconnect,
+            Message::Warning(_) => Kind::Warning,
+            Message::Event(_) => Kind::Event,
+            Message::Friends(_) => Kind::Friends,
+            Message::DirectMessage(_) => Kind::DirectMessage,
+            Message::Control(_) => Kind::Control,
+            Message::ForUser { message, .. } => return message.kind(),
+            Message::Unknown(_) => Kind::Unknown,
+        })
+    }
+}
+
+/// Why a line could not become a message; the text goes to `rejects.reason`.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("invalid UTF-8 at byte {0}")]
+    InvalidUtf8(usize),
+    #[error("malformed JSON: {0}")]
+    Json(serde_json::Error),
+    #[error("valid JSON but not an object")]
+    NotAnObject,
+    #[error("{kind} message malformed: {reason}")]
+    BadShape { kind: &'static str, reason: String },
+}
+
+/// The top-level keys that decide a non-status message's type (read only when not a status).
+#[derive(Deserialize)]
+struct TypeKeys<'a> {
+    #[serde(borrow)]
+    delete: Option<&'a RawValue>,
+    #[serde(borrow)]
+    scrub_geo: Option<&'a RawValue>,
+    #[serde(borrow)]
+    limit: Option<&'a RawValue>,
+    #[serde(borrow)]
+    status_withheld: Option<&'a RawValue>,
+    #[serde(borrow)]
+    user_withheld: Option<&'a RawValue>,
+    #[serde(borrow)]
+    disconnect: Option<&'a RawValue>,
+    #[serde(borrow)]
+    warning: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event: Option<&'a RawValue>,
+    #[serde(borrow)]
+    friends: Option<&'a RawValue>,
+    #[serde(borrow)]
+    friends_str: Option<&'a RawValue>,
+    #[serde(borrow)]
+    direct_message: Option<&'a RawValue>,
+    #[serde(borrow)]
+    control: Option<&'a RawValue>,
+    #[serde(borrow)]
+    for_user: Option<&'a RawValue>,
+    #[serde(borrow)]
+    for_user_str: Option<&'a RawValue>,
+    #[serde(borrow)]
+    message: Option<&'a RawValue>,
+}
+
+/// Parses one line (without its `\n`; a trailing `\r` is tolerated).
+pub fn parse_line(line: &[u8]) -> Result<Message<'_>, ParseError> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let text = std::str::from_utf8(line).map_err(|e| ParseError::InvalidUtf8(e.valid_up_to()))?;
+    parse_text(text)
+}
+
+/// Parses one line already known to be UTF-8.
+pub fn parse_text(text: &str) -> Result<Message<'_>, ParseError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Message::KeepAlive);
+    }
+    parse_object(text, 0)
+}
+
+fn parse_object(text: &str, depth: usize) -> Result<Message<'_>, ParseError> {
+    if !text.starts_with('{') {
+        // Distinguish "not JSON at all" from "JSON, but a number/array/string".
+        return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => Err(ParseError::NotAnObject),
+            Err(e) => Err(ParseError::Json(e)),
+        };
+    }
+    // Statuses dominate every stream: try them first, in a single typed pass.
+    let wire: TweetWire<'_> = serde_json::from_str(text).map_err(ParseError::Json)?;
+    if wire.is_status() {
+        let tweet = wire
+            .into_tweet(text, 0)
+            .map_err(|e| bad("tweet", e.to_string()))?;
+        return Ok(Message::Tweet(Box::new(tweet)));
+    }
+    let keys: TypeKeys<'_> = serde_json::from_str(text).map_err(ParseError::Json)?;
+    notice::classify(text, keys, depth)
+}
+
+fn bad(kind: &'static str, reason: impl Into<String>) -> ParseError {
+    ParseError::BadShape {
+        kind,
+        reason: reason.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

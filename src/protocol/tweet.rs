@@ -1,0 +1,222 @@
+//! Statuses (tweets, retweets, quotes) parsed by borrowing from the received line.
+
+use super::ids::{Id, prefer_str};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// Embedded statuses nest (a retweet of a quote); deeper nesting than this is refused as hostile.
+const MAX_EMBED_DEPTH: usize = 4;
+
+/// A status as received. Borrowed from the line so the hot path copies nothing it does not store.
+#[derive(Debug)]
+pub struct Tweet<'a> {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    /// Twitter's `created_at` text (`Wed Oct 10 20:19:24 +0000 2018`).
+    pub created_at: Option<Cow<'a, str>>,
+    /// `extended_tweet.full_text`, else `full_text`, else `text`.
+    pub text: Option<Cow<'a, str>>,
+    pub lang: Option<Cow<'a, str>>,
+    pub in_reply_to_status_id: Option<i64>,
+    pub quoted_status_id: Option<i64>,
+    /// `(longitude, latitude)` from GeoJSON `coordinates`, else from the legacy `geo` (lat, lon).
+    pub point: Option<(f64, f64)>,
+    pub place: Option<&'a RawValue>,
+    pub withheld_in_countries: Vec<Cow<'a, str>>,
+    pub user: Option<TweetUser<'a>>,
+    pub retweeted_status: Option<Box<Embedded<'a>>>,
+    pub quoted_status: Option<Box<Embedded<'a>>>,
+    /// This status's own JSON text, embedded statuses included.
+    pub raw: &'a str,
+}
+
+/// A status carried inside another one, with where its text sits in the carrier.
+#[derive(Debug)]
+pub struct Embedded<'a> {
+    pub tweet: Tweet<'a>,
+}
+
+/// The author object of a status: enough to key the `users` table, plus its JSON.
+#[derive(Debug)]
+pub struct TweetUser<'a> {
+    pub id: i64,
+    pub screen_name: Option<Cow<'a, str>>,
+    pub withheld_in_countries: Option<Vec<Cow<'a, str>>>,
+    pub raw: &'a str,
+}
+
+/// Why a status-shaped object could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TweetError {
+    #[error("status without a usable id or id_str")]
+    MissingId,
+    #[error("status nests embedded statuses more than {MAX_EMBED_DEPTH} deep")]
+    TooDeep,
+    #[error("status field does not parse: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+#[derive(Deserialize)]
+pub(super) struct TweetWire<'a> {
+    id: Option<Id>,
+    id_str: Option<Id>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    full_text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    extended_tweet: Option<ExtendedWire<'a>>,
+    #[serde(borrow)]
+    created_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    lang: Option<Cow<'a, str>>,
+    in_reply_to_status_id: Option<Id>,
+    in_reply_to_status_id_str: Option<Id>,
+    quoted_status_id: Option<Id>,
+    quoted_status_id_str: Option<Id>,
+    #[serde(borrow)]
+    coordinates: Option<&'a RawValue>,
+    #[serde(borrow)]
+    geo: Option<&'a RawValue>,
+    #[serde(borrow)]
+    place: Option<&'a RawValue>,
+    #[serde(borrow)]
+    withheld_in_countries: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow)]
+    user: Option<&'a RawValue>,
+    #[serde(borrow)]
+    retweeted_status: Option<&'a RawValue>,
+    #[serde(borrow)]
+    quoted_status: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ExtendedWire<'a> {
+    #[serde(borrow)]
+    full_text: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct UserWire<'a> {
+    id: Option<Id>,
+    id_str: Option<Id>,
+    #[serde(borrow)]
+    screen_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    withheld_in_countries: Option<Vec<Cow<'a, str>>>,
+}
+
+#[derive(Deserialize)]
+struct PointWire {
+    coordinates: [f64; 2],
+}
+
+impl<'a> TweetWire<'a> {
+    /// True when the object looks like a status: an id and some text.
+    pub(super) fn is_status(&self) -> bool {
+        (self.id.is_some() || self.id_str.is_some())
+            && (self.text.is_some() || self.full_text.is_some() || self.extended_tweet.is_some())
+    }
+
+    pub(super) fn into_tweet(self, raw: &'a str, depth: usize) -> Result<Tweet<'a>, TweetError> {
+        if depth > MAX_EMBED_DEPTH {
+            return Err(TweetError::TooDeep);
+        }
+        let id = prefer_str(self.id_str, self.id).ok_or(TweetError::MissingId)?;
+        let user = self.user.map(parse_user).transpose()?.flatten();
+        let point = point_of(self.coordinates, false).or_else(|| point_of(self.geo, true));
+        let text = self
+            .extended_tweet
+            .and_then(|e| e.full_text)
+            .or(self.full_text)
+            .or(self.text);
+        let embed = |raw: Option<&'a RawValue>| -> Result<Option<Box<Embedded<'a>>>, TweetError> {
+            match raw {
+                None => Ok(None),
+                Some(raw) => {
+                    let wire: TweetWire<'a> = serde_json::from_str(raw.get())?;
+                    let tweet = wire.into_tweet(raw.get(), depth + 1)?;
+                    Ok(Some(Box::new(Embedded { tweet })))
+                }
+            }
+        };
+        Ok(Tweet {
+            id,
+            user_id: user.as_ref().map(|u| u.id),
+            created_at: self.created_at,
+            text,
+            lang: self.lang,
+            in_reply_to_status_id: prefer_str(
+                self.in_reply_to_status_id_str,
+                self.in_reply_to_status_id,
+            ),
+            quoted_status_id: prefer_str(self.quoted_status_id_str, self.quoted_status_id),
+            point,
+            place: self.place,
+            withheld_in_countries: self.withheld_in_countries.unwrap_or_default(),
+            user,
+            retweeted_status: embed(self.retweeted_status)?,
+            quoted_status: embed(self.quoted_status)?,
+            raw,
+        })
+    }
+}
+
+/// Parses a status object on its own (an event's `target_object`, an embedded copy).
+pub fn parse_status(raw: &str) -> Result<Tweet<'_>, TweetError> {
+    let wire: TweetWire<'_> = serde_json::from_str(raw)?;
+    wire.into_tweet(raw, 1)
+}
+
+fn parse_user(raw: &RawValue) -> Result<Option<TweetUser<'_>>, TweetError> {
+    let wire: UserWire<'_> = serde_json::from_str(raw.get())?;
+    Ok(prefer_str(wire.id_str, wire.id).map(|id| TweetUser {
+        id,
+        screen_name: wire.screen_name,
+        withheld_in_countries: wire.withheld_in_countries,
+        raw: raw.get(),
+    }))
+}
+
+/// Reads a GeoJSON point; `lat_first` for the legacy `geo` field, which is `[lat, lon]`.
+fn point_of(raw: Option<&RawValue>, lat_first: bool) -> Option<(f64, f64)> {
+    let point: PointWire = serde_json::from_str(raw?.get()).ok()?;
+    let [a, b] = point.coordinates;
+    Some(if lat_first { (b, a) } else { (a, b) })
+}
+
+impl Tweet<'_> {
+    /// The id of the status this one retweets, if it is a retweet.
+    pub fn retweeted_status_id(&self) -> Option<i64> {
+        self.retweeted_status.as_ref().map(|e| e.tweet.id)
+    }
+
+    /// The quoted status id, from the field or from the embedded copy.
+    pub fn quoted_id(&self) -> Option<i64> {
+        self.quoted_status_id
+            .or_else(|| self.quoted_status.as_ref().map(|e| e.tweet.id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extended_text_wins_and_geo_is_read_in_both_orders() {
+        let raw = r#"{"id":1,"id_str":"9007199254740993","text":"short","extended_tweet":{"full_text":"the long one"},
+            "geo":{"type":"Point","coordinates":[52.5,13.4]},"user":{"id_str":"7","screen_name":"a"}}"#;
+        let t = parse_status(raw).unwrap();
+        assert_eq!(t.id, 9_007_199_254_740_993);
+        assert_eq!(t.text.as_deref(), Some("the long one"));
+        assert_eq!(t.point, Some((13.4, 52.5)));
+        assert_eq!(t.user_id, Some(7));
+    }
+
+    #[test]
+    fn escaped_text_is_decoded() {
+        let t = parse_status(r#"{"id_str":"5","text":"line\nnext \ud83d\ude00"}"#).unwrap();
+        assert_eq!(t.text.as_deref(), Some("line\nnext 😀"));
+    }
+}

@@ -1,0 +1,402 @@
+//! Owned archive rows built from one received line: what crosses the channel to the writer.
+//!
+//! Embedded statuses (`retweeted_status`, `quoted_status`, an event's `target_object`) become
+//! tweet rows of their own, and every carrier keeps only a reference stub
+//! (`{"id":N,"id_str":"N"}`) in their place: each status's text is stored exactly once, which is
+//! what makes deletes and geo scrubs reach every copy, and halves what a retweet writes.
+
+use crate::protocol::{self, Kind, Message, ParseError, Tweet};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use std::sync::Arc;
+
+/// Where and when a line was received.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub stream: Arc<str>,
+    pub connection_id: Option<i64>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// One received line, ready for the writer.
+#[derive(Debug)]
+pub enum Record {
+    Message(Box<MessageRecord>),
+    Reject(RejectRecord),
+}
+
+impl Record {
+    /// Bytes of the input line this record came from, for throughput figures.
+    pub fn origin(&self) -> &Origin {
+        match self {
+            Record::Message(m) => &m.origin,
+            Record::Reject(r) => &r.origin,
+        }
+    }
+}
+
+/// Input that could not be parsed, kept byte for byte.
+#[derive(Debug, Clone)]
+pub struct RejectRecord {
+    pub origin: Origin,
+    pub reason: String,
+    pub raw: Vec<u8>,
+}
+
+/// A parsed message and every row it produces.
+#[derive(Debug)]
+pub struct MessageRecord {
+    pub origin: Origin,
+    pub kind: Kind,
+    pub for_user: Option<i64>,
+    /// The status the event is about (tweet-bearing events only).
+    pub tweet_id: Option<i64>,
+    /// `events.raw`: `None` for statuses, whose content lives in `tweets` only.
+    pub raw: Option<String>,
+    /// Embedded statuses first, then the top-level one.
+    pub tweets: Vec<TweetRow>,
+    pub users: Vec<UserRow>,
+    pub detail: Detail,
+}
+
+/// Kind-specific content that goes to its own table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    None,
+    Delete(protocol::Delete),
+    ScrubGeo(protocol::ScrubGeo),
+    StatusWithheld(protocol::StatusWithheld),
+    UserWithheld(protocol::UserWithheld),
+    Limit {
+        track: i64,
+    },
+    Disconnect {
+        code: i64,
+        stream_name: Option<String>,
+        reason: Option<String>,
+    },
+    Warning {
+        code: Option<String>,
+        message: Option<String>,
+        percent_full: Option<i64>,
+        user_id: Option<i64>,
+    },
+    UserEvent {
+        event: String,
+        created_at: Option<DateTime<Utc>>,
+        source_user_id: Option<i64>,
+        target_user_id: Option<i64>,
+        target_object_id: Option<i64>,
+    },
+}
+
+/// A `tweets` row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TweetRow {
+    pub tweet_id: i64,
+    pub user_id: Option<i64>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub text: Option<String>,
+    pub lang: Option<String>,
+    pub in_reply_to_status_id: Option<i64>,
+    pub retweeted_status_id: Option<i64>,
+    pub quoted_status_id: Option<i64>,
+    pub longitude: Option<f64>,
+    pub latitude: Option<f64>,
+    pub place: Option<String>,
+    pub withheld_in_countries: Vec<String>,
+    pub geo_scrubbed: bool,
+    pub raw: String,
+    /// Seen only inside another message (never as a top-level status yet).
+    pub embedded: bool,
+}
+
+impl TweetRow {
+    /// Whether the row carries location that a `scrub_geo` must remove.
+    pub fn has_geo(&self) -> bool {
+        self.longitude.is_some() || self.latitude.is_some() || self.place.is_some()
+    }
+}
+
+/// A `users` row: the latest profile seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRow {
+    pub user_id: i64,
+    pub screen_name: Option<String>,
+    pub withheld_in_countries: Vec<String>,
+    pub raw: String,
+}
+
+/// Turns one line into a record; `None` for keep-alives.
+pub fn from_line(line: &[u8], origin: &Origin) -> Option<Record> {
+    let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
+    let text = match std::str::from_utf8(trimmed) {
+        Ok(text) => text.trim(),
+        Err(e) => {
+            return Some(reject(
+                line,
+                origin,
+                &ParseError::InvalidUtf8(e.valid_up_to()),
+            ));
+        }
+    };
+    match protocol::parse_text(text) {
+        Ok(Message::KeepAlive) => None,
+        Ok(message) => Some(Record::Message(Box::new(from_message(
+            message, text, origin, None,
+        )))),
+        Err(err) => Some(reject(line, origin, &err)),
+    }
+}
+
+/// A reject for a line the parser refused (or that was too long to parse).
+pub fn reject(line: &[u8], origin: &Origin, reason: &dyn std::fmt::Display) -> Record {
+    Record::Reject(RejectRecord {
+        origin: origin.clone(),
+        reason: reason.to_string(),
+        raw: line.to_vec(),
+    })
+}
+
+fn from_message(
+    message: Message<'_>,
+    line: &str,
+    origin: &Origin,
+    for_user: Option<i64>,
+) -> MessageRecord {
+    let kind = message.kind().unwrap_or(Kind::Unknown);
+    let mut record = MessageRecord {
+        origin: origin.clone(),
+        kind,
+        for_user,
+        tweet_id: None,
+        // What was received, envelope included; statuses and events replace it below.
+        raw: (kind != Kind::Tweet).then(|| line.to_owned()),
+        tweets: Vec::new(),
+        users: Vec::new(),
+        detail: Detail::None,
+    };
+    match message {
+        Message::KeepAlive => {}
+        Message::Tweet(tweet) => {
+            record.tweet_id = Some(tweet.id);
+            add_tweet(&tweet, false, &mut record.tweets, &mut record.users);
+        }
+        Message::ForUser { for_user, message } => {
+            return from_message(*message, line, origin, Some(for_user));
+        }
+        Message::Event(event) => {
+            if let Some(status) = &event.target_status {
+                record.tweet_id = Some(status.id);
+                add_tweet(status, true, &mut record.tweets, &mut record.users);
+                record.raw = Some(stub_spans(line, &[(status.raw, status.id)]));
+            }
+            for user in &event.users {
+                if let Ok(Some(row)) = user_row(user.get()) {
+                    record.users.push(row);
+                }
+            }
+            record.detail = Detail::UserEvent {
+                event: event.event.to_string(),
+                created_at: event.created_at.as_deref().and_then(parse_twitter_time),
+                source_user_id: event.source_user_id,
+                target_user_id: event.target_user_id,
+                target_object_id: event.target_object_id,
+            };
+        }
+        Message::Delete(d) => {
+            record.tweet_id = Some(d.tweet_id);
+            record.detail = Detail::Delete(d);
+        }
+        Message::ScrubGeo(s) => record.detail = Detail::ScrubGeo(s),
+        Message::StatusWithheld(w) => {
+            record.tweet_id = Some(w.tweet_id);
+            record.detail = Detail::StatusWithheld(w);
+        }
+        Message::UserWithheld(w) => record.detail = Detail::UserWithheld(w),
+        Message::Limit(l) => record.detail = Detail::Limit { track: l.track },
+        Message::Disconnect(d) => {
+            record.detail = Detail::Disconnect {
+                code: d.code,
+                stream_name: d.stream_name.map(Into::into),
+                reason: d.reason.map(Into::into),
+            }
+        }
+        Message::Warning(w) => {
+            record.detail = Detail::Warning {
+                code: w.code.map(Into::into),
+                message: w.message.map(Into::into),
+                percent_full: w.percent_full,
+                user_id: w.user_id,
+            }
+        }
+        Message::Friends(_) | Message::DirectMessage(_) | Message::Control(_) => {}
+        Message::Unknown(_) => {}
+    }
+    record
+}
+
+/// Adds a status and its embedded statuses (embedded first), with their authors.
+fn add_tweet(
+    tweet: &Tweet<'_>,
+    embedded: bool,
+    tweets: &mut Vec<TweetRow>,
+    users: &mut Vec<UserRow>,
+) {
+    let mut stubs = Vec::with_capacity(2);
+    for inner in [&tweet.retweeted_status, &tweet.quoted_status]
+        .into_iter()
+        .flatten()
+    {
+        add_tweet(&inner.tweet, true, tweets, users);
+        stubs.push((inner.tweet.raw, inner.tweet.id));
+    }
+    if let Some(user) = &tweet.user {
+        users.push(UserRow {
+            user_id: user.id,
+            screen_name: user.screen_name.as_deref().map(Into::into),
+            withheld_in_countries: countries(user.withheld_in_countries.as_deref().unwrap_or(&[])),
+            raw: user.raw.to_owned(),
+        });
+    }
+    tweets.push(TweetRow {
+        tweet_id: tweet.id,
+        user_id: tweet.user_id,
+        created_at: tweet.created_at.as_deref().and_then(parse_twitter_time),
+        text: tweet.text.as_deref().map(Into::into),
+        lang: tweet.lang.as_deref().map(Into::into),
+        in_reply_to_status_id: tweet.in_reply_to_status_id,
+        retweeted_status_id: tweet.retweeted_status_id(),
+        quoted_status_id: tweet.quoted_id(),
+        longitude: tweet.point.map(|p| p.0),
+        latitude: tweet.point.map(|p| p.1),
+        place: tweet.place.map(|p| p.get().to_owned()),
+        withheld_in_countries: countries(&tweet.withheld_in_countries),
+        geo_scrubbed: false,
+        raw: stub_spans(tweet.raw, &stubs),
+        embedded,
+    });
+}
+
+fn user_row(raw: &str) -> Result<Option<UserRow>, ParseError> {
+    #[derive(serde::Deserialize)]
+    struct Wire<'a> {
+        id: Option<protocol::Id>,
+        id_str: Option<protocol::Id>,
+        #[serde(borrow)]
+        screen_name: Option<std::borrow::Cow<'a, str>>,
+        #[serde(default)]
+        withheld_in_countries: Vec<String>,
+    }
+    let wire: Wire<'_> = serde_json::from_str(raw).map_err(ParseError::Json)?;
+    Ok(wire.id_str.or(wire.id).map(|id| UserRow {
+        user_id: id.0,
+        screen_name: wire.screen_name.map(Into::into),
+        withheld_in_countries: wire.withheld_in_countries,
+        raw: raw.to_owned(),
+    }))
+}
+
+fn countries<S: AsRef<str>>(list: &[S]) -> Vec<String> {
+    let mut out: Vec<String> = list
+        .iter()
+        .map(|c| c.as_ref().trim().to_ascii_uppercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Replaces each embedded object (a sub-slice of `raw`) with a reference stub.
+fn stub_spans(raw: &str, spans: &[(&str, i64)]) -> String {
+    let mut ordered: Vec<(usize, usize, i64)> = spans
+        .iter()
+        .filter_map(|(inner, id)| {
+            let start = (inner.as_ptr() as usize).checked_sub(raw.as_ptr() as usize)?;
+            (start + inner.len() <= raw.len()).then_some((start, start + inner.len(), *id))
+        })
+        .collect();
+    ordered.sort_unstable();
+    let mut out = String::with_capacity(raw.len());
+    let mut at = 0;
+    for (start, end, id) in ordered {
+        if start < at {
+            continue; // nested inside a span already replaced
+        }
+        out.push_str(&raw[at..start]);
+        out.push_str(&stub(id));
+        at = end;
+    }
+    out.push_str(&raw[at..]);
+    out
+}
+
+/// The reference left where an embedded status was.
+pub fn stub(id: i64) -> String {
+    format!("{{\"id\":{id},\"id_str\":\"{id}\"}}")
+}
+
+/// Parses Twitter's `Wed Oct 10 20:19:24 +0000 2018`.
+pub fn parse_twitter_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y")
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.fZ").map(|t| t.and_utc()))
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Origin {
+        Origin {
+            stream: "test".into(),
+            connection_id: None,
+            received_at: Utc::now(),
+        }
+    }
+
+    fn message(line: &str) -> MessageRecord {
+        match from_line(line.as_bytes(), &origin()) {
+            Some(Record::Message(m)) => *m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn retweet_stores_the_original_once_and_stubs_the_carrier() {
+        let m = message(
+            r#"{"id_str":"2","text":"RT @b: hi","user":{"id_str":"1","screen_name":"a"},"retweeted_status":{"id_str":"1","text":"hi","user":{"id_str":"9","screen_name":"b"}}}"#,
+        );
+        assert_eq!(m.tweets.len(), 2);
+        let (original, retweet) = (&m.tweets[0], &m.tweets[1]);
+        assert!(original.embedded && !retweet.embedded);
+        assert_eq!(retweet.retweeted_status_id, Some(1));
+        assert!(
+            retweet
+                .raw
+                .contains(r#""retweeted_status":{"id":1,"id_str":"1"}"#)
+        );
+        assert!(!retweet.raw.contains("\"text\":\"hi\""));
+        let value: serde_json::Value = serde_json::from_str(&retweet.raw).unwrap();
+        assert_eq!(value["retweeted_status"]["id_str"], "1");
+        assert_eq!(m.users.len(), 2);
+        assert!(m.raw.is_none());
+    }
+
+    #[test]
+    fn favorite_event_archives_its_status_and_stubs_it() {
+        let m = message(
+            r#"{"event":"favorite","source":{"id_str":"1"},"target":{"id_str":"2"},"target_object":{"id_str":"77","text":"liked"}}"#,
+        );
+        assert_eq!(m.tweets[0].tweet_id, 77);
+        assert!(!m.raw.as_deref().unwrap().contains("liked"));
+        assert_eq!(m.tweet_id, Some(77));
+    }
+
+    #[test]
+    fn twitter_times_parse() {
+        let t = parse_twitter_time("Wed Oct 10 20:19:24 +0000 2018").unwrap();
+        assert_eq!(t.to_rfc3339(), "2018-10-10T20:19:24+00:00");
+        assert!(parse_twitter_time("yesterday").is_none());
+    }
+}

@@ -1,0 +1,306 @@
+//! `streamvault replay`: recorded streams archived through the same pipeline as live input.
+//!
+//! Files (or `-` for stdin, `.gz` decompressed on the fly) are read on a blocking thread, split
+//! into lines, parsed into records and sent into the [`Pipeline`]; the channel's bound keeps
+//! memory flat whatever the input size.
+
+use crate::framing::{Line, LineSplitter};
+use crate::pipeline::{Pipeline, PipelineConfig, WriterStats};
+use crate::record::{self, Origin, Record};
+use crate::store::{Store, StoreError};
+use chrono::Utc;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// What to replay and how.
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    /// Files to read in order; `-` is stdin.
+    pub inputs: Vec<PathBuf>,
+    /// Recorded as `stream` on every row.
+    pub stream: String,
+    pub max_line_bytes: usize,
+    pub max_reject_bytes: usize,
+    /// Draw a progress bar (on a terminal) instead of periodic log lines.
+    pub progress_bar: bool,
+}
+
+/// Why a replay failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("cannot read {path}: {source}")]
+    Input {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a replay read and stored.
+#[derive(Debug, Clone, Default)]
+pub struct ReplaySummary {
+    pub files: usize,
+    pub lines: u64,
+    pub bytes: u64,
+    pub keepalives: u64,
+    pub rejects_read: u64,
+    pub elapsed: Duration,
+    pub writer: WriterStats,
+    /// Peak resident memory of this process, in KiB (Linux), if known.
+    pub peak_rss_kib: Option<u64>,
+}
+
+impl ReplaySummary {
+    /// Messages per second over the whole run.
+    pub fn events_per_sec(&self) -> f64 {
+        self.lines.saturating_sub(self.keepalives) as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Input megabytes (10^6) per second.
+    pub fn mb_per_sec(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+#[derive(Default)]
+struct ReadCounters {
+    lines: AtomicU64,
+    bytes: AtomicU64,
+    keepalives: AtomicU64,
+    rejects: AtomicU64,
+}
+
+/// Replays `options.inputs` into `store`.
+pub async fn replay<S: Store>(
+    store: S,
+    config: PipelineConfig,
+    options: ReplayOptions,
+) -> Result<ReplaySummary, ReplayError> {
+    let started = Instant::now();
+    let pipeline = Pipeline::start(store, config);
+    let counters = Arc::new(ReadCounters::default());
+    let total_bytes = input_size(&options.inputs);
+    let progress = Progress::start(options.progress_bar, total_bytes, counters.clone());
+    let reader = {
+        let (sender, counters, options) = (pipeline.sender(), counters.clone(), options.clone());
+        tokio::task::spawn_blocking(move || read_all(&options, &sender, &counters))
+    };
+    let read_result = reader.await.expect("reader thread panicked");
+    let writer = pipeline.finish().await;
+    progress.finish().await;
+    read_result?;
+    let writer = writer?;
+    Ok(ReplaySummary {
+        files: options.inputs.len(),
+        lines: counters.lines.load(Ordering::Relaxed),
+        bytes: counters.bytes.load(Ordering::Relaxed),
+        keepalives: counters.keepalives.load(Ordering::Relaxed),
+        rejects_read: counters.rejects.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+        writer,
+        peak_rss_kib: peak_rss_kib(),
+    })
+}
+
+fn read_all(
+    options: &ReplayOptions,
+    sender: &mpsc::Sender<Record>,
+    counters: &ReadCounters,
+) -> Result<(), ReplayError> {
+    let stream: Arc<str> = options.stream.as_str().into();
+    for path in &options.inputs {
+        let name = path.display().to_string();
+        let input = open_input(path).map_err(|source| ReplayError::Input {
+            path: name.clone(),
+            source,
+        })?;
+        let finished = read_one(input, options, &stream, sender, counters).map_err(|source| {
+            ReplayError::Input {
+                path: name.clone(),
+                source,
+            }
+        })?;
+        if !finished {
+            break; // the writer stopped; its error is reported by the pipeline
+        }
+        tracing::debug!(file = %name, "input read");
+    }
+    Ok(())
+}
+
+fn open_input(path: &PathBuf) -> std::io::Result<Box<dyn Read + Send>> {
+    let raw: Box<dyn Read + Send> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(path)?)
+    };
+    if path.extension().is_some_and(|e| e == "gz") {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(
+            std::io::BufReader::with_capacity(1 << 16, raw),
+        )))
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Reads one input to its end; false if the pipeline closed early.
+fn read_one(
+    mut input: Box<dyn Read + Send>,
+    options: &ReplayOptions,
+    stream: &Arc<str>,
+    sender: &mpsc::Sender<Record>,
+    counters: &ReadCounters,
+) -> std::io::Result<bool> {
+    let mut splitter = LineSplitter::new(options.max_line_bytes, options.max_reject_bytes);
+    let mut buf = vec![0u8; 1 << 18];
+    let open = std::cell::Cell::new(true);
+    let max = options.max_line_bytes;
+    let mut emit = |line: Line<'_>| {
+        if !open.get() {
+            return;
+        }
+        let origin = Origin {
+            stream: stream.clone(),
+            connection_id: None,
+            received_at: Utc::now(),
+        };
+        let (len, record) = match line {
+            Line::Complete(bytes) => (bytes.len(), record::from_line(bytes, &origin)),
+            Line::Oversize { kept, total } => {
+                let reason = format!(
+                    "line of {total} bytes exceeds ingest.max_line_bytes ({max}){}",
+                    if kept.len() < total {
+                        format!("; first {} bytes kept", kept.len())
+                    } else {
+                        String::new()
+                    }
+                );
+                (total, Some(record::reject(kept, &origin, &reason)))
+            }
+        };
+        counters.lines.fetch_add(1, Ordering::Relaxed);
+        counters.bytes.fetch_add(len as u64 + 1, Ordering::Relaxed);
+        match record {
+            None => {
+                counters.keepalives.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(record) => {
+                if matches!(record, Record::Reject(_)) {
+                    counters.rejects.fetch_add(1, Ordering::Relaxed);
+                }
+                open.set(sender.blocking_send(record).is_ok());
+            }
+        }
+    };
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        splitter.push(&buf[..n], &mut emit);
+        if !open.get() {
+            return Ok(false);
+        }
+    }
+    splitter.finish(&mut emit);
+    Ok(open.get())
+}
+
+/// Total size of the plain files among the inputs, for a progress bar with an end.
+fn input_size(inputs: &[PathBuf]) -> Option<u64> {
+    inputs
+        .iter()
+        .map(|p| {
+            let plain = p.as_os_str() != "-" && p.extension().is_none_or(|e| e != "gz");
+            plain
+                .then(|| std::fs::metadata(p).ok().map(|m| m.len()))
+                .flatten()
+        })
+        .sum()
+}
+
+/// Peak resident set size from `/proc/self/status` (`VmHWM`).
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A progress bar on a terminal, periodic log lines otherwise.
+struct Progress {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(bar: bool, total: Option<u64>, counters: Arc<ReadCounters>) -> Progress {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let bar = (bar && std::io::stderr().is_terminal()).then(|| {
+            let pb = match total {
+                Some(t) => indicatif::ProgressBar::new(t),
+                None => indicatif::ProgressBar::no_length(),
+            };
+            pb.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} {msg}",
+                )
+                .expect("valid template"),
+            );
+            pb
+        });
+        let task = tokio::spawn(async move {
+            let started = Instant::now();
+            let period = if bar.is_some() {
+                Duration::from_millis(200)
+            } else {
+                Duration::from_secs(5)
+            };
+            let mut tick = tokio::time::interval(period);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = tick.tick() => {}
+                }
+                let lines = counters.lines.load(Ordering::Relaxed);
+                let bytes = counters.bytes.load(Ordering::Relaxed);
+                let rate = lines as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                match &bar {
+                    Some(pb) => {
+                        pb.set_position(bytes);
+                        pb.set_message(format!("{lines} lines, {rate:.0} events/s"));
+                    }
+                    None => tracing::info!(
+                        lines,
+                        bytes,
+                        events_per_sec = rate as u64,
+                        "replay progress"
+                    ),
+                }
+            }
+            if let Some(pb) = bar {
+                pb.finish_and_clear();
+            }
+        });
+        Progress {
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    async fn finish(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}

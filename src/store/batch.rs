@@ -1,0 +1,169 @@
+//! A batch: the records of one transaction, regrouped by table, in arrival order.
+
+use crate::protocol::{self, Kind};
+use crate::record::{Detail, Origin, Record, RejectRecord, TweetRow, UserRow};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Everything one write transaction stores.
+/// Cloned before a write, so that a failed transaction can be retried from the same input.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    pub events: Vec<EventRow>,
+    /// One entry per status id (a status seen twice in a batch is merged).
+    pub tweets: Vec<PendingTweet>,
+    /// One entry per user id, the latest profile in the batch.
+    pub users: Vec<PendingUser>,
+    pub rejects: Vec<RejectRecord>,
+    pub details: Vec<DetailRow>,
+    pub notices: Vec<Notice>,
+    /// Input records taken into this batch (messages and rejects).
+    pub records: usize,
+    tweet_index: HashMap<i64, usize>,
+    user_index: HashMap<i64, usize>,
+}
+
+/// An `events` row.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub origin: Origin,
+    pub kind: Kind,
+    pub for_user: Option<i64>,
+    pub tweet_id: Option<i64>,
+    pub raw: Option<String>,
+}
+
+/// A status about to be stored, with when it was first and last seen in this batch.
+#[derive(Debug, Clone)]
+pub struct PendingTweet {
+    pub row: TweetRow,
+    pub stream: Arc<str>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Arrival position in the batch, to tell notices that came before it from those after.
+    pub seq: usize,
+}
+
+/// A user profile about to be stored.
+#[derive(Debug, Clone)]
+pub struct PendingUser {
+    pub row: UserRow,
+    pub seen_at: DateTime<Utc>,
+}
+
+/// A row for one of the per-kind tables (`limits`, `warnings`, `disconnects`, `user_events`).
+#[derive(Debug, Clone)]
+pub struct DetailRow {
+    pub origin: Origin,
+    pub for_user: Option<i64>,
+    pub detail: Detail,
+    pub raw: Option<String>,
+}
+
+/// A compliance notice received in this batch.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub seq: usize,
+    pub received_at: DateTime<Utc>,
+    pub kind: NoticeKind,
+}
+
+/// The four notices the compliance engine applies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoticeKind {
+    Delete(protocol::Delete),
+    ScrubGeo(protocol::ScrubGeo),
+    StatusWithheld(protocol::StatusWithheld),
+    UserWithheld(protocol::UserWithheld),
+}
+
+impl Batch {
+    /// Number of input records taken.
+    pub fn len(&self) -> usize {
+        self.records
+    }
+
+    /// True when nothing was taken.
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+
+    /// Takes one record, moving its rows into the per-table lists.
+    pub fn push(&mut self, record: Record) {
+        let seq = self.records;
+        self.records += 1;
+        let message = match record {
+            Record::Reject(reject) => return self.rejects.push(reject),
+            Record::Message(message) => *message,
+        };
+        let origin = message.origin;
+        for user in message.users {
+            self.add_user(user, origin.received_at);
+        }
+        for tweet in message.tweets {
+            self.add_tweet(tweet, &origin, seq);
+        }
+        let notice = match &message.detail {
+            Detail::Delete(d) => Some(NoticeKind::Delete(d.clone())),
+            Detail::ScrubGeo(s) => Some(NoticeKind::ScrubGeo(s.clone())),
+            Detail::StatusWithheld(w) => Some(NoticeKind::StatusWithheld(w.clone())),
+            Detail::UserWithheld(w) => Some(NoticeKind::UserWithheld(w.clone())),
+            _ => None,
+        };
+        if let Some(kind) = notice {
+            self.notices.push(Notice {
+                seq,
+                received_at: origin.received_at,
+                kind,
+            });
+        } else if message.detail != Detail::None {
+            self.details.push(DetailRow {
+                origin: origin.clone(),
+                for_user: message.for_user,
+                detail: message.detail,
+                raw: message.raw.clone(),
+            });
+        }
+        self.events.push(EventRow {
+            origin,
+            kind: message.kind,
+            for_user: message.for_user,
+            tweet_id: message.tweet_id,
+            raw: message.raw,
+        });
+    }
+
+    fn add_tweet(&mut self, row: TweetRow, origin: &Origin, seq: usize) {
+        if let Some(&i) = self.tweet_index.get(&row.tweet_id) {
+            let seen = &mut self.tweets[i];
+            seen.last_seen = seen.last_seen.max(origin.received_at);
+            seen.row.embedded &= row.embedded;
+            return;
+        }
+        self.tweet_index.insert(row.tweet_id, self.tweets.len());
+        self.tweets.push(PendingTweet {
+            row,
+            stream: origin.stream.clone(),
+            first_seen: origin.received_at,
+            last_seen: origin.received_at,
+            seq,
+        });
+    }
+
+    fn add_user(&mut self, row: UserRow, seen_at: DateTime<Utc>) {
+        match self.user_index.get(&row.user_id) {
+            Some(&i) => self.users[i] = PendingUser { row, seen_at },
+            None => {
+                self.user_index.insert(row.user_id, self.users.len());
+                self.users.push(PendingUser { row, seen_at });
+            }
+        }
+    }
+
+    /// Drops user profiles the archive already holds unchanged (see the writer's cache).
+    pub fn retain_users(&mut self, mut keep: impl FnMut(&UserRow) -> bool) {
+        self.users.retain(|u| keep(&u.row));
+        self.user_index.clear();
+    }
+}

@@ -1,0 +1,167 @@
+//! The archive: a domain-level [`Store`] trait with one implementation per backend.
+//!
+//! The backend is chosen once from the URL scheme ([`open`]); everything after that is generic.
+//! Both backends share one write path ([`write`]): a batch is one transaction, in which the
+//! compliance state relevant to the batch is read, the batch is cleaned by [`crate::compliance`],
+//! rows are inserted with multi-row statements, and the batch's own notices are applied.
+
+mod batch;
+mod postgres;
+mod sqlite;
+mod write;
+
+pub use batch::{Batch, DetailRow, EventRow, Notice, NoticeKind, PendingTweet, PendingUser};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use write::BatchOutcome;
+
+use chrono::{DateTime, Utc};
+use std::future::Future;
+
+/// Why the archive could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL {url:?} is not usable: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("cannot open the database: {0}")]
+    Open(#[source] sqlx::Error),
+    #[error("cannot migrate the database schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database write failed: {0}")]
+    Write(#[source] sqlx::Error),
+}
+
+impl StoreError {
+    /// Errors that a later attempt may not meet (a dropped connection, a busy database, a full
+    /// pool); everything else is a defect or a schema problem that retrying cannot heal.
+    pub fn is_retriable(&self) -> bool {
+        let err = match self {
+            StoreError::Write(e) | StoreError::Open(e) => e,
+            _ => return false,
+        };
+        match err {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // SQLite: 5 BUSY, 6 LOCKED, 13 FULL. PostgreSQL: class 08 connection, 53 resources,
+                // 57P01-03 shutdown, 40001/40P01 serialization and deadlock.
+                matches!(code.as_ref(), "5" | "6" | "13" | "40001" | "40P01")
+                    || code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57P")
+            }
+            _ => false,
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Write(e)
+    }
+}
+
+/// The archive as the pipeline sees it.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// Creates or upgrades the schema.
+    fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Writes one batch in one transaction, compliance applied.
+    fn write_batch(
+        &self,
+        batch: &Batch,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<BatchOutcome, StoreError>> + Send;
+
+    /// Closes the pool, waiting for connections to finish (SQLite checkpoints its WAL here).
+    fn close(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// An opened archive of either kind.
+#[derive(Clone)]
+pub enum Backend {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl Backend {
+    /// Runs migrations on whichever backend this is.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.migrate().await,
+            Backend::Postgres(s) => s.migrate().await,
+        }
+    }
+
+    /// Closes whichever backend this is.
+    pub async fn close(&self) {
+        match self {
+            Backend::Sqlite(s) => s.close().await,
+            Backend::Postgres(s) => s.close().await,
+        }
+    }
+}
+
+/// Runs generic code on a [`Backend`]'s concrete store: `with_store!(backend, s => f(s).await)`.
+#[macro_export]
+macro_rules! with_store {
+    ($backend:expr, $store:ident => $body:expr) => {
+        match $backend {
+            $crate::store::Backend::Sqlite($store) => $body,
+            $crate::store::Backend::Postgres($store) => $body,
+        }
+    };
+}
+
+/// Opens the archive named by `url` (`sqlite://PATH` or `postgres://...`), without migrating.
+pub async fn open(url: &str) -> Result<Backend, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres(PgStore::open(url).await?))
+    } else {
+        Err(StoreError::BadUrl {
+            url: redact_url(url),
+            reason: "expected sqlite://PATH or postgres://USER@HOST/DB".into(),
+        })
+    }
+}
+
+/// A URL with any password replaced, safe to log.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The SQLite text form of a time: fixed-width ISO-8601 UTC, so text order is time order.
+pub fn sqlite_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://a.db"), "sqlite://a.db");
+    }
+}

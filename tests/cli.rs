@@ -1,0 +1,149 @@
+//! The real binary: the README's first command, stdin and gzip input, exit codes.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn streamvault(args: &[&str], dir: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_streamvault"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("STREAMVAULT__DATABASE__URL")
+        .output()
+        .expect("run streamvault")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn readme_first_command_archives_the_sample_and_answers_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/sample-stream.jsonl.gz"
+    );
+    let out = streamvault(&["replay", sample], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        dir.path().join("streamvault.db").exists(),
+        "the default archive is ./streamvault.db"
+    );
+    let query = "SELECT kind, COUNT(*) AS events FROM events GROUP BY kind ORDER BY events DESC";
+    let out = streamvault(&["query", query], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    let first_row = table.lines().nth(2).unwrap();
+    assert!(
+        first_row.starts_with("tweet "),
+        "statuses dominate the sample: {table}"
+    );
+    assert!(table.contains("delete"), "{table}");
+}
+
+#[test]
+fn stdin_and_gzip_inputs_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("kinds.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(include_bytes!("fixtures/all_kinds.jsonl"))
+        .unwrap();
+    enc.finish().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_streamvault"))
+        .args([
+            "replay",
+            "--json",
+            "--database",
+            "sqlite://a.db",
+            "-",
+            gz.to_str().unwrap(),
+        ])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(include_bytes!("fixtures/bad_input.jsonl"))
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["files"], 2);
+    assert_eq!(summary["lines"], 7 + 28);
+    // The 70 KB line is under the default 1 MiB limit here, so it is a status, not a reject.
+    assert_eq!(summary["rejects"], 4);
+    assert_eq!(summary["events"], 3 + 27);
+}
+
+#[test]
+fn bad_database_url_and_bad_config_exit_2_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = streamvault(&["migrate", "--database", "mysql://x/y"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("database.url"), "{}", text(&out));
+
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[database]\nflush_interval_ms = 0\n",
+    )
+    .unwrap();
+    let out = streamvault(&["check-config", "--config", "bad.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("database.flush_interval_ms"),
+        "{}",
+        text(&out)
+    );
+
+    let out = streamvault(&["check-config", "--config", "missing.toml"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("missing.toml"), "{}", text(&out));
+
+    let out = streamvault(
+        &["replay", "--database", "sqlite://a.db", "nope.jsonl"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("nope.jsonl"), "{}", text(&out));
+}
+
+#[test]
+fn an_unreachable_database_exits_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = streamvault(
+        &[
+            "migrate",
+            "--database",
+            "postgres://nobody@127.0.0.1:1/none",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+}
+
+#[test]
+fn check_config_redacts_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = streamvault(
+        &[
+            "check-config",
+            "--database",
+            "postgres://u:hunter2@127.0.0.1/db",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("hunter2"));
+    assert!(text(&out).contains("postgres://u:***@127.0.0.1/db"));
+}
