@@ -11,7 +11,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use streamvault::framing::{Line, LineSplitter};
 use streamvault::generate::{Mix, write_stream};
-use streamvault::pipeline::UserCache;
 use streamvault::record::{self, Origin};
 use streamvault::store::{self, Backend, Batch};
 
@@ -227,7 +226,7 @@ async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
         connection_id: None,
         received_at: chrono::Utc::now(),
     };
-    let mut users = UserCache::default();
+    let mut decoder = record::Decoder::default();
     let mut timed = Duration::ZERO;
     let mut events = 0u64;
     let mut batch = Batch::default();
@@ -239,7 +238,7 @@ async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
         let n = std::io::Read::read(&mut input, &mut buf).unwrap();
         let mut emit = |line: Line<'_>| {
             if let Line::Complete(bytes) = line {
-                if let Some(rec) = record::from_line(bytes, &origin) {
+                if let Some(rec) = decoder.decode(bytes, &origin) {
                     batch.push(rec);
                     if batch.len() == BATCH {
                         pending.push(std::mem::take(&mut batch));
@@ -255,8 +254,7 @@ async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
         if n == 0 && !batch.is_empty() {
             pending.push(std::mem::take(&mut batch));
         }
-        for mut b in pending.drain(..) {
-            b.retain_users(|u| users.changed(u));
+        for b in pending.drain(..) {
             events += b.events.len() as u64;
             let started = Instant::now();
             match &backend {
@@ -264,7 +262,6 @@ async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
                 Backend::Postgres(s) => s.insert_only(&b).await.unwrap(),
             }
             timed += started.elapsed();
-            users.remember(&b);
         }
         if n == 0 {
             break;

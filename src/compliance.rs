@@ -13,9 +13,10 @@
 //! Because the state after both steps is the union of all rules over all data, the final archive
 //! does not depend on the order in which statuses and notices arrive.
 
-use crate::store::{Batch, Notice, NoticeKind};
+use crate::store::{Batch, Notice, NoticeKind, Rows};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// The kinds of compliance action recorded in `compliance_actions.kind`.
@@ -98,8 +99,9 @@ pub struct Prepared {
     pub scrub_growth: HashMap<(i64, i64), i64>,
 }
 
-/// Cleans the batch's statuses and users against every rule known so far.
-pub fn prepare(batch: &mut Batch, known: &Known) -> Prepared {
+/// Cleans the batch's statuses and users against every rule known so far: the rows to write,
+/// and what was done.
+pub fn prepare<'b>(batch: &'b Batch, known: &Known) -> (Rows<'b>, Prepared) {
     let rules = Rules::new(batch, known);
     let mut out = Prepared::default();
     let mut deferred: HashMap<(ActionKind, i64), ActionRow> = HashMap::new();
@@ -121,29 +123,24 @@ pub fn prepare(batch: &mut Batch, known: &Known) -> Prepared {
         }
     };
 
-    batch.tweets.retain(|t| {
+    let mut rows = Rows::default();
+    for t in &batch.tweets {
         let doomed = [Some(t.row.tweet_id), t.row.retweeted_status_id]
             .into_iter()
             .flatten()
             .find_map(|id| rules.deleted.get(&id).map(|src| (id, *src)));
-        match doomed {
-            Some((id, src)) => {
-                hit(&mut out, ActionKind::Delete, id, None, src, t.seq);
-                if src.precedes(t.seq) && id == t.row.tweet_id {
-                    out.arrived_after_delete.push(id);
-                }
-                false
+        if let Some((id, src)) = doomed {
+            hit(&mut out, ActionKind::Delete, id, None, src, t.seq);
+            if src.precedes(t.seq) && id == t.row.tweet_id {
+                out.arrived_after_delete.push(id);
             }
-            None => true,
+            continue;
         }
-    });
-
-    for t in &mut batch.tweets {
-        let row = &mut t.row;
-        if let Some(user) = row.user_id {
+        let mut row = Cow::Borrowed(&t.row);
+        if let Some(user) = t.row.user_id {
             if let Some((up_to, src)) = rules.scrubs.get(&user) {
-                if row.tweet_id <= *up_to && row.has_geo() {
-                    strip_geo_row(row);
+                if t.row.tweet_id <= *up_to && t.row.has_geo() {
+                    strip_geo_row(row.to_mut());
                     hit(
                         &mut out,
                         ActionKind::ScrubGeo,
@@ -158,22 +155,32 @@ pub fn prepare(batch: &mut Batch, known: &Known) -> Prepared {
                 }
             }
         }
-        if let Some((countries, src)) = rules.withheld_statuses.get(&row.tweet_id) {
-            if merge_countries(&mut row.withheld_in_countries, countries) {
+        if let Some((countries, src)) = rules.withheld_statuses.get(&t.row.tweet_id) {
+            if countries
+                .iter()
+                .any(|c| !t.row.withheld_in_countries.contains(c))
+            {
+                merge_countries(&mut row.to_mut().withheld_in_countries, countries);
                 hit(
                     &mut out,
                     ActionKind::StatusWithheld,
-                    row.tweet_id,
-                    row.user_id,
+                    t.row.tweet_id,
+                    t.row.user_id,
                     *src,
                     t.seq,
                 );
             }
         }
+        rows.tweets.push((t, row));
     }
-    for u in &mut batch.users {
+    for u in &batch.users {
+        let mut row = Cow::Borrowed(&u.row);
         if let Some((countries, src)) = rules.withheld_users.get(&u.row.user_id) {
-            if merge_countries(&mut u.row.withheld_in_countries, countries) {
+            if countries
+                .iter()
+                .any(|c| !u.row.withheld_in_countries.contains(c))
+            {
+                merge_countries(&mut row.to_mut().withheld_in_countries, countries);
                 // Users carry no arrival position of their own: a notice in the same batch counts
                 // them as its own rows (position 0 comes before any notice), an older one as deferred.
                 hit(
@@ -186,10 +193,11 @@ pub fn prepare(batch: &mut Batch, known: &Known) -> Prepared {
                 );
             }
         }
+        rows.users.push((u, row));
     }
     out.deferred = deferred.into_values().collect();
     out.deferred.sort_by_key(|a| (a.kind.as_str(), a.target_id));
-    out
+    (rows, out)
 }
 
 /// Every rule that applies to the batch: the archive's, merged with the batch's own notices.

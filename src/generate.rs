@@ -7,29 +7,38 @@
 //! `user_withheld`), `limit` notices and blank keep-alive lines.
 //!
 //! Everything is a function of the seed and the [`Mix`], so a benchmark or a failing test can be
-//! replayed byte for byte. JSON is written straight into the caller's buffer (no `serde_json`
-//! values) so that generating is never the bottleneck of what it measures.
+//! replayed byte for byte (with the same `rand` version and pointer width: `SmallRng` is not a
+//! portable generator; no float function of the platform's libm is involved). JSON is written
+//! straight into the caller's buffer (no `serde_json` values) so that generating is never the
+//! bottleneck of what it measures.
+//!
+//! The stream has its own clock: lines are ~20 ms apart on average (exponential gaps, 50 lines
+//! per second), so `created_at` and `timestamp_ms` increase like a live connection's and a
+//! simulator can pace replay by them.
 //!
 //! # Ids
 //!
 //! Ids are Twitter snowflakes, `((ms - 1288834974657) << 22) | (worker << 12) | sequence`,
-//! starting near 1.5e18 (March 2022, well above 2^53) and strictly increasing in output order.
-//! The 10-bit worker field tells where an id comes from, which lets tests and the integrator
-//! classify any id without keeping state:
+//! starting near 1.5e18 (March 2022, well above 2^53) and strictly increasing in output order;
+//! the time part of a status id is its `timestamp_ms`. The 10-bit worker field tells where an id
+//! comes from, which lets tests and the integrator classify any id without keeping state:
 //!
 //! * workers `0..512`: statuses emitted at the top level of the stream, including the "future"
-//!   ids that a `delete` announces before the status itself arrives;
+//!   ids that a `delete` announces up to 60 s (of stream time) before the status arrives;
 //! * workers `512..768`: ids that only ever appear in `delete` notices (statuses the stream never
 //!   showed, as when a deletion concerns a status that did not match the filter);
 //! * workers `768..1024`: originals that appear only embedded (`retweeted_status`,
 //!   `quoted_status`) or as `in_reply_to_status_id`, never at the top level.
 //!
+//! A "future" id announced in the last minute of stream time before generation stops is never
+//! emitted: its delete stays unresolved, as it would on a connection closed at that moment.
+//!
 //! # Bounded memory
 //!
-//! The generator remembers the last [`RING_CAP`] top-level statuses (id and author) for deletes,
-//! withholdings and replies, the last [`POOL_CAP`] originals for retweets and quotes, at most
-//! [`PENDING_CAP`] announced-but-not-yet-emitted ids, and two counters per user of the population.
-//! None of this grows with the number of lines generated.
+//! The generator remembers the last 100,000 top-level statuses (id and author) for deletes,
+//! withholdings and replies, the last 4,096 originals for retweets and quotes, at most 256
+//! announced-but-not-yet-emitted ids, and two counters per user of the population (at most
+//! 20 million users). None of this grows with the number of lines generated.
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -385,14 +394,24 @@ impl StreamGenerator {
     // ----- statuses ------------------------------------------------------------------------
 
     fn write_tweet(&mut self, out: &mut Vec<u8>) {
-        let ms = self.clock_ms;
+        let mut ms = self.clock_ms;
         let mut id = snowflake(
             ms,
             self.rng.random_range(0..WORKER_UNSEEN_DELETE),
             self.rng.random_range(0..4096),
         );
         if id <= self.last_id {
-            id = self.last_id + 1 + self.rng.random_range(0..1024);
+            // Same millisecond as the previous status: take a larger id among the workers of
+            // emitted statuses, or move to the next millisecond if this one is full.
+            let end = snowflake(ms, WORKER_UNSEEN_DELETE, 0);
+            if self.last_id + 1 < end {
+                let room = (end - self.last_id - 1).min(1024);
+                id = self.last_id + 1 + self.rng.random_range(0..room);
+            } else {
+                self.clock_ms += 1;
+                ms += 1;
+                id = snowflake(ms, self.rng.random_range(0..WORKER_UNSEEN_DELETE), 0);
+            }
         }
         let esc = Esc {
             slash: self.rng.random_bool(0.9),
@@ -675,7 +694,7 @@ impl World {
         }
     }
 
-    /// A user index; index 0 posts most (about 0.6% of statuses with 50,000 users).
+    /// A user index; index 0 posts most (about 0.5% of statuses with 50,000 users).
     fn zipf(&self, rng: &mut SmallRng) -> u32 {
         let u: f64 = rng.random();
         let x = ZIPF_C * exp2(u * self.zipf_span) - ZIPF_C;
@@ -831,6 +850,8 @@ struct Scratch {
     lang: &'static str,
     source: usize,
     media: Option<Media>,
+    /// Code points before the displayed text: a reply's leading `@mention `.
+    display_start: u32,
     /// Code points of the text without a trailing media link.
     display_end: u32,
     geo: Option<Geo>,
@@ -848,6 +869,7 @@ impl Scratch {
         self.bounds.clear();
         self.media = None;
         self.geo = None;
+        self.display_start = 0;
         self.sensitive = false;
         self.has_links = false;
     }
@@ -896,14 +918,17 @@ impl Scratch {
             w.screen_name(user, &mut name);
             self.push_ent(EntKind::Mention(user), &name);
             self.mark();
+            self.push_plain(" ");
+            self.display_start = self.cps;
         }
-        let target: u32 = match rng.random_range(0..100) {
-            0..=9 => rng.random_range(10..40),
-            10..=77 => rng.random_range(40..120),
-            _ => rng.random_range(140..230),
-        };
-        let mut first = spec.reply.is_none();
-        let mut quotes_open = false;
+        // Code points of content, after a reply's leading mention.
+        let target: u32 = self.cps
+            + match rng.random_range(0..100) {
+                0..=9 => rng.random_range(10..40),
+                10..=77 => rng.random_range(40..120),
+                _ => rng.random_range(140..230),
+            };
+        let mut first = true;
         while self.cps < target {
             if !first {
                 match rng.random_range(0..100) {
@@ -932,12 +957,14 @@ impl Scratch {
                     self.push_ent(EntKind::Symbol, sym);
                 }
                 16..=17 => {
-                    self.push_plain(if quotes_open { "\u{201d}" } else { "\"" });
-                    quotes_open = !quotes_open;
+                    let (open, close) = if rng.random_bool(0.7) {
+                        ("\"", "\"")
+                    } else {
+                        ("\u{201c}", "\u{201d}")
+                    };
+                    self.push_plain(open);
                     self.push_plain(lang.words[rng.random_range(0..lang.words.len())]);
-                    if rng.random_bool(0.5) {
-                        self.push_plain("\"");
-                    }
+                    self.push_plain(close);
                 }
                 18..=19 => self.push_plain(SPECIALS[rng.random_range(0..SPECIALS.len())]),
                 _ => self.push_plain(lang.words[rng.random_range(0..lang.words.len())]),
@@ -1181,7 +1208,9 @@ fn write_status(
     if extended {
         out.extend_from_slice(b",\"extended_tweet\":{\"full_text\":");
         put_str(out, &sc.text, esc);
-        out.extend_from_slice(b",\"display_text_range\":[0,");
+        out.extend_from_slice(b",\"display_text_range\":[");
+        put_u64(out, sc.display_start as u64);
+        out.push(b',');
         put_u64(out, sc.display_end as u64);
         out.extend_from_slice(b"],\"entities\":");
         write_entities(w, out, tmp, sc, st, u32::MAX, None, esc);
@@ -2907,6 +2936,45 @@ mod tests {
         assert!(quotes > 200);
         let max = times_retweeted.values().max().copied().unwrap_or(0);
         assert!(max >= 5, "no original retweeted repeatedly (max {max})");
+    }
+
+    #[test]
+    fn replies_name_their_target() {
+        let mut authors: HashMap<u64, u64> = HashMap::new();
+        let (mut replies, mut to_seen) = (0, 0);
+        for (_, v) in tweets() {
+            if let Some(target) = v["in_reply_to_status_id"].as_u64() {
+                replies += 1;
+                assert_eq!(target.to_string(), s(&v["in_reply_to_status_id_str"]));
+                let uid = u(&v["in_reply_to_user_id"]);
+                assert_eq!(uid.to_string(), s(&v["in_reply_to_user_id_str"]));
+                let full = v
+                    .get("extended_tweet")
+                    .map_or_else(|| s(&v["text"]), |e| s(&e["full_text"]));
+                let screen = s(&v["in_reply_to_screen_name"]);
+                assert!(full.starts_with(&format!("@{screen} ")), "{full:?}");
+                if let Some(ext) = v.get("extended_tweet") {
+                    let start = u(&ext["display_text_range"][0]) as usize;
+                    assert_eq!(start, screen.chars().count() + 2);
+                }
+                if let Some(&author) = authors.get(&target) {
+                    assert_eq!(author, uid, "reply names the wrong author");
+                    to_seen += 1;
+                } else {
+                    assert!(
+                        worker(target) >= WORKER_UNSEEN_STATUS,
+                        "reply to an unknown id"
+                    );
+                }
+            } else {
+                assert!(v["in_reply_to_user_id"].is_null());
+            }
+            authors.insert(u(&v["id"]), u(&v["user"]["id"]));
+        }
+        assert!(
+            replies > 1_000 && to_seen > replies / 2,
+            "{replies} replies, {to_seen} seen"
+        );
     }
 
     #[test]

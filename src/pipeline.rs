@@ -5,11 +5,9 @@
 //! back-pressure); nothing is ever dropped. Database errors that can heal are retried with
 //! jittered exponential backoff before the writer gives up.
 
-use crate::record::{Record, UserRow};
+use crate::record::Record;
 use crate::store::{Batch, BatchOutcome, Store, StoreError};
 use chrono::Utc;
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -78,9 +76,13 @@ pub struct LiveCounters {
     pub committed_records: AtomicU64,
 }
 
+/// Records travel in chunks (what one read of the input produced): one channel operation and at
+/// most one wake-up of the writer per chunk rather than per record.
+pub type Chunk = Vec<Record>;
+
 /// A running pipeline.
 pub struct Pipeline {
-    sender: mpsc::Sender<Record>,
+    sender: mpsc::Sender<Chunk>,
     writer: JoinHandle<Result<WriterStats, StoreError>>,
     counters: Arc<LiveCounters>,
 }
@@ -88,7 +90,8 @@ pub struct Pipeline {
 impl Pipeline {
     /// Starts the writer task on `store`.
     pub fn start<S: Store>(store: S, config: PipelineConfig) -> Pipeline {
-        let (sender, receiver) = mpsc::channel(config.channel_capacity.max(1));
+        // The bound is in chunks; a replay chunk holds ~70 statuses, a live one often just one.
+        let (sender, receiver) = mpsc::channel((config.channel_capacity / 64).max(4));
         let counters = Arc::new(LiveCounters::default());
         let writer = tokio::spawn(run_writer(store, config, receiver, counters.clone()));
         Pipeline {
@@ -99,7 +102,7 @@ impl Pipeline {
     }
 
     /// A handle for a source; the writer ends once every sender is dropped.
-    pub fn sender(&self) -> mpsc::Sender<Record> {
+    pub fn sender(&self) -> mpsc::Sender<Chunk> {
         self.sender.clone()
     }
 
@@ -121,41 +124,45 @@ impl Pipeline {
 async fn run_writer<S: Store>(
     store: S,
     config: PipelineConfig,
-    mut receiver: mpsc::Receiver<Record>,
+    mut receiver: mpsc::Receiver<Chunk>,
     counters: Arc<LiveCounters>,
 ) -> Result<WriterStats, StoreError> {
     let mut stats = WriterStats::default();
-    let mut users = UserCache::default();
     let mut batch = Batch::default();
-    let mut buf = Vec::with_capacity(config.batch_size);
     let mut deadline: Option<Instant> = None;
     loop {
-        let room = config.batch_size - batch.len();
         let received = match deadline {
             Some(at) => tokio::select! {
-                n = receiver.recv_many(&mut buf, room) => n,
-                _ = tokio::time::sleep_until(at) => usize::MAX,
+                chunk = receiver.recv() => Some(chunk),
+                _ = tokio::time::sleep_until(at) => None,
             },
-            None => receiver.recv_many(&mut buf, room).await,
+            None => Some(receiver.recv().await),
         };
-        if received == 0 {
-            break; // every sender is gone and the channel is drained
-        }
-        if received != usize::MAX {
-            deadline.get_or_insert_with(|| Instant::now() + config.flush_interval);
-            for record in buf.drain(..) {
-                batch.push(record);
+        match received {
+            Some(None) => break, // every sender is gone and the channel is drained
+            Some(Some(chunk)) => {
+                for record in chunk {
+                    batch.push(record);
+                    deadline.get_or_insert_with(|| Instant::now() + config.flush_interval);
+                    if batch.len() >= config.batch_size {
+                        flush(&store, &config, &mut batch, &mut stats).await?;
+                        counters
+                            .committed_records
+                            .store(stats.records, Ordering::Relaxed);
+                        deadline = None;
+                    }
+                }
+            }
+            None => {
+                flush(&store, &config, &mut batch, &mut stats).await?;
+                counters
+                    .committed_records
+                    .store(stats.records, Ordering::Relaxed);
+                deadline = None;
             }
         }
-        if batch.len() >= config.batch_size || received == usize::MAX {
-            flush(&store, &config, &mut batch, &mut users, &mut stats).await?;
-            counters
-                .committed_records
-                .store(stats.records, Ordering::Relaxed);
-            deadline = None;
-        }
     }
-    flush(&store, &config, &mut batch, &mut users, &mut stats).await?;
+    flush(&store, &config, &mut batch, &mut stats).await?;
     counters
         .committed_records
         .store(stats.records, Ordering::Relaxed);
@@ -167,13 +174,11 @@ async fn flush<S: Store>(
     store: &S,
     config: &PipelineConfig,
     batch: &mut Batch,
-    users: &mut UserCache,
     stats: &mut WriterStats,
 ) -> Result<(), StoreError> {
     if batch.is_empty() {
         return Ok(());
     }
-    batch.retain_users(|u| users.changed(u));
     let strategy = ExponentialBackoff::from_millis(2)
         .factor(50)
         .max_delay(Duration::from_secs(5))
@@ -189,7 +194,6 @@ async fn flush<S: Store>(
         |e: &StoreError| e.is_retriable(),
     )
     .await?;
-    users.remember(batch);
     stats.add(batch.len(), &outcome);
     *batch = Batch::default();
     Ok(())
@@ -204,40 +208,6 @@ fn retry_attempts(retry_for: Duration) -> usize {
         n += 1;
     }
     n
-}
-
-/// Remembers a hash of each user profile written, so an unchanged profile is not rewritten with
-/// every status of its author. Bounded: cleared when full, which only costs a rewrite.
-/// Public so the benchmark's bare-insert loop writes exactly the rows the writer writes.
-#[derive(Default)]
-pub struct UserCache {
-    written: HashMap<i64, u64>,
-}
-
-const USER_CACHE_LIMIT: usize = 200_000;
-
-impl UserCache {
-    fn hash(u: &UserRow) -> u64 {
-        let mut h = DefaultHasher::new();
-        u.raw.hash(&mut h);
-        u.withheld_in_countries.hash(&mut h);
-        h.finish()
-    }
-
-    /// True when this profile differs from the last one written for the user.
-    pub fn changed(&self, u: &UserRow) -> bool {
-        self.written.get(&u.user_id) != Some(&Self::hash(u))
-    }
-
-    /// Records the profiles of a committed batch.
-    pub fn remember(&mut self, batch: &Batch) {
-        if self.written.len() + batch.users.len() > USER_CACHE_LIMIT {
-            self.written.clear();
-        }
-        for u in &batch.users {
-            self.written.insert(u.row.user_id, Self::hash(&u.row));
-        }
-    }
 }
 
 #[cfg(test)]

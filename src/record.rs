@@ -123,10 +123,60 @@ pub struct UserRow {
     pub user_id: i64,
     pub screen_name: Option<String>,
     pub withheld_in_countries: Vec<String>,
+    /// Fingerprint of the profile, counters excluded (see `protocol::TweetUser`).
+    pub profile_hash: u64,
     pub raw: String,
 }
 
-/// Turns one line into a record; `None` for keep-alives.
+/// Turns lines into records for one source, remembering which author profiles it has already
+/// sent. Author objects arrive with every status and their counters (`followers_count`,
+/// `statuses_count`, ...) change with nearly every one; writing the `users` row each time costs
+/// a random page write. A profile is sent when anything but those counters changed, or when the
+/// last copy sent is older than [`USER_REFRESH`] (so counters stay reasonably fresh); every
+/// status's `raw` still keeps its author exactly as received. Filtering here, on the reading
+/// side, keeps the work off the single writer. Sent records are never dropped (the writer
+/// commits them or the process stops), so "sent" means "archived".
+#[derive(Default)]
+pub struct Decoder {
+    sent: rustc_hash::FxHashMap<i64, (u64, std::time::Instant)>,
+}
+
+/// Bounds the decoder's memory; when full it forgets everything, which only costs rewrites.
+const PROFILE_MEMORY: usize = 200_000;
+/// Longest time the archived counters of an active user may lag behind what was seen.
+pub const USER_REFRESH: std::time::Duration = std::time::Duration::from_secs(3600);
+
+impl Decoder {
+    /// Turns one line into a record; `None` for keep-alives.
+    pub fn decode(&mut self, line: &[u8], origin: &Origin) -> Option<Record> {
+        let mut record = from_line(line, origin)?;
+        if let Record::Message(m) = &mut record {
+            m.users.retain(|u| self.should_send(u));
+        }
+        Some(record)
+    }
+
+    fn should_send(&mut self, u: &UserRow) -> bool {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        u.profile_hash.hash(&mut h);
+        u.withheld_in_countries.hash(&mut h);
+        let hash = h.finish();
+        let now = std::time::Instant::now();
+        match self.sent.get(&u.user_id) {
+            Some((seen, at)) if *seen == hash && now.duration_since(*at) < USER_REFRESH => false,
+            _ => {
+                if self.sent.len() >= PROFILE_MEMORY {
+                    self.sent.clear();
+                }
+                self.sent.insert(u.user_id, (hash, now));
+                true
+            }
+        }
+    }
+}
+
+/// Turns one line into a record, every profile included; `None` for keep-alives.
 pub fn from_line(line: &[u8], origin: &Origin) -> Option<Record> {
     let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
     let text = match std::str::from_utf8(trimmed) {
@@ -251,12 +301,7 @@ fn add_tweet(
         stubs.push((inner.tweet.raw, inner.tweet.id));
     }
     if let Some(user) = &tweet.user {
-        users.push(UserRow {
-            user_id: user.id,
-            screen_name: user.screen_name.as_deref().map(Into::into),
-            withheld_in_countries: countries(user.withheld_in_countries.as_deref().unwrap_or(&[])),
-            raw: user.raw.to_owned(),
-        });
+        users.push(to_user_row(user));
     }
     tweets.push(TweetRow {
         tweet_id: tweet.id,
@@ -278,22 +323,18 @@ fn add_tweet(
 }
 
 fn user_row(raw: &str) -> Result<Option<UserRow>, ParseError> {
-    #[derive(serde::Deserialize)]
-    struct Wire<'a> {
-        id: Option<protocol::Id>,
-        id_str: Option<protocol::Id>,
-        #[serde(borrow)]
-        screen_name: Option<std::borrow::Cow<'a, str>>,
-        #[serde(default)]
-        withheld_in_countries: Vec<String>,
+    let user = protocol::parse_user(raw).map_err(ParseError::Json)?;
+    Ok(user.as_ref().map(to_user_row))
+}
+
+fn to_user_row(user: &protocol::TweetUser<'_>) -> UserRow {
+    UserRow {
+        user_id: user.id,
+        screen_name: user.screen_name.as_deref().map(Into::into),
+        withheld_in_countries: countries(user.withheld_in_countries.as_deref().unwrap_or(&[])),
+        profile_hash: user.profile_hash,
+        raw: user.raw.to_owned(),
     }
-    let wire: Wire<'_> = serde_json::from_str(raw).map_err(ParseError::Json)?;
-    Ok(wire.id_str.or(wire.id).map(|id| UserRow {
-        user_id: id.0,
-        screen_name: wire.screen_name.map(Into::into),
-        withheld_in_countries: wire.withheld_in_countries,
-        raw: raw.to_owned(),
-    }))
 }
 
 fn countries<S: AsRef<str>>(list: &[S]) -> Vec<String> {
@@ -335,12 +376,34 @@ pub fn stub(id: i64) -> String {
     format!("{{\"id\":{id},\"id_str\":\"{id}\"}}")
 }
 
-/// Parses Twitter's `Wed Oct 10 20:19:24 +0000 2018`.
+/// Parses Twitter's `Wed Oct 10 20:19:24 +0000 2018` (by hand: it runs for every status;
+/// any other layout falls back to chrono's parser, then to RFC 3339).
 pub fn parse_twitter_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y")
-        .map(|t| t.with_timezone(&Utc))
-        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.fZ").map(|t| t.and_utc()))
-        .ok()
+    fast_twitter_time(s).or_else(|| {
+        DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y")
+            .or_else(|_| DateTime::parse_from_rfc3339(s))
+            .map(|t| t.with_timezone(&Utc))
+            .ok()
+    })
+}
+
+fn fast_twitter_time(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    if b.len() != 30 || &b[19..26] != b" +0000 " {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        s.get(r)?.bytes().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == &s[4..7])? as u32 + 1;
+    let date = chrono::NaiveDate::from_ymd_opt(num(26..30)? as i32, month, num(8..10)?)?;
+    let time = chrono::NaiveTime::from_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
+    Some(NaiveDateTime::new(date, time).and_utc())
 }
 
 #[cfg(test)]
@@ -394,9 +457,36 @@ mod tests {
     }
 
     #[test]
+    fn unchanged_profiles_are_sent_once_changed_ones_again() {
+        let line = |followers: u32, bio: &str| {
+            format!(
+                r#"{{"id_str":"{followers}","text":"t","user":{{"id_str":"1","followers_count":{followers},"description":"{bio}"}}}}"#
+            )
+        };
+        let mut decoder = Decoder::default();
+        let users = |d: &mut Decoder, l: String| match d.decode(l.as_bytes(), &origin()) {
+            Some(Record::Message(m)) => m.users.len(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(users(&mut decoder, line(10, "a")), 1);
+        assert_eq!(
+            users(&mut decoder, line(11, "a")),
+            0,
+            "only a counter changed"
+        );
+        assert_eq!(users(&mut decoder, line(12, "b")), 1, "the profile changed");
+    }
+
+    #[test]
     fn twitter_times_parse() {
         let t = parse_twitter_time("Wed Oct 10 20:19:24 +0000 2018").unwrap();
         assert_eq!(t.to_rfc3339(), "2018-10-10T20:19:24+00:00");
         assert!(parse_twitter_time("yesterday").is_none());
+        let offset = parse_twitter_time("Wed Oct 10 22:19:24 +0200 2018").unwrap();
+        assert_eq!(offset, t);
+        assert_eq!(
+            parse_twitter_time("Wed Oct 10 20:19:24 +0000 2018"),
+            fast_twitter_time("Wed Oct 10 20:19:24 +0000 2018")
+        );
     }
 }

@@ -5,7 +5,7 @@
 //! memory flat whatever the input size.
 
 use crate::framing::{Line, LineSplitter};
-use crate::pipeline::{Pipeline, PipelineConfig, WriterStats};
+use crate::pipeline::{Chunk, Pipeline, PipelineConfig, WriterStats};
 use crate::record::{self, Origin, Record};
 use crate::store::{Store, StoreError};
 use chrono::Utc;
@@ -109,7 +109,7 @@ pub async fn replay<S: Store>(
 
 fn read_all(
     options: &ReplayOptions,
-    sender: &mpsc::Sender<Record>,
+    sender: &mpsc::Sender<Chunk>,
     counters: &ReadCounters,
 ) -> Result<(), ReplayError> {
     let stream: Arc<str> = options.stream.as_str().into();
@@ -153,24 +153,22 @@ fn read_one(
     mut input: Box<dyn Read + Send>,
     options: &ReplayOptions,
     stream: &Arc<str>,
-    sender: &mpsc::Sender<Record>,
+    sender: &mpsc::Sender<Chunk>,
     counters: &ReadCounters,
 ) -> std::io::Result<bool> {
     let mut splitter = LineSplitter::new(options.max_line_bytes, options.max_reject_bytes);
     let mut buf = vec![0u8; 1 << 18];
-    let open = std::cell::Cell::new(true);
     let max = options.max_line_bytes;
+    let mut decoder = record::Decoder::default();
+    let chunk = std::cell::RefCell::new(Chunk::new());
     let mut emit = |line: Line<'_>| {
-        if !open.get() {
-            return;
-        }
         let origin = Origin {
             stream: stream.clone(),
             connection_id: None,
             received_at: Utc::now(),
         };
         let (len, record) = match line {
-            Line::Complete(bytes) => (bytes.len(), record::from_line(bytes, &origin)),
+            Line::Complete(bytes) => (bytes.len(), decoder.decode(bytes, &origin)),
             Line::Oversize { kept, total } => {
                 let reason = format!(
                     "line of {total} bytes exceeds ingest.max_line_bytes ({max}){}",
@@ -193,9 +191,14 @@ fn read_one(
                 if matches!(record, Record::Reject(_)) {
                     counters.rejects.fetch_add(1, Ordering::Relaxed);
                 }
-                open.set(sender.blocking_send(record).is_ok());
+                chunk.borrow_mut().push(record);
             }
         }
+    };
+    // One chunk per read: false once the pipeline is gone.
+    let send = || {
+        let records = std::mem::take(&mut *chunk.borrow_mut());
+        records.is_empty() || sender.blocking_send(records).is_ok()
     };
     loop {
         let n = match input.read(&mut buf) {
@@ -205,12 +208,12 @@ fn read_one(
             Err(e) => return Err(e),
         };
         splitter.push(&buf[..n], &mut emit);
-        if !open.get() {
+        if !send() {
             return Ok(false);
         }
     }
     splitter.finish(&mut emit);
-    Ok(open.get())
+    Ok(send())
 }
 
 /// Total size of the plain files among the inputs, for a progress bar with an end.

@@ -1,8 +1,11 @@
 -- The streamvault archive, SQLite dialect. Times are ISO-8601 UTC text
 -- (YYYY-MM-DDTHH:MM:SS.ffffffZ, so they sort and compare as text); JSON is text.
 
+-- tweets and users are rowid tables in arrival order, with the id as a separate primary-key
+-- index (BIGINT, unlike INTEGER, is not a rowid alias): the large rows are appended rather than
+-- inserted at random positions, which on this workload cut the bytes written by about a third.
 CREATE TABLE tweets (
-    tweet_id              INTEGER PRIMARY KEY,
+    tweet_id              BIGINT NOT NULL PRIMARY KEY,
     user_id               INTEGER,
     created_at            TEXT,
     text                  TEXT,
@@ -27,7 +30,7 @@ CREATE INDEX tweets_located ON tweets (user_id, tweet_id)
     WHERE longitude IS NOT NULL OR latitude IS NOT NULL OR place IS NOT NULL;
 
 CREATE TABLE users (
-    user_id               INTEGER PRIMARY KEY,
+    user_id               BIGINT NOT NULL PRIMARY KEY,
     screen_name           TEXT,
     withheld_in_countries TEXT NOT NULL DEFAULT '[]',
     raw                   TEXT NOT NULL,

@@ -7,6 +7,7 @@ mod codes;
 mod ids;
 mod notice;
 mod tweet;
+mod user;
 
 pub use codes::disconnect_code_name;
 pub use ids::{Id, parse_id};
@@ -14,7 +15,8 @@ pub use notice::{
     Control, Delete, Disconnect, Friends, Limit, ScrubGeo, StatusWithheld, UserEvent, UserWithheld,
     Warning,
 };
-pub use tweet::{Embedded, Tweet, TweetError, TweetUser, parse_status};
+pub use tweet::{Embedded, Tweet, TweetError, parse_status};
+pub use user::{TweetUser, parse_user};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;

@@ -1,6 +1,7 @@
 //! Statuses (tweets, retweets, quotes) parsed by borrowing from the received line.
 
 use super::ids::{Id, prefer_str};
+use super::user::{TweetUser, parse_user};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -35,15 +36,6 @@ pub struct Tweet<'a> {
 #[derive(Debug)]
 pub struct Embedded<'a> {
     pub tweet: Tweet<'a>,
-}
-
-/// The author object of a status: enough to key the `users` table, plus its JSON.
-#[derive(Debug)]
-pub struct TweetUser<'a> {
-    pub id: i64,
-    pub screen_name: Option<Cow<'a, str>>,
-    pub withheld_in_countries: Option<Vec<Cow<'a, str>>>,
-    pub raw: &'a str,
 }
 
 /// Why a status-shaped object could not be read.
@@ -98,16 +90,6 @@ struct ExtendedWire<'a> {
 }
 
 #[derive(Deserialize)]
-struct UserWire<'a> {
-    id: Option<Id>,
-    id_str: Option<Id>,
-    #[serde(borrow)]
-    screen_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    withheld_in_countries: Option<Vec<Cow<'a, str>>>,
-}
-
-#[derive(Deserialize)]
 struct PointWire {
     coordinates: [f64; 2],
 }
@@ -124,7 +106,11 @@ impl<'a> TweetWire<'a> {
             return Err(TweetError::TooDeep);
         }
         let id = prefer_str(self.id_str, self.id).ok_or(TweetError::MissingId)?;
-        let user = self.user.map(parse_user).transpose()?.flatten();
+        let user = self
+            .user
+            .map(|u| parse_user(u.get()))
+            .transpose()?
+            .flatten();
         let point = point_of(self.coordinates, false).or_else(|| point_of(self.geo, true));
         let text = self
             .extended_tweet
@@ -167,16 +153,6 @@ impl<'a> TweetWire<'a> {
 pub fn parse_status(raw: &str) -> Result<Tweet<'_>, TweetError> {
     let wire: TweetWire<'_> = serde_json::from_str(raw)?;
     wire.into_tweet(raw, 1)
-}
-
-fn parse_user(raw: &RawValue) -> Result<Option<TweetUser<'_>>, TweetError> {
-    let wire: UserWire<'_> = serde_json::from_str(raw.get())?;
-    Ok(prefer_str(wire.id_str, wire.id).map(|id| TweetUser {
-        id,
-        screen_name: wire.screen_name,
-        withheld_in_countries: wire.withheld_in_countries,
-        raw: raw.get(),
-    }))
 }
 
 /// Reads a GeoJSON point; `lat_first` for the legacy `geo` field, which is `[lat, lon]`.

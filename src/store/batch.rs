@@ -3,12 +3,11 @@
 use crate::protocol::{self, Kind};
 use crate::record::{Detail, Origin, Record, RejectRecord, TweetRow, UserRow};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Everything one write transaction stores.
-/// Cloned before a write, so that a failed transaction can be retried from the same input.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct Batch {
     pub events: Vec<EventRow>,
     /// One entry per status id (a status seen twice in a batch is merged).
@@ -20,12 +19,12 @@ pub struct Batch {
     pub notices: Vec<Notice>,
     /// Input records taken into this batch (messages and rejects).
     pub records: usize,
-    tweet_index: HashMap<i64, usize>,
-    user_index: HashMap<i64, usize>,
+    tweet_index: rustc_hash::FxHashMap<i64, usize>,
+    user_index: rustc_hash::FxHashMap<i64, usize>,
 }
 
 /// An `events` row.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct EventRow {
     pub origin: Origin,
     pub kind: Kind,
@@ -35,7 +34,7 @@ pub struct EventRow {
 }
 
 /// A status about to be stored, with when it was first and last seen in this batch.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PendingTweet {
     pub row: TweetRow,
     pub stream: Arc<str>,
@@ -45,15 +44,24 @@ pub struct PendingTweet {
     pub seq: usize,
 }
 
+/// The statuses and users one transaction writes: the batch's own rows, minus those compliance
+/// dropped, with the few it changed as copies. Borrowing keeps the batch itself untouched, so a
+/// failed transaction is retried from exactly the same input without cloning every batch.
+#[derive(Debug, Default)]
+pub struct Rows<'b> {
+    pub tweets: Vec<(&'b PendingTweet, Cow<'b, TweetRow>)>,
+    pub users: Vec<(&'b PendingUser, Cow<'b, UserRow>)>,
+}
+
 /// A user profile about to be stored.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PendingUser {
     pub row: UserRow,
     pub seen_at: DateTime<Utc>,
 }
 
 /// A row for one of the per-kind tables (`limits`, `warnings`, `disconnects`, `user_events`).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DetailRow {
     pub origin: Origin,
     pub for_user: Option<i64>,
@@ -87,6 +95,22 @@ impl Batch {
     /// True when nothing was taken.
     pub fn is_empty(&self) -> bool {
         self.records == 0
+    }
+
+    /// Every status and user as received, nothing dropped or changed.
+    pub fn rows(&self) -> Rows<'_> {
+        Rows {
+            tweets: self
+                .tweets
+                .iter()
+                .map(|t| (t, Cow::Borrowed(&t.row)))
+                .collect(),
+            users: self
+                .users
+                .iter()
+                .map(|u| (u, Cow::Borrowed(&u.row)))
+                .collect(),
+        }
     }
 
     /// Takes one record, moving its rows into the per-table lists.
@@ -159,11 +183,5 @@ impl Batch {
                 self.users.push(PendingUser { row, seen_at });
             }
         }
-    }
-
-    /// Drops user profiles the archive already holds unchanged (see the writer's cache).
-    pub fn retain_users(&mut self, mut keep: impl FnMut(&UserRow) -> bool) {
-        self.users.retain(|u| keep(&u.row));
-        self.user_index.clear();
     }
 }

@@ -4,10 +4,10 @@
 //! `jsonb` dominates the cost here, and array binds avoid a round trip and a plan per row.
 
 use super::batch::{Batch, DetailRow};
-use super::write::{self, ArchiveTx, BatchOutcome};
-use super::{Notice, Store, StoreError};
+use super::write::{self, ArchiveTx, BatchOutcome, DeletionRow};
+use super::{Notice, Rows, Store, StoreError};
 use crate::compliance::{ActionRow, Known, KnownScrub, merge_countries};
-use crate::record::Detail;
+use crate::record::{Detail, TweetRow};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Row, Transaction};
@@ -46,7 +46,7 @@ impl PgStore {
     /// Inserts a batch's rows and nothing else: the benchmark's bare-insert baseline.
     pub async fn insert_only(&self, batch: &Batch) -> Result<(), StoreError> {
         let mut tx = PgTx(self.pool.begin().await?);
-        tx.insert_rows(batch).await?;
+        tx.insert_rows(batch, &batch.rows()).await?;
         tx.commit().await
     }
 }
@@ -62,9 +62,8 @@ impl Store for PgStore {
         batch: &Batch,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, StoreError> {
-        let mut batch = batch.clone();
         let tx = PgTx(self.pool.begin().await?);
-        write::write_batch(tx, &mut batch, now).await
+        write::write_batch(tx, batch, now).await
     }
 
     async fn close(&self) {
@@ -149,13 +148,13 @@ impl PgTx {
         Ok(())
     }
 
-    async fn insert_tweets(&mut self, batch: &Batch) -> Result<(), StoreError> {
-        if batch.tweets.is_empty() {
+    async fn insert_tweets(&mut self, rows: &Rows<'_>) -> Result<(), StoreError> {
+        if rows.tweets.is_empty() {
             return Ok(());
         }
-        let t = &batch.tweets;
+        let t = &rows.tweets;
         let col =
-            |f: &dyn Fn(&super::PendingTweet) -> Option<i64>| t.iter().map(f).collect::<Vec<_>>();
+            |f: &dyn Fn(&TweetRow) -> Option<i64>| t.iter().map(|(_, r)| f(r)).collect::<Vec<_>>();
         sqlx::query(
             "INSERT INTO tweets (tweet_id, user_id, created_at, text, lang, in_reply_to_status_id, \
              retweeted_status_id, quoted_status_id, longitude, latitude, place, withheld_in_countries, \
@@ -170,33 +169,33 @@ impl PgTx {
              ON CONFLICT (tweet_id) DO UPDATE SET \
              last_seen_at = GREATEST(tweets.last_seen_at, EXCLUDED.last_seen_at)",
         )
-        .bind(t.iter().map(|p| p.row.tweet_id).collect::<Vec<_>>())
-        .bind(col(&|p| p.row.user_id))
-        .bind(t.iter().map(|p| p.row.created_at).collect::<Vec<_>>())
-        .bind(t.iter().map(|p| p.row.text.as_deref().map(pg_text)).collect::<Vec<_>>())
-        .bind(t.iter().map(|p| p.row.lang.as_deref().map(pg_text)).collect::<Vec<_>>())
-        .bind(col(&|p| p.row.in_reply_to_status_id))
-        .bind(col(&|p| p.row.retweeted_status_id))
-        .bind(col(&|p| p.row.quoted_status_id))
-        .bind(t.iter().map(|p| p.row.longitude).collect::<Vec<_>>())
-        .bind(t.iter().map(|p| p.row.latitude).collect::<Vec<_>>())
-        .bind(t.iter().map(|p| p.row.place.as_deref().map(pg_text)).collect::<Vec<_>>())
-        .bind(t.iter().map(|p| countries_json(&p.row.withheld_in_countries)).collect::<Vec<_>>())
-        .bind(t.iter().map(|p| p.row.geo_scrubbed).collect::<Vec<_>>())
-        .bind(t.iter().map(|p| p.stream.to_string()).collect::<Vec<_>>())
-        .bind(t.iter().map(|p| p.first_seen).collect::<Vec<_>>())
-        .bind(t.iter().map(|p| p.last_seen).collect::<Vec<_>>())
-        .bind(t.iter().map(|p| pg_text(&p.row.raw)).collect::<Vec<_>>())
+        .bind(t.iter().map(|(_, r)| r.tweet_id).collect::<Vec<_>>())
+        .bind(col(&|r| r.user_id))
+        .bind(t.iter().map(|(_, r)| r.created_at).collect::<Vec<_>>())
+        .bind(t.iter().map(|(_, r)| r.text.as_deref().map(pg_text)).collect::<Vec<_>>())
+        .bind(t.iter().map(|(_, r)| r.lang.as_deref().map(pg_text)).collect::<Vec<_>>())
+        .bind(col(&|r| r.in_reply_to_status_id))
+        .bind(col(&|r| r.retweeted_status_id))
+        .bind(col(&|r| r.quoted_status_id))
+        .bind(t.iter().map(|(_, r)| r.longitude).collect::<Vec<_>>())
+        .bind(t.iter().map(|(_, r)| r.latitude).collect::<Vec<_>>())
+        .bind(t.iter().map(|(_, r)| r.place.as_deref().map(pg_text)).collect::<Vec<_>>())
+        .bind(t.iter().map(|(_, r)| countries_json(&r.withheld_in_countries)).collect::<Vec<_>>())
+        .bind(t.iter().map(|(_, r)| r.geo_scrubbed).collect::<Vec<_>>())
+        .bind(t.iter().map(|(p, _)| p.stream.to_string()).collect::<Vec<_>>())
+        .bind(t.iter().map(|(p, _)| p.first_seen).collect::<Vec<_>>())
+        .bind(t.iter().map(|(p, _)| p.last_seen).collect::<Vec<_>>())
+        .bind(t.iter().map(|(_, r)| pg_text(&r.raw)).collect::<Vec<_>>())
         .execute(&mut *self.0)
         .await?;
         Ok(())
     }
 
-    async fn insert_users(&mut self, batch: &Batch) -> Result<(), StoreError> {
-        if batch.users.is_empty() {
+    async fn insert_users(&mut self, rows: &Rows<'_>) -> Result<(), StoreError> {
+        if rows.users.is_empty() {
             return Ok(());
         }
-        let u = &batch.users;
+        let u = &rows.users;
         sqlx::query(
             "INSERT INTO users (user_id, screen_name, withheld_in_countries, raw, updated_at) \
              SELECT user_id, screen_name, withheld::jsonb, raw::jsonb, updated_at \
@@ -205,19 +204,19 @@ impl PgTx {
              ON CONFLICT (user_id) DO UPDATE SET screen_name = EXCLUDED.screen_name, \
              raw = EXCLUDED.raw, updated_at = EXCLUDED.updated_at",
         )
-        .bind(u.iter().map(|p| p.row.user_id).collect::<Vec<_>>())
+        .bind(u.iter().map(|(_, r)| r.user_id).collect::<Vec<_>>())
         .bind(
             u.iter()
-                .map(|p| p.row.screen_name.as_deref().map(pg_text))
+                .map(|(_, r)| r.screen_name.as_deref().map(pg_text))
                 .collect::<Vec<_>>(),
         )
         .bind(
             u.iter()
-                .map(|p| countries_json(&p.row.withheld_in_countries))
+                .map(|(_, r)| countries_json(&r.withheld_in_countries))
                 .collect::<Vec<_>>(),
         )
-        .bind(u.iter().map(|p| pg_text(&p.row.raw)).collect::<Vec<_>>())
-        .bind(u.iter().map(|p| p.seen_at).collect::<Vec<_>>())
+        .bind(u.iter().map(|(_, r)| pg_text(&r.raw)).collect::<Vec<_>>())
+        .bind(u.iter().map(|(p, _)| p.seen_at).collect::<Vec<_>>())
         .execute(&mut *self.0)
         .await?;
         Ok(())
@@ -326,9 +325,9 @@ impl ArchiveTx for PgTx {
         Ok(known)
     }
 
-    async fn insert_rows(&mut self, batch: &Batch) -> Result<(), StoreError> {
-        self.insert_tweets(batch).await?;
-        self.insert_users(batch).await?;
+    async fn insert_rows(&mut self, batch: &Batch, rows: &Rows<'_>) -> Result<(), StoreError> {
+        self.insert_tweets(rows).await?;
+        self.insert_users(rows).await?;
         self.insert_events(batch).await?;
         for d in &batch.details {
             self.insert_detail(d).await?;
@@ -336,35 +335,40 @@ impl ArchiveTx for PgTx {
         Ok(())
     }
 
-    async fn erase_tweet(&mut self, tweet_id: i64) -> Result<i64, StoreError> {
-        let done =
-            sqlx::query("DELETE FROM tweets WHERE tweet_id = $1 OR retweeted_status_id = $1")
-                .bind(tweet_id)
-                .execute(&mut *self.0)
-                .await?;
-        Ok(done.rows_affected() as i64)
+    async fn erase_tweets(
+        &mut self,
+        tweet_ids: &[i64],
+    ) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
+        let rows = sqlx::query(
+            "DELETE FROM tweets WHERE tweet_id = ANY($1) OR retweeted_status_id = ANY($1) \
+             RETURNING tweet_id, retweeted_status_id",
+        )
+        .bind(tweet_ids)
+        .fetch_all(&mut *self.0)
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    async fn insert_deletion(
+    async fn insert_deletions(
         &mut self,
-        notice: &Notice,
-        tweet_id: i64,
-        user_id: Option<i64>,
-        arrived_before_tweet: bool,
+        rows: &[DeletionRow],
         applied_at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+    ) -> Result<Vec<i64>, StoreError> {
+        let new = sqlx::query(
             "INSERT INTO deletions (tweet_id, user_id, notice_received_at, applied_at, arrived_before_tweet) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tweet_id) DO NOTHING",
+             SELECT tweet_id, user_id, received, $4, before \
+             FROM UNNEST($1::int8[], $2::int8[], $3::timestamptz[], $5::bool[]) \
+             AS u(tweet_id, user_id, received, before) \
+             ON CONFLICT (tweet_id) DO NOTHING RETURNING tweet_id",
         )
-        .bind(tweet_id)
-        .bind(user_id)
-        .bind(notice.received_at)
+        .bind(rows.iter().map(|r| r.tweet_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.user_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.notice_received_at).collect::<Vec<_>>())
         .bind(applied_at)
-        .bind(arrived_before_tweet)
-        .execute(&mut *self.0)
+        .bind(rows.iter().map(|r| r.arrived_before_tweet).collect::<Vec<_>>())
+        .fetch_all(&mut *self.0)
         .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(new.iter().map(|r| r.get(0)).collect())
     }
 
     async fn mark_arrived(&mut self, ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {

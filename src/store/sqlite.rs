@@ -6,8 +6,8 @@
 //! than left in free space.
 
 use super::batch::{Batch, DetailRow};
-use super::write::{self, ArchiveTx, BatchOutcome};
-use super::{Notice, Store, StoreError, sqlite_time};
+use super::write::{self, ArchiveTx, BatchOutcome, DeletionRow};
+use super::{Notice, Rows, Store, StoreError, sqlite_time};
 use crate::compliance::{ActionRow, Known, KnownScrub, merge_countries};
 use crate::record::Detail;
 use chrono::{DateTime, Utc};
@@ -23,13 +23,20 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// Page size for new archives; existing files keep theirs.
 const PAGE_SIZE: u32 = 16384;
 /// Rows per multi-row INSERT at most; remainders go out in power-of-two chunks so that only a
-/// handful of distinct statements are ever prepared.
-const MAX_ROWS_PER_STATEMENT: usize = 64;
+/// handful of distinct statements are ever prepared. Every statement is a round trip to sqlx's
+/// SQLite worker thread, so fewer, larger statements matter (17 columns × 256 rows stays well
+/// under SQLite's 32766 bound parameters).
+const MAX_ROWS_PER_STATEMENT: usize = 256;
 
-/// A SQLite archive file.
+/// A SQLite archive file: one writer connection, and a separate pool for readers.
+///
+/// SQLite keeps a page cache per connection, and a write through one connection invalidates the
+/// others' caches. With the writer on one dedicated connection its cache stays warm (a shared
+/// pool handed batches to its connections in turn, and each re-read its pages from the OS).
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    writer: SqlitePool,
+    readers: SqlitePool,
 }
 
 impl SqliteStore {
@@ -46,35 +53,48 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .pragma("secure_delete", "ON")
+            // Checkpoint every 128 MiB of WAL rather than 16 MiB: pages written by consecutive
+            // batches (table tails, index pages) are copied to the file once instead of each time.
+            .pragma("wal_autocheckpoint", "8192")
+            .pragma("journal_size_limit", "67108864")
             .pragma("cache_size", "-32768")
             .pragma("temp_store", "MEMORY");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(2)
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(options)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(options.clone())
             .await
             .map_err(StoreError::Open)?;
-        Ok(SqliteStore { pool })
+        let readers = if url.contains(":memory:") {
+            writer.clone() // an in-memory database exists only on its one connection
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(2)
+                .idle_timeout(Duration::from_secs(60))
+                .connect_lazy_with(options.create_if_missing(false))
+        };
+        Ok(SqliteStore { writer, readers })
     }
 
-    /// The pool, for queries (reports, tests).
+    /// The readers' pool, for queries (reports, tests, `streamvault query`).
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        &self.readers
     }
 
     /// Inserts a batch's rows and nothing else: the benchmark's bare-insert baseline.
     pub async fn insert_only(&self, batch: &Batch) -> Result<(), StoreError> {
-        let mut tx = SqliteTx(self.pool.begin().await?);
-        tx.insert_rows(batch).await?;
+        let mut tx = SqliteTx(self.writer.begin().await?);
+        tx.insert_rows(batch, &batch.rows()).await?;
         tx.commit().await
     }
 }
 
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await?;
+        MIGRATOR.run(&self.writer).await?;
         Ok(())
     }
 
@@ -83,19 +103,17 @@ impl Store for SqliteStore {
         batch: &Batch,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, StoreError> {
-        // The write path mutates a private copy of the statuses it cleans; the caller's batch
-        // stays intact so that a retried batch starts from the same input.
-        let mut batch = batch.clone();
-        let tx = SqliteTx(self.pool.begin().await?);
-        write::write_batch(tx, &mut batch, now).await
+        let tx = SqliteTx(self.writer.begin().await?);
+        write::write_batch(tx, batch, now).await
     }
 
     async fn close(&self) {
         // Fold the WAL back into the file and empty it, so erased content does not survive in it.
+        self.readers.close().await;
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await;
-        self.pool.close().await;
+        self.writer.close().await;
     }
 }
 
@@ -116,6 +134,9 @@ fn id_list(ids: &[i64]) -> String {
 }
 
 fn countries_json(c: &[String]) -> String {
+    if c.is_empty() {
+        return "[]".into();
+    }
     serde_json::to_string(c).unwrap_or_else(|_| "[]".into())
 }
 
@@ -353,38 +374,43 @@ impl ArchiveTx for SqliteTx {
         Ok(known)
     }
 
-    async fn insert_rows(&mut self, batch: &Batch) -> Result<(), StoreError> {
-        self.insert_many("tweets", TWEET_COLS, TWEET_UPSERT, &batch.tweets, |a, t| {
-            let r = &t.row;
-            a.add(r.tweet_id)?;
-            a.add(r.user_id)?;
-            a.add(r.created_at.map(sqlite_time))?;
-            a.add(r.text.as_deref())?;
-            a.add(r.lang.as_deref())?;
-            a.add(r.in_reply_to_status_id)?;
-            a.add(r.retweeted_status_id)?;
-            a.add(r.quoted_status_id)?;
-            a.add(r.longitude)?;
-            a.add(r.latitude)?;
-            a.add(r.place.as_deref())?;
-            a.add(countries_json(&r.withheld_in_countries))?;
-            a.add(r.geo_scrubbed)?;
-            a.add(t.stream.to_string())?;
-            a.add(sqlite_time(t.first_seen))?;
-            a.add(sqlite_time(t.last_seen))?;
-            a.add(r.raw.as_str())
-        })
+    async fn insert_rows(&mut self, batch: &Batch, rows: &Rows<'_>) -> Result<(), StoreError> {
+        self.insert_many(
+            "tweets",
+            TWEET_COLS,
+            TWEET_UPSERT,
+            &rows.tweets,
+            |a, (t, r)| {
+                a.add(r.tweet_id)?;
+                a.add(r.user_id)?;
+                a.add(r.created_at.map(sqlite_time))?;
+                a.add(r.text.as_deref())?;
+                a.add(r.lang.as_deref())?;
+                a.add(r.in_reply_to_status_id)?;
+                a.add(r.retweeted_status_id)?;
+                a.add(r.quoted_status_id)?;
+                a.add(r.longitude)?;
+                a.add(r.latitude)?;
+                a.add(r.place.as_deref())?;
+                a.add(countries_json(&r.withheld_in_countries))?;
+                a.add(r.geo_scrubbed)?;
+                a.add(&*t.stream)?;
+                a.add(sqlite_time(t.first_seen))?;
+                a.add(sqlite_time(t.last_seen))?;
+                a.add(r.raw.as_str())
+            },
+        )
         .await?;
-        self.insert_many("users", USER_COLS, USER_UPSERT, &batch.users, |a, u| {
-            a.add(u.row.user_id)?;
-            a.add(u.row.screen_name.as_deref())?;
-            a.add(countries_json(&u.row.withheld_in_countries))?;
-            a.add(u.row.raw.as_str())?;
+        self.insert_many("users", USER_COLS, USER_UPSERT, &rows.users, |a, (u, r)| {
+            a.add(r.user_id)?;
+            a.add(r.screen_name.as_deref())?;
+            a.add(countries_json(&r.withheld_in_countries))?;
+            a.add(r.raw.as_str())?;
             a.add(sqlite_time(u.seen_at))
         })
         .await?;
         self.insert_many("events", EVENT_COLS, "", &batch.events, |a, e| {
-            a.add(e.origin.stream.to_string())?;
+            a.add(&*e.origin.stream)?;
             a.add(e.origin.connection_id)?;
             a.add(sqlite_time(e.origin.received_at))?;
             a.add(e.kind.as_str())?;
@@ -394,7 +420,7 @@ impl ArchiveTx for SqliteTx {
         })
         .await?;
         self.insert_many("rejects", REJECT_COLS, "", &batch.rejects, |a, r| {
-            a.add(r.origin.stream.to_string())?;
+            a.add(&*r.origin.stream)?;
             a.add(r.origin.connection_id)?;
             a.add(sqlite_time(r.origin.received_at))?;
             a.add(r.reason.as_str())?;
@@ -407,41 +433,64 @@ impl ArchiveTx for SqliteTx {
         Ok(())
     }
 
-    async fn erase_tweet(&mut self, tweet_id: i64) -> Result<i64, StoreError> {
-        let mut n = 0;
+    async fn erase_tweets(
+        &mut self,
+        tweet_ids: &[i64],
+    ) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
+        let ids = id_list(tweet_ids);
+        let mut erased = Vec::new();
         for sql in [
-            "DELETE FROM tweets WHERE tweet_id = ?",
-            "DELETE FROM tweets WHERE retweeted_status_id = ?",
+            "DELETE FROM tweets WHERE tweet_id IN (SELECT value FROM json_each(?)) \
+             RETURNING tweet_id, retweeted_status_id",
+            "DELETE FROM tweets WHERE retweeted_status_id IN (SELECT value FROM json_each(?)) \
+             RETURNING tweet_id, retweeted_status_id",
         ] {
-            n += sqlx::query(sql)
-                .bind(tweet_id)
-                .execute(&mut *self.0)
-                .await?
-                .rows_affected() as i64;
+            for row in sqlx::query(sql).bind(&ids).fetch_all(&mut *self.0).await? {
+                erased.push((row.get(0), row.get(1)));
+            }
         }
-        Ok(n)
+        Ok(erased)
     }
 
-    async fn insert_deletion(
+    async fn insert_deletions(
         &mut self,
-        notice: &Notice,
-        tweet_id: i64,
-        user_id: Option<i64>,
-        arrived_before_tweet: bool,
+        rows: &[DeletionRow],
         applied_at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO deletions (tweet_id, user_id, notice_received_at, applied_at, arrived_before_tweet) \
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (tweet_id) DO NOTHING",
-        )
-        .bind(tweet_id)
-        .bind(user_id)
-        .bind(sqlite_time(notice.received_at))
-        .bind(sqlite_time(applied_at))
-        .bind(arrived_before_tweet)
-        .execute(&mut *self.0)
-        .await?;
-        Ok(done.rows_affected() == 1)
+    ) -> Result<Vec<i64>, StoreError> {
+        let applied = sqlite_time(applied_at);
+        let mut new = Vec::new();
+        let mut at = 0;
+        for size in chunk_sizes(rows.len()) {
+            let sql = insert_sql(
+                "deletions",
+                &[
+                    "tweet_id",
+                    "user_id",
+                    "notice_received_at",
+                    "applied_at",
+                    "arrived_before_tweet",
+                ],
+                size,
+                "ON CONFLICT (tweet_id) DO NOTHING RETURNING tweet_id",
+            );
+            let mut q = sqlx::query(&sql);
+            for r in &rows[at..at + size] {
+                q = q
+                    .bind(r.tweet_id)
+                    .bind(r.user_id)
+                    .bind(sqlite_time(r.notice_received_at))
+                    .bind(applied.clone())
+                    .bind(r.arrived_before_tweet);
+            }
+            new.extend(
+                q.fetch_all(&mut *self.0)
+                    .await?
+                    .iter()
+                    .map(|row| row.get::<i64, _>(0)),
+            );
+            at += size;
+        }
+        Ok(new)
     }
 
     async fn mark_arrived(&mut self, ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {

@@ -1,6 +1,6 @@
 //! The write path both backends share: one batch, one transaction, compliance included.
 
-use super::{Batch, Notice, NoticeKind, StoreError};
+use super::{Batch, Notice, NoticeKind, Rows, StoreError};
 use crate::compliance::{self, ActionKind, ActionRow, Known, Prepared};
 use chrono::{DateTime, Utc};
 use std::future::Future;
@@ -18,6 +18,17 @@ pub struct BatchOutcome {
     pub notice_latencies_ms: Vec<i64>,
 }
 
+/// A `deletions` row about to be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeletionRow {
+    pub tweet_id: i64,
+    pub user_id: Option<i64>,
+    pub notice_received_at: DateTime<Utc>,
+    pub arrived_before_tweet: bool,
+    /// Rows the notice erased (archived copies and in-batch copies that came before it).
+    pub erased: i64,
+}
+
 /// The statements one backend provides inside a transaction; the logic around them is shared.
 pub trait ArchiveTx: Send {
     /// Reads the compliance state that concerns these statuses and users.
@@ -28,22 +39,22 @@ pub trait ArchiveTx: Send {
     ) -> impl Future<Output = Result<Known, StoreError>> + Send;
     /// Inserts the batch's rows: statuses (a status seen again only updates `last_seen_at`),
     /// users, events, rejects and the per-kind tables.
-    fn insert_rows(&mut self, batch: &Batch)
-    -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Erases a status and its pure retweets; the number of rows removed.
-    fn erase_tweet(
+    fn insert_rows(
         &mut self,
-        tweet_id: i64,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
-    /// Records a deletion; false when the id was already deleted (a repeated notice).
-    fn insert_deletion(
+        batch: &Batch,
+        rows: &Rows<'_>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Erases statuses and their pure retweets; the erased rows as (tweet_id, retweeted_status_id).
+    fn erase_tweets(
         &mut self,
-        notice: &Notice,
-        tweet_id: i64,
-        user_id: Option<i64>,
-        arrived_before_tweet: bool,
+        tweet_ids: &[i64],
+    ) -> impl Future<Output = Result<Vec<(i64, Option<i64>)>, StoreError>> + Send;
+    /// Records deletions; returns the ids that were new (the others were repeated notices).
+    fn insert_deletions(
+        &mut self,
+        rows: &[DeletionRow],
         applied_at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
     /// Notes that tombstoned statuses turned up (and were refused) after their notice.
     fn mark_arrived(
         &mut self,
@@ -95,7 +106,7 @@ pub trait ArchiveTx: Send {
 /// Writes `batch` through `tx`: lookup, clean, insert, apply notices, audit, commit.
 pub async fn write_batch<T: ArchiveTx>(
     mut tx: T,
-    batch: &mut Batch,
+    batch: &Batch,
     now: DateTime<Utc>,
 ) -> Result<BatchOutcome, StoreError> {
     let (tweet_ids, user_ids) = compliance::lookup_keys(batch);
@@ -104,8 +115,8 @@ pub async fn write_batch<T: ArchiveTx>(
     } else {
         tx.lookup(&tweet_ids, &user_ids).await?
     };
-    let prepared = compliance::prepare(batch, &known);
-    tx.insert_rows(batch).await?;
+    let (rows, prepared) = compliance::prepare(batch, &known);
+    tx.insert_rows(batch, &rows).await?;
 
     let mut actions = prepared.deferred.clone();
     if !prepared.arrived_after_delete.is_empty() {
@@ -114,21 +125,26 @@ pub async fn write_batch<T: ArchiveTx>(
     for ((user, up_to), by) in &prepared.scrub_growth {
         tx.grow_scrub(*user, *up_to, *by).await?;
     }
-    let mut latencies = Vec::new();
-    for notice in dedup_notices(&batch.notices) {
+    let notices = dedup_notices(&batch.notices);
+    let mut applied = apply_deletes(&mut tx, &notices, &prepared, now).await?;
+    for notice in notices {
         if let Some(action) = apply_notice(&mut tx, notice, &prepared, now).await? {
-            latencies.push((now - action.notice_received_at).num_milliseconds());
-            actions.push(action);
+            applied.push(action);
         }
     }
+    let latencies = applied
+        .iter()
+        .map(|a| (now - a.notice_received_at).num_milliseconds())
+        .collect();
+    actions.extend(applied);
     if !actions.is_empty() {
         tx.insert_actions(&actions, now).await?;
     }
     tx.commit().await?;
     Ok(BatchOutcome {
         events: batch.events.len(),
-        tweets_written: batch.tweets.len(),
-        users_written: batch.users.len(),
+        tweets_written: rows.tweets.len(),
+        users_written: rows.users.len(),
         rejects: batch.rejects.len(),
         actions: actions.len(),
         notice_latencies_ms: latencies,
@@ -148,7 +164,69 @@ fn dedup_notices(notices: &[Notice]) -> Vec<&Notice> {
         .collect()
 }
 
-/// Applies one notice to what the archive held before; `None` when it was a repeat.
+/// Applies the batch's delete notices in three statements whatever their number: erase every
+/// archived copy, record the deletions, and keep the audit rows of those that were new.
+async fn apply_deletes<T: ArchiveTx>(
+    tx: &mut T,
+    notices: &[&Notice],
+    prepared: &Prepared,
+    now: DateTime<Utc>,
+) -> Result<Vec<ActionRow>, StoreError> {
+    let deletes: Vec<(&Notice, &crate::protocol::Delete)> = notices
+        .iter()
+        .filter_map(|n| match &n.kind {
+            NoticeKind::Delete(d) => Some((*n, d)),
+            _ => None,
+        })
+        .collect();
+    if deletes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = deletes.iter().map(|(_, d)| d.tweet_id).collect();
+    let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+    let mut erased: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    for (tweet_id, retweeted) in tx.erase_tweets(&ids).await? {
+        // A row is counted for its own notice, else for the notice of the status it retweets.
+        let owner = if wanted.contains(&tweet_id) {
+            Some(tweet_id)
+        } else {
+            retweeted
+        };
+        if let Some(owner) = owner {
+            *erased.entry(owner).or_default() += 1;
+        }
+    }
+    let rows: Vec<DeletionRow> = deletes
+        .iter()
+        .map(|(n, d)| {
+            let prior = prepared.prior_hits.get(&n.seq).copied().unwrap_or(0);
+            let erased = erased.get(&d.tweet_id).copied().unwrap_or(0) + prior;
+            DeletionRow {
+                tweet_id: d.tweet_id,
+                user_id: d.user_id,
+                notice_received_at: n.received_at,
+                arrived_before_tweet: erased == 0,
+                erased,
+            }
+        })
+        .collect();
+    let new: std::collections::HashSet<i64> =
+        tx.insert_deletions(&rows, now).await?.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .filter(|r| new.contains(&r.tweet_id))
+        .map(|r| ActionRow {
+            kind: ActionKind::Delete,
+            target_id: r.tweet_id,
+            user_id: r.user_id,
+            notice_received_at: r.notice_received_at,
+            rows_affected: r.erased,
+            deferred: false,
+        })
+        .collect())
+}
+
+/// Applies one non-delete notice to what the archive held before; `None` when it was a repeat.
 async fn apply_notice<T: ArchiveTx>(
     tx: &mut T,
     notice: &Notice,
@@ -165,13 +243,7 @@ async fn apply_notice<T: ArchiveTx>(
         deferred: false,
     };
     Ok(match &notice.kind {
-        NoticeKind::Delete(d) => {
-            let erased = tx.erase_tweet(d.tweet_id).await? + prior;
-            let new = tx
-                .insert_deletion(notice, d.tweet_id, d.user_id, erased == 0, now)
-                .await?;
-            new.then(|| action(ActionKind::Delete, d.tweet_id, d.user_id, erased))
-        }
+        NoticeKind::Delete(_) => None, // applied together, by apply_deletes
         NoticeKind::ScrubGeo(s) => {
             let scrubbed = tx.scrub_geo(s.user_id, s.up_to_status_id).await? + prior;
             let new = tx
