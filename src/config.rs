@@ -50,6 +50,8 @@ pub struct DatabaseSettings {
     pub flush_interval_ms: u64,
     /// How long a failing database is retried before the daemon gives up (exit 4).
     pub retry_for_secs: u64,
+    /// Content erased by a delete or scrub is purged from the database files within this time.
+    pub purge_within_secs: u64,
 }
 
 impl Default for DatabaseSettings {
@@ -59,6 +61,7 @@ impl Default for DatabaseSettings {
             batch_size: 1000,
             flush_interval_ms: 200,
             retry_for_secs: 60,
+            purge_within_secs: 30,
         }
     }
 }
@@ -196,6 +199,12 @@ impl Settings {
                 "must be between 1 and 60000",
             ));
         }
+        if db.purge_within_secs > 86_400 {
+            return Err(invalid(
+                "database.purge_within_secs",
+                "must be at most 86400 (a day)",
+            ));
+        }
         if self.ingest.max_line_bytes < 1024 {
             return Err(invalid("ingest.max_line_bytes", "must be at least 1024"));
         }
@@ -247,6 +256,7 @@ impl Settings {
             db.batch_size, db.flush_interval_ms
         );
         let _ = writeln!(out, "retry_for_secs = {}", db.retry_for_secs);
+        let _ = writeln!(out, "purge_within_secs = {}", db.purge_within_secs);
         let _ = writeln!(
             out,
             "\n[ingest]\nmax_line_bytes = {}",
@@ -304,6 +314,7 @@ impl Settings {
             flush_interval: Duration::from_millis(self.database.flush_interval_ms),
             channel_capacity: self.database.batch_size * 2,
             retry_for: Duration::from_secs(self.database.retry_for_secs),
+            purge_within: Duration::from_secs(self.database.purge_within_secs),
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct PipelineConfig {
     pub channel_capacity: usize,
     /// How long the writer keeps retrying a database that fails with errors that can heal.
     pub retry_for: Duration,
+    /// Erased content is purged from the store's files at most this long after its erasure.
+    pub purge_within: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -37,6 +39,7 @@ impl Default for PipelineConfig {
             flush_interval: Duration::from_millis(200),
             channel_capacity: 2000,
             retry_for: Duration::from_secs(60),
+            purge_within: Duration::from_secs(30),
         }
     }
 }
@@ -53,6 +56,8 @@ pub struct WriterStats {
     pub compliance_actions: u64,
     /// Notice-to-applied latencies in milliseconds (bounded sample, oldest first).
     pub notice_latencies_ms: Vec<i64>,
+    /// Purges of erased content run (see [`Store::purge`]).
+    pub purges: u64,
 }
 
 impl WriterStats {
@@ -127,11 +132,20 @@ async fn run_writer<S: Store>(
     mut receiver: mpsc::Receiver<Chunk>,
     counters: Arc<LiveCounters>,
 ) -> Result<WriterStats, StoreError> {
-    let mut stats = WriterStats::default();
-    let mut batch = Batch::default();
-    let mut deadline: Option<Instant> = None;
+    let mut w = Writer {
+        store,
+        config,
+        stats: WriterStats::default(),
+        batch: Batch::default(),
+    };
+    let mut flush_at: Option<Instant> = None;
+    let mut purge_at: Option<Instant> = None;
     loop {
-        let received = match deadline {
+        let wake = match (flush_at, purge_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let received = match wake {
             Some(at) => tokio::select! {
                 chunk = receiver.recv() => Some(chunk),
                 _ = tokio::time::sleep_until(at) => None,
@@ -142,61 +156,106 @@ async fn run_writer<S: Store>(
             Some(None) => break, // every sender is gone and the channel is drained
             Some(Some(chunk)) => {
                 for record in chunk {
-                    batch.push(record);
-                    deadline.get_or_insert_with(|| Instant::now() + config.flush_interval);
-                    if batch.len() >= config.batch_size {
-                        flush(&store, &config, &mut batch, &mut stats).await?;
-                        counters
-                            .committed_records
-                            .store(stats.records, Ordering::Relaxed);
-                        deadline = None;
+                    w.batch.push(record);
+                    flush_at.get_or_insert_with(|| Instant::now() + w.config.flush_interval);
+                    if w.batch.len() >= w.config.batch_size {
+                        w.flush(&mut purge_at).await?;
+                        flush_at = None;
                     }
                 }
             }
-            None => {
-                flush(&store, &config, &mut batch, &mut stats).await?;
-                counters
-                    .committed_records
-                    .store(stats.records, Ordering::Relaxed);
-                deadline = None;
-            }
+            None => {} // a deadline passed: handled below
         }
+        // Checked after every wake-up, so a steady trickle of records cannot postpone a commit.
+        if flush_at.is_some_and(|at| at <= Instant::now()) {
+            w.flush(&mut purge_at).await?;
+            flush_at = None;
+        }
+        if purge_at.is_some_and(|at| at <= Instant::now()) {
+            w.purge().await?;
+            purge_at = None;
+        }
+        counters
+            .committed_records
+            .store(w.stats.records, Ordering::Relaxed);
     }
-    flush(&store, &config, &mut batch, &mut stats).await?;
+    w.flush(&mut purge_at).await?;
+    if purge_at.is_some() {
+        w.purge().await?;
+    }
     counters
         .committed_records
-        .store(stats.records, Ordering::Relaxed);
-    Ok(stats)
+        .store(w.stats.records, Ordering::Relaxed);
+    Ok(w.stats)
 }
 
+/// The writer's state between batches.
+struct Writer<S> {
+    store: S,
+    config: PipelineConfig,
+    stats: WriterStats,
+    batch: Batch,
+}
+
+impl<S: Store> Writer<S> {
+    /// Commits the current batch; schedules a purge if it erased archived content.
+    async fn flush(&mut self, purge_at: &mut Option<Instant>) -> Result<(), StoreError> {
+        let erased = flush(&self.store, &self.config, &mut self.batch, &mut self.stats).await?;
+        if erased > 0 {
+            purge_at.get_or_insert_with(|| Instant::now() + self.config.purge_within);
+        }
+        Ok(())
+    }
+
+    async fn purge(&mut self) -> Result<(), StoreError> {
+        retrying(&self.config, || self.store.purge()).await?;
+        self.stats.purges += 1;
+        tracing::debug!("erased content purged from the store's files");
+        Ok(())
+    }
+}
+
+/// Runs `op`, retrying errors that can heal for up to `config.retry_for`.
+async fn retrying<T, F, Fut>(config: &PipelineConfig, mut op: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let strategy = ExponentialBackoff::from_millis(2)
+        .factor(50)
+        .max_delay(Duration::from_secs(5))
+        .map(jitter)
+        .take(retry_attempts(config.retry_for));
+    RetryIf::start(
+        strategy,
+        || {
+            let attempt = op();
+            async move {
+                attempt.await.inspect_err(|e| {
+                    tracing::warn!(error = %e, retriable = e.is_retriable(), "database operation failed");
+                })
+            }
+        },
+        |e: &StoreError| e.is_retriable(),
+    )
+    .await
+}
+
+/// Commits one batch (retrying errors that can heal); returns the archived rows it erased.
 #[tracing::instrument(skip_all, fields(records = batch.len()))]
 async fn flush<S: Store>(
     store: &S,
     config: &PipelineConfig,
     batch: &mut Batch,
     stats: &mut WriterStats,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     if batch.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
-    let strategy = ExponentialBackoff::from_millis(2)
-        .factor(50)
-        .max_delay(Duration::from_secs(5))
-        .map(jitter)
-        .take(retry_attempts(config.retry_for));
-    let outcome = RetryIf::start(
-        strategy,
-        || async {
-            store.write_batch(batch, Utc::now()).await.inspect_err(|e| {
-                tracing::warn!(error = %e, retriable = e.is_retriable(), "batch write failed");
-            })
-        },
-        |e: &StoreError| e.is_retriable(),
-    )
-    .await?;
+    let outcome = retrying(config, || store.write_batch(batch, Utc::now())).await?;
     stats.add(batch.len(), &outcome);
     *batch = Batch::default();
-    Ok(())
+    Ok(outcome.rows_erased)
 }
 
 /// Attempts that fit `retry_for` with delays of 100 ms doubling up to 5 s.

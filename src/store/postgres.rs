@@ -66,6 +66,16 @@ impl Store for PgStore {
         write::write_batch(tx, batch, now).await
     }
 
+    async fn purge(&self) -> Result<(), StoreError> {
+        // Deleted and rewritten rows live on as dead tuples until vacuumed; VACUUM (which also
+        // covers the TOAST table) frees them, so no tuple holds the content any more. PostgreSQL
+        // does not zero the freed bytes: they persist until reused (see the README).
+        sqlx::query("VACUUM (SKIP_LOCKED) tweets")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

@@ -107,6 +107,16 @@ impl Store for SqliteStore {
         write::write_batch(tx, batch, now).await
     }
 
+    async fn purge(&self) -> Result<(), StoreError> {
+        // secure_delete already zeroed the erased cells, but in pages that so far live only in
+        // the WAL: copy them over the old pages of the main file and empty the WAL, whose older
+        // frames still hold the content as it was first written.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         // Fold the WAL back into the file and empty it, so erased content does not survive in it.
         self.readers.close().await;

@@ -16,6 +16,9 @@ pub struct BatchOutcome {
     pub actions: usize,
     /// Notice-to-applied latency of each notice applied, in milliseconds.
     pub notice_latencies_ms: Vec<i64>,
+    /// Archived rows whose content a delete or scrub removed in this batch: the store's files
+    /// may still hold the old bytes until [`super::Store::purge`] runs.
+    pub rows_erased: i64,
 }
 
 /// A `deletions` row about to be written.
@@ -132,6 +135,11 @@ pub async fn write_batch<T: ArchiveTx>(
             applied.push(action);
         }
     }
+    let rows_erased = applied
+        .iter()
+        .filter(|a| matches!(a.kind, ActionKind::Delete | ActionKind::ScrubGeo))
+        .map(|a| a.rows_affected)
+        .sum();
     let latencies = applied
         .iter()
         .map(|a| (now - a.notice_received_at).num_milliseconds())
@@ -148,6 +156,7 @@ pub async fn write_batch<T: ArchiveTx>(
         rejects: batch.rejects.len(),
         actions: actions.len(),
         notice_latencies_ms: latencies,
+        rows_erased,
     })
 }
 
