@@ -53,9 +53,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .pragma("secure_delete", "ON")
-            // Checkpoint every 128 MiB of WAL rather than 16 MiB: pages written by consecutive
-            // batches (table tails, index pages) are copied to the file once instead of each time.
-            .pragma("wal_autocheckpoint", "8192")
+            // Checkpoint every 32 MiB of WAL (default 16 MiB): pages rewritten by consecutive
+            // batches are copied to the file less often, while each checkpoint stays short. It
+            // runs inside a commit, so its length is what notices wait at worst: 128 MiB
+            // measured the same throughput here but a notice latency p99 of ~500 ms, 32 MiB ~150 ms.
+            .pragma("wal_autocheckpoint", "2048")
             .pragma("journal_size_limit", "67108864")
             .pragma("cache_size", "-32768")
             .pragma("temp_store", "MEMORY");
