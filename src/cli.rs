@@ -1,7 +1,9 @@
 //! The command line: parsing, logging set-up, and the mapping of failures to exit codes.
 
 use crate::config::{ConfigError, Settings};
+use crate::daemon::{self, RunError};
 use crate::replay::{self, ReplayError, ReplayOptions, ReplaySummary};
+use crate::simulate::{self, Scenario, SimulatorConfig};
 use crate::store::{self, Backend, StoreError};
 use crate::with_store;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -35,6 +37,26 @@ pub enum LogFormat {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The daemon: connect every configured stream and archive until SIGTERM/SIGINT.
+    Run,
+    /// Serve simulated streams with scripted faults on a local address (tests, demos, benchmarks).
+    Simulate {
+        /// Address to listen on (port 0 picks a free port; the address is printed first).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Built-in scenario name or a scenario file (TOML or JSON).
+        #[arg(long, default_value = "clean")]
+        scenario: String,
+        /// Generated events per second per connection (0: as fast as possible).
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// Seed of the generated traffic.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Seconds of silence before a keep-alive line.
+        #[arg(long, default_value_t = 30.0)]
+        keepalive_secs: f64,
+    },
     /// Archive recorded streams (newline-delimited JSON; `-` for stdin; `.gz` accepted).
     Replay {
         /// Stream name recorded with every event.
@@ -79,6 +101,9 @@ pub enum Failure {
     Usage(String),
     #[error("{0}")]
     Database(StoreError),
+    /// The stream refused the credentials for good: systemd must not restart (exit 3).
+    #[error("{0}")]
+    CredentialsRefused(String),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -90,6 +115,7 @@ impl Failure {
             Failure::Config(_) | Failure::Usage(_) => 2,
             Failure::Database(StoreError::BadUrl { .. }) => 2,
             Failure::Database(_) => 4,
+            Failure::CredentialsRefused(_) => 3,
             Failure::Other(_) => 1,
         }
     }
@@ -98,6 +124,18 @@ impl Failure {
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         Failure::Database(e)
+    }
+}
+
+impl From<RunError> for Failure {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Config(c) => Failure::Config(c),
+            RunError::Setup(s) => Failure::Usage(s.to_string()),
+            RunError::Store(s) => Failure::Database(s),
+            RunError::CredentialsRefused(_) => Failure::CredentialsRefused(e.to_string()),
+            RunError::Signals(_) => Failure::Other(e.into()),
+        }
     }
 }
 
@@ -148,6 +186,43 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             seed,
             output,
         } => generate(events, seed, output),
+        Command::Run => {
+            let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
+            let backend = open_migrated(&settings.database.url).await?;
+            let result = with_store!(backend.clone(), s => daemon::run(s, settings, cli.config, cli.database).await);
+            backend.close().await;
+            Ok(result?)
+        }
+        Command::Simulate {
+            listen,
+            scenario,
+            rate,
+            seed,
+            keepalive_secs,
+        } => {
+            let scenario = Scenario::load(&scenario).map_err(|e| Failure::Usage(e.to_string()))?;
+            if !(rate >= 0.0 && rate.is_finite()) {
+                return Err(Failure::Usage("--rate must be 0 or more".into()));
+            }
+            if !(keepalive_secs > 0.0 && keepalive_secs.is_finite()) {
+                return Err(Failure::Usage(
+                    "--keepalive-secs must be more than 0".into(),
+                ));
+            }
+            let config = SimulatorConfig {
+                listen,
+                scenario,
+                rate,
+                seed,
+                keepalive: std::time::Duration::from_secs_f64(keepalive_secs),
+            };
+            let stats = simulate::serve_until_signal(config).await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&stats).map_err(anyhow::Error::from)?
+            );
+            Ok(())
+        }
         Command::CheckConfig => {
             let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
             println!("{}", settings.redacted());

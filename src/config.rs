@@ -38,6 +38,23 @@ pub struct Settings {
     pub streams: Vec<StreamSettings>,
     #[serde(default)]
     pub metrics: Option<MetricsSettings>,
+    #[serde(default)]
+    pub reconnect: ReconnectSettings,
+}
+
+/// `[reconnect]`: tuning of the reconnect policy (the policy itself is the contract's table).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReconnectSettings {
+    /// Multiplies every wait of the policy. 1.0 in production; simulations and tests shrink it
+    /// so that a 60 s rate-limit backoff can be watched in under a second.
+    pub backoff_scale: f64,
+}
+
+impl Default for ReconnectSettings {
+    fn default() -> Self {
+        ReconnectSettings { backoff_scale: 1.0 }
+    }
 }
 
 /// `[database]`.
@@ -86,7 +103,7 @@ impl Default for IngestSettings {
 }
 
 /// One `[[stream]]` entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StreamSettings {
     pub name: String,
@@ -205,6 +222,13 @@ impl Settings {
                 "must be at most 86400 (a day)",
             ));
         }
+        let scale = self.reconnect.backoff_scale;
+        if !(scale > 0.0 && scale <= 10.0) {
+            return Err(invalid(
+                "reconnect.backoff_scale",
+                "must be greater than 0 and at most 10",
+            ));
+        }
         if self.ingest.max_line_bytes < 1024 {
             return Err(invalid("ingest.max_line_bytes", "must be at least 1024"));
         }
@@ -296,6 +320,13 @@ impl Settings {
                     s.topics, s.topics_param, s.auto_reconnect
                 );
             }
+        }
+        if self.reconnect != ReconnectSettings::default() {
+            let _ = writeln!(
+                out,
+                "\n[reconnect]\nbackoff_scale = {}",
+                self.reconnect.backoff_scale
+            );
         }
         if let Some(m) = &self.metrics {
             let _ = writeln!(

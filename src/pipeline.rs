@@ -219,7 +219,17 @@ impl<S: Store> Writer<S> {
 }
 
 /// Runs `op`, retrying errors that can heal for up to `config.retry_for`.
-async fn retrying<T, F, Fut>(config: &PipelineConfig, mut op: F) -> Result<T, StoreError>
+async fn retrying<T, F, Fut>(config: &PipelineConfig, op: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    retrying_for(config.retry_for, op).await
+}
+
+/// Runs `op`, retrying errors that can heal (jittered exponential backoff, 100 ms to 5 s) for
+/// up to `retry_for`; every failure is logged.
+pub async fn retrying_for<T, F, Fut>(retry_for: Duration, mut op: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, StoreError>>,
@@ -228,7 +238,7 @@ where
         .factor(50)
         .max_delay(Duration::from_secs(5))
         .map(jitter)
-        .take(retry_attempts(config.retry_for));
+        .take(retry_attempts(retry_for));
     RetryIf::start(
         strategy,
         || {

@@ -4,9 +4,9 @@
 //! into lines, parsed into records and sent into the [`Pipeline`]; the channel's bound keeps
 //! memory flat whatever the input size.
 
-use crate::framing::{Line, LineSplitter};
+use crate::ingest::{Ingest, IngestCounts};
 use crate::pipeline::{Chunk, Pipeline, PipelineConfig, WriterStats};
-use crate::record::{self, Origin, Record};
+use crate::record::Origin;
 use crate::store::{Store, StoreError};
 use chrono::Utc;
 use std::io::{IsTerminal, Read};
@@ -73,6 +73,20 @@ struct ReadCounters {
     bytes: AtomicU64,
     keepalives: AtomicU64,
     rejects: AtomicU64,
+}
+
+impl ReadCounters {
+    /// Adds what one input read since `before`.
+    fn add(&self, now: &IngestCounts, before: &IngestCounts) {
+        self.lines
+            .fetch_add(now.lines - before.lines, Ordering::Relaxed);
+        self.bytes
+            .fetch_add(now.bytes - before.bytes, Ordering::Relaxed);
+        self.keepalives
+            .fetch_add(now.keepalives - before.keepalives, Ordering::Relaxed);
+        self.rejects
+            .fetch_add(now.rejects - before.rejects, Ordering::Relaxed);
+    }
 }
 
 /// Replays `options.inputs` into `store`.
@@ -156,48 +170,15 @@ fn read_one(
     sender: &mpsc::Sender<Chunk>,
     counters: &ReadCounters,
 ) -> std::io::Result<bool> {
-    let mut splitter = LineSplitter::new(options.max_line_bytes, options.max_reject_bytes);
+    let mut ingest = Ingest::new(options.max_line_bytes, options.max_reject_bytes);
     let mut buf = vec![0u8; 1 << 18];
-    let max = options.max_line_bytes;
-    let mut decoder = record::Decoder::default();
-    let chunk = std::cell::RefCell::new(Chunk::new());
-    let mut emit = |line: Line<'_>| {
-        let origin = Origin {
-            stream: stream.clone(),
-            connection_id: None,
-            received_at: Utc::now(),
-        };
-        let (len, record) = match line {
-            Line::Complete(bytes) => (bytes.len(), decoder.decode(bytes, &origin)),
-            Line::Oversize { kept, total } => {
-                let reason = format!(
-                    "line of {total} bytes exceeds ingest.max_line_bytes ({max}){}",
-                    if kept.len() < total {
-                        format!("; first {} bytes kept", kept.len())
-                    } else {
-                        String::new()
-                    }
-                );
-                (total, Some(record::reject(kept, &origin, &reason)))
-            }
-        };
-        counters.lines.fetch_add(1, Ordering::Relaxed);
-        counters.bytes.fetch_add(len as u64 + 1, Ordering::Relaxed);
-        match record {
-            None => {
-                counters.keepalives.fetch_add(1, Ordering::Relaxed);
-            }
-            Some(record) => {
-                if matches!(record, Record::Reject(_)) {
-                    counters.rejects.fetch_add(1, Ordering::Relaxed);
-                }
-                chunk.borrow_mut().push(record);
-            }
-        }
-    };
+    let mut chunk = Chunk::new();
+    let mut reported = IngestCounts::default();
     // One chunk per read: false once the pipeline is gone.
-    let send = || {
-        let records = std::mem::take(&mut *chunk.borrow_mut());
+    let mut send = |chunk: &mut Chunk, now: IngestCounts| {
+        counters.add(&now, &reported);
+        reported = now;
+        let records = std::mem::take(chunk);
         records.is_empty() || sender.blocking_send(records).is_ok()
     };
     loop {
@@ -207,13 +188,22 @@ fn read_one(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        splitter.push(&buf[..n], &mut emit);
-        if !send() {
+        ingest.push(&buf[..n], &origin(stream), &mut chunk);
+        if !send(&mut chunk, ingest.counts()) {
             return Ok(false);
         }
     }
-    splitter.finish(&mut emit);
-    Ok(send())
+    ingest.finish(&origin(stream), &mut chunk);
+    Ok(send(&mut chunk, ingest.counts()))
+}
+
+/// Where replayed lines come from: no connection, received now.
+fn origin(stream: &Arc<str>) -> Origin {
+    Origin {
+        stream: stream.clone(),
+        connection_id: None,
+        received_at: Utc::now(),
+    }
 }
 
 /// Total size of the plain files among the inputs, for a progress bar with an end.

@@ -6,11 +6,13 @@
 //! rows are inserted with multi-row statements, and the batch's own notices are applied.
 
 mod batch;
+mod connections;
 mod postgres;
 mod sqlite;
 mod write;
 
 pub use batch::{Batch, DetailRow, EventRow, Notice, NoticeKind, PendingTweet, PendingUser, Rows};
+pub use connections::{ConnectionEnd, EndReason};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use write::BatchOutcome;
@@ -79,6 +81,28 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     /// Closes the pool, waiting for connections to finish (SQLite checkpoints its WAL here).
     fn close(&self) -> impl Future<Output = ()> + Send;
+
+    /// Opens the `connections` row of a new attempt; its id goes with every event it reads.
+    fn begin_connection(
+        &self,
+        stream: &str,
+        started_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Records that the attempt got its stream (`connected_at`, the HTTP status).
+    fn connection_up(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        http_status: u16,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Closes the attempt's row: how it ended, what it read, the wait chosen after it.
+    fn end_connection(
+        &self,
+        id: i64,
+        end: &ConnectionEnd,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// An opened archive of either kind.

@@ -5,7 +5,7 @@
 
 use super::batch::{Batch, DetailRow};
 use super::write::{self, ArchiveTx, BatchOutcome, DeletionRow};
-use super::{Notice, Rows, Store, StoreError};
+use super::{ConnectionEnd, Notice, Rows, Store, StoreError};
 use crate::compliance::{ActionRow, Known, KnownScrub, merge_countries};
 use crate::record::{Detail, TweetRow};
 use chrono::{DateTime, Utc};
@@ -78,6 +78,27 @@ impl Store for PgStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    async fn begin_connection(
+        &self,
+        stream: &str,
+        started_at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        self.begin_connection_row(stream, started_at).await
+    }
+
+    async fn connection_up(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        http_status: u16,
+    ) -> Result<(), StoreError> {
+        self.connection_up_row(id, at, http_status).await
+    }
+
+    async fn end_connection(&self, id: i64, end: &ConnectionEnd) -> Result<(), StoreError> {
+        self.end_connection_row(id, end).await
     }
 }
 

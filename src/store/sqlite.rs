@@ -7,7 +7,7 @@
 
 use super::batch::{Batch, DetailRow};
 use super::write::{self, ArchiveTx, BatchOutcome, DeletionRow};
-use super::{Notice, Rows, Store, StoreError, sqlite_time};
+use super::{ConnectionEnd, Notice, Rows, Store, StoreError, sqlite_time};
 use crate::compliance::{ActionRow, Known, KnownScrub, merge_countries};
 use crate::record::Detail;
 use chrono::{DateTime, Utc};
@@ -81,6 +81,11 @@ impl SqliteStore {
         Ok(SqliteStore { writer, readers })
     }
 
+    /// The writer's connection, for the few writes outside batches (the connection log).
+    pub(super) fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     /// The readers' pool, for queries (reports, tests, `streamvault query`).
     pub fn pool(&self) -> &SqlitePool {
         &self.readers
@@ -126,6 +131,27 @@ impl Store for SqliteStore {
             .execute(&self.writer)
             .await;
         self.writer.close().await;
+    }
+
+    async fn begin_connection(
+        &self,
+        stream: &str,
+        started_at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        self.begin_connection_row(stream, started_at).await
+    }
+
+    async fn connection_up(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        http_status: u16,
+    ) -> Result<(), StoreError> {
+        self.connection_up_row(id, at, http_status).await
+    }
+
+    async fn end_connection(&self, id: i64, end: &ConnectionEnd) -> Result<(), StoreError> {
+        self.end_connection_row(id, end).await
     }
 }
 

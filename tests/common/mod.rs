@@ -4,6 +4,8 @@
 //! Without it a PostgreSQL test is skipped with a note, except under CI (`CI=true`), where it fails.
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use chrono::Utc;
 use sqlx::Row;
 use std::io::Write;
@@ -210,7 +212,7 @@ impl TestDb {
     }
 }
 
-fn rand_suffix() -> String {
+pub fn rand_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     format!(

@@ -1,0 +1,350 @@
+//! `streamvault run`: every configured stream supervised into one pipeline, until a signal.
+//!
+//! Signals are taken with signal-hook on a thread of their own and handed to the main loop:
+//! TERM/INT stop every stream (connections recorded as `shutdown`), the pipeline commits what
+//! was read, and the process exits 0; HUP re-reads the config and restarts the streams whose
+//! settings changed (a config that fails validation is refused, the old one kept); USR1 logs a
+//! statistics line. When every stream has been refused for good the daemon exits 3.
+
+use crate::config::{ConfigError, Settings, StreamFamily, StreamSettings};
+use crate::pipeline::{Chunk, LiveCounters, Pipeline};
+use crate::source::ndjson::{NdjsonStream, SetupError};
+use crate::store::{Store, StoreError};
+use crate::supervisor::{self, Control, StreamExit, StreamState, Supervision};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+/// How long streams get to end their connections after a stop request before they are cut.
+const STOP_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Why the daemon stopped, for the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Setup(#[from] SetupError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Every stream was refused for good (exit 3).
+    #[error("every stream was refused for good: {0}")]
+    CredentialsRefused(String),
+    #[error("cannot install signal handlers: {0}")]
+    Signals(std::io::Error),
+}
+
+/// One running stream.
+struct Running {
+    settings: StreamSettings,
+    control: watch::Sender<Control>,
+    state: Arc<StreamState>,
+}
+
+/// The daemon's state between events of its main loop.
+struct Daemon<S: Store> {
+    store: S,
+    settings: Settings,
+    config_path: Option<PathBuf>,
+    database_override: Option<String>,
+    sender: mpsc::Sender<Chunk>,
+    streams: BTreeMap<String, Running>,
+    tasks: JoinSet<(String, Result<StreamExit, StoreError>)>,
+    refused: Vec<String>,
+}
+
+/// Runs the daemon on `store` (migrated) until it is stopped; see the module documentation.
+pub async fn run<S: Store>(
+    store: S,
+    settings: Settings,
+    config_path: Option<PathBuf>,
+    database_override: Option<String>,
+) -> Result<(), RunError> {
+    if settings.streams.is_empty() {
+        return Err(ConfigError::Invalid {
+            key: "stream".into(),
+            reason: "no [[stream]] is configured: there is nothing to run".into(),
+        }
+        .into());
+    }
+    check_supported(&settings)?;
+    let (mut signals, signal_handle) = signal_channel()?;
+    let pipeline = Pipeline::start(store.clone(), settings.pipeline());
+    let counters = pipeline.counters();
+    let mut daemon = Daemon {
+        store,
+        sender: pipeline.sender(),
+        settings: settings.clone(),
+        config_path,
+        database_override,
+        streams: BTreeMap::new(),
+        tasks: JoinSet::new(),
+        refused: Vec::new(),
+    };
+    let mut result = Ok(());
+    for (index, stream) in settings.streams.iter().enumerate() {
+        if let Err(e) = daemon.start_stream(index, stream) {
+            result = Err(e);
+            break;
+        }
+    }
+    tracing::info!(
+        streams = daemon.streams.len(),
+        database = %crate::store::redact_url(&settings.database.url),
+        "streamvault running"
+    );
+    let writer_gone = pipeline.sender();
+    let mut stopping = false;
+    while result.is_ok() && !daemon.tasks.is_empty() {
+        tokio::select! {
+            signal = signals.recv() => match signal {
+                Some(SIGTERM | SIGINT) | None => {
+                    if stopping {
+                        tracing::warn!("second stop signal: not waiting for streams any longer");
+                        break;
+                    }
+                    tracing::info!("stop requested: ending connections and committing what was read");
+                    stopping = true;
+                    daemon.stop_all(Control::Shutdown);
+                }
+                Some(SIGHUP) => daemon.reload(),
+                Some(_) => daemon.log_statistics(&counters),
+            },
+            done = daemon.tasks.join_next() => {
+                if let Some(done) = done {
+                    if let Err(e) = daemon.stream_ended(done) {
+                        result = Err(e);
+                    }
+                }
+            }
+            _ = writer_gone.closed() => {
+                tracing::error!("the writer stopped; ending every stream");
+                break;
+            }
+        }
+    }
+    // Whatever ended the loop, every stream stops and every record read is committed.
+    daemon.stop_all(Control::Shutdown);
+    let deadline = tokio::time::sleep(STOP_DEADLINE);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            done = daemon.tasks.join_next() => match done {
+                None => break,
+                Some(done) => {
+                    if let Err(e) = daemon.stream_ended(done) {
+                        result = result.and(Err(e));
+                    }
+                }
+            },
+            _ = &mut deadline => {
+                tracing::warn!(streams = daemon.tasks.len(), "streams did not stop in time; cutting them off");
+                daemon.tasks.abort_all();
+                while daemon.tasks.join_next().await.is_some() {}
+                break;
+            }
+        }
+    }
+    signal_handle.close();
+    drop(writer_gone);
+    let Daemon {
+        sender, refused, ..
+    } = daemon;
+    drop(sender);
+    let stats = pipeline.finish().await;
+    let stats = match (result, stats) {
+        (Err(e), _) => return Err(e),
+        (Ok(()), Err(e)) => return Err(e.into()),
+        (Ok(()), Ok(stats)) => stats,
+    };
+    tracing::info!(
+        events = stats.events,
+        rejects = stats.rejects,
+        batches = stats.batches,
+        compliance_actions = stats.compliance_actions,
+        "stopped; everything read is committed"
+    );
+    if !stopping && !refused.is_empty() {
+        return Err(RunError::CredentialsRefused(refused.join("; ")));
+    }
+    Ok(())
+}
+
+impl<S: Store> Daemon<S> {
+    /// Starts the supervisor of one configured stream.
+    fn start_stream(&mut self, index: usize, settings: &StreamSettings) -> Result<(), RunError> {
+        let source = NdjsonStream::new(
+            index,
+            settings,
+            self.settings.ingest.max_line_bytes,
+            self.settings.ingest.max_reject_bytes,
+        )?;
+        let (control, receiver) = watch::channel(Control::Run);
+        let state = Arc::new(StreamState::default());
+        let supervision = Supervision {
+            store: self.store.clone(),
+            sender: self.sender.clone(),
+            control: receiver,
+            backoff_scale: self.settings.reconnect.backoff_scale,
+            retry_for: Duration::from_secs(self.settings.database.retry_for_secs),
+            state: state.clone(),
+        };
+        let name = settings.name.clone();
+        self.tasks.spawn(async move {
+            let exit = supervisor::supervise_ndjson(source, supervision).await;
+            (name, exit)
+        });
+        self.streams.insert(
+            settings.name.clone(),
+            Running {
+                settings: settings.clone(),
+                control,
+                state,
+            },
+        );
+        Ok(())
+    }
+
+    fn stop_all(&mut self, control: Control) {
+        for running in self.streams.values() {
+            let _ = running.control.send(control);
+        }
+    }
+
+    /// Takes the end of one supervisor: a refusal is remembered (exit 3 once none is left), a
+    /// database failure ends the daemon.
+    fn stream_ended(
+        &mut self,
+        done: Result<(String, Result<StreamExit, StoreError>), tokio::task::JoinError>,
+    ) -> Result<(), RunError> {
+        let (name, exit) = match done {
+            Ok(done) => done,
+            Err(e) if e.is_cancelled() => return Ok(()),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        let running = self.streams.remove(&name);
+        match exit? {
+            StreamExit::CredentialsRefused { reason } => {
+                tracing::error!(stream = %name, "{reason}; {} stream(s) left", self.streams.len());
+                self.refused.push(format!("{name}: {reason}"));
+            }
+            StreamExit::Stopped(Control::Reload) => {
+                // Restart it with its new settings, if it still exists.
+                if let Some(index) = self.settings.streams.iter().position(|s| s.name == name) {
+                    let settings = self.settings.streams[index].clone();
+                    self.start_stream(index, &settings)?;
+                    tracing::info!(stream = %name, "stream restarted with its new settings");
+                } else {
+                    tracing::info!(stream = %name, "stream removed from the configuration");
+                }
+            }
+            StreamExit::Stopped(_) => {
+                drop(running);
+            }
+        }
+        Ok(())
+    }
+
+    /// SIGHUP: re-reads the config; restarts changed streams, starts new ones, stops removed ones.
+    fn reload(&mut self) {
+        let loaded = Settings::load(
+            self.config_path.as_deref(),
+            self.database_override.as_deref(),
+        )
+        .and_then(|s| check_supported(&s).map(|()| s));
+        let new = match loaded {
+            Ok(new) => new,
+            Err(e) => {
+                tracing::error!(error = %e, "reload refused: the configuration is invalid; running on the previous one");
+                return;
+            }
+        };
+        if new.database.url != self.settings.database.url
+            || new.database.batch_size != self.settings.database.batch_size
+            || new.database.flush_interval_ms != self.settings.database.flush_interval_ms
+        {
+            tracing::warn!("database settings changed: they take effect at the next restart");
+        }
+        let old = std::mem::replace(&mut self.settings.streams, new.streams.clone());
+        self.settings.reconnect = new.reconnect.clone();
+        self.settings.ingest = new.ingest.clone();
+        let mut changes = 0;
+        for (name, running) in &self.streams {
+            match new.streams.iter().find(|s| &s.name == name) {
+                Some(s) if *s == running.settings => {}
+                _ => {
+                    changes += 1;
+                    let _ = running.control.send(Control::Reload);
+                }
+            }
+        }
+        for (index, stream) in new.streams.iter().enumerate() {
+            let known = old.iter().any(|s| s.name == stream.name);
+            if !known && !self.streams.contains_key(&stream.name) {
+                changes += 1;
+                if let Err(e) = self.start_stream(index, stream) {
+                    tracing::error!(stream = %stream.name, error = %e, "new stream cannot start");
+                }
+            }
+        }
+        tracing::info!(changes, "configuration reloaded");
+    }
+
+    /// SIGUSR1: one line with the daemon's figures.
+    fn log_statistics(&self, counters: &LiveCounters) {
+        let committed = counters.committed_records.load(Ordering::Relaxed);
+        for (name, s) in &self.streams {
+            tracing::info!(
+                stream = %name,
+                connected = s.state.connected.load(Ordering::Relaxed),
+                connections = s.state.connections.load(Ordering::Relaxed),
+                messages = s.state.messages.load(Ordering::Relaxed),
+                bytes = s.state.bytes.load(Ordering::Relaxed),
+                stalls = s.state.stalls.load(Ordering::Relaxed),
+                disconnects = s.state.disconnects.load(Ordering::Relaxed),
+                backoff_ms = s.state.backoff_ms.load(Ordering::Relaxed),
+                "stream statistics (messages counted when a connection ends)"
+            );
+        }
+        tracing::info!(committed_records = committed, "archive statistics");
+    }
+}
+
+/// Streams of a family this build cannot run are a configuration error, named.
+fn check_supported(settings: &Settings) -> Result<(), ConfigError> {
+    match settings
+        .streams
+        .iter()
+        .position(|s| s.family == StreamFamily::Topics)
+    {
+        Some(i) => Err(ConfigError::Invalid {
+            key: format!("stream[{i}].family"),
+            reason: "the topics family is not available in this build yet".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Signals handed from signal-hook's thread to the async main loop.
+fn signal_channel() -> Result<(mpsc::Receiver<i32>, signal_hook::iterator::Handle), RunError> {
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
+        .map_err(RunError::Signals)?;
+    let handle = signals.handle();
+    let (sender, receiver) = mpsc::channel(16);
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if sender.blocking_send(signal).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(RunError::Signals)?;
+    Ok((receiver, handle))
+}

@@ -1,0 +1,227 @@
+//! The built-in scenarios: one per fault the daemon must survive, plus a demo, so that tests and
+//! first-time users need no scenario files.
+
+use super::scenario::{Amount, ConnectionScript, Period, Scenario, Step};
+
+/// Every built-in name, in the order `--help` lists them.
+pub(super) const NAMES: &[&str] = &[
+    "clean",
+    "finite",
+    "faults",
+    "stall",
+    "reset",
+    "trickle",
+    "gzip",
+    "demo",
+    "disconnect-1",
+    "disconnect-2",
+    "disconnect-3",
+    "disconnect-4",
+    "disconnect-5",
+    "disconnect-6",
+    "disconnect-7",
+    "disconnect-8",
+    "disconnect-9",
+    "disconnect-10",
+    "disconnect-11",
+    "disconnect-12",
+    "http-401",
+    "http-403",
+    "http-420",
+    "http-429",
+    "http-500",
+    "http-503",
+];
+
+/// The built-in scenario of that name, if there is one.
+pub(super) fn scenario(name: &str) -> Option<Scenario> {
+    if !NAMES.contains(&name) {
+        return None;
+    }
+    if let Some(code) = name.strip_prefix("disconnect-") {
+        return code.parse().ok().map(disconnect);
+    }
+    if let Some(status) = name.strip_prefix("http-") {
+        return status.parse().ok().map(http);
+    }
+    let scenario = match name {
+        "clean" => clean(),
+        "finite" => build(
+            name,
+            "500 events, then only keep-alives: lets a test wait for an exact count",
+            &[&[Step::Send(Amount::Events(500)), Step::Idle(Period::Forever)]],
+        ),
+        "faults" => faults(),
+        "stall" => build(
+            name,
+            "10 events then silence until the client gives up; later connections send forever",
+            &[
+                &[Step::Send(Amount::Events(10)), Step::Stall(Period::Forever)],
+                &[FOREVER],
+            ],
+        ),
+        "reset" => build(
+            name,
+            "10 events then a TCP reset in the middle of a line; later connections send forever",
+            &[
+                &[Step::Send(Amount::Events(10)), reset_mid_line()],
+                &[FOREVER],
+            ],
+        ),
+        "trickle" => build(
+            name,
+            "3 events at 4 KiB/s, each split over many writes, then sends forever",
+            &[&[
+                Step::Trickle {
+                    count: 3,
+                    bytes_per_sec: 4096,
+                },
+                FOREVER,
+            ]],
+        ),
+        "gzip" => Scenario {
+            gzip: true,
+            ..build(
+                name,
+                "sends forever, gzip-encoded for clients that accept it",
+                &[&[FOREVER]],
+            )
+        },
+        _ => demo(),
+    };
+    Some(scenario)
+}
+
+const FOREVER: Step = Step::Send(Amount::Forever);
+
+/// `clean`: one script that sends forever; the simulator's default.
+pub(super) fn clean() -> Scenario {
+    build("clean", "one connection that sends forever", &[&[FOREVER]])
+}
+
+fn build(name: &str, description: &str, scripts: &[&[Step]]) -> Scenario {
+    Scenario {
+        name: name.to_string(),
+        description: description.to_string(),
+        rate: None,
+        keepalive_secs: None,
+        gzip: false,
+        connections: scripts
+            .iter()
+            .map(|steps| ConnectionScript {
+                steps: steps.to_vec(),
+            })
+            .collect(),
+    }
+}
+
+fn reset_mid_line() -> Step {
+    Step::Reset { mid_line: true }
+}
+
+fn disconnect_step(code: u32) -> Step {
+    Step::Disconnect {
+        code,
+        reason: None,
+        stream_name: None,
+    }
+}
+
+fn falling_behind(percent_full: u32) -> Step {
+    Step::Warning {
+        code: "FALLING_BEHIND".into(),
+        message: None,
+        percent_full: Some(percent_full),
+        user_id: None,
+    }
+}
+
+/// `disconnect-N`: 20 events then disconnect code N; later connections send forever.
+fn disconnect(code: u32) -> Scenario {
+    build(
+        &format!("disconnect-{code}"),
+        &format!("20 events then disconnect code {code}; later connections send forever"),
+        &[
+            &[Step::Send(Amount::Events(20)), disconnect_step(code)],
+            &[FOREVER],
+        ],
+    )
+}
+
+/// `http-STATUS`: the first request gets that status, later ones a stream. 429 carries
+/// `Retry-After: 1`, so that the header's precedence can be tested without a long wait.
+fn http(status: u16) -> Scenario {
+    let (retry_after, text) = match status {
+        401 => (None, "Unauthorized: the credentials were refused"),
+        403 => (None, "Forbidden: this account may not use this stream"),
+        420 => (None, "Enhance your calm: too many connection attempts"),
+        429 => (Some(1), "Too many requests"),
+        500 => (None, "Internal server error"),
+        _ => (None, "Service unavailable: over capacity"),
+    };
+    let step = Step::Http {
+        status,
+        retry_after,
+        body: Some(text.to_string()),
+    };
+    build(
+        &format!("http-{status}"),
+        &format!("the first request gets HTTP {status}; later connections send forever"),
+        &[&[step], &[FOREVER]],
+    )
+}
+
+/// Every fault once, in the order a long-running daemon might meet them.
+fn faults() -> Scenario {
+    let http = Step::Http {
+        status: 503,
+        retry_after: None,
+        body: Some("Service unavailable: over capacity".into()),
+    };
+    build(
+        "faults",
+        "a 503, a disconnect (code 10), a reset mid-line, then malformed and oversize lines, a \
+         FALLING_BEHIND warning, a 3 s stall and data forever",
+        &[
+            &[http],
+            &[Step::Send(Amount::Events(50)), disconnect_step(10)],
+            &[Step::Send(Amount::Events(30)), reset_mid_line()],
+            &[
+                Step::Send(Amount::Events(20)),
+                Step::Malformed(5),
+                Step::Oversize(2 << 20),
+                Step::Send(Amount::Events(20)),
+                falling_behind(60),
+                Step::Send(Amount::Events(20)),
+                Step::Stall(Period::Seconds(3.0)),
+                FOREVER,
+            ],
+        ],
+    )
+}
+
+/// About 15 seconds of varied traffic at 200 events/s: notices come from the generator.
+fn demo() -> Scenario {
+    Scenario {
+        rate: Some(200.0),
+        ..build(
+            "demo",
+            "15 s of traffic at 200 events/s with a warning, rejects, a disconnect (code 12) and \
+             a 3 s stall",
+            &[
+                &[
+                    Step::Send(Amount::Events(800)),
+                    falling_behind(60),
+                    Step::Malformed(2),
+                    Step::Send(Amount::Events(400)),
+                    disconnect_step(12),
+                ],
+                &[
+                    Step::Send(Amount::Events(600)),
+                    Step::Stall(Period::Seconds(3.0)),
+                    FOREVER,
+                ],
+            ],
+        )
+    }
+}

@@ -1,0 +1,276 @@
+//! `streamvault simulate`: a loopback stream server with scripted faults.
+//!
+//! A real HTTP/1.1 server (hyper over tokio) that answers any path with a v1.1-style
+//! newline-delimited JSON stream, so that the daemon's integration tests, the demo and the
+//! benchmarks exercise the same HTTP client, reconnect policy and parser as production. What
+//! each successive request receives is a [`Scenario`]: generated traffic paced at a rate, and
+//! faults (HTTP errors, disconnect messages, TCP resets, stalls, trickles, oversize and
+//! malformed lines, warnings).
+//!
+//! - `GET /stats` answers the [`Stats`] snapshot as JSON.
+//! - Any other path, `GET` or `POST`, is a stream (`content-type: application/json`, chunked,
+//!   every line ended by `\r\n`, gzip-encoded when the scenario opts in and the client accepts
+//!   it). `?scenario=NAME` picks a built-in scenario (or the default one by its name).
+//! - Script position is kept per (path, scenario name): the Nth request on that pair runs
+//!   `connections[N]`, the last script repeating, so two streams of one daemon pointed at two
+//!   paths progress independently.
+//!
+//! # Layout
+//! - [`scenario`]: the script model and its TOML/JSON format; `parse`: checking a file's steps.
+//! - `builtin`: the built-in scenarios.
+//! - `handler` and `request`: routing one request and recording what it asked.
+//! - `script`: running one request's steps; `lines` and `file`: what the steps write.
+//! - `body`: the body channel to hyper, which defines "sent", gzip, and TCP resets.
+//! - [`stats`]: what was sent, live.
+
+mod body;
+mod builtin;
+mod file;
+mod handler;
+mod lines;
+mod parse;
+mod request;
+pub mod scenario;
+mod script;
+pub mod stats;
+
+#[cfg(test)]
+mod tests;
+
+pub use scenario::{Amount, ConnectionScript, Period, Scenario, ScenarioError, Step};
+pub use stats::{ConnectionStats, Stats, Totals};
+
+use crate::generate::{Mix, StreamGenerator};
+use anyhow::Context as _;
+use body::ResetHandle;
+use handler::{Connection, Shared};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use stats::Registry;
+use std::collections::HashMap;
+use std::io::{self, Write as _};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::{sleep, timeout};
+use tracing::{debug, warn};
+
+/// After the simulator is told to stop, how long a connection may take to end its response.
+const DRAIN: Duration = Duration::from_secs(1);
+/// How long [`Simulator::stop`] waits for every connection and script to finish.
+const STOP_DEADLINE: Duration = Duration::from_secs(3);
+
+/// How to run a simulator.
+#[derive(Debug, Clone)]
+pub struct SimulatorConfig {
+    /// Where to listen; port 0 picks a free port ([`Simulator::addr`] tells which).
+    pub listen: SocketAddr,
+    /// The scenario of requests that do not ask for another.
+    pub scenario: Scenario,
+    /// Generated events per second per connection (a scenario's `rate` wins); 0 = unpaced.
+    pub rate: f64,
+    /// Seed of the traffic generator: the same seed gives the same events in the same order.
+    pub seed: u64,
+    /// Silence after which a blank keep-alive line is sent (a scenario's `keepalive_secs` wins).
+    pub keepalive: Duration,
+}
+
+impl Default for SimulatorConfig {
+    /// Loopback on a free port, the `clean` scenario at 50 events/s, 30 s keep-alives.
+    fn default() -> Self {
+        SimulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            scenario: builtin::clean(),
+            rate: 50.0,
+            seed: 0,
+            keepalive: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A running simulator. [`Simulator::stop`] ends it and reports; dropping it ends it too, without
+/// waiting for its connections to close.
+pub struct Simulator {
+    addr: SocketAddr,
+    registry: Arc<Registry>,
+    shutdown: watch::Sender<bool>,
+    accept: JoinHandle<()>,
+    /// Yields `None` once every connection and script task has finished.
+    tasks_done: mpsc::Receiver<()>,
+}
+
+impl Simulator {
+    /// Binds `config.listen` and starts accepting connections in the background.
+    pub async fn start(config: SimulatorConfig) -> io::Result<Simulator> {
+        if !config.rate.is_finite() || config.rate < 0.0 || config.keepalive.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the simulator's rate must be >= 0 and its keep-alive interval > 0",
+            ));
+        }
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let registry = Arc::new(Registry::default());
+        let shared = Arc::new(Shared {
+            generator: Arc::new(Mutex::new(StreamGenerator::new(
+                config.seed,
+                Mix::default(),
+            ))),
+            default: Arc::new(config.scenario),
+            rate: config.rate,
+            keepalive: config.keepalive,
+            registry: registry.clone(),
+            positions: Mutex::new(HashMap::new()),
+        });
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (tasks, tasks_done) = mpsc::channel(1);
+        let accept = tokio::spawn(accept_loop(listener, shared, shutdown_rx, tasks));
+        Ok(Simulator {
+            addr,
+            registry,
+            shutdown,
+            accept,
+            tasks_done,
+        })
+    }
+
+    /// The address actually bound, for clients when `listen` had port 0.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// What was sent so far; tests poll it while streams run.
+    pub fn stats(&self) -> Stats {
+        self.registry.snapshot()
+    }
+
+    /// Stops accepting, ends every stream cleanly (a client that does not read is cut off
+    /// after a second), and returns the final stats: requests still open end as `stopped`.
+    pub async fn stop(mut self) -> Stats {
+        self.shutdown.send_replace(true);
+        if let Err(e) = (&mut self.accept).await {
+            warn!(error = %e, "simulator accept loop failed");
+        }
+        if timeout(STOP_DEADLINE, self.tasks_done.recv())
+            .await
+            .is_err()
+        {
+            warn!("simulator stopped with connections still open");
+        }
+        self.registry.end_all("stopped");
+        self.registry.snapshot()
+    }
+}
+
+/// Runs a simulator until SIGINT or SIGTERM, for `streamvault simulate`: prints
+/// `listening on ADDR` on stdout once bound (scripts wait for that line), and the final stats
+/// as JSON on stdout when stopped.
+pub async fn serve_until_signal(config: SimulatorConfig) -> anyhow::Result<Stats> {
+    let listen = config.listen;
+    let simulator = Simulator::start(config)
+        .await
+        .with_context(|| format!("cannot start the simulator on {listen}"))?;
+    {
+        let mut out = io::stdout().lock();
+        writeln!(out, "listening on {}", simulator.addr())?;
+        out.flush()?;
+    }
+    wait_for_signal().await?;
+    let stats = simulator.stop().await;
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &stats)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(stats)
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.context("cannot watch SIGINT")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot watch Ctrl-C")?;
+    Ok(())
+}
+
+/// Accepts connections until the simulator stops; each is served by its own task.
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+    tasks: mpsc::Sender<()>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = body::stopping(&mut shutdown) => return,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let shared = shared.clone();
+                let (shutdown, tasks) = (shutdown.clone(), tasks.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = serve_tcp(stream, peer, shared, shutdown, tasks).await {
+                        debug!(%peer, error = %e, "simulator connection failed");
+                    }
+                });
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: wait rather than spin.
+                warn!(error = %e, "simulator cannot accept a connection");
+                sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Serves the requests of one TCP connection until it closes or the simulator stops.
+#[tracing::instrument(skip_all, fields(peer = %peer))]
+async fn serve_tcp(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+    tasks: mpsc::Sender<()>,
+) -> io::Result<()> {
+    // A second handle on the socket outlives hyper's, so that a scripted reset can make the
+    // socket's last close send RST (see `body::ResetHandle`).
+    let socket = stream.into_std()?;
+    let duplicate = socket.try_clone()?;
+    socket.set_nonblocking(true)?;
+    let stream = TcpStream::from_std(socket)?;
+    stream.set_nodelay(true)?;
+    let conn = Arc::new(Connection {
+        shared,
+        reset: ResetHandle::new(duplicate),
+        shutdown: shutdown.clone(),
+        tasks,
+    });
+    let service = service_fn(move |request| handler::handle(request, conn.clone()));
+    let serving = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let mut serving = std::pin::pin!(serving);
+    let result = tokio::select! {
+        result = serving.as_mut() => result,
+        () = body::stopping(&mut shutdown) => {
+            serving.as_mut().graceful_shutdown();
+            timeout(DRAIN, serving.as_mut()).await.unwrap_or(Ok(()))
+        }
+    };
+    if let Err(e) = result {
+        // Scripted resets and clients that hang up end here; neither is the simulator's fault.
+        debug!(error = %e, "simulator connection ended abruptly");
+    }
+    Ok(())
+}

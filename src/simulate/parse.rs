@@ -1,0 +1,251 @@
+//! Checking a scenario file's layout and steps, with errors that name the connection, the
+//! step and the key: the format itself is documented in [`super::scenario`].
+
+use super::scenario::{Amount, ConnectionScript, Period, Scenario, Step};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+
+/// Keys that make a step what it is; exactly one per step.
+const KINDS: &[&str] = &[
+    "send",
+    "file",
+    "disconnect",
+    "http",
+    "reset",
+    "reset_mid_line",
+    "stall",
+    "trickle",
+    "oversize",
+    "malformed",
+    "warning",
+    "keepalive",
+    "idle",
+    "close",
+];
+
+/// Optional keys and the step kind each belongs to.
+const COMPANIONS: &[(&str, &str)] = &[
+    ("reason", "disconnect"),
+    ("stream_name", "disconnect"),
+    ("retry_after", "http"),
+    ("body", "http"),
+    ("bytes_per_sec", "trickle"),
+    ("percent_full", "warning"),
+    ("message", "warning"),
+    ("user_id", "warning"),
+];
+
+/// Largest `oversize` line: big enough for any line limit, small enough not to exhaust memory.
+const MAX_OVERSIZE: u64 = 256 << 20;
+
+/// The file layout, before the steps are checked one by one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ScenarioFile {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    rate: Option<f64>,
+    keepalive_secs: Option<f64>,
+    #[serde(default)]
+    gzip: bool,
+    connection: Vec<ConnectionFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ConnectionFile {
+    steps: Vec<Value>,
+}
+
+impl TryFrom<ScenarioFile> for Scenario {
+    type Error = String;
+
+    fn try_from(file: ScenarioFile) -> Result<Self, String> {
+        if let Some(rate) = file.rate {
+            if !rate.is_finite() || rate < 0.0 {
+                return Err(format!("`rate` must be a number >= 0, got {rate}"));
+            }
+        }
+        if let Some(secs) = file.keepalive_secs {
+            if !secs.is_finite() || secs <= 0.0 {
+                return Err(format!("`keepalive_secs` must be a number > 0, got {secs}"));
+            }
+        }
+        if file.connection.is_empty() {
+            return Err("at least one [[connection]] with its `steps` is needed".into());
+        }
+        let mut connections = Vec::with_capacity(file.connection.len());
+        for (c, conn) in file.connection.into_iter().enumerate() {
+            let mut steps = Vec::with_capacity(conn.steps.len());
+            for (s, value) in conn.steps.iter().enumerate() {
+                let at = |reason: String| format!("connection {}, step {}: {reason}", c + 1, s + 1);
+                let step = parse_step(value).map_err(at)?;
+                if matches!(step, Step::Http { .. }) && conn.steps.len() > 1 {
+                    return Err(at(
+                        "an `http` step answers instead of a stream, so it must be \
+                                   the connection's only step"
+                            .into(),
+                    ));
+                }
+                steps.push(step);
+            }
+            connections.push(ConnectionScript { steps });
+        }
+        Ok(Scenario {
+            name: file.name,
+            description: file.description,
+            rate: file.rate,
+            keepalive_secs: file.keepalive_secs,
+            gzip: file.gzip,
+            connections,
+        })
+    }
+}
+
+/// One step from its table: exactly one kind key, and only that kind's companions.
+pub(super) fn parse_step(value: &Value) -> Result<Step, String> {
+    let Some(table) = value.as_object() else {
+        return Err(format!(
+            "a step is a table like {{ send = 10 }}, got {value}"
+        ));
+    };
+    let kind = step_kind(table)?;
+    let value = &table[kind];
+    let step = match kind {
+        "send" => Step::Send(amount(kind, value)?),
+        "file" => Step::File(PathBuf::from(string(kind, value)?)),
+        "disconnect" => Step::Disconnect {
+            code: u32::try_from(uint(kind, value)?).map_err(|e| format!("`{kind}`: {e}"))?,
+            reason: opt(table, "reason", string)?,
+            stream_name: opt(table, "stream_name", string)?,
+        },
+        "http" => http_step(table, value)?,
+        "reset" | "reset_mid_line" | "close" => flag_step(kind, value)?,
+        "stall" => Step::Stall(period(kind, value)?),
+        "idle" => Step::Idle(period(kind, value)?),
+        "trickle" => Step::Trickle {
+            count: uint(kind, value)?,
+            bytes_per_sec: match opt(table, "bytes_per_sec", uint)? {
+                Some(b) if b > 0 => b,
+                _ => return Err("`trickle` needs `bytes_per_sec` > 0".into()),
+            },
+        },
+        "oversize" => match uint(kind, value)? {
+            b @ 64..=MAX_OVERSIZE => Step::Oversize(b),
+            b => {
+                return Err(format!(
+                    "`oversize` takes 64..={MAX_OVERSIZE} bytes, got {b}"
+                ));
+            }
+        },
+        "malformed" => Step::Malformed(uint(kind, value)?),
+        "keepalive" => Step::Keepalive(uint(kind, value)?),
+        _ => Step::Warning {
+            code: string(kind, value)?,
+            message: opt(table, "message", string)?,
+            percent_full: opt(table, "percent_full", uint)?
+                .map(|p| u32::try_from(p).map_err(|e| format!("`percent_full`: {e}")))
+                .transpose()?,
+            user_id: opt(table, "user_id", uint)?,
+        },
+    };
+    Ok(step)
+}
+
+/// The step's one kind key; unknown keys and companions of another kind are refused.
+fn step_kind(table: &Map<String, Value>) -> Result<&'static str, String> {
+    let mut kind = None;
+    for key in table.keys() {
+        if let Some(known) = KINDS.iter().find(|k| *k == key) {
+            if let Some(first) = kind {
+                return Err(format!("a step has one kind, found `{first}` and `{key}`"));
+            }
+            kind = Some(*known);
+        } else if !COMPANIONS.iter().any(|(k, _)| k == key) {
+            return Err(format!(
+                "unknown key `{key}` (step kinds: {})",
+                KINDS.join(", ")
+            ));
+        }
+    }
+    let Some(kind) = kind else {
+        return Err(format!("no step kind (one of {})", KINDS.join(", ")));
+    };
+    for (key, owner) in COMPANIONS {
+        if table.contains_key(*key) && *owner != kind {
+            return Err(format!("`{key}` belongs to a `{owner}` step, not `{kind}`"));
+        }
+    }
+    Ok(kind)
+}
+
+/// `reset`, `reset_mid_line` and `close`, which take `true` and nothing else.
+fn flag_step(kind: &str, value: &Value) -> Result<Step, String> {
+    if value != &Value::Bool(true) {
+        return Err(format!("`{kind}` takes `true`, got {value}"));
+    }
+    Ok(match kind {
+        "close" => Step::Close,
+        _ => Step::Reset {
+            mid_line: kind == "reset_mid_line",
+        },
+    })
+}
+
+fn http_step(table: &Map<String, Value>, value: &Value) -> Result<Step, String> {
+    let status = match uint("http", value)? {
+        s @ 200..=599 => s as u16,
+        s => return Err(format!("`http` takes a status in 200..=599, got {s}")),
+    };
+    Ok(Step::Http {
+        status,
+        retry_after: opt(table, "retry_after", uint)?,
+        body: opt(table, "body", string)?,
+    })
+}
+
+fn opt<T>(
+    table: &Map<String, Value>,
+    key: &str,
+    parse: fn(&str, &Value) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    table.get(key).map(|v| parse(key, v)).transpose()
+}
+
+fn uint(key: &str, value: &Value) -> Result<u64, String> {
+    value
+        .as_u64()
+        .ok_or_else(|| format!("`{key}` takes an integer >= 0, got {value}"))
+}
+
+fn string(key: &str, value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(format!("`{key}` takes a string, got {value}")),
+    }
+}
+
+fn amount(key: &str, value: &Value) -> Result<Amount, String> {
+    match value {
+        Value::String(s) if s == "forever" => Ok(Amount::Forever),
+        _ => value
+            .as_u64()
+            .map(Amount::Events)
+            .ok_or_else(|| format!("`{key}` takes a count of events or \"forever\", got {value}")),
+    }
+}
+
+fn period(key: &str, value: &Value) -> Result<Period, String> {
+    match value {
+        Value::String(s) if s == "forever" => Ok(Period::Forever),
+        _ => match value.as_f64() {
+            Some(secs) if secs.is_finite() && secs >= 0.0 => Ok(Period::Seconds(secs)),
+            _ => Err(format!(
+                "`{key}` takes seconds >= 0 or \"forever\", got {value}"
+            )),
+        },
+    }
+}

@@ -1,0 +1,297 @@
+//! Scenarios: what each successive connection to the simulator receives, read from TOML or JSON.
+//!
+//! A scenario is a list of connection scripts. The Nth request on one (path, scenario) pair runs
+//! the Nth script; once the list is exhausted the last script repeats forever, so a script list
+//! reads like the story of a stream: "first a 503, then a disconnect, then data for good".
+//!
+//! # Format
+//!
+//! ```toml
+//! name = "flaky"                 # defaults to the file's stem
+//! description = "what it shows"  # optional
+//! rate = 200.0                   # events per second per connection; overrides --rate; 0 = unpaced
+//! keepalive_secs = 0.2           # silence before a blank keep-alive line; overrides the default 30
+//! gzip = true                    # gzip the body when the client sends accept-encoding: gzip
+//!
+//! [[connection]]                 # the first request
+//! steps = [{ http = 503, retry_after = 5, body = "over capacity" }]
+//!
+//! [[connection]]                 # the second request, and every later one (the last repeats)
+//! steps = [
+//!   { send = 100 },
+//!   { disconnect = 12, reason = "shed load" },
+//! ]
+//! ```
+//!
+//! Every step is a table with exactly one kind key, plus that kind's optional companions:
+//!
+//! | step | what the connection does |
+//! | --- | --- |
+//! | `{ send = N }` / `{ send = "forever" }` | N generated events at the rate (keep-alive lines the generator mixes in are extra) |
+//! | `{ file = "path.jsonl" }` | the lines of a file (`.gz` is decompressed; relative to the scenario file), paced at the rate |
+//! | `{ disconnect = CODE, reason = "..", stream_name = ".." }` | a `disconnect` message, then a clean end of the body |
+//! | `{ http = STATUS, retry_after = SECS, body = ".." }` | that status instead of a stream; must be the only step |
+//! | `{ reset = true }` | an abrupt TCP reset (RST, not FIN) |
+//! | `{ reset_mid_line = true }` | the first half of a generated line, without terminator, then a reset |
+//! | `{ stall = SECS }` / `"forever"` | silence: not even keep-alives (float seconds allowed) |
+//! | `{ trickle = N, bytes_per_sec = B }` | N events written a few bytes at a time at B bytes/s |
+//! | `{ oversize = BYTES }` | one valid JSON object of BYTES bytes |
+//! | `{ malformed = N }` | N broken lines: truncated JSON, invalid UTF-8, a bare number, ... |
+//! | `{ warning = "CODE", percent_full = P, message = "..", user_id = ID }` | a stall warning |
+//! | `{ keepalive = N }` | N blank keep-alive lines |
+//! | `{ idle = SECS }` / `"forever"` | keep-alive lines every `keepalive_secs`, nothing else |
+//! | `{ close = true }` | a clean end of the body here, whatever steps follow |
+//!
+//! A script that runs out of steps ends the body cleanly (chunked terminator, then the
+//! connection closes). Unknown keys, a step with two kinds or none, a companion on the wrong kind
+//! and out-of-range values are errors that name the connection, the step and the key.
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// A scripted stream: the default for the simulator, or one chosen by `?scenario=NAME`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "super::parse::ScenarioFile")]
+pub struct Scenario {
+    /// What `?scenario=` and the stats call it; script positions are tracked per name.
+    pub name: String,
+    /// One line for `--help`-style listings and the stats reader.
+    pub description: String,
+    /// Events per second per connection, overriding the simulator's rate; `Some(0.0)` = unpaced.
+    pub rate: Option<f64>,
+    /// Silence before a keep-alive line, overriding the simulator's interval.
+    pub keepalive_secs: Option<f64>,
+    /// Whether the body is gzip-encoded for clients that accept it.
+    pub gzip: bool,
+    /// The script of each successive request; the last one repeats.
+    pub connections: Vec<ConnectionScript>,
+}
+
+/// The steps one request runs, in order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConnectionScript {
+    /// Run in order; when they end, the body ends cleanly.
+    pub steps: Vec<Step>,
+}
+
+/// How many events a `send` step produces.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Amount {
+    /// Exactly this many events (keep-alive lines not included).
+    Events(u64),
+    /// Until the client goes away or the simulator stops.
+    Forever,
+}
+
+/// How long a `stall` or `idle` step lasts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Period {
+    /// This many seconds (fractions allowed, so that tests stay fast).
+    Seconds(f64),
+    /// Until the client goes away or the simulator stops.
+    Forever,
+}
+
+/// One thing a connection does; see the module documentation for the file syntax.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Generated events at the connection's rate.
+    Send(Amount),
+    /// The lines of a recorded stream (plain or `.gz`).
+    File(PathBuf),
+    /// A `disconnect` message, then a clean end of the body.
+    Disconnect {
+        /// The disconnect code (1–12 are documented; others test unknown-code handling).
+        code: u32,
+        /// Defaults to the documented meaning of the code.
+        reason: Option<String>,
+        /// Defaults to a name derived from the request path.
+        stream_name: Option<String>,
+    },
+    /// An HTTP error status instead of a stream.
+    Http {
+        /// The status code, 200–599.
+        status: u16,
+        /// Sent as `Retry-After` (seconds) when given.
+        retry_after: Option<u64>,
+        /// The response body; defaults to a short JSON error.
+        body: Option<String>,
+    },
+    /// An abrupt TCP reset.
+    Reset {
+        /// Write half of a generated line (no terminator) before resetting.
+        mid_line: bool,
+    },
+    /// Total silence, keep-alives included.
+    Stall(Period),
+    /// Events written a few bytes at a time.
+    Trickle {
+        /// Events to write.
+        count: u64,
+        /// Write speed.
+        bytes_per_sec: u64,
+    },
+    /// One valid JSON object of about this many bytes.
+    Oversize(u64),
+    /// This many malformed lines.
+    Malformed(u64),
+    /// A stall warning message.
+    Warning {
+        /// e.g. `FALLING_BEHIND` or `FOLLOWS_OVER_LIMIT`.
+        code: String,
+        /// Defaults to a sentence built from the code and `percent_full`.
+        message: Option<String>,
+        /// The queue fill level of a `FALLING_BEHIND` warning.
+        percent_full: Option<u32>,
+        /// The user of a `FOLLOWS_OVER_LIMIT` warning.
+        user_id: Option<u64>,
+    },
+    /// This many blank keep-alive lines.
+    Keepalive(u64),
+    /// Only keep-alive lines, every keep-alive interval.
+    Idle(Period),
+    /// A clean end of the body.
+    Close,
+}
+
+/// Why a scenario could not be loaded: says which scenario, where in it, and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// Neither a built-in name nor a scenario file.
+    #[error(
+        "unknown scenario `{0}`: not a built-in ({builtins}) and not a .toml or .json file",
+        builtins = Scenario::builtin_names().join(", ")
+    )]
+    Unknown(String),
+    /// The file could not be read.
+    #[error("cannot read scenario file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The text is not a valid scenario.
+    #[error("scenario {origin}: {reason}")]
+    Invalid {
+        /// The file path, or `(inline)` for text given directly.
+        origin: String,
+        /// What is wrong, with the connection, step and key where it applies.
+        reason: String,
+    },
+}
+
+impl Scenario {
+    /// A built-in scenario by name (see [`Scenario::builtin_names`]), so that demos and tests
+    /// need no files.
+    pub fn builtin(name: &str) -> Option<Scenario> {
+        super::builtin::scenario(name)
+    }
+
+    /// Every built-in name, for `--help`, error messages and tests.
+    pub fn builtin_names() -> &'static [&'static str] {
+        super::builtin::NAMES
+    }
+
+    /// A built-in name, else a `.toml` or `.json` file; a file's scenario is named after the
+    /// file's stem unless it says otherwise, and its `file` steps are resolved relative to it.
+    pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
+        if let Some(scenario) = Scenario::builtin(name_or_path) {
+            return Ok(scenario);
+        }
+        let path = Path::new(name_or_path);
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ext != "toml" && ext != "json" {
+            return Err(ScenarioError::Unknown(name_or_path.to_string()));
+        }
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let origin = path.display().to_string();
+        let mut scenario = if ext == "toml" {
+            Scenario::from_toml_str(&text)
+        } else {
+            Scenario::from_json_str(&text)
+        }
+        .map_err(|e| e.with_origin(&origin))?;
+        if scenario.name.is_empty() {
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("scenario");
+            scenario.name = stem.to_string();
+        }
+        let base = path.parent().unwrap_or(Path::new(""));
+        scenario
+            .resolve_files(base)
+            .map_err(|reason| ScenarioError::Invalid { origin, reason })?;
+        Ok(scenario)
+    }
+
+    /// A scenario from TOML text, for tests and callers that embed their own.
+    pub fn from_toml_str(text: &str) -> Result<Scenario, ScenarioError> {
+        let invalid = |reason: String| ScenarioError::Invalid {
+            origin: "(inline)".into(),
+            reason,
+        };
+        let source = config::File::from_str(text, config::FileFormat::Toml);
+        let value: Value = config::Config::builder()
+            .add_source(source)
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| invalid(e.to_string()))?;
+        serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
+    }
+
+    /// A scenario from JSON text with the same layout as the TOML form.
+    pub fn from_json_str(text: &str) -> Result<Scenario, ScenarioError> {
+        serde_json::from_str(text).map_err(|e| ScenarioError::Invalid {
+            origin: "(inline)".into(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// The script the request with this index on its (path, scenario) key runs: the last one
+    /// repeats once the list is exhausted.
+    pub fn script(&self, key_index: u64) -> Option<&ConnectionScript> {
+        let i = usize::try_from(key_index).unwrap_or(usize::MAX);
+        self.connections.get(i).or(self.connections.last())
+    }
+
+    /// Makes relative `file` paths relative to `base` and checks that every file exists, so
+    /// that a typo fails at start-up rather than on the Nth reconnect.
+    fn resolve_files(&mut self, base: &Path) -> Result<(), String> {
+        for (c, conn) in self.connections.iter_mut().enumerate() {
+            for (s, step) in conn.steps.iter_mut().enumerate() {
+                if let Step::File(path) = step {
+                    if path.is_relative() {
+                        *path = base.join(&*path);
+                    }
+                    if !path.is_file() {
+                        return Err(format!(
+                            "connection {}, step {}: `file` {} does not exist or is not a file",
+                            c + 1,
+                            s + 1,
+                            path.display()
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ScenarioError {
+    fn with_origin(self, origin: &str) -> ScenarioError {
+        match self {
+            ScenarioError::Invalid { reason, .. } => ScenarioError::Invalid {
+                origin: origin.to_string(),
+                reason,
+            },
+            other => other,
+        }
+    }
+}

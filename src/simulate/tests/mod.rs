@@ -1,0 +1,40 @@
+//! Tests of the simulator: scenario parsing, and the server as a plain HTTP client sees it.
+
+mod client;
+mod scenario;
+mod server;
+
+use super::{Scenario, Simulator, SimulatorConfig, Stats};
+use std::time::Duration;
+
+/// A simulator on a free loopback port serving `toml`, unpaced unless the scenario says so.
+async fn start(toml: &str) -> Simulator {
+    let scenario = Scenario::from_toml_str(toml).expect("test scenario parses");
+    start_with(scenario).await
+}
+
+async fn start_with(scenario: Scenario) -> Simulator {
+    let config = SimulatorConfig {
+        scenario,
+        rate: 0.0,
+        seed: 7,
+        keepalive: Duration::from_secs(30),
+        ..SimulatorConfig::default()
+    };
+    Simulator::start(config).await.expect("simulator starts")
+}
+
+/// Polls the stats until `done` holds, for at most two seconds.
+async fn wait_for(simulator: &Simulator, done: impl Fn(&Stats) -> bool) -> Stats {
+    for _ in 0..200 {
+        let stats = simulator.stats();
+        if done(&stats) {
+            return stats;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "stats never reached the expected state: {:#?}",
+        simulator.stats()
+    );
+}

@@ -1,0 +1,635 @@
+//! Secrets for stream requests: bearer tokens and cookies, read from files or the environment.
+//!
+//! Values are wrapped in [`Secret`] as soon as they are read, so `Debug`, `Display` and error
+//! messages can only ever show `***`, cookie names, config keys, paths and variable names.
+
+use crate::config::StreamSettings;
+use std::env::VarError;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A secret value; `Debug` and `Display` print `***` so it cannot reach a log by accident.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value that must not be logged.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value itself, for building the request; never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A secret that cannot be read. Messages name the config key, the file or variable and the
+/// reason, never the content; they are configuration errors (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// The file cannot be opened or is not UTF-8.
+    #[error("invalid configuration key `{key}`: cannot read {}: {reason}", .path.display())]
+    Read {
+        key: String,
+        path: PathBuf,
+        reason: String,
+    },
+    /// The file was read but does not hold a usable secret.
+    #[error("invalid configuration key `{key}`: {}: {reason}", .path.display())]
+    File {
+        key: String,
+        path: PathBuf,
+        reason: String,
+    },
+    /// The environment variable is missing, empty or unusable.
+    #[error("invalid configuration key `{key}`: environment variable `{var}` {reason}")]
+    Env {
+        key: String,
+        var: String,
+        reason: String,
+    },
+    /// Both `bearer_token_file` and `bearer_token_env` are set: which one is meant is unclear.
+    #[error(
+        "invalid configuration key `{key}`: give bearer_token_file or bearer_token_env, not both"
+    )]
+    Ambiguous { key: String },
+}
+
+/// Reads the bearer token of the `index`-th stream: `bearer_token_file` (whole file, surrounding
+/// whitespace trimmed) or `bearer_token_env`. `None` when neither is set; an empty token is an
+/// error, so a misconfigured deployment fails at start rather than with 401s.
+pub fn bearer_token(stream: &StreamSettings, index: usize) -> Result<Option<Secret>, SecretError> {
+    bearer_token_from(stream, index, |var| std::env::var(var))
+}
+
+/// [`bearer_token`] with the environment as an argument: tests cannot set variables without
+/// `unsafe` in edition 2024.
+fn bearer_token_from(
+    stream: &StreamSettings,
+    index: usize,
+    env: impl Fn(&str) -> Result<String, VarError>,
+) -> Result<Option<Secret>, SecretError> {
+    let key = |name: &str| format!("stream[{index}].{name}");
+    match (&stream.bearer_token_file, &stream.bearer_token_env) {
+        (Some(_), Some(_)) => Err(SecretError::Ambiguous {
+            key: key("bearer_token_env"),
+        }),
+        (Some(path), None) => {
+            let key = key("bearer_token_file");
+            let text = read(path, &key)?;
+            let token = token(&text).map_err(|reason| SecretError::File {
+                key,
+                path: path.clone(),
+                reason: reason.into(),
+            })?;
+            Ok(Some(token))
+        }
+        (None, Some(var)) => {
+            let fail = |reason: &str| SecretError::Env {
+                key: key("bearer_token_env"),
+                var: var.clone(),
+                reason: reason.into(),
+            };
+            let text = env(var).map_err(|e| match e {
+                VarError::NotPresent => fail("is not set"),
+                VarError::NotUnicode(_) => fail("is not valid UTF-8"),
+            })?;
+            Ok(Some(token(&text).map_err(fail)?))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// Reads the cookies of the `index`-th stream from its `cookies_file`; `None` when not set.
+pub fn cookies(stream: &StreamSettings, index: usize) -> Result<Option<Cookies>, SecretError> {
+    match &stream.cookies_file {
+        Some(path) => Cookies::load(path, &format!("stream[{index}].cookies_file")).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn read(path: &Path, key: &str) -> Result<String, SecretError> {
+    std::fs::read_to_string(path).map_err(|e| SecretError::Read {
+        key: key.into(),
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// The token alone: trimmed, not empty, one word (a second line would make an invalid header).
+fn token(text: &str) -> Result<Secret, &'static str> {
+    let token = text.trim();
+    if token.is_empty() {
+        return Err("holds no token (empty or only whitespace)");
+    }
+    if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(
+            "holds whitespace or control characters inside the token; it must hold the token alone",
+        );
+    }
+    Ok(Secret::new(token))
+}
+
+/// Cookies from a `cookies_file`, in file order; `Debug` prints only their names.
+#[derive(Clone)]
+pub struct Cookies {
+    pairs: Vec<(String, String)>,
+}
+
+impl fmt::Debug for Cookies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cookies")
+            .field("names", &self.names())
+            .finish()
+    }
+}
+
+impl Cookies {
+    /// Parses the three formats users have at hand: one line in Cookie-header form
+    /// (`a=b; ct0=c`, an optional `Cookie:` prefix allowed), a JSON object of names to string
+    /// values (twikit's `save_cookies`), or a Netscape `cookies.txt` (`#HttpOnly_` lines are
+    /// cookies). A name given twice keeps its last value. Errors never quote cookie values.
+    pub fn parse(text: &str) -> Result<Cookies, String> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let trimmed = text.trim();
+        let pairs = if trimmed.is_empty() {
+            return Err("the file is empty".into());
+        } else if trimmed.starts_with('{') {
+            parse_json(trimmed)?
+        } else if trimmed.starts_with('[') {
+            return Err(
+                "a JSON array is not supported: expected a JSON object of cookie names \
+                        to values, as twikit's save_cookies writes"
+                    .into(),
+            );
+        } else if text
+            .lines()
+            .any(|l| l.trim_start().starts_with('#') || l.contains('\t'))
+        {
+            parse_netscape(text)?
+        } else {
+            parse_header(trimmed)?
+        };
+        let mut cookies = Cookies { pairs: Vec::new() };
+        for (n, (name, value)) in pairs.into_iter().enumerate() {
+            check(n + 1, &name, &value)?;
+            match cookies.pairs.iter_mut().find(|(have, _)| *have == name) {
+                Some(pair) => pair.1 = value,
+                None => cookies.pairs.push((name, value)),
+            }
+        }
+        if cookies.pairs.is_empty() {
+            return Err("no cookies found".into());
+        }
+        Ok(cookies)
+    }
+
+    /// Reads and parses `path`; `key` (e.g. `stream[1].cookies_file`) names the setting in errors.
+    pub fn load(path: &Path, key: &str) -> Result<Cookies, SecretError> {
+        let text = read(path, key)?;
+        Cookies::parse(&text).map_err(|reason| SecretError::File {
+            key: key.into(),
+            path: path.to_owned(),
+            reason,
+        })
+    }
+
+    /// The value of the `Cookie` header: `a=b; ct0=c`.
+    pub fn header_value(&self) -> Secret {
+        let parts: Vec<String> = self.pairs.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        Secret(parts.join("; "))
+    }
+
+    /// The `ct0` cookie, which the server also expects as the `x-csrf-token` header.
+    pub fn csrf_token(&self) -> Option<Secret> {
+        self.pairs
+            .iter()
+            .find(|(name, _)| name == "ct0")
+            .map(|(_, value)| Secret::new(value.as_str()))
+    }
+
+    /// The cookie names, in file order: safe to log.
+    pub fn names(&self) -> Vec<&str> {
+        self.pairs.iter().map(|(name, _)| name.as_str()).collect()
+    }
+}
+
+/// A name must be an HTTP token; a value must not end the cookie early or break the header line.
+fn check(n: usize, name: &str, value: &str) -> Result<(), String> {
+    let token_char = |c: char| c.is_ascii_graphic() && !"()<>@,;:\\\"/[]?={}".contains(c);
+    if name.is_empty() || !name.chars().all(token_char) {
+        // The name itself is not shown: a malformed one may hold part of a value.
+        return Err(format!(
+            "cookie #{n} has an empty name or characters not allowed in a cookie name"
+        ));
+    }
+    if value.chars().any(|c| c == ';' || c.is_control()) {
+        return Err(format!(
+            "the value of cookie {name:?} holds `;` or control characters"
+        ));
+    }
+    Ok(())
+}
+
+fn parse_header(line: &str) -> Result<Vec<(String, String)>, String> {
+    let lines = line.lines().filter(|l| !l.trim().is_empty()).count();
+    if lines > 1 {
+        return Err(format!(
+            "expected one line in Cookie-header form (`name=value; name2=value2`), \
+             a JSON object or a Netscape cookies.txt; found {lines} lines"
+        ));
+    }
+    let line = match line.get(..7) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("cookie:") => &line[7..],
+        _ => line,
+    };
+    let mut pairs = Vec::new();
+    for (n, part) in line.split(';').enumerate() {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let (name, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("part {} of the Cookie header has no `=`", n + 1))?;
+        pairs.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    Ok(pairs)
+}
+
+fn parse_json(text: &str) -> Result<Vec<(String, String)>, String> {
+    use serde_json::Value;
+    // Only the category and position of a JSON error are shown: serde's own message may quote input.
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Eof => "unexpected end",
+            serde_json::error::Category::Syntax | serde_json::error::Category::Data => {
+                "syntax error"
+            }
+            serde_json::error::Category::Io => "read error",
+        };
+        format!(
+            "not valid JSON: {what} at line {} column {}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let Value::Object(map) = value else {
+        return Err("expected a JSON object of cookie names to values".into());
+    };
+    map.into_iter()
+        .map(|(name, value)| match value {
+            Value::String(value) => Ok((name, value)),
+            other => {
+                let kind = match other {
+                    Value::Null => "null",
+                    Value::Bool(_) => "boolean",
+                    Value::Number(_) => "number",
+                    Value::Array(_) => "array",
+                    Value::Object(_) | Value::String(_) => "object",
+                };
+                Err(format!(
+                    "cookie {name:?} has a {kind} value; cookie values must be JSON strings"
+                ))
+            }
+        })
+        .collect()
+}
+
+/// Netscape `cookies.txt`: domain, subdomains flag, path, secure, expiry, name, value, separated
+/// by tabs. A trailing empty value whose tab an editor stripped (6 fields) is accepted.
+fn parse_netscape(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let record = match line.strip_prefix("#HttpOnly_") {
+            Some(record) => record,
+            None if line.trim().is_empty() || line.trim_start().starts_with('#') => continue,
+            None => line,
+        };
+        let fields: Vec<&str> = record.trim_end_matches(['\r', '\n']).split('\t').collect();
+        let (name, value) = match fields.as_slice() {
+            [_, _, _, _, _, name, value] => (name, *value),
+            [_, _, _, _, _, name] => (name, ""),
+            _ => {
+                return Err(format!(
+                    "line {}: expected 7 tab-separated fields (domain, subdomains, path, \
+                     secure, expiry, name, value), found {}",
+                    n + 1,
+                    fields.len()
+                ));
+            }
+        };
+        pairs.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const TOKEN: &str = "AAAAAAAAAAAAAAAAAAAAAsekrit%2Ftoken";
+
+    fn stream(extra: serde_json::Value) -> StreamSettings {
+        let mut value = serde_json::json!({
+            "name": "filter", "family": "ndjson", "url": "https://stream.example/x.json"
+        });
+        if let (Some(map), serde_json::Value::Object(extra)) = (value.as_object_mut(), extra) {
+            map.extend(extra);
+        }
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn file(content: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(content.as_bytes()).unwrap();
+        f
+    }
+
+    fn token_file(content: &str) -> (tempfile::NamedTempFile, StreamSettings) {
+        let f = file(content);
+        let s = stream(serde_json::json!({ "bearer_token_file": f.path() }));
+        (f, s)
+    }
+
+    /// The error's text and Debug name `needles` and never show `secret`.
+    fn assert_safe(error: &SecretError, needles: &[&str], secret: &str) {
+        let (text, debug) = (error.to_string(), format!("{error:?}"));
+        for needle in needles {
+            assert!(text.contains(needle), "{text:?} lacks {needle:?}");
+        }
+        assert!(
+            !text.contains(secret) && !debug.contains(secret),
+            "{text} / {debug}"
+        );
+    }
+
+    #[test]
+    fn secrets_print_as_stars() {
+        let secret = Secret::new(TOKEN);
+        assert_eq!(secret.expose(), TOKEN);
+        assert_eq!(
+            format!("{secret:?} {secret} {:?}", Some(&secret)),
+            "*** *** Some(***)"
+        );
+    }
+
+    #[test]
+    fn token_files_are_trimmed() {
+        for content in [
+            TOKEN.to_string(),
+            format!("{TOKEN}\n"),
+            format!("  {TOKEN}\r\n\n"),
+            format!("\t{TOKEN} \n"),
+        ] {
+            let (_f, s) = token_file(&content);
+            let token = bearer_token(&s, 0).unwrap().unwrap();
+            assert_eq!(token.expose(), TOKEN, "{content:?}");
+        }
+        assert!(
+            bearer_token(&stream(serde_json::json!({})), 0)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn bad_token_files_name_key_and_path_only() {
+        let (f, s) = token_file(" \n\n");
+        let e = bearer_token(&s, 3).unwrap_err();
+        let path = f.path().display().to_string();
+        assert_safe(
+            &e,
+            &["stream[3].bearer_token_file", &path, "no token"],
+            TOKEN,
+        );
+        // A second line (a comment, a second token) would make an invalid header.
+        let (f, s) = token_file(&format!("{TOKEN}\n# staging token\n"));
+        let e = bearer_token(&s, 0).unwrap_err();
+        let path = f.path().display().to_string();
+        assert_safe(&e, &["stream[0].bearer_token_file", &path, "alone"], TOKEN);
+        assert!(!e.to_string().contains("staging"));
+
+        let s =
+            stream(serde_json::json!({ "bearer_token_file": "/nonexistent/streamvault.token" }));
+        let e = bearer_token(&s, 1).unwrap_err();
+        assert_safe(
+            &e,
+            &[
+                "stream[1].bearer_token_file",
+                "/nonexistent/streamvault.token",
+                "cannot read",
+            ],
+            TOKEN,
+        );
+        assert!(matches!(e, SecretError::Read { .. }));
+    }
+
+    #[test]
+    fn tokens_come_from_the_environment() {
+        let s = stream(serde_json::json!({ "bearer_token_env": "SV_TOKEN" }));
+        fn env(value: Result<&str, VarError>) -> impl Fn(&str) -> Result<String, VarError> {
+            let value = value.map(str::to_owned);
+            move |var| {
+                assert_eq!(var, "SV_TOKEN");
+                value.clone()
+            }
+        }
+        let padded = format!(" {TOKEN}\n");
+        let token = bearer_token_from(&s, 0, env(Ok(&padded))).unwrap().unwrap();
+        assert_eq!(token.expose(), TOKEN);
+
+        let e = bearer_token_from(&s, 2, env(Err(VarError::NotPresent))).unwrap_err();
+        assert_safe(
+            &e,
+            &["stream[2].bearer_token_env", "`SV_TOKEN`", "is not set"],
+            TOKEN,
+        );
+        let e = bearer_token_from(&s, 2, env(Ok("  "))).unwrap_err();
+        assert_safe(
+            &e,
+            &["stream[2].bearer_token_env", "`SV_TOKEN`", "no token"],
+            TOKEN,
+        );
+    }
+
+    #[test]
+    fn tokens_come_from_the_real_environment() {
+        let unset = "STREAMVAULT_TEST_SURELY_UNSET_7f3a9c1e";
+        let s = stream(serde_json::json!({ "bearer_token_env": unset }));
+        let e = bearer_token(&s, 0).unwrap_err();
+        assert_safe(
+            &e,
+            &["stream[0].bearer_token_env", unset, "is not set"],
+            TOKEN,
+        );
+        // HOME is one word in any sane environment; the variable is read, not a fixture.
+        if let Ok(home) = std::env::var("HOME") {
+            if !home.trim().is_empty() && !home.trim().contains(char::is_whitespace) {
+                let s = stream(serde_json::json!({ "bearer_token_env": "HOME" }));
+                let token = bearer_token(&s, 0).unwrap().unwrap();
+                assert_eq!(token.expose(), home.trim());
+            }
+        }
+    }
+
+    #[test]
+    fn file_and_variable_together_are_refused() {
+        let (_f, mut s) = token_file(TOKEN);
+        s.bearer_token_env = Some("SV_TOKEN".into());
+        let e = bearer_token(&s, 0).unwrap_err();
+        assert_safe(&e, &["stream[0].bearer_token_env", "not both"], TOKEN);
+    }
+
+    fn pairs(c: &Cookies) -> Vec<(String, String)> {
+        c.pairs.clone()
+    }
+
+    #[test]
+    fn cookie_header_form() {
+        let c = Cookies::parse(&format!("auth_token={TOKEN}; ct0=c5rf; lang=en\n")).unwrap();
+        assert_eq!(c.names(), ["auth_token", "ct0", "lang"]);
+        assert_eq!(
+            c.header_value().expose(),
+            format!("auth_token={TOKEN}; ct0=c5rf; lang=en")
+        );
+        assert_eq!(c.csrf_token().unwrap().expose(), "c5rf");
+        let debug = format!("{c:?}");
+        assert_eq!(debug, r#"Cookies { names: ["auth_token", "ct0", "lang"] }"#);
+        // A pasted header line, trailing `;`, `=` inside a value, a repeated name.
+        let c = Cookies::parse("Cookie: a=b==; ;ct0=x; a=c;").unwrap();
+        assert_eq!(
+            pairs(&c),
+            [("a".into(), "c".into()), ("ct0".into(), "x".into())]
+        );
+        let c = Cookies::parse("guest_id=v1%3A17").unwrap();
+        assert!(c.csrf_token().is_none());
+    }
+
+    #[test]
+    fn cookie_json_object_as_twikit_writes_it() {
+        let text = format!(
+            r#"{{"guest_id": "v1%3A173", "auth_token": "{TOKEN}", "ct0": "c5rf", "personalization_id": "\"v1_abc==\""}}"#
+        );
+        let c = Cookies::parse(&text).unwrap();
+        assert_eq!(
+            c.names(),
+            ["guest_id", "auth_token", "ct0", "personalization_id"]
+        );
+        assert_eq!(
+            c.header_value().expose(),
+            format!(
+                "guest_id=v1%3A173; auth_token={TOKEN}; ct0=c5rf; personalization_id=\"v1_abc==\""
+            )
+        );
+        assert_eq!(c.csrf_token().unwrap().expose(), "c5rf");
+        assert!(!format!("{c:?}").contains(TOKEN));
+    }
+
+    #[test]
+    fn cookie_json_errors_do_not_quote_values() {
+        let e = Cookies::parse(r#"{"auth_token": "ok", "ct0": 918273645}"#).unwrap_err();
+        assert!(e.contains("\"ct0\"") && e.contains("number"), "{e}");
+        assert!(!e.contains("918273645"), "{e}");
+        let e = Cookies::parse(&format!(r#"{{"auth_token": "{TOKEN}", "ct0": tru}}"#)).unwrap_err();
+        assert!(e.contains("not valid JSON") && e.contains("line 1"), "{e}");
+        assert!(!e.contains(TOKEN) && !e.contains("tru}"), "{e}");
+        let e = Cookies::parse(&format!(r#"{{"auth_token": "{TOKEN}"#)).unwrap_err();
+        assert!(e.contains("unexpected end") && !e.contains(TOKEN), "{e}");
+        let e = Cookies::parse(&format!(r#"{{"auth_token": "{TOKEN}\r\nx"}}"#)).unwrap_err();
+        assert!(e.contains("auth_token") && !e.contains(TOKEN), "{e}");
+        let e = Cookies::parse(r#"[{"name": "ct0", "value": "x"}]"#).unwrap_err();
+        assert!(e.contains("JSON object"), "{e}");
+        assert_eq!(Cookies::parse("{}").unwrap_err(), "no cookies found");
+    }
+
+    #[test]
+    fn netscape_cookies_txt_with_http_only_lines() {
+        let text = format!(
+            "# Netscape HTTP Cookie File\r\n\
+             # https://curl.se/docs/http-cookies.html\r\n\
+             \r\n\
+             .x.com\tTRUE\t/\tTRUE\t1767225600\tguest_id\tv1%3A173\r\n\
+             #HttpOnly_.x.com\tTRUE\t/\tTRUE\t1767225600\tauth_token\t{TOKEN}\r\n\
+             \n\
+             .x.com\tTRUE\t/\tTRUE\t0\tct0\tc5rf\n\
+             .x.com\tTRUE\t/\tFALSE\t0\tempty\t\n"
+        );
+        let c = Cookies::parse(&text).unwrap();
+        assert_eq!(c.names(), ["guest_id", "auth_token", "ct0", "empty"]);
+        assert_eq!(
+            c.header_value().expose(),
+            format!("guest_id=v1%3A173; auth_token={TOKEN}; ct0=c5rf; empty=")
+        );
+        assert_eq!(c.csrf_token().unwrap().expose(), "c5rf");
+        // No header comment: detected by its tabs.
+        let c = Cookies::parse(".x.com\tTRUE\t/\tTRUE\t0\tct0\tc5rf\n").unwrap();
+        assert_eq!(c.names(), ["ct0"]);
+        // Only comments: nothing to send.
+        let e = Cookies::parse("# Netscape HTTP Cookie File\n# nothing\n").unwrap_err();
+        assert_eq!(e, "no cookies found");
+        let e = Cookies::parse(&format!(
+            "# Netscape HTTP Cookie File\n.x.com\tTRUE\t{TOKEN}\n"
+        ))
+        .unwrap_err();
+        assert!(e.contains("line 2") && e.contains("found 3"), "{e}");
+        assert!(!e.contains(TOKEN), "{e}");
+    }
+
+    #[test]
+    fn unusable_cookie_text_is_refused() {
+        assert_eq!(
+            Cookies::parse("\u{feff} \n").unwrap_err(),
+            "the file is empty"
+        );
+        let e = Cookies::parse(&format!("auth_token={TOKEN}\nct0=x\n")).unwrap_err();
+        assert!(e.contains("one line") && !e.contains(TOKEN), "{e}");
+        let e = Cookies::parse(&format!("auth_token={TOKEN}; {TOKEN}")).unwrap_err();
+        assert!(e.contains("part 2") && !e.contains(TOKEN), "{e}");
+        let e = Cookies::parse(&format!("auth token={TOKEN}")).unwrap_err();
+        assert!(e.contains("cookie #1") && !e.contains(TOKEN), "{e}");
+    }
+
+    #[test]
+    fn cookie_files_load_and_errors_name_key_and_path() {
+        let f = file(&format!("\u{feff}auth_token={TOKEN}; ct0=c5rf\n"));
+        let c = Cookies::load(f.path(), "stream[1].cookies_file").unwrap();
+        assert_eq!(c.names(), ["auth_token", "ct0"]);
+        let s = stream(serde_json::json!({ "cookies_file": f.path() }));
+        let c = cookies(&s, 1).unwrap().unwrap();
+        assert_eq!(c.csrf_token().unwrap().expose(), "c5rf");
+        assert!(
+            cookies(&stream(serde_json::json!({})), 0)
+                .unwrap()
+                .is_none()
+        );
+
+        let f = file(&format!("{{\"auth_token\": \"{TOKEN}\", \"ct0\": 5}}"));
+        let e = Cookies::load(f.path(), "stream[1].cookies_file").unwrap_err();
+        let path = f.path().display().to_string();
+        assert_safe(&e, &["stream[1].cookies_file", &path, "\"ct0\""], TOKEN);
+
+        let missing = Path::new("/nonexistent/live.cookies");
+        let s = stream(serde_json::json!({ "cookies_file": missing }));
+        let e = cookies(&s, 4).unwrap_err();
+        assert_safe(
+            &e,
+            &["stream[4].cookies_file", "/nonexistent/live.cookies"],
+            TOKEN,
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! The connection log: one `connections` row per attempt, opened when the attempt starts (so
+//! its events can name it) and closed with how it ended and the wait chosen after it.
+//!
+//! These rows are written directly, outside the batch writer: there are a handful per hour,
+//! and the id must exist before the first event of the connection is read.
+
+use super::{PgStore, SqliteStore, StoreError, sqlite_time};
+use chrono::{DateTime, Utc};
+
+/// How a connection ended, as recorded in `connections.end_reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The server sent a `disconnect` message.
+    DisconnectMessage,
+    /// The server answered with an HTTP error instead of a stream.
+    HttpStatus,
+    /// TCP/TLS failure, refused connection, reset.
+    NetworkError,
+    /// Nothing arrived (not even a keep-alive) within the stall timeout.
+    Stall,
+    /// The daemon was asked to stop.
+    Shutdown,
+    /// The stream's configuration changed (SIGHUP).
+    Reload,
+    /// The server ended the stream without saying why.
+    Eof,
+}
+
+impl EndReason {
+    /// The contract's name for the reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::DisconnectMessage => "disconnect_message",
+            EndReason::HttpStatus => "http_status",
+            EndReason::NetworkError => "network_error",
+            EndReason::Stall => "stall",
+            EndReason::Shutdown => "shutdown",
+            EndReason::Reload => "reload",
+            EndReason::Eof => "eof",
+        }
+    }
+}
+
+/// The closing facts of one connection attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionEnd {
+    pub ended_at: DateTime<Utc>,
+    pub reason: EndReason,
+    pub http_status: Option<u16>,
+    pub disconnect_code: Option<i64>,
+    /// Messages read (keep-alives excluded, rejects included).
+    pub messages: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// The wait chosen before the next attempt; `None` when there is none (stop, shutdown).
+    pub backoff_ms: Option<u64>,
+}
+
+fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl SqliteStore {
+    pub(super) async fn begin_connection_row(
+        &self,
+        stream: &str,
+        started_at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO connections (stream, started_at) VALUES (?, ?) RETURNING connection_id",
+        )
+        .bind(stream)
+        .bind(sqlite_time(started_at))
+        .fetch_one(self.writer())
+        .await?;
+        Ok(id)
+    }
+
+    pub(super) async fn connection_up_row(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        http_status: u16,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE connections SET connected_at = ?, http_status = ? WHERE connection_id = ?",
+        )
+        .bind(sqlite_time(at))
+        .bind(i64::from(http_status))
+        .bind(id)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn end_connection_row(
+        &self,
+        id: i64,
+        end: &ConnectionEnd,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE connections SET ended_at = ?, end_reason = ?, \
+             http_status = COALESCE(?, http_status), disconnect_code = ?, messages = ?, \
+             bytes = ?, backoff_ms = ? WHERE connection_id = ?",
+        )
+        .bind(sqlite_time(end.ended_at))
+        .bind(end.reason.as_str())
+        .bind(end.http_status.map(i64::from))
+        .bind(end.disconnect_code)
+        .bind(int(end.messages))
+        .bind(int(end.bytes))
+        .bind(end.backoff_ms.map(int))
+        .bind(id)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+}
+
+impl PgStore {
+    pub(super) async fn begin_connection_row(
+        &self,
+        stream: &str,
+        started_at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO connections (stream, started_at) VALUES ($1, $2) RETURNING connection_id",
+        )
+        .bind(stream)
+        .bind(started_at)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    pub(super) async fn connection_up_row(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        http_status: u16,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE connections SET connected_at = $1, http_status = $2 WHERE connection_id = $3",
+        )
+        .bind(at)
+        .bind(i64::from(http_status))
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn end_connection_row(
+        &self,
+        id: i64,
+        end: &ConnectionEnd,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE connections SET ended_at = $1, end_reason = $2, \
+             http_status = COALESCE($3, http_status), disconnect_code = $4, messages = $5, \
+             bytes = $6, backoff_ms = $7 WHERE connection_id = $8",
+        )
+        .bind(end.ended_at)
+        .bind(end.reason.as_str())
+        .bind(end.http_status.map(i64::from))
+        .bind(end.disconnect_code)
+        .bind(int(end.messages))
+        .bind(int(end.bytes))
+        .bind(end.backoff_ms.map(int))
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}
