@@ -253,6 +253,36 @@ impl Settings {
             if s.stall_timeout_secs == 0 {
                 return Err(invalid(key("stall_timeout_secs"), "must be at least 1"));
             }
+            if s.family == StreamFamily::Topics {
+                match &s.update_url {
+                    Some(u) if u.starts_with("http://") || u.starts_with("https://") => {}
+                    Some(_) => {
+                        return Err(invalid(
+                            key("update_url"),
+                            "must be an http:// or https:// URL",
+                        ));
+                    }
+                    None => {
+                        return Err(invalid(
+                            key("update_url"),
+                            "a topics stream needs the URL of its subscription updates",
+                        ));
+                    }
+                }
+                if s.topics.is_empty() {
+                    return Err(invalid(
+                        key("topics"),
+                        "a topics stream needs at least one topic",
+                    ));
+                }
+                for (j, topic) in s.topics.iter().enumerate() {
+                    crate::protocol::live::validate_topic(topic)
+                        .map_err(|reason| invalid(key(&format!("topics[{j}]")), reason))?;
+                }
+                if s.topics_param.trim().is_empty() {
+                    return Err(invalid(key("topics_param"), "must not be empty"));
+                }
+            }
             if s.bearer_token_file.is_some() && s.bearer_token_env.is_some() {
                 return Err(invalid(
                     key("bearer_token_env"),
@@ -398,6 +428,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("batch_sise"), "{e}");
+        let e = load(
+            "[[stream]]\nname=\"a\"\nfamily=\"topics\"\nurl=\"http://x/e\"\nupdate_url=\"http://x/u\"\ntopics=[\"/tweet_engagement/1\", \"/likes/2\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("stream[0].topics[1]") && e.contains("/likes/2"),
+            "{e}"
+        );
         let e = load("[[stream]]\nname=\"a\"\nfamily=\"ndjson\"\nurl=\"ftp://x\"\n")
             .unwrap_err()
             .to_string();

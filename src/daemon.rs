@@ -8,7 +8,9 @@
 
 use crate::config::{ConfigError, Settings, StreamFamily, StreamSettings};
 use crate::pipeline::{Chunk, LiveCounters, Pipeline};
-use crate::source::ndjson::{NdjsonStream, SetupError};
+use crate::source::SetupError;
+use crate::source::ndjson::NdjsonStream;
+use crate::source::topics::TopicsStream;
 use crate::store::{Store, StoreError};
 use crate::supervisor::{self, Control, StreamExit, StreamState, Supervision};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
@@ -43,6 +45,8 @@ pub enum RunError {
 struct Running {
     settings: StreamSettings,
     control: watch::Sender<Control>,
+    /// The topics of a topics stream, changed in place by a reload.
+    topics: Option<watch::Sender<Vec<String>>>,
     state: Arc<StreamState>,
 }
 
@@ -72,7 +76,6 @@ pub async fn run<S: Store>(
         }
         .into());
     }
-    check_supported(&settings)?;
     let (mut signals, signal_handle) = signal_channel()?;
     let pipeline = Pipeline::start(store.clone(), settings.pipeline());
     let counters = pipeline.counters();
@@ -178,12 +181,6 @@ pub async fn run<S: Store>(
 impl<S: Store> Daemon<S> {
     /// Starts the supervisor of one configured stream.
     fn start_stream(&mut self, index: usize, settings: &StreamSettings) -> Result<(), RunError> {
-        let source = NdjsonStream::new(
-            index,
-            settings,
-            self.settings.ingest.max_line_bytes,
-            self.settings.ingest.max_reject_bytes,
-        )?;
         let (control, receiver) = watch::channel(Control::Run);
         let state = Arc::new(StreamState::default());
         let supervision = Supervision {
@@ -194,16 +191,32 @@ impl<S: Store> Daemon<S> {
             retry_for: Duration::from_secs(self.settings.database.retry_for_secs),
             state: state.clone(),
         };
+        let (max_line, max_reject) = (
+            self.settings.ingest.max_line_bytes,
+            self.settings.ingest.max_reject_bytes,
+        );
         let name = settings.name.clone();
-        self.tasks.spawn(async move {
-            let exit = supervisor::supervise_ndjson(source, supervision).await;
-            (name, exit)
-        });
+        let topics = match settings.family {
+            StreamFamily::Ndjson => {
+                let source = NdjsonStream::new(index, settings, max_line, max_reject)?;
+                self.tasks
+                    .spawn(async move { (name, supervisor::supervise(source, supervision).await) });
+                None
+            }
+            StreamFamily::Topics => {
+                let (topics, wanted) = watch::channel(settings.topics.clone());
+                let source = TopicsStream::new(index, settings, wanted, max_line, max_reject)?;
+                self.tasks
+                    .spawn(async move { (name, supervisor::supervise(source, supervision).await) });
+                Some(topics)
+            }
+        };
         self.streams.insert(
             settings.name.clone(),
             Running {
                 settings: settings.clone(),
                 control,
+                topics,
                 state,
             },
         );
@@ -243,6 +256,9 @@ impl<S: Store> Daemon<S> {
                     tracing::info!(stream = %name, "stream removed from the configuration");
                 }
             }
+            StreamExit::Ended => {
+                tracing::info!(stream = %name, "stream ended; {} stream(s) left", self.streams.len());
+            }
             StreamExit::Stopped(_) => {
                 drop(running);
             }
@@ -255,8 +271,7 @@ impl<S: Store> Daemon<S> {
         let loaded = Settings::load(
             self.config_path.as_deref(),
             self.database_override.as_deref(),
-        )
-        .and_then(|s| check_supported(&s).map(|()| s));
+        );
         let new = match loaded {
             Ok(new) => new,
             Err(e) => {
@@ -274,9 +289,18 @@ impl<S: Store> Daemon<S> {
         self.settings.reconnect = new.reconnect.clone();
         self.settings.ingest = new.ingest.clone();
         let mut changes = 0;
-        for (name, running) in &self.streams {
+        for (name, running) in self.streams.iter_mut() {
             match new.streams.iter().find(|s| &s.name == name) {
                 Some(s) if *s == running.settings => {}
+                Some(s) if only_topics_differ(s, &running.settings) => {
+                    // Applied to the live session by a subscription update.
+                    changes += 1;
+                    if let Some(topics) = &running.topics {
+                        tracing::info!(stream = %name, topics = ?s.topics, "topics changed: updating the live session's subscriptions");
+                        let _ = topics.send(s.topics.clone());
+                    }
+                    running.settings = s.clone();
+                }
                 _ => {
                     changes += 1;
                     let _ = running.control.send(Control::Reload);
@@ -315,19 +339,14 @@ impl<S: Store> Daemon<S> {
     }
 }
 
-/// Streams of a family this build cannot run are a configuration error, named.
-fn check_supported(settings: &Settings) -> Result<(), ConfigError> {
-    match settings
-        .streams
-        .iter()
-        .position(|s| s.family == StreamFamily::Topics)
-    {
-        Some(i) => Err(ConfigError::Invalid {
-            key: format!("stream[{i}].family"),
-            reason: "the topics family is not available in this build yet".into(),
-        }),
-        None => Ok(()),
-    }
+/// Whether two settings of one stream differ in their topics only (a topics stream).
+fn only_topics_differ(a: &StreamSettings, b: &StreamSettings) -> bool {
+    a.family == StreamFamily::Topics
+        && a.topics != b.topics
+        && StreamSettings {
+            topics: b.topics.clone(),
+            ..a.clone()
+        } == *b
 }
 
 /// Signals handed from signal-hook's thread to the async main loop.

@@ -5,6 +5,7 @@
 
 mod codes;
 mod ids;
+pub mod live;
 mod notice;
 mod tweet;
 mod user;

@@ -2,7 +2,7 @@
 //! hyper has taken each chunk (which is what "sent" means, see [`super::stats`]), gzips when
 //! asked, and can end in a real TCP reset.
 
-use super::stats::{Registry, Tally};
+use super::registry::{Registry, Tally};
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -108,15 +108,19 @@ pub(crate) struct BodyWriter {
     shutdown: watch::Receiver<bool>,
     reset: ResetHandle,
     last_write: Instant,
+    /// What one keep-alive is: a blank line, or a topics session's heartbeat.
+    heartbeat: &'static [u8],
 }
 
-/// A body for hyper and the writer that feeds it, counting into `registry` entry `index`.
+/// A body for hyper and the writer that feeds it, counting into `registry` entry `index`;
+/// `heartbeat` is what a keep-alive writes.
 pub(crate) fn channel(
     registry: Arc<Registry>,
     index: usize,
     gzip: bool,
     shutdown: watch::Receiver<bool>,
     reset: ResetHandle,
+    heartbeat: &'static [u8],
 ) -> (BodyWriter, ChannelBody) {
     let (tx, rx) = mpsc::channel(1);
     let writer = BodyWriter {
@@ -127,6 +131,7 @@ pub(crate) fn channel(
         shutdown,
         reset,
         last_write: Instant::now(),
+        heartbeat,
     };
     (writer, ChannelBody { rx })
 }
@@ -147,11 +152,11 @@ impl BodyWriter {
         Ok(())
     }
 
-    /// One blank keep-alive line.
+    /// One keep-alive: a blank line, or the heartbeat the writer was made with.
     pub async fn keepalive(&mut self) -> Result<(), End> {
         let mut tally = Tally::default();
         tally.keepalive();
-        self.write(b"\r\n".to_vec(), &tally).await
+        self.write(self.heartbeat.to_vec(), &tally).await
     }
 
     /// Waits until `until` (`None`: forever), writing a keep-alive line after every

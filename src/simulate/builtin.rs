@@ -1,7 +1,7 @@
 //! The built-in scenarios: one per fault the daemon must survive, plus a demo, so that tests and
 //! first-time users need no scenario files.
 
-use super::scenario::{Amount, ConnectionScript, Period, Scenario, Step};
+use super::scenario::{Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, Step};
 
 /// Every built-in name, in the order `--help` lists them.
 pub(super) const NAMES: &[&str] = &[
@@ -31,6 +31,14 @@ pub(super) const NAMES: &[&str] = &[
     "http-429",
     "http-500",
     "http-503",
+    "live",
+    "live-lines",
+    "live-ttl",
+    "live-unknown",
+    "live-not-found",
+    "live-stall",
+    "live-drop",
+    "live-finite",
 ];
 
 /// The built-in scenario of that name, if there is one.
@@ -43,6 +51,9 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
     }
     if let Some(status) = name.strip_prefix("http-") {
         return status.parse().ok().map(http);
+    }
+    if name.starts_with("live") {
+        return Some(live(name));
     }
     let scenario = match name {
         "clean" => clean(),
@@ -93,6 +104,7 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
 }
 
 const FOREVER: Step = Step::Send(Amount::Forever);
+const LIVE_FOREVER: Step = Step::Live(Amount::Forever);
 
 /// `clean`: one script that sends forever; the simulator's default.
 pub(super) fn clean() -> Scenario {
@@ -106,6 +118,7 @@ fn build(name: &str, description: &str, scripts: &[&[Step]]) -> Scenario {
         rate: None,
         keepalive_secs: None,
         gzip: false,
+        live: LiveSettings::default(),
         connections: scripts
             .iter()
             .map(|steps| ConnectionScript {
@@ -224,4 +237,58 @@ fn demo() -> Scenario {
             ],
         )
     }
+}
+
+/// The topics family's scenarios: `live` and one per fault a session client must survive.
+fn live(name: &str) -> Scenario {
+    let first_10 = Step::Live(Amount::Events(10));
+    let (description, scripts): (&str, &[&[Step]]) = match name {
+        "live-lines" => (
+            "a session in JSON lines: config, then events forever",
+            &[&[LIVE_FOREVER]],
+        ),
+        "live-ttl" => (
+            "subscriptions expire after 1.5 s unless re-asserted; events forever while they live",
+            &[&[LIVE_FOREVER]],
+        ),
+        "live-unknown" => (
+            "20 events, one frame with an unknown payload key, then events forever",
+            &[&[
+                Step::Live(Amount::Events(20)),
+                Step::UnknownPayload(1),
+                LIVE_FOREVER,
+            ]],
+        ),
+        "live-not-found" => (
+            "10 events, then the server forgets the session and closes the stream; later \
+             sessions send forever",
+            &[
+                &[first_10, Step::ForgetSession, Step::Close],
+                &[LIVE_FOREVER],
+            ],
+        ),
+        "live-stall" => (
+            "10 events then silence, heartbeats included; later sessions send forever",
+            &[&[first_10, Step::Stall(Period::Forever)], &[LIVE_FOREVER]],
+        ),
+        "live-finite" => (
+            "500 events, then only heartbeats: lets a test wait for an exact count",
+            &[&[Step::Live(Amount::Events(500)), Step::Idle(Period::Forever)]],
+        ),
+        "live-drop" => (
+            "10 events then a clean end of the stream; later sessions send forever",
+            &[&[first_10, Step::Close], &[LIVE_FOREVER]],
+        ),
+        _ => (
+            "a session in Server-Sent Events: config, then events forever",
+            &[&[LIVE_FOREVER]],
+        ),
+    };
+    let mut scenario = build(name, description, scripts);
+    match name {
+        "live-lines" => scenario.live.format = LiveFormat::Lines,
+        "live-ttl" => scenario.live.ttl_millis = 1_500,
+        _ => {}
+    }
+    scenario
 }

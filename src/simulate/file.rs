@@ -1,7 +1,7 @@
 //! The lines of a recorded stream for a `file` step, read on a blocking thread (gzip included)
 //! and handed over in large batches, so that an unpaced replay runs at socket speed.
 
-use super::stats::Tally;
+use super::registry::Tally;
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};

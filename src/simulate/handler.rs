@@ -1,16 +1,23 @@
-//! Answers one HTTP request: `/stats`, a scripted HTTP error, or a stream run by a script.
+//! Answers one HTTP request: `/stats`, a subscription update, a scripted HTTP error, or a stream
+//! of either family run by a script.
 
 use super::body::{self, ResetHandle};
+use super::frames;
+use super::registry::Registry;
 use super::request::RequestInfo;
-use super::scenario::{Scenario, Step};
+use super::scenario::{LiveFormat, Scenario, Step};
 use super::script::{self, Settings};
-use super::stats::{ConnectionStats, Registry};
+use super::session::{self, LiveRun};
+use super::stats::ConnectionStats;
+use super::topic;
+use super::traffic::{Engagement, Traffic};
+use super::update;
 use crate::generate::StreamGenerator;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use hyper::header::{CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Request, Response, StatusCode};
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -35,6 +42,46 @@ pub(crate) struct Shared {
     pub registry: Arc<Registry>,
     /// Requests seen so far per (path, scenario name): the next script to run.
     pub positions: Mutex<HashMap<(String, String), u64>>,
+    /// The simulator's seed, from which each topics session seeds its own events.
+    pub seed: u64,
+    /// Every tweet's engagement counts, shared so that they only grow across sessions.
+    pub engagement: Arc<Engagement>,
+}
+
+/// The two stream families, told apart by the request path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// v1.1-style newline-delimited JSON: every path but the ones below.
+    Ndjson,
+    /// Topic-based live sessions: paths ending in `/live_pipeline/events`.
+    Topics,
+}
+
+impl Family {
+    /// The family a request path selects.
+    fn of(path: &str) -> Family {
+        if path.ends_with("/live_pipeline/events") {
+            Family::Topics
+        } else {
+            Family::Ndjson
+        }
+    }
+
+    /// The stats' `family` value.
+    fn name(self) -> &'static str {
+        match self {
+            Family::Ndjson => "ndjson",
+            Family::Topics => "topics",
+        }
+    }
+
+    /// Whether a script step means something on this family's streams.
+    fn fits(self, step: &Step) -> bool {
+        match self {
+            Family::Ndjson => step.fits_ndjson(),
+            Family::Topics => step.fits_topics(),
+        }
+    }
 }
 
 /// What the requests of one TCP connection share.
@@ -57,6 +104,9 @@ pub(crate) async fn handle(
         let stats = shared.registry.snapshot();
         let json = serde_json::to_vec(&stats).unwrap_or_default();
         return Ok(whole(StatusCode::OK, "application/json", json, None));
+    }
+    if request.uri().path().ends_with("/update_subscriptions") {
+        return Ok(update::handle(request, &shared.registry).await);
     }
     let info = match RequestInfo::read(request).await {
         Ok(info) => info,
@@ -81,6 +131,7 @@ pub(crate) async fn handle(
             &shared.registry,
             entry(&info, &name, 0, status.as_u16(), false),
             body.len(),
+            None,
         );
         return Ok(whole(status, "application/json", body.into_bytes(), None));
     };
@@ -89,6 +140,21 @@ pub(crate) async fn handle(
         .script(key_index)
         .map(|script| script.steps.clone())
         .unwrap_or_default();
+    let family = Family::of(&info.path);
+    if let Some(foreign) = steps.iter().find(|step| !family.fits(step)) {
+        let reason = format!(
+            "scenario `{}`, connection {}: a `{}` step has no meaning on a {} stream",
+            scenario.name,
+            key_index + 1,
+            foreign.kind(),
+            family.name()
+        );
+        let status = StatusCode::INTERNAL_SERVER_ERROR;
+        let body = error_json(status, &reason);
+        let entry = entry(&info, &scenario.name, key_index, status.as_u16(), false);
+        finished(&shared.registry, entry, body.len(), Some(reason));
+        return Ok(whole(status, "application/json", body.into_bytes(), None));
+    }
     if let Some(Step::Http {
         status,
         retry_after,
@@ -100,7 +166,7 @@ pub(crate) async fn handle(
             .clone()
             .unwrap_or_else(|| error_json(status, "scripted error"));
         let entry = entry(&info, &scenario.name, key_index, status.as_u16(), false);
-        finished(&shared.registry, entry, text.len());
+        finished(&shared.registry, entry, text.len(), None);
         let kind = if text.starts_with('{') {
             "application/json"
         } else {
@@ -108,7 +174,10 @@ pub(crate) async fn handle(
         };
         return Ok(whole(status, kind, text.into_bytes(), *retry_after));
     }
-    Ok(stream(&conn, &scenario, steps, &info, key_index))
+    Ok(match family {
+        Family::Ndjson => stream(&conn, &scenario, steps, &info, key_index),
+        Family::Topics => live_stream(&conn, &scenario, steps, &info, key_index),
+    })
 }
 
 /// Starts the script's runner and answers with the body it feeds.
@@ -129,6 +198,7 @@ fn stream(
         gzip,
         conn.shutdown.clone(),
         conn.reset.clone(),
+        b"\r\n",
     );
     let settings = Settings {
         generator: shared.generator.clone(),
@@ -146,10 +216,72 @@ fn stream(
         script::run(steps, settings, writer, registry, index).await;
         drop(task);
     });
+    streaming(body, "application/json", gzip)
+}
+
+/// Opens a topics session on the requested topics, starts its runner and answers with the body
+/// it feeds.
+fn live_stream(
+    conn: &Connection,
+    scenario: &Scenario,
+    steps: Vec<Step>,
+    info: &RequestInfo,
+    key_index: u64,
+) -> Response<ResponseBody> {
+    let shared = &conn.shared;
+    let live = scenario.live;
+    let gzip = scenario.gzip && info.accepts_gzip;
+    let mut topics = Vec::new();
+    for name in ["topics", "topic"] {
+        for t in info
+            .params
+            .get(name)
+            .map(|l| topic::split_list(l))
+            .unwrap_or_default()
+        {
+            if !topics.contains(&t) {
+                topics.push(t);
+            }
+        }
+    }
+    let entry = entry(info, &scenario.name, key_index, 200, gzip);
+    let opened = shared.registry.open_session(entry, &topics, &live);
+    let (writer, body) = body::channel(
+        shared.registry.clone(),
+        opened.index,
+        gzip,
+        conn.shutdown.clone(),
+        conn.reset.clone(),
+        frames::heartbeat(live.format),
+    );
+    let run = LiveRun {
+        session_id: opened.session_id,
+        open_errors: opened.errors,
+        format: live.format,
+        ttl_millis: live.ttl_millis,
+        heartbeat: Duration::from_millis(live.heartbeat_millis),
+        rate: scenario.rate.unwrap_or(shared.rate),
+        traffic: Traffic::new(shared.seed, opened.index as u64, shared.engagement.clone()),
+    };
+    let registry = shared.registry.clone();
+    let task = conn.tasks.clone();
+    tokio::spawn(async move {
+        session::run(run, steps, writer, registry, opened.index).await;
+        drop(task);
+    });
+    streaming(body, frames::content_type(live.format), gzip)
+}
+
+/// The head of a streamed response around `body`.
+fn streaming(body: body::ChannelBody, content_type: &str, gzip: bool) -> Response<ResponseBody> {
     let mut response = Response::builder()
-        .header(CONTENT_TYPE, "application/json")
+        .header(CONTENT_TYPE, content_type)
         // A stream ends its connection, as a real one does: the client reconnects afresh.
         .header(CONNECTION, "close");
+    if content_type == frames::content_type(LiveFormat::Sse) {
+        // What event-stream servers say, so that no proxy buffers the stream.
+        response = response.header(CACHE_CONTROL, "no-cache");
+    }
     if gzip {
         response = response.header(CONTENT_ENCODING, "gzip");
     }
@@ -170,6 +302,7 @@ fn entry(
         key_index,
         path: info.path.clone(),
         scenario: scenario.to_string(),
+        family: Family::of(&info.path).name().to_string(),
         method: info.method.clone(),
         query: info.query.clone(),
         form_body: info.form_body.clone(),
@@ -181,11 +314,17 @@ fn entry(
     }
 }
 
-/// Records a request answered with a whole body of `bytes` bytes.
-fn finished(registry: &Registry, entry: ConnectionStats, bytes: usize) {
+/// Records a request answered with a whole body of `bytes` bytes; `error` when the scenario
+/// itself was at fault.
+fn finished(registry: &Registry, entry: ConnectionStats, bytes: usize, error: Option<String>) {
     let index = registry.open(entry);
     registry.record(index, &Default::default(), bytes as u64);
-    registry.end(index, "http_status", None);
+    let ended = if error.is_some() {
+        "error"
+    } else {
+        "http_status"
+    };
+    registry.end(index, ended, error);
 }
 
 /// The script position of this request on its (path, scenario) key, counting it.
@@ -205,12 +344,14 @@ fn error_json(status: StatusCode, message: &str) -> String {
     serde_json::json!({"errors": [{"code": status.as_u16(), "message": message}]}).to_string()
 }
 
-fn error(status: StatusCode, message: &str) -> Response<ResponseBody> {
+/// A whole JSON error answer.
+pub(crate) fn error(status: StatusCode, message: &str) -> Response<ResponseBody> {
     let body = error_json(status, message).into_bytes();
     whole(status, "application/json", body, None)
 }
 
-fn whole(
+/// A whole (not streamed) answer.
+pub(crate) fn whole(
     status: StatusCode,
     content_type: &str,
     body: Vec<u8>,

@@ -1,44 +1,95 @@
-//! `streamvault simulate`: a loopback stream server with scripted faults.
+//! `streamvault simulate`: a loopback stream server with scripted faults, speaking both stream
+//! families.
 //!
-//! A real HTTP/1.1 server (hyper over tokio) that answers any path with a v1.1-style
-//! newline-delimited JSON stream, so that the daemon's integration tests, the demo and the
-//! benchmarks exercise the same HTTP client, reconnect policy and parser as production. What
-//! each successive request receives is a [`Scenario`]: generated traffic paced at a rate, and
-//! faults (HTTP errors, disconnect messages, TCP resets, stalls, trickles, oversize and
-//! malformed lines, warnings).
+//! A real HTTP/1.1 server (hyper over tokio), so that the daemon's integration tests, the demo
+//! and the benchmarks exercise the same HTTP client, reconnect policy and parsers as
+//! production. What each successive request receives is a [`Scenario`]: generated traffic
+//! paced at a rate, and faults (HTTP errors, disconnect messages, TCP resets, stalls, trickles,
+//! oversize and malformed lines, warnings, forgotten sessions).
 //!
 //! - `GET /stats` answers the [`Stats`] snapshot as JSON.
-//! - Any other path, `GET` or `POST`, is a stream (`content-type: application/json`, chunked,
-//!   every line ended by `\r\n`, gzip-encoded when the scenario opts in and the client accepts
-//!   it). `?scenario=NAME` picks a built-in scenario (or the default one by its name).
+//! - A path ending in `/live_pipeline/events` opens a **topics session** (below).
+//! - A path ending in `/update_subscriptions` updates a session's subscriptions (below).
+//! - Any other path, `GET` or `POST`, is an **ndjson** stream (`content-type:
+//!   application/json`, chunked, every line ended by `\r\n`, gzip-encoded when the scenario opts
+//!   in and the client accepts it). `?scenario=NAME` picks a built-in scenario (or the default
+//!   one by its name), for both families.
 //! - Script position is kept per (path, scenario name): the Nth request on that pair runs
 //!   `connections[N]`, the last script repeating, so two streams of one daemon pointed at two
 //!   paths progress independently.
 //!
+//! # Topic-based live sessions
+//!
+//! `GET .../live_pipeline/events?topics=T1,T2` (the parameter may also be named `topic`; both
+//! are read, comma-joined and URL-encoded) opens a session. The body is Server-Sent Events
+//! (`text/event-stream`: `data: <json>` and a blank line per frame, `:heartbeat` comments), or
+//! JSON lines (`application/json`: `<json>\r\n`, blank `\r\n` heartbeats) when the scenario says
+//! `format = "lines"`. Every frame is `{"topic": "...", "payload": {...}}`:
+//!
+//! 1. always first, `/system/config` with `config: {session_id, subscription_ttl_millis,
+//!    heartbeat_millis}` (the id is unique, also across simulator runs);
+//! 2. when some requested topics are invalid, `/system/subscriptions` with `subscriptions:
+//!    {errors: [{topic, message}]}`;
+//! 3. events on the live subscriptions at the rate: `tweet_engagement` (a random non-empty
+//!    subset of `like_count`, `retweet_count`, `quote_count`, `reply_count` and
+//!    `view_count_info: {count, state}`, each count a JSON string or number at random, never
+//!    decreasing for one tweet across the whole simulator), `dm_update` and `dm_typing`
+//!    (`conversation_id`, `user_id`).
+//!
+//! Valid topics are `/tweet_engagement/{digits}`, `/dm_update/{conv}` and `/dm_typing/{conv}`
+//! with `conv` either `digits` or `digits-digits`. A heartbeat follows every `heartbeat_millis`
+//! of silence.
+//!
+//! `POST .../update_subscriptions` with the header `LivePipeline-Session: <id>` and the form
+//! `sub_topics=a,b&unsub_topics=c` answers `{"subscriptions": {"errors": [...]}}`: unsubscribed
+//! topics stop, subscribed ones start, or are renewed when already live. A DM topic that is not
+//! already live is refused ("DM topics can only be given when the session opens"); invalid
+//! topics get error entries. Each subscription expires `subscription_ttl_millis` after it was
+//! last asserted (opening asserts); expired topics get no more events. An id never seen, a
+//! session whose stream ended or one forgotten by a `forget_session` step is answered 404
+//! `{"errors":[{"message":"session not found"}]}`; a missing header is answered 400.
+//!
 //! # Layout
 //! - [`scenario`]: the script model and its TOML/JSON format; `parse`: checking a file's steps.
-//! - `builtin`: the built-in scenarios.
-//! - `handler` and `request`: routing one request and recording what it asked.
-//! - `script`: running one request's steps; `lines` and `file`: what the steps write.
+//! - `builtin`: the built-in scenarios of both families.
+//! - `handler` and `request`: routing one request and recording what it asked; `update`: the
+//!   subscription update endpoint.
+//! - `script`: running an ndjson request's steps; `lines` and `file`: what the steps write.
+//! - `session`: running a topics session's steps; `frames`: its frames and their framing;
+//!   `traffic`: its events; `topic`: which topics are valid; `live`: sessions, subscriptions
+//!   and their expiry.
+//! - `pace`: spacing events at the rate, for both families.
 //! - `body`: the body channel to hyper, which defines "sent", gzip, and TCP resets.
-//! - [`stats`]: what was sent, live.
+//! - [`stats`]: what was sent and what each session went through; `registry`: the same, live.
 
 mod body;
 mod builtin;
 mod file;
+mod frames;
 mod handler;
 mod lines;
+mod live;
+mod pace;
 mod parse;
+mod registry;
 mod request;
 pub mod scenario;
 mod script;
+mod session;
 pub mod stats;
+mod topic;
+mod traffic;
+mod update;
 
 #[cfg(test)]
 mod tests;
 
-pub use scenario::{Amount, ConnectionScript, Period, Scenario, ScenarioError, Step};
-pub use stats::{ConnectionStats, Stats, Totals};
+pub use scenario::{
+    Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, ScenarioError, Step,
+};
+pub use stats::{
+    ConnectionStats, ExpiredTopic, SessionStats, Stats, Totals, UnmatchedUpdate, UpdateStats,
+};
 
 use crate::generate::{Mix, StreamGenerator};
 use anyhow::Context as _;
@@ -47,7 +98,7 @@ use handler::{Connection, Shared};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use stats::Registry;
+use registry::Registry;
 use std::collections::HashMap;
 use std::io::{self, Write as _};
 use std::net::SocketAddr;
@@ -125,6 +176,8 @@ impl Simulator {
             keepalive: config.keepalive,
             registry: registry.clone(),
             positions: Mutex::new(HashMap::new()),
+            seed: config.seed,
+            engagement: Arc::default(),
         });
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (tasks, tasks_done) = mpsc::channel(1);

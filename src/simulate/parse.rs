@@ -1,7 +1,7 @@
 //! Checking a scenario file's layout and steps, with errors that name the connection, the
 //! step and the key: the format itself is documented in [`super::scenario`].
 
-use super::scenario::{Amount, ConnectionScript, Period, Scenario, Step};
+use super::scenario::{Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, Step};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -22,6 +22,10 @@ const KINDS: &[&str] = &[
     "keepalive",
     "idle",
     "close",
+    "live",
+    "unknown_payload",
+    "forget_session",
+    "subscriptions_event",
 ];
 
 /// Optional keys and the step kind each belongs to.
@@ -51,6 +55,9 @@ pub(super) struct ScenarioFile {
     keepalive_secs: Option<f64>,
     #[serde(default)]
     gzip: bool,
+    format: Option<String>,
+    ttl_millis: Option<u64>,
+    heartbeat_millis: Option<u64>,
     connection: Vec<ConnectionFile>,
 }
 
@@ -74,6 +81,7 @@ impl TryFrom<ScenarioFile> for Scenario {
                 return Err(format!("`keepalive_secs` must be a number > 0, got {secs}"));
             }
         }
+        let live = live_settings(&file)?;
         if file.connection.is_empty() {
             return Err("at least one [[connection]] with its `steps` is needed".into());
         }
@@ -101,8 +109,33 @@ impl TryFrom<ScenarioFile> for Scenario {
             keepalive_secs: file.keepalive_secs,
             gzip: file.gzip,
             connections,
+            live,
         })
     }
+}
+
+/// The topics family's top-level keys, defaults filled in.
+fn live_settings(file: &ScenarioFile) -> Result<LiveSettings, String> {
+    let defaults = LiveSettings::default();
+    let format = match file.format.as_deref() {
+        None | Some("sse") => LiveFormat::Sse,
+        Some("lines") => LiveFormat::Lines,
+        Some(other) => return Err(format!("`format` is \"sse\" or \"lines\", got {other:?}")),
+    };
+    let positive = |key: &str, value: Option<u64>, default: u64| match value {
+        Some(0) => Err(format!("`{key}` must be > 0")),
+        Some(v) => Ok(v),
+        None => Ok(default),
+    };
+    Ok(LiveSettings {
+        format,
+        ttl_millis: positive("ttl_millis", file.ttl_millis, defaults.ttl_millis)?,
+        heartbeat_millis: positive(
+            "heartbeat_millis",
+            file.heartbeat_millis,
+            defaults.heartbeat_millis,
+        )?,
+    })
 }
 
 /// One step from its table: exactly one kind key, and only that kind's companions.
@@ -123,7 +156,11 @@ pub(super) fn parse_step(value: &Value) -> Result<Step, String> {
             stream_name: opt(table, "stream_name", string)?,
         },
         "http" => http_step(table, value)?,
-        "reset" | "reset_mid_line" | "close" => flag_step(kind, value)?,
+        "reset" | "reset_mid_line" | "close" | "forget_session" | "subscriptions_event" => {
+            flag_step(kind, value)?
+        }
+        "live" => Step::Live(amount(kind, value)?),
+        "unknown_payload" => Step::UnknownPayload(uint(kind, value)?),
         "stall" => Step::Stall(period(kind, value)?),
         "idle" => Step::Idle(period(kind, value)?),
         "trickle" => Step::Trickle {
@@ -182,13 +219,16 @@ fn step_kind(table: &Map<String, Value>) -> Result<&'static str, String> {
     Ok(kind)
 }
 
-/// `reset`, `reset_mid_line` and `close`, which take `true` and nothing else.
+/// `reset`, `reset_mid_line`, `close`, `forget_session` and `subscriptions_event`, which take
+/// `true` and nothing else.
 fn flag_step(kind: &str, value: &Value) -> Result<Step, String> {
     if value != &Value::Bool(true) {
         return Err(format!("`{kind}` takes `true`, got {value}"));
     }
     Ok(match kind {
         "close" => Step::Close,
+        "forget_session" => Step::ForgetSession,
+        "subscriptions_event" => Step::SubscriptionsEvent,
         _ => Step::Reset {
             mid_line: kind == "reset_mid_line",
         },

@@ -7,6 +7,8 @@ use hyper::body::Incoming;
 use hyper::header::{ACCEPT_ENCODING, AUTHORIZATION};
 use std::collections::BTreeMap;
 
+/// The header naming the session a subscription update is for.
+const LIVE_SESSION: &str = "livepipeline-session";
 /// Largest request body read; a form of stream parameters is far smaller.
 const MAX_BODY: usize = 1 << 20;
 
@@ -20,6 +22,8 @@ pub(crate) struct RequestInfo {
     pub params: BTreeMap<String, String>,
     pub had_authorization: bool,
     pub accepts_gzip: bool,
+    /// The `LivePipeline-Session` header of a subscription update.
+    pub live_session: Option<String>,
 }
 
 impl RequestInfo {
@@ -52,6 +56,11 @@ impl RequestInfo {
             params,
             had_authorization: parts.headers.contains_key(AUTHORIZATION),
             accepts_gzip,
+            live_session: parts
+                .headers
+                .get(LIVE_SESSION)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_string()),
         })
     }
 }

@@ -12,6 +12,9 @@
 //! rate = 200.0                   # events per second per connection; overrides --rate; 0 = unpaced
 //! keepalive_secs = 0.2           # silence before a blank keep-alive line; overrides the default 30
 //! gzip = true                    # gzip the body when the client sends accept-encoding: gzip
+//! format = "sse"                 # topics family: "sse" (default) or "lines" (JSON lines)
+//! ttl_millis = 60000             # topics family: subscription_ttl_millis of every session
+//! heartbeat_millis = 1000        # topics family: heartbeat_millis, the heartbeat interval
 //!
 //! [[connection]]                 # the first request
 //! steps = [{ http = 503, retry_after = 5, body = "over capacity" }]
@@ -41,6 +44,15 @@
 //! | `{ keepalive = N }` | N blank keep-alive lines |
 //! | `{ idle = SECS }` / `"forever"` | keep-alive lines every `keepalive_secs`, nothing else |
 //! | `{ close = true }` | a clean end of the body here, whatever steps follow |
+//! | `{ live = N }` / `{ live = "forever" }` | topics family: N events on the session's live topics, at the rate |
+//! | `{ unknown_payload = N }` | topics family: N frames whose payload key no client knows |
+//! | `{ forget_session = true }` | topics family: the server forgets the session (updates get 404) |
+//! | `{ subscriptions_event = true }` | topics family: a `/system/subscriptions` frame with no errors |
+//!
+//! Which family a request gets is decided by its path (see [`super`]): `send` and `live` are the
+//! same step, "each family's events"; `file`, `disconnect` and `warning` only make sense on an
+//! ndjson stream, and the last three steps above only on a topics session. A request whose script
+//! holds a step foreign to its family is answered HTTP 500, saying which step.
 //!
 //! A script that runs out of steps ends the body cleanly (chunked terminator, then the
 //! connection closes). Unknown keys, a step with two kinds or none, a companion on the wrong kind
@@ -66,6 +78,41 @@ pub struct Scenario {
     pub gzip: bool,
     /// The script of each successive request; the last one repeats.
     pub connections: Vec<ConnectionScript>,
+    /// How topic-based live sessions are served (ignored by ndjson streams).
+    pub live: LiveSettings,
+}
+
+/// The session parameters of the topics family: what the config frame announces, and what the
+/// simulator then holds itself to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LiveSettings {
+    /// How frames are framed on the wire.
+    pub format: LiveFormat,
+    /// `subscription_ttl_millis`: a subscription not re-asserted for this long expires.
+    pub ttl_millis: u64,
+    /// `heartbeat_millis`: the longest silence before a heartbeat.
+    pub heartbeat_millis: u64,
+}
+
+impl Default for LiveSettings {
+    /// Server-Sent Events, a one-minute TTL, a heartbeat a second.
+    fn default() -> Self {
+        LiveSettings {
+            format: LiveFormat::Sse,
+            ttl_millis: 60_000,
+            heartbeat_millis: 1_000,
+        }
+    }
+}
+
+/// The two framings a topics session is served in; clients must accept both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LiveFormat {
+    /// `text/event-stream`: `data: <json>` then a blank line per frame, `:heartbeat` comments.
+    #[default]
+    Sse,
+    /// `application/json`: one JSON object and CRLF per frame, blank CRLF lines as heartbeats.
+    Lines,
 }
 
 /// The steps one request runs, in order.
@@ -153,6 +200,56 @@ pub enum Step {
     Idle(Period),
     /// A clean end of the body.
     Close,
+    /// Topics family: events on the session's live topics at the rate (the same as `send`).
+    Live(Amount),
+    /// Topics family: this many frames with a payload key no client knows.
+    UnknownPayload(u64),
+    /// Topics family: the server forgets the session; later updates naming it get 404.
+    ForgetSession,
+    /// Topics family: an extra `/system/subscriptions` frame with an empty error list.
+    SubscriptionsEvent,
+}
+
+impl Step {
+    /// The step's kind key in a scenario file, for messages naming a step.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::Send(_) => "send",
+            Step::File(_) => "file",
+            Step::Disconnect { .. } => "disconnect",
+            Step::Http { .. } => "http",
+            Step::Reset { mid_line: false } => "reset",
+            Step::Reset { mid_line: true } => "reset_mid_line",
+            Step::Stall(_) => "stall",
+            Step::Trickle { .. } => "trickle",
+            Step::Oversize(_) => "oversize",
+            Step::Malformed(_) => "malformed",
+            Step::Warning { .. } => "warning",
+            Step::Keepalive(_) => "keepalive",
+            Step::Idle(_) => "idle",
+            Step::Close => "close",
+            Step::Live(_) => "live",
+            Step::UnknownPayload(_) => "unknown_payload",
+            Step::ForgetSession => "forget_session",
+            Step::SubscriptionsEvent => "subscriptions_event",
+        }
+    }
+
+    /// Whether the step means something on an ndjson stream.
+    pub fn fits_ndjson(&self) -> bool {
+        !matches!(
+            self,
+            Step::UnknownPayload(_) | Step::ForgetSession | Step::SubscriptionsEvent
+        )
+    }
+
+    /// Whether the step means something on a topics session.
+    pub fn fits_topics(&self) -> bool {
+        !matches!(
+            self,
+            Step::File(_) | Step::Disconnect { .. } | Step::Warning { .. }
+        )
+    }
 }
 
 /// Why a scenario could not be loaded: says which scenario, where in it, and what is wrong.

@@ -1,11 +1,13 @@
-//! Runs one request's script into its body: each step's lines, paced at the connection's rate,
-//! with keep-alive lines in the silences that call for them.
+//! Runs one ndjson request's script into its body: each step's lines, paced at the connection's
+//! rate, with keep-alive lines in the silences that call for them. (Topics sessions have their
+//! own runner, `session`.)
 
 use super::body::{BodyWriter, End};
 use super::file::LineFile;
 use super::lines;
-use super::scenario::{Amount, Period, Step};
-use super::stats::{Registry, Tally};
+use super::pace::{Pacer, deadline};
+use super::registry::{Registry, Tally};
+use super::scenario::{Amount, Step};
 use crate::generate::StreamGenerator;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -15,10 +17,6 @@ use tokio::time::Instant;
 /// Largest body chunk the runner builds: big enough for socket speed when unpaced, small
 /// enough that "sent" is never far behind what the client has.
 const CHUNK_BYTES: usize = 256 * 1024;
-/// A client that reads slower than the rate catches up by at most this much time's worth.
-const MAX_BURST: Duration = Duration::from_secs(1);
-/// Slowest pace honoured: rates below one event a day are treated as one a day.
-const MAX_GAP: Duration = Duration::from_secs(86_400);
 /// Writes per second of a `trickle` step.
 const TRICKLE_WRITES_PER_SEC: u64 = 10;
 
@@ -76,50 +74,6 @@ pub(crate) async fn run(
     }
 }
 
-/// Spaces events `1/rate` apart, measured from the connection's start.
-struct Pacer {
-    gap: Option<Duration>,
-    next_due: Instant,
-}
-
-impl Pacer {
-    fn new(rate: f64) -> Pacer {
-        let gap = (rate > 0.0)
-            .then(|| Duration::try_from_secs_f64(1.0 / rate).unwrap_or(MAX_GAP))
-            .map(|gap| gap.min(MAX_GAP));
-        Pacer {
-            gap,
-            next_due: Instant::now(),
-        }
-    }
-
-    /// How many events are due now (`u64::MAX` when unpaced); 0 means wait for `next_due`.
-    fn due(&mut self, now: Instant) -> u64 {
-        let Some(gap) = self.gap else {
-            return u64::MAX;
-        };
-        if let Some(floor) = now.checked_sub(MAX_BURST) {
-            self.next_due = self.next_due.max(floor);
-        }
-        if now < self.next_due {
-            return 0;
-        }
-        1 + ((now - self.next_due).as_secs_f64() / gap.as_secs_f64()) as u64
-    }
-
-    /// Called when a paced step starts: a stall or an idle period before it is not time to
-    /// catch up on.
-    fn restart(&mut self) {
-        self.next_due = self.next_due.max(Instant::now());
-    }
-
-    fn consumed(&mut self, events: u64) {
-        if let Some(gap) = self.gap {
-            self.next_due += gap * u32::try_from(events).unwrap_or(u32::MAX);
-        }
-    }
-}
-
 struct Runner {
     settings: Settings,
     writer: BodyWriter,
@@ -130,7 +84,7 @@ impl Runner {
     /// Runs one step. `Err` is how the connection ends, a scripted clean end (`Eof`) included.
     async fn step(&mut self, step: &Step) -> Result<(), End> {
         match step {
-            Step::Send(amount) => self.send(*amount).await,
+            Step::Send(amount) | Step::Live(amount) => self.send(*amount).await,
             Step::File(path) => self.file(path).await,
             Step::Disconnect {
                 code,
@@ -173,6 +127,13 @@ impl Runner {
             }
             Step::Keepalive(count) => self.repeat(*count, false).await,
             Step::Close => Err(End::Eof),
+            // Refused before the runner started (see `Step::fits_ndjson`).
+            Step::UnknownPayload(_) | Step::ForgetSession | Step::SubscriptionsEvent => {
+                Err(End::Error(format!(
+                    "a `{}` step has no meaning on an ndjson stream",
+                    step.kind()
+                )))
+            }
         }
     }
 
@@ -321,16 +282,5 @@ impl Runner {
             }
         }
         Ok(())
-    }
-}
-
-/// When a `stall` or `idle` step ends; `None`: never.
-fn deadline(period: Period) -> Option<Instant> {
-    match period {
-        Period::Seconds(secs) => {
-            let secs = Duration::try_from_secs_f64(secs).unwrap_or(MAX_GAP);
-            Some(Instant::now() + secs.min(MAX_GAP * 365))
-        }
-        Period::Forever => None,
     }
 }

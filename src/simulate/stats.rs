@@ -11,19 +11,29 @@
 //! ends abruptly (a scripted reset, a client that went away), the last chunks counted may never
 //! reach the client: before a scripted reset the simulator gives hyper a moment to flush, which
 //! makes the loss of complete lines unlikely on loopback but not impossible.
+//!
+//! The frames of a topics session are "lines" in this sense too (`lines_sent` counts them,
+//! `frames_sent` again for that family alone), and its heartbeats are keep-alives. What each
+//! session was subscribed to, when its subscriptions expired and which updates it received are
+//! in [`SessionStats`], so that a test can compare them with what the daemon archived.
 
-use chrono::{SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
 
 /// A snapshot of everything the simulator served.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
-    /// One entry per request, in arrival order (`/stats` requests excluded).
+    /// One entry per request, in arrival order (`/stats` requests and subscription updates
+    /// excluded: updates are in their session's `updates`).
     pub connections: Vec<ConnectionStats>,
     /// Sums over `connections`.
     pub totals: Totals,
+    /// One entry per topics session, in the order they opened.
+    #[serde(default)]
+    pub sessions: Vec<SessionStats>,
+    /// Subscription updates that named no session ever opened, or none at all.
+    #[serde(default)]
+    pub unmatched_updates: Vec<UnmatchedUpdate>,
 }
 
 /// Sums over every request.
@@ -37,6 +47,9 @@ pub struct Totals {
     pub keepalives_sent: u64,
     /// Body bytes sent, before any content encoding.
     pub bytes_sent: u64,
+    /// Data frames of topics sessions sent (also counted in `lines_sent`).
+    #[serde(default)]
+    pub frames_sent: u64,
 }
 
 /// One request: what was asked and what was sent. Field names are stable: tests rely on them.
@@ -50,6 +63,13 @@ pub struct ConnectionStats {
     pub path: String,
     /// The scenario that served it.
     pub scenario: String,
+    /// The stream family its path selected: `ndjson`, or `topics` (a path ending in
+    /// `/live_pipeline/events`).
+    #[serde(default)]
+    pub family: String,
+    /// The id of the session a topics stream opened (`None` for ndjson and HTTP errors).
+    #[serde(default)]
+    pub session_id: Option<String>,
     /// `GET`, `POST`, ...
     pub method: String,
     /// The raw query string, empty when there was none.
@@ -70,7 +90,10 @@ pub struct ConnectionStats {
     pub http_status: u16,
     /// Complete non-blank lines sent: events, malformed and oversize lines, and notices.
     pub lines_sent: u64,
-    /// Blank keep-alive lines sent.
+    /// Data frames of a topics session sent, heartbeats excluded (also in `lines_sent`).
+    #[serde(default)]
+    pub frames_sent: u64,
+    /// Blank keep-alive lines sent; for a topics session, its heartbeats.
     pub keepalives_sent: u64,
     /// Body bytes sent (lines, terminators, keep-alives, a cut line), before content encoding.
     pub bytes_sent: u64,
@@ -78,7 +101,9 @@ pub struct ConnectionStats {
     pub partial_line_bytes: u64,
     /// Complete lines sent by kind: the generator's kinds (`tweet`, `delete`, `scrub_geo`,
     /// `status_withheld`, `user_withheld`, `limit`), `disconnect`, `warning`, `malformed`,
-    /// `oversize`, and `file` for the lines of a `file` step.
+    /// `oversize`, and `file` for the lines of a `file` step. For a topics session: `config`,
+    /// `subscriptions`, `tweet_engagement`, `dm_update`, `dm_typing`, `unknown`, `malformed`
+    /// and `oversize`.
     pub by_kind: BTreeMap<String, u64>,
     /// How it ended: `open` (still streaming), `eof`, `reset`, `client_gone`, `http_status`,
     /// `stopped`, or `error` (see `error`).
@@ -87,123 +112,70 @@ pub struct ConnectionStats {
     pub error: Option<String>,
 }
 
-/// What one body chunk carries, applied to the stats once hyper has taken the chunk.
-#[derive(Debug, Default)]
-pub(crate) struct Tally {
-    pub lines: u64,
-    pub keepalives: u64,
-    pub partial_bytes: u64,
-    kinds: Vec<(&'static str, u64)>,
+/// One topics session: what it was subscribed to, and what happened to its subscriptions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionStats {
+    /// The id its config frame announced.
+    pub session_id: String,
+    /// The `index` of the connection that opened it and streamed its frames.
+    pub connection_index: u64,
+    /// The `subscription_ttl_millis` it announced.
+    pub subscription_ttl_millis: u64,
+    /// The `heartbeat_millis` it announced.
+    pub heartbeat_millis: u64,
+    /// When it opened (RFC 3339, UTC).
+    pub started_at: String,
+    /// When its stream ended; from then on it is unknown to updates.
+    pub ended_at: Option<String>,
+    /// The valid topics it opened with, in request order.
+    pub opened_topics: Vec<String>,
+    /// The topics it was asked to open with that were refused (its first subscriptions frame).
+    pub open_errors: Vec<String>,
+    /// The subscriptions still live and unexpired (as of the snapshot, or of the stream's end),
+    /// sorted.
+    pub current_topics: Vec<String>,
+    /// Subscriptions that expired because they were not re-asserted in time.
+    pub expired_topics: Vec<ExpiredTopic>,
+    /// Every subscription update naming it, in arrival order.
+    pub updates: Vec<UpdateStats>,
+    /// Whether a `forget_session` step made the server forget it.
+    pub forgotten: bool,
+    /// Event frames sent per topic: `tweet_engagement`, `dm_update` and `dm_typing` (not the
+    /// `unknown` ones): what should become engagement samples and DM activity rows.
+    pub events_by_topic: BTreeMap<String, u64>,
 }
 
-impl Tally {
-    /// The bytes of a line cut short by a reset.
-    pub fn partial(bytes: u64) -> Tally {
-        Tally {
-            partial_bytes: bytes,
-            ..Tally::default()
-        }
-    }
-
-    /// One complete line of that kind.
-    pub fn line(&mut self, kind: &'static str) {
-        self.lines += 1;
-        match self.kinds.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, n)) => *n += 1,
-            None => self.kinds.push((kind, 1)),
-        }
-    }
-
-    /// One blank keep-alive line.
-    pub fn keepalive(&mut self) {
-        self.keepalives += 1;
-    }
+/// A subscription that expired.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExpiredTopic {
+    /// The topic.
+    pub topic: String,
+    /// When it expired: `subscription_ttl_millis` after it was last asserted (RFC 3339, UTC).
+    pub at: String,
 }
 
-/// The live stats behind a lock: one writer per request, any number of readers.
-#[derive(Debug, Default)]
-pub(crate) struct Registry {
-    connections: Mutex<Vec<ConnectionStats>>,
+/// One subscription update received for a session.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateStats {
+    /// When it arrived (RFC 3339, UTC).
+    pub at: String,
+    /// The topics of `sub_topics`, as split from the form.
+    pub sub: Vec<String>,
+    /// The topics of `unsub_topics`, as split from the form.
+    pub unsub: Vec<String>,
+    /// The topics the answer listed in its `errors`.
+    pub errors: Vec<String>,
+    /// The HTTP status of the answer: 200, or 404 once the session is forgotten or ended.
+    pub status: u16,
 }
 
-/// The current time as the stats write it.
-pub(crate) fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-impl Registry {
-    /// Adds a request and returns its index; `index`, `started_at` and `ended` are set here.
-    pub fn open(&self, mut entry: ConnectionStats) -> usize {
-        let mut all = self.lock();
-        entry.index = all.len() as u64;
-        entry.started_at = now();
-        entry.ended = "open".into();
-        all.push(entry);
-        all.len() - 1
-    }
-
-    /// Counts a chunk hyper has taken: `bytes` of body before content encoding.
-    pub fn record(&self, index: usize, tally: &Tally, bytes: u64) {
-        let mut all = self.lock();
-        let Some(entry) = all.get_mut(index) else {
-            return;
-        };
-        entry.lines_sent += tally.lines;
-        entry.keepalives_sent += tally.keepalives;
-        entry.partial_line_bytes += tally.partial_bytes;
-        entry.bytes_sent += bytes;
-        for (kind, n) in &tally.kinds {
-            match entry.by_kind.get_mut(*kind) {
-                Some(count) => *count += n,
-                None => {
-                    entry.by_kind.insert((*kind).to_string(), *n);
-                }
-            }
-        }
-    }
-
-    /// Marks a request ended, unless it already is (the first reason wins).
-    pub fn end(&self, index: usize, ended: &str, error: Option<String>) {
-        let mut all = self.lock();
-        if let Some(entry) = all.get_mut(index) {
-            if entry.ended_at.is_none() {
-                entry.ended = ended.to_string();
-                entry.ended_at = Some(now());
-                entry.error = error;
-            }
-        }
-    }
-
-    /// Marks every request still open as ended for that reason (the simulator stopping).
-    pub fn end_all(&self, ended: &str) {
-        let mut all = self.lock();
-        for entry in all.iter_mut().filter(|e| e.ended_at.is_none()) {
-            entry.ended = ended.to_string();
-            entry.ended_at = Some(now());
-        }
-    }
-
-    /// A consistent copy of everything, totals computed from it.
-    pub fn snapshot(&self) -> Stats {
-        let connections = self.lock().clone();
-        let mut totals = Totals {
-            connections: connections.len() as u64,
-            ..Totals::default()
-        };
-        for c in &connections {
-            totals.lines_sent += c.lines_sent;
-            totals.keepalives_sent += c.keepalives_sent;
-            totals.bytes_sent += c.bytes_sent;
-        }
-        Stats {
-            connections,
-            totals,
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<ConnectionStats>> {
-        self.connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
+/// An update request that could not be tied to a session.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnmatchedUpdate {
+    /// When it arrived (RFC 3339, UTC).
+    pub at: String,
+    /// The `LivePipeline-Session` header, if there was one.
+    pub session_id: Option<String>,
+    /// 404 for an unknown id, 400 without the header, 405 for a method other than POST.
+    pub status: u16,
 }

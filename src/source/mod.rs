@@ -1,4 +1,222 @@
-//! Live stream sources: the HTTP clients that read a configured `[[stream]]` and feed the pipeline.
+//! Live stream sources: the HTTP clients that read a configured `[[stream]]` into the pipeline.
+//!
+//! Each family implements [`StreamSource`]: [`connect`](StreamSource::connect) sends the
+//! request and returns the streaming response or how the attempt failed;
+//! [`read`](StreamSource::read) reads the body until the server, the network, a stall or a
+//! stop request ends it. The supervisor drives both and records what happened.
 
+pub mod frames;
 pub mod ndjson;
 pub mod secrets;
+pub mod topics;
+
+use crate::config::StreamSettings;
+use crate::ingest::IngestCounts;
+use crate::pipeline::Chunk;
+use crate::store::EndReason;
+use crate::supervisor::Control;
+use crate::supervisor::policy::Ending;
+use chrono::Utc;
+use futures_util::StreamExt;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use secrets::{Secret, SecretError};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// A stream family's client, as the supervisor drives it.
+pub trait StreamSource: Send {
+    /// The stream's name, recorded with every event.
+    fn name(&self) -> &Arc<str>;
+
+    /// Sends the request; `Ok` carries a streaming 2xx response.
+    fn connect(&self) -> impl Future<Output = Result<reqwest::Response, ConnectionReport>> + Send;
+
+    /// Reads the body of connection `id` into the pipeline until it ends or `control` asks to
+    /// stop (then reported as [`Ending::Shutdown`]).
+    fn read(
+        &mut self,
+        id: i64,
+        response: reqwest::Response,
+        sender: &mpsc::Sender<Chunk>,
+        control: &mut watch::Receiver<Control>,
+    ) -> impl Future<Output = ConnectionReport> + Send;
+
+    /// Disconnect code 9 was received: the next request leaves out `count`.
+    fn drop_count_param(&mut self) {}
+
+    /// Whether the stream reconnects after a connection ends (`auto_reconnect`).
+    fn reconnects(&self) -> bool {
+        true
+    }
+}
+
+/// How one connection attempt went.
+#[derive(Debug, Clone)]
+pub struct ConnectionReport {
+    pub ending: Ending,
+    pub reason: EndReason,
+    pub http_status: Option<u16>,
+    pub disconnect_code: Option<i64>,
+    pub counts: IngestCounts,
+    /// What went wrong, for the log (never holds secrets).
+    pub detail: Option<String>,
+}
+
+impl ConnectionReport {
+    /// An attempt that ended before any body was read.
+    pub fn failed(ending: Ending, reason: EndReason, detail: String) -> Self {
+        ConnectionReport {
+            http_status: match &ending {
+                Ending::Http { status, .. } => Some(*status),
+                _ => None,
+            },
+            ending,
+            reason,
+            disconnect_code: None,
+            counts: IngestCounts::default(),
+            detail: Some(detail),
+        }
+    }
+}
+
+/// Why a stream cannot even be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("invalid configuration key `stream[{index}].headers`: {reason}")]
+    Header { index: usize, reason: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+}
+
+/// The request headers: the configured ones, then the bearer token.
+pub fn request_headers(
+    index: usize,
+    settings: &StreamSettings,
+    token: Option<&Secret>,
+) -> Result<HeaderMap, SetupError> {
+    let bad = |reason: String| SetupError::Header { index, reason };
+    let mut headers = HeaderMap::new();
+    for (name, value) in &settings.headers {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| bad(format!("{name:?} is not a valid header name")))?;
+        let mut value = HeaderValue::from_str(value)
+            .map_err(|_| bad(format!("the value of {name:?} is not a valid header value")))?;
+        value.set_sensitive(true);
+        headers.insert(header, value);
+    }
+    if let Some(token) = token {
+        let mut value =
+            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                SetupError::Header {
+                    index,
+                    reason: "the bearer token holds characters not allowed in a header".into(),
+                }
+            })?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    Ok(headers)
+}
+
+/// The wait a 420/429 answer asks for: `Retry-After` seconds, else the rate-limit reset time.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<i64>().ok())
+    };
+    if let Some(secs) = number("retry-after") {
+        return Some(Duration::from_secs(secs.max(0) as u64));
+    }
+    let reset = number("x-rate-limit-reset")?;
+    let wait = reset - Utc::now().timestamp();
+    Some(Duration::from_secs(wait.clamp(0, 3600) as u64))
+}
+
+/// The start of an error answer's body, for the log (servers explain themselves there).
+pub async fn error_body(response: reqwest::Response) -> String {
+    let mut body = std::pin::pin!(response.bytes_stream());
+    let mut text = Vec::new();
+    while text.len() < 512 {
+        match tokio::time::timeout(Duration::from_secs(2), body.next()).await {
+            Ok(Some(Ok(bytes))) => text.extend_from_slice(&bytes),
+            _ => break,
+        }
+    }
+    text.truncate(512);
+    let text = String::from_utf8_lossy(&text);
+    let text = text.trim();
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
+    }
+}
+
+/// An error and its causes on one line (reqwest's own message hides the interesting part).
+pub fn describe(e: reqwest::Error) -> String {
+    // The URL may carry parameters; the stream's name in the log says which stream this is.
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The HTTP client every stream uses: connect timeout, TCP keep-alive, our user agent.
+pub fn http_client() -> Result<reqwest::Client, SetupError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("streamvault/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .tcp_keepalive(Duration::from_secs(30))
+        .build()
+        .map_err(|e| SetupError::Client(e.to_string()))
+}
+
+/// Sends `request` and waits at most `within` for the status: a 2xx response, or the report
+/// of how the attempt ended (stall, network error, HTTP error with its body logged).
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    within: Duration,
+) -> Result<reqwest::Response, ConnectionReport> {
+    let response = match tokio::time::timeout(within, request.send()).await {
+        Err(_) => {
+            return Err(ConnectionReport::failed(
+                Ending::Stall,
+                EndReason::Stall,
+                format!("no answer within {} s", within.as_secs()),
+            ));
+        }
+        Ok(Err(e)) => {
+            return Err(ConnectionReport::failed(
+                Ending::Network,
+                EndReason::NetworkError,
+                describe(e),
+            ));
+        }
+        Ok(Ok(response)) => response,
+    };
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let retry_after = retry_after(response.headers());
+    let body = error_body(response).await;
+    Err(ConnectionReport::failed(
+        Ending::Http {
+            status: status.as_u16(),
+            retry_after,
+        },
+        EndReason::HttpStatus,
+        format!("HTTP {status}{body}"),
+    ))
+}

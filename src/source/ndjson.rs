@@ -4,9 +4,10 @@
 //! A connection is two steps, so that the supervisor can record the moment the stream was
 //! granted: [`NdjsonStream::connect`] (request, status) and [`NdjsonStream::read`] (the body).
 
-use super::secrets::{self, Secret, SecretError};
+use super::secrets;
+use super::{ConnectionReport, SetupError, StreamSource, describe, http_client, request_headers};
 use crate::config::StreamSettings;
-use crate::ingest::{Ingest, IngestCounts};
+use crate::ingest::Ingest;
 use crate::pipeline::Chunk;
 use crate::record::{Detail, Origin, Record};
 use crate::store::EndReason;
@@ -15,7 +16,7 @@ use crate::supervisor::{Control, stop_requested};
 use bytes::Bytes;
 use chrono::Utc;
 use futures_util::{FutureExt, StreamExt};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::HeaderMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -38,45 +39,6 @@ pub struct NdjsonStream {
     without_count: bool,
 }
 
-/// How one connection attempt went.
-#[derive(Debug, Clone)]
-pub struct ConnectionReport {
-    pub ending: Ending,
-    pub reason: EndReason,
-    pub http_status: Option<u16>,
-    pub disconnect_code: Option<i64>,
-    pub counts: IngestCounts,
-    /// What went wrong, for the log (never holds secrets).
-    pub detail: Option<String>,
-}
-
-impl ConnectionReport {
-    fn failed(ending: Ending, reason: EndReason, detail: String) -> Self {
-        ConnectionReport {
-            http_status: match &ending {
-                Ending::Http { status, .. } => Some(*status),
-                _ => None,
-            },
-            ending,
-            reason,
-            disconnect_code: None,
-            counts: IngestCounts::default(),
-            detail: Some(detail),
-        }
-    }
-}
-
-/// Why a stream cannot even be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error(transparent)]
-    Secret(#[from] SecretError),
-    #[error("invalid configuration key `stream[{index}].headers`: {reason}")]
-    Header { index: usize, reason: String },
-    #[error("cannot build the HTTP client: {0}")]
-    Client(String),
-}
-
 impl NdjsonStream {
     /// Prepares the client of `settings` (the `index`-th `[[stream]]`): reads its token now, so
     /// that a missing secret fails at start with the key named, not at the first connection.
@@ -88,12 +50,7 @@ impl NdjsonStream {
     ) -> Result<Self, SetupError> {
         let token = secrets::bearer_token(settings, index)?;
         let headers = request_headers(index, settings, token.as_ref())?;
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("streamvault/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .tcp_keepalive(Duration::from_secs(30))
-            .build()
-            .map_err(|e| SetupError::Client(e.to_string()))?;
+        let client = http_client()?;
         Ok(NdjsonStream {
             name: settings.name.as_str().into(),
             settings: settings.clone(),
@@ -106,22 +63,21 @@ impl NdjsonStream {
         })
     }
 
-    /// The stream's name, recorded with every event.
-    pub fn name(&self) -> &Arc<str> {
+    fn origin(&self, id: i64) -> Origin {
+        Origin {
+            stream: self.name.clone(),
+            connection_id: Some(id),
+            received_at: Utc::now(),
+        }
+    }
+}
+
+impl StreamSource for NdjsonStream {
+    fn name(&self) -> &Arc<str> {
         &self.name
     }
 
-    /// Drops the `count` parameter from later requests (after disconnect code 9).
-    pub fn drop_count_param(&mut self) {
-        if !self.without_count && self.settings.params.contains_key("count") {
-            tracing::info!(stream = %self.name, "reconnecting without the `count` parameter: its backfill was delivered");
-        }
-        self.without_count = true;
-    }
-
-    /// Sends the request and waits for the answer's status (at most the stall timeout).
-    /// `Ok` carries a streaming 2xx response; `Err` how the attempt ended instead.
-    pub async fn connect(&self) -> Result<reqwest::Response, ConnectionReport> {
+    async fn connect(&self) -> Result<reqwest::Response, ConnectionReport> {
         let params: Vec<(&String, &String)> = self
             .settings
             .params
@@ -133,48 +89,18 @@ impl NdjsonStream {
         } else {
             self.client.get(&self.settings.url).query(&params)
         };
-        let sent = tokio::time::timeout(
-            self.stall_timeout,
-            request.headers(self.headers.clone()).send(),
-        )
-        .await;
-        let response = match sent {
-            Err(_) => {
-                return Err(ConnectionReport::failed(
-                    Ending::Stall,
-                    EndReason::Stall,
-                    format!("no answer within {} s", self.stall_timeout.as_secs()),
-                ));
-            }
-            Ok(Err(e)) => {
-                return Err(ConnectionReport::failed(
-                    Ending::Network,
-                    EndReason::NetworkError,
-                    describe(e),
-                ));
-            }
-            Ok(Ok(response)) => response,
-        };
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let retry_after = retry_after(response.headers());
-        let body = error_body(response).await;
-        Err(ConnectionReport::failed(
-            Ending::Http {
-                status: status.as_u16(),
-                retry_after,
-            },
-            EndReason::HttpStatus,
-            format!("HTTP {status}{body}"),
-        ))
+        super::send(request.headers(self.headers.clone()), self.stall_timeout).await
     }
 
-    /// Reads the body of connection `id` into the pipeline until it ends or `control` asks to stop
-    /// (then reported as [`Ending::Shutdown`]; the supervisor knows whether it was a reload).
-    pub async fn read(
-        &self,
+    fn drop_count_param(&mut self) {
+        if !self.without_count && self.settings.params.contains_key("count") {
+            tracing::info!(stream = %self.name, "reconnecting without the `count` parameter: its backfill was delivered");
+        }
+        self.without_count = true;
+    }
+
+    async fn read(
+        &mut self,
         id: i64,
         response: reqwest::Response,
         sender: &mpsc::Sender<Chunk>,
@@ -246,14 +172,6 @@ impl NdjsonStream {
             detail,
         }
     }
-
-    fn origin(&self, id: i64) -> Origin {
-        Origin {
-            stream: self.name.clone(),
-            connection_id: Some(id),
-            received_at: Utc::now(),
-        }
-    }
 }
 
 /// Feeds one piece of the body; returns how the connection ended if this piece ends it.
@@ -282,84 +200,4 @@ fn disconnect_of(record: &Record) -> Option<i64> {
         },
         Record::Reject(_) => None,
     }
-}
-
-/// The request headers: the configured ones, then the bearer token.
-fn request_headers(
-    index: usize,
-    settings: &StreamSettings,
-    token: Option<&Secret>,
-) -> Result<HeaderMap, SetupError> {
-    let bad = |reason: String| SetupError::Header { index, reason };
-    let mut headers = HeaderMap::new();
-    for (name, value) in &settings.headers {
-        let header = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| bad(format!("{name:?} is not a valid header name")))?;
-        let mut value = HeaderValue::from_str(value)
-            .map_err(|_| bad(format!("the value of {name:?} is not a valid header value")))?;
-        value.set_sensitive(true);
-        headers.insert(header, value);
-    }
-    if let Some(token) = token {
-        let mut value =
-            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                SetupError::Header {
-                    index,
-                    reason: "the bearer token holds characters not allowed in a header".into(),
-                }
-            })?;
-        value.set_sensitive(true);
-        headers.insert(AUTHORIZATION, value);
-    }
-    Ok(headers)
-}
-
-/// The wait a 420/429 answer asks for: `Retry-After` seconds, else the rate-limit reset time.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let number = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<i64>().ok())
-    };
-    if let Some(secs) = number("retry-after") {
-        return Some(Duration::from_secs(secs.max(0) as u64));
-    }
-    let reset = number("x-rate-limit-reset")?;
-    let wait = reset - Utc::now().timestamp();
-    Some(Duration::from_secs(wait.clamp(0, 3600) as u64))
-}
-
-/// The start of an error answer's body, for the log (servers explain themselves there).
-async fn error_body(response: reqwest::Response) -> String {
-    let mut body = std::pin::pin!(response.bytes_stream());
-    let mut text = Vec::new();
-    while text.len() < 512 {
-        match tokio::time::timeout(Duration::from_secs(2), body.next()).await {
-            Ok(Some(Ok(bytes))) => text.extend_from_slice(&bytes),
-            _ => break,
-        }
-    }
-    text.truncate(512);
-    let text = String::from_utf8_lossy(&text);
-    let text = text.trim();
-    if text.is_empty() {
-        String::new()
-    } else {
-        format!(": {text}")
-    }
-}
-
-/// An error and its causes on one line (reqwest's own message hides the interesting part).
-fn describe(e: reqwest::Error) -> String {
-    // The URL may carry parameters; the stream's name in the log says which stream this is.
-    let e = e.without_url();
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

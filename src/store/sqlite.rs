@@ -330,6 +330,39 @@ impl SqliteTx {
                 .bind(at)
                 .bind(stream)
             }
+            Detail::LiveConfig { session_id, subscription_ttl_millis, heartbeat_millis } => sqlx::query(
+                "INSERT INTO live_sessions (session_id, stream, connection_id, \
+                 subscription_ttl_millis, heartbeat_millis, started_at) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(session_id)
+            .bind(stream)
+            .bind(conn)
+            .bind(subscription_ttl_millis)
+            .bind(heartbeat_millis)
+            .bind(at),
+            Detail::Engagement { sample: e, session_id } => sqlx::query(
+                "INSERT INTO engagement_samples (tweet_id, observed_at, like_count, retweet_count, \
+                 view_count, view_count_state, quote_count, reply_count, session_id) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(e.tweet_id)
+            .bind(at)
+            .bind(e.like_count)
+            .bind(e.retweet_count)
+            .bind(e.view_count)
+            .bind(&e.view_count_state)
+            .bind(e.quote_count)
+            .bind(e.reply_count)
+            .bind(session_id),
+            Detail::Dm { typing, conversation_id, user_id, session_id } => sqlx::query(
+                "INSERT INTO dm_activity (kind, conversation_id, user_id, observed_at, session_id) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(if *typing { "typing" } else { "update" })
+            .bind(conversation_id)
+            .bind(user_id)
+            .bind(at)
+            .bind(session_id),
             _ => return Ok(()),
         };
         query.execute(&mut *self.0).await?;

@@ -5,7 +5,7 @@
 pub mod policy;
 
 use crate::pipeline::{Chunk, retrying_for};
-use crate::source::ndjson::{ConnectionReport, NdjsonStream};
+use crate::source::{ConnectionReport, StreamSource};
 use crate::store::{ConnectionEnd, EndReason, Store, StoreError};
 use chrono::Utc;
 use policy::{Decision, Ending, ReconnectPolicy};
@@ -39,6 +39,8 @@ pub enum StreamExit {
     Stopped(Control),
     /// The server refused the credentials for good (HTTP 401/403, disconnect code 6).
     CredentialsRefused { reason: String },
+    /// The connection ended and the stream does not reconnect (`auto_reconnect = false`).
+    Ended,
 }
 
 /// Live figures of one stream, for the statistics line and metrics.
@@ -66,10 +68,10 @@ pub struct Supervision<S> {
     pub state: Arc<StreamState>,
 }
 
-/// Supervises one ndjson stream until it is stopped or refused; `Err` when the database is
-/// unusable (the daemon then stops with exit code 4).
-pub async fn supervise_ndjson<S: Store>(
-    mut stream: NdjsonStream,
+/// Supervises one stream until it is stopped or refused; `Err` when the database is unusable
+/// (the daemon then stops with exit code 4).
+pub async fn supervise<S: Store, Src: StreamSource>(
+    mut stream: Src,
     mut sv: Supervision<S>,
 ) -> Result<StreamExit, StoreError> {
     let mut policy = ReconnectPolicy::new(sv.backoff_scale);
@@ -105,7 +107,21 @@ pub async fn supervise_ndjson<S: Store>(
             Err(report) => report,
         };
         let control = *sv.control.borrow();
-        let decision = policy.decide(&report.ending);
+        // The source itself asked for a new connection (new DM topics need a new session).
+        let renewing = report.reason == EndReason::Reload && control == Control::Run;
+        let mut decision = if renewing {
+            Decision::Reconnect {
+                wait: Duration::ZERO,
+                class: policy::Class::Network,
+                drop_count_param: false,
+            }
+        } else {
+            policy.decide(&report.ending)
+        };
+        let ended = !stream.reconnects() && matches!(decision, Decision::Reconnect { .. });
+        if ended {
+            decision = Decision::Shutdown;
+        }
         let wait = match &decision {
             Decision::Reconnect { wait, .. } => Some(*wait),
             _ => None,
@@ -125,6 +141,10 @@ pub async fn supervise_ndjson<S: Store>(
         retrying_for(sv.retry_for, || sv.store.end_connection(id, &end)).await?;
         record_state(&sv.state, &report, wait);
         log_ending(&name, id, &report, &decision);
+        if ended {
+            tracing::warn!(stream = %name, "auto_reconnect is off: the stream stays disconnected");
+            return Ok(StreamExit::Ended);
+        }
         match decision {
             Decision::Shutdown => {
                 let control = if control == Control::Run {

@@ -32,8 +32,10 @@ pub fn scenario_toml(dir: &std::path::Path, toml: &str) -> Scenario {
 }
 
 /// One `[[stream]]` of a test config.
+#[derive(Clone)]
 pub struct StreamSpec {
     pub name: String,
+    pub family: &'static str,
     pub url: String,
     pub extra: String,
 }
@@ -42,9 +44,42 @@ pub struct StreamSpec {
 pub fn stream(name: &str, sim: &Simulator, path: &str, scenario: &str) -> StreamSpec {
     StreamSpec {
         name: name.into(),
+        family: "ndjson",
         url: format!("http://{}{path}?scenario={scenario}", sim.addr()),
         extra: String::new(),
     }
+}
+
+/// A topics stream on `sim`'s live pipeline with the given scenario and topics.
+pub fn topics_stream(name: &str, sim: &Simulator, scenario: &str, topics: &[&str]) -> StreamSpec {
+    StreamSpec {
+        name: name.into(),
+        family: "topics",
+        url: format!(
+            "http://{}/live_pipeline/events?scenario={scenario}",
+            sim.addr()
+        ),
+        extra: format!(
+            "update_url = \"http://{}/1.1/live_pipeline/update_subscriptions\"\ntopics = {:?}\n",
+            sim.addr(),
+            topics
+        ),
+    }
+}
+
+/// The config file of a test daemon.
+fn config_text(db: &TestDb, streams: &[StreamSpec], scale: f64) -> String {
+    let mut config = format!(
+        "[database]\nurl = {:?}\nflush_interval_ms = 50\n\n[reconnect]\nbackoff_scale = {scale}\n",
+        db.url
+    );
+    for s in streams {
+        config.push_str(&format!(
+            "\n[[stream]]\nname = {:?}\nfamily = {:?}\nurl = {:?}\nbearer_token_env = \"SV_TEST_TOKEN\"\n{}\n",
+            s.name, s.family, s.url, s.extra
+        ));
+    }
+    config
 }
 
 /// A running `streamvault run`.
@@ -66,16 +101,7 @@ pub struct Exit {
 impl Daemon {
     /// Starts the daemon on `db` with `streams`; every policy wait multiplied by `scale`.
     pub fn start(db: &TestDb, streams: &[StreamSpec], scale: f64) -> Daemon {
-        let mut config = format!(
-            "[database]\nurl = {:?}\nflush_interval_ms = 50\n\n[reconnect]\nbackoff_scale = {scale}\n",
-            db.url
-        );
-        for s in streams {
-            config.push_str(&format!(
-                "\n[[stream]]\nname = {:?}\nfamily = \"ndjson\"\nurl = {:?}\nbearer_token_env = \"SV_TEST_TOKEN\"\n{}\n",
-                s.name, s.url, s.extra
-            ));
-        }
+        let config = config_text(db, streams, scale);
         let dir = db.dir.path();
         let n = super::rand_suffix();
         let config_path = dir.join(format!("streamvault-{n}.toml"));
@@ -98,6 +124,12 @@ impl Daemon {
             log,
             config: config_path,
         }
+    }
+
+    /// Rewrites the config file and sends SIGHUP.
+    pub fn reload(&self, db: &TestDb, streams: &[StreamSpec], scale: f64) {
+        std::fs::write(&self.config, config_text(db, streams, scale)).unwrap();
+        self.signal("HUP");
     }
 
     /// Sends a signal by name (`TERM`, `HUP`, `USR1`...).

@@ -1,8 +1,12 @@
-//! Tests of the simulator: scenario parsing, and the server as a plain HTTP client sees it.
+//! Tests of the simulator: scenario parsing, and the server as a plain HTTP client sees it, for
+//! both stream families.
 
 mod client;
+mod frames;
+mod live;
 mod scenario;
 mod server;
+mod updates;
 
 use super::{Scenario, Simulator, SimulatorConfig, Stats};
 use std::time::Duration;

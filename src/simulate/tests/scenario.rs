@@ -1,6 +1,6 @@
 //! Scenario files: every step kind, every kind of mistake, the built-ins and the shipped examples.
 
-use crate::simulate::{Amount, Period, Scenario, ScenarioError, Step};
+use crate::simulate::{Amount, LiveFormat, LiveSettings, Period, Scenario, ScenarioError, Step};
 use std::path::PathBuf;
 
 fn invalid(toml: &str) -> String {
@@ -234,5 +234,97 @@ fn load_names_the_file_and_resolves_relative_files() {
     assert_eq!(
         scenario.connections[0].steps[0],
         Step::File(dir.path().join("lines.jsonl"))
+    );
+}
+
+#[test]
+fn topics_steps_and_settings_parse() {
+    let scenario = Scenario::from_toml_str(
+        r#"
+        format = "lines"
+        ttl_millis = 1500
+        heartbeat_millis = 200
+        [[connection]]
+        steps = [
+          { live = 10 },
+          { live = "forever" },
+          { unknown_payload = 2 },
+          { forget_session = true },
+          { subscriptions_event = true },
+        ]
+        "#,
+    )
+    .expect("parses");
+    let live = LiveSettings {
+        format: LiveFormat::Lines,
+        ttl_millis: 1500,
+        heartbeat_millis: 200,
+    };
+    assert_eq!(scenario.live, live);
+    let expected = vec![
+        Step::Live(Amount::Events(10)),
+        Step::Live(Amount::Forever),
+        Step::UnknownPayload(2),
+        Step::ForgetSession,
+        Step::SubscriptionsEvent,
+    ];
+    assert_eq!(scenario.connections[0].steps, expected);
+    assert!(expected.iter().all(Step::fits_topics));
+    assert!(!Step::ForgetSession.fits_ndjson() && Step::Live(Amount::Forever).fits_ndjson());
+    let defaults = Scenario::from_toml_str("[[connection]]\nsteps = []").expect("parses");
+    assert_eq!(defaults.live, LiveSettings::default());
+    assert_eq!(
+        (
+            defaults.live.format,
+            defaults.live.ttl_millis,
+            defaults.live.heartbeat_millis
+        ),
+        (LiveFormat::Sse, 60_000, 1_000)
+    );
+
+    let e = invalid("format = \"xml\"\n[[connection]]\nsteps = []");
+    assert!(e.contains("`format`") && e.contains("xml"), "{e}");
+    let e = invalid("ttl_millis = 0\n[[connection]]\nsteps = []");
+    assert!(e.contains("`ttl_millis`"), "{e}");
+    let e = invalid("heartbeat_millis = 0\n[[connection]]\nsteps = []");
+    assert!(e.contains("`heartbeat_millis`"), "{e}");
+    let e = invalid("[[connection]]\nsteps = [{ forget_session = false }]");
+    assert!(e.contains("`forget_session` takes `true`"), "{e}");
+    let e = invalid("[[connection]]\nsteps = [{ live = -3 }]");
+    assert!(e.contains("`live`"), "{e}");
+}
+
+#[test]
+fn live_builtins_have_their_settings() {
+    let names = [
+        "live",
+        "live-lines",
+        "live-ttl",
+        "live-unknown",
+        "live-not-found",
+        "live-stall",
+        "live-drop",
+        "live-finite",
+    ];
+    for name in names {
+        assert!(Scenario::builtin_names().contains(&name), "{name}");
+        let scenario = Scenario::builtin(name).expect("builtin");
+        let steps = scenario.connections.iter().flat_map(|c| &c.steps);
+        assert!(steps.clone().all(Step::fits_topics), "{name}");
+        assert!(steps.clone().any(|s| matches!(s, Step::Live(_))), "{name}");
+    }
+    let format = |n| Scenario::builtin(n).map(|s| s.live.format);
+    assert_eq!(format("live-lines"), Some(LiveFormat::Lines));
+    assert_eq!(format("live"), Some(LiveFormat::Sse));
+    let ttl = Scenario::builtin("live-ttl").map(|s| s.live.ttl_millis);
+    assert_eq!(ttl, Some(1500));
+    let not_found = Scenario::builtin("live-not-found").expect("builtin");
+    assert_eq!(
+        not_found.connections[0].steps,
+        [
+            Step::Live(Amount::Events(10)),
+            Step::ForgetSession,
+            Step::Close
+        ]
     );
 }
