@@ -1,7 +1,7 @@
 //! The command line: parsing, logging set-up, and the mapping of failures to exit codes.
 
 use crate::config::{ConfigError, Settings};
-use crate::daemon::{self, RunError};
+use crate::daemon::{self, RunError, RunOptions};
 use crate::replay::{self, ReplayError, ReplayOptions, ReplaySummary};
 use crate::simulate::{self, Scenario, SimulatorConfig};
 use crate::store::{self, Backend, StoreError};
@@ -189,7 +189,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Run => {
             let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
             let backend = open_migrated(&settings.database.url).await?;
-            let result = with_store!(backend.clone(), s => daemon::run(s, settings, cli.config, cli.database).await);
+            let result = with_store!(backend.clone(), s => daemon::run(s, settings, RunOptions { config_path: cli.config, database_override: cli.database, stop_after: None }).await);
             backend.close().await;
             Ok(result?)
         }

@@ -159,7 +159,44 @@ fn default_true() -> bool {
     true
 }
 
+impl StreamSettings {
+    /// A stream with every optional setting at its default (for programs that build their
+    /// configuration, like `streamvault demo`).
+    pub fn new(name: &str, family: StreamFamily, url: &str) -> Self {
+        StreamSettings {
+            name: name.into(),
+            family,
+            url: url.into(),
+            method: default_method(),
+            params: BTreeMap::new(),
+            headers: BTreeMap::new(),
+            bearer_token_file: None,
+            bearer_token_env: None,
+            stall_timeout_secs: default_stall(),
+            update_url: None,
+            topics: Vec::new(),
+            topics_param: default_topics_param(),
+            auto_reconnect: true,
+            cookies_file: None,
+        }
+    }
+}
+
 impl Settings {
+    /// Every setting at its default, on the database `url`.
+    pub fn default_for(url: &str) -> Self {
+        Settings {
+            database: DatabaseSettings {
+                url: url.into(),
+                ..DatabaseSettings::default()
+            },
+            ingest: IngestSettings::default(),
+            streams: Vec::new(),
+            metrics: None,
+            reconnect: ReconnectSettings::default(),
+        }
+    }
+
     /// Loads the file (if given) and the environment, applies `database_url` if given, validates.
     pub fn load(file: Option<&Path>, database_url: Option<&str>) -> Result<Settings, ConfigError> {
         let mut builder = config::Config::builder();
@@ -231,6 +268,14 @@ impl Settings {
         }
         if self.ingest.max_line_bytes < 1024 {
             return Err(invalid("ingest.max_line_bytes", "must be at least 1024"));
+        }
+        if let Some(listen) = self.metrics.as_ref().and_then(|m| m.listen.as_deref()) {
+            if listen.parse::<std::net::SocketAddr>().is_err() {
+                return Err(invalid(
+                    "metrics.listen",
+                    format!("{listen:?} is not an address like 127.0.0.1:9464"),
+                ));
+            }
         }
         let mut names = std::collections::HashSet::new();
         for (i, s) in self.streams.iter().enumerate() {

@@ -7,6 +7,7 @@
 //! statistics line. When every stream has been refused for good the daemon exits 3.
 
 use crate::config::{ConfigError, Settings, StreamFamily, StreamSettings};
+use crate::metrics::Metrics;
 use crate::pipeline::{Chunk, LiveCounters, Pipeline};
 use crate::source::SetupError;
 use crate::source::ndjson::NdjsonStream;
@@ -41,6 +42,17 @@ pub enum RunError {
     Signals(std::io::Error),
 }
 
+/// How `run` was invoked.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The config file, re-read on SIGHUP.
+    pub config_path: Option<PathBuf>,
+    /// `--database`, which wins over the file on reload too.
+    pub database_override: Option<String>,
+    /// Stop by itself after this long (`streamvault demo`), as if SIGTERM had arrived.
+    pub stop_after: Option<Duration>,
+}
+
 /// One running stream.
 struct Running {
     settings: StreamSettings,
@@ -53,6 +65,7 @@ struct Running {
 /// The daemon's state between events of its main loop.
 struct Daemon<S: Store> {
     store: S,
+    metrics: Arc<Metrics>,
     settings: Settings,
     config_path: Option<PathBuf>,
     database_override: Option<String>,
@@ -66,9 +79,13 @@ struct Daemon<S: Store> {
 pub async fn run<S: Store>(
     store: S,
     settings: Settings,
-    config_path: Option<PathBuf>,
-    database_override: Option<String>,
+    options: RunOptions,
 ) -> Result<(), RunError> {
+    let RunOptions {
+        config_path,
+        database_override,
+        stop_after,
+    } = options;
     if settings.streams.is_empty() {
         return Err(ConfigError::Invalid {
             key: "stream".into(),
@@ -77,10 +94,17 @@ pub async fn run<S: Store>(
         .into());
     }
     let (mut signals, signal_handle) = signal_channel()?;
-    let pipeline = Pipeline::start(store.clone(), settings.pipeline());
+    let metrics = Arc::new(Metrics::default());
+    let metrics_server = match settings.metrics.as_ref().and_then(|m| m.listen.as_deref()) {
+        Some(listen) => Some(start_metrics(listen, metrics.clone()).await?),
+        None => None,
+    };
+    let pipeline =
+        Pipeline::start_with_metrics(store.clone(), settings.pipeline(), metrics.clone());
     let counters = pipeline.counters();
     let mut daemon = Daemon {
         store,
+        metrics: metrics.clone(),
         sender: pipeline.sender(),
         settings: settings.clone(),
         config_path,
@@ -103,8 +127,31 @@ pub async fn run<S: Store>(
     );
     let writer_gone = pipeline.sender();
     let mut stopping = false;
+    let notify = SystemdNotify::new();
+    notify.ready(&daemon.status_line(&counters));
+    let mut tick = tokio::time::interval(notify.tick());
+    let stop_timer = async {
+        match stop_after {
+            Some(after) => tokio::time::sleep(after).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(stop_timer);
     while result.is_ok() && !daemon.tasks.is_empty() {
         tokio::select! {
+            _ = tick.tick() => {
+                metrics.channel_depth.store(
+                    (writer_gone.max_capacity() - writer_gone.capacity()) as u64,
+                    Ordering::Relaxed,
+                );
+                notify.alive(&daemon.status_line(&counters));
+            }
+            _ = &mut stop_timer, if !stopping => {
+                tracing::info!("time is up: ending connections and committing what was read");
+                stopping = true;
+                notify.stopping();
+                daemon.stop_all(Control::Shutdown);
+            }
             signal = signals.recv() => match signal {
                 Some(SIGTERM | SIGINT) | None => {
                     if stopping {
@@ -113,6 +160,7 @@ pub async fn run<S: Store>(
                     }
                     tracing::info!("stop requested: ending connections and committing what was read");
                     stopping = true;
+                    notify.stopping();
                     daemon.stop_all(Control::Shutdown);
                 }
                 Some(SIGHUP) => daemon.reload(),
@@ -132,6 +180,7 @@ pub async fn run<S: Store>(
         }
     }
     // Whatever ended the loop, every stream stops and every record read is committed.
+    notify.stopping();
     daemon.stop_all(Control::Shutdown);
     let deadline = tokio::time::sleep(STOP_DEADLINE);
     tokio::pin!(deadline);
@@ -154,6 +203,9 @@ pub async fn run<S: Store>(
         }
     }
     signal_handle.close();
+    if let Some(server) = metrics_server {
+        server.abort();
+    }
     drop(writer_gone);
     let Daemon {
         sender, refused, ..
@@ -211,6 +263,7 @@ impl<S: Store> Daemon<S> {
                 Some(topics)
             }
         };
+        self.metrics.register_stream(&settings.name, state.clone());
         self.streams.insert(
             settings.name.clone(),
             Running {
@@ -319,6 +372,20 @@ impl<S: Store> Daemon<S> {
         tracing::info!(changes, "configuration reloaded");
     }
 
+    /// The one-line summary systemd shows (`systemctl status`).
+    fn status_line(&self, counters: &LiveCounters) -> String {
+        let connected = self
+            .streams
+            .values()
+            .filter(|s| s.state.connected.load(Ordering::Relaxed))
+            .count();
+        format!(
+            "{connected}/{} streams connected, {} records committed",
+            self.streams.len(),
+            counters.committed_records.load(Ordering::Relaxed)
+        )
+    }
+
     /// SIGUSR1: one line with the daemon's figures.
     fn log_statistics(&self, counters: &LiveCounters) {
         let committed = counters.committed_records.load(Ordering::Relaxed);
@@ -347,6 +414,102 @@ fn only_topics_differ(a: &StreamSettings, b: &StreamSettings) -> bool {
             topics: b.topics.clone(),
             ..a.clone()
         } == *b
+}
+
+/// Binds the metrics endpoint; a bad or taken address is a configuration error.
+async fn start_metrics(
+    listen: &str,
+    metrics: Arc<Metrics>,
+) -> Result<tokio::task::JoinHandle<()>, RunError> {
+    let bad = |reason: String| {
+        RunError::Config(ConfigError::Invalid {
+            key: "metrics.listen".into(),
+            reason,
+        })
+    };
+    let addr: std::net::SocketAddr = listen
+        .parse()
+        .map_err(|_| bad(format!("{listen:?} is not an address like 127.0.0.1:9464")))?;
+    crate::metrics::serve(addr, metrics)
+        .await
+        .map_err(|e| bad(format!("cannot listen on {addr}: {e}")))
+}
+
+/// systemd's notification protocol (`Type=notify`): READY once streams and database are up,
+/// STATUS with a summary, WATCHDOG pings from the main loop, STOPPING on shutdown. Outside
+/// systemd (no `NOTIFY_SOCKET`) every call does nothing.
+struct SystemdNotify {
+    enabled: bool,
+    watchdog: Option<Duration>,
+    stopping: std::sync::atomic::AtomicBool,
+}
+
+impl SystemdNotify {
+    fn new() -> Self {
+        SystemdNotify {
+            enabled: std::env::var_os("NOTIFY_SOCKET").is_some(),
+            watchdog: watchdog_interval(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// How often the main loop reports: half the watchdog interval, at most every 5 s.
+    fn tick(&self) -> Duration {
+        self.watchdog
+            .map_or(Duration::from_secs(5), |w| {
+                (w / 2).min(Duration::from_secs(5))
+            })
+            .max(Duration::from_millis(100))
+    }
+
+    fn send(&self, states: &[sd_notify::NotifyState<'_>]) {
+        if self.enabled {
+            if let Err(e) = sd_notify::notify(false, states) {
+                tracing::warn!(error = %e, "cannot notify systemd");
+            }
+        }
+    }
+
+    fn ready(&self, status: &str) {
+        self.send(&[
+            sd_notify::NotifyState::Ready,
+            sd_notify::NotifyState::Status(status),
+        ]);
+    }
+
+    /// A watchdog ping (the main loop is alive) and the current status.
+    fn alive(&self, status: &str) {
+        if self.watchdog.is_some() {
+            self.send(&[
+                sd_notify::NotifyState::Watchdog,
+                sd_notify::NotifyState::Status(status),
+            ]);
+        } else {
+            self.send(&[sd_notify::NotifyState::Status(status)]);
+        }
+    }
+
+    fn stopping(&self) {
+        if self.stopping.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        self.send(&[
+            sd_notify::NotifyState::Stopping,
+            sd_notify::NotifyState::Status("stopping: committing what was read"),
+        ]);
+    }
+}
+
+/// The watchdog interval systemd expects pings within, as `sd_watchdog_enabled(3)` reads it:
+/// `WATCHDOG_USEC`, unless `WATCHDOG_PID` names another process.
+fn watchdog_interval() -> Option<Duration> {
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
+    if let Ok(pid) = std::env::var("WATCHDOG_PID") {
+        if pid.parse::<u32>().ok()? != std::process::id() {
+            return None;
+        }
+    }
+    (usec > 0).then(|| Duration::from_micros(usec))
 }
 
 /// Signals handed from signal-hook's thread to the async main loop.

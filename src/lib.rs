@@ -14,8 +14,11 @@
 //! - [`generate`]: a deterministic generator of realistic stream traffic.
 //! - [`source`]: live stream clients (HTTP), reading into the pipeline.
 //! - [`supervisor`]: one task per stream: connection log and the reconnect policy.
+//! - [`metrics`]: Prometheus metrics of the daemon.
 //! - [`daemon`]: `streamvault run`: streams, signals, reload, exit codes.
 //! - [`simulate`]: a loopback stream server with scripted faults.
+//! - [`report`]: the audit report (text, JSON, CSV, HTML).
+//! - [`demo`]: `streamvault demo`, the simulator and the daemon in one command.
 //! - [`cli`]: the command line.
 #![forbid(unsafe_code)]
 
@@ -26,6 +29,7 @@ pub mod daemon;
 pub mod framing;
 pub mod generate;
 pub mod ingest;
+pub mod metrics;
 pub mod pipeline;
 pub mod protocol;
 pub mod query;

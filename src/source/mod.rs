@@ -14,8 +14,8 @@ use crate::config::StreamSettings;
 use crate::ingest::IngestCounts;
 use crate::pipeline::Chunk;
 use crate::store::EndReason;
-use crate::supervisor::Control;
 use crate::supervisor::policy::Ending;
+use crate::supervisor::{Control, StreamState};
 use chrono::Utc;
 use futures_util::StreamExt;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
@@ -34,13 +34,14 @@ pub trait StreamSource: Send {
     fn connect(&self) -> impl Future<Output = Result<reqwest::Response, ConnectionReport>> + Send;
 
     /// Reads the body of connection `id` into the pipeline until it ends or `control` asks to
-    /// stop (then reported as [`Ending::Shutdown`]).
+    /// stop (then reported as [`Ending::Shutdown`]); what it reads is added to `state` as it goes.
     fn read(
         &mut self,
         id: i64,
         response: reqwest::Response,
         sender: &mpsc::Sender<Chunk>,
         control: &mut watch::Receiver<Control>,
+        state: &StreamState,
     ) -> impl Future<Output = ConnectionReport> + Send;
 
     /// Disconnect code 9 was received: the next request leaves out `count`.

@@ -7,12 +7,12 @@
 use super::secrets;
 use super::{ConnectionReport, SetupError, StreamSource, describe, http_client, request_headers};
 use crate::config::StreamSettings;
-use crate::ingest::Ingest;
+use crate::ingest::{Ingest, IngestCounts};
 use crate::pipeline::Chunk;
 use crate::record::{Detail, Origin, Record};
 use crate::store::EndReason;
 use crate::supervisor::policy::Ending;
-use crate::supervisor::{Control, stop_requested};
+use crate::supervisor::{Control, StreamState, stop_requested};
 use bytes::Bytes;
 use chrono::Utc;
 use futures_util::{FutureExt, StreamExt};
@@ -105,11 +105,13 @@ impl StreamSource for NdjsonStream {
         response: reqwest::Response,
         sender: &mpsc::Sender<Chunk>,
         control: &mut watch::Receiver<Control>,
+        state: &StreamState,
     ) -> ConnectionReport {
         let mut body = std::pin::pin!(response.bytes_stream());
         let mut ingest = Ingest::new(self.max_line, self.max_reject);
         let mut end: Option<(Ending, EndReason, Option<String>)> = None;
         let mut disconnect_code = None;
+        let mut reported = IngestCounts::default();
         while end.is_none() {
             let next = tokio::select! {
                 biased;
@@ -150,6 +152,12 @@ impl StreamSource for NdjsonStream {
             if end.is_some() {
                 ingest.abandon(&origin, &mut records);
             }
+            let now = ingest.counts();
+            state.read(
+                now.records() - reported.records(),
+                now.bytes - reported.bytes,
+            );
+            reported = now;
             if !records.is_empty() && sender.send(records).await.is_err() {
                 // The writer is gone (it failed); the daemon reports why and stops.
                 end.get_or_insert((Ending::Shutdown, EndReason::Shutdown, None));

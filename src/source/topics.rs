@@ -23,7 +23,7 @@ use crate::protocol::live::is_dm_topic;
 use crate::record::{self, Detail, Origin, Record};
 use crate::store::EndReason;
 use crate::supervisor::policy::Ending;
-use crate::supervisor::{Control, stop_requested};
+use crate::supervisor::{Control, StreamState, stop_requested};
 use chrono::Utc;
 use futures_util::StreamExt;
 use reqwest::header::{COOKIE, HeaderMap, HeaderName, HeaderValue};
@@ -219,6 +219,7 @@ impl StreamSource for TopicsStream {
         response: reqwest::Response,
         sender: &mpsc::Sender<Chunk>,
         control: &mut watch::Receiver<Control>,
+        state: &StreamState,
     ) -> ConnectionReport {
         self.subscribed = self.wanted.borrow_and_update().clone();
         let mut body = std::pin::pin!(response.bytes_stream());
@@ -227,6 +228,7 @@ impl StreamSource for TopicsStream {
         let mut silence = Duration::from_secs(self.settings.stall_timeout_secs);
         let mut renew_at: Option<Instant> = None;
         let mut records_sent = 0u64;
+        let mut bytes_reported = 0u64;
         let mut end: Option<End> = None;
         while end.is_none() {
             let mut records = Chunk::new();
@@ -294,6 +296,11 @@ impl StreamSource for TopicsStream {
                 });
             }
             records_sent += records.len() as u64;
+            state.read(
+                records.len() as u64,
+                decoder.counts().bytes - bytes_reported,
+            );
+            bytes_reported = decoder.counts().bytes;
             if !records.is_empty() && sender.send(records).await.is_err() {
                 end.get_or_insert((Ending::Shutdown, EndReason::Shutdown, None));
             }

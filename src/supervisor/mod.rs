@@ -54,6 +54,32 @@ pub struct StreamState {
     pub disconnects: AtomicU64,
     /// The wait chosen after the last attempt, in milliseconds.
     pub backoff_ms: AtomicU64,
+    /// Disconnect messages by code.
+    codes: std::sync::Mutex<std::collections::BTreeMap<i64, u64>>,
+}
+
+impl StreamState {
+    /// Counts a disconnect message.
+    pub fn note_disconnect(&self, code: i64) {
+        self.disconnects.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut codes) = self.codes.lock() {
+            *codes.entry(code).or_insert(0) += 1;
+        }
+    }
+
+    /// Disconnect messages so far, by code.
+    pub fn disconnect_codes(&self) -> Vec<(i64, u64)> {
+        self.codes
+            .lock()
+            .map(|c| c.iter().map(|(k, v)| (*k, *v)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Adds what a source read since its last report.
+    pub fn read(&self, messages: u64, bytes: u64) {
+        self.messages.fetch_add(messages, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
 }
 
 /// What a supervisor works with.
@@ -99,7 +125,9 @@ pub async fn supervise<S: Store, Src: StreamSource>(
                 policy.connected();
                 sv.state.connected.store(true, Ordering::Relaxed);
                 tracing::info!(stream = %name, connection_id = id, status, "stream connected");
-                let mut report = stream.read(id, response, &sv.sender, &mut sv.control).await;
+                let mut report = stream
+                    .read(id, response, &sv.sender, &mut sv.control, &sv.state)
+                    .await;
                 sv.state.connected.store(false, Ordering::Relaxed);
                 report.http_status = Some(status);
                 report

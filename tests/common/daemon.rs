@@ -101,7 +101,18 @@ pub struct Exit {
 impl Daemon {
     /// Starts the daemon on `db` with `streams`; every policy wait multiplied by `scale`.
     pub fn start(db: &TestDb, streams: &[StreamSpec], scale: f64) -> Daemon {
-        let config = config_text(db, streams, scale);
+        Self::start_with(db, streams, scale, "", &[])
+    }
+
+    /// [`Daemon::start`] with more config text (other sections) and environment variables.
+    pub fn start_with(
+        db: &TestDb,
+        streams: &[StreamSpec],
+        scale: f64,
+        extra_config: &str,
+        env: &[(&str, &str)],
+    ) -> Daemon {
+        let config = format!("{}\n{extra_config}\n", config_text(db, streams, scale));
         let dir = db.dir.path();
         let n = super::rand_suffix();
         let config_path = dir.join(format!("streamvault-{n}.toml"));
@@ -112,6 +123,7 @@ impl Daemon {
             .arg("run")
             .arg("--config")
             .arg(&config_path)
+            .envs(env.iter().copied())
             .env("SV_TEST_TOKEN", "test-token-not-logged")
             .env("RUST_LOG", "info,streamvault=debug,sqlx=warn")
             .env_remove("STREAMVAULT__DATABASE__URL")
@@ -124,6 +136,12 @@ impl Daemon {
             log,
             config: config_path,
         }
+    }
+
+    /// Rewrites the config file with `text` as it is and sends SIGHUP.
+    pub fn reload_text(&self, text: &str) {
+        std::fs::write(&self.config, text).unwrap();
+        self.signal("HUP");
     }
 
     /// Rewrites the config file and sends SIGHUP.
