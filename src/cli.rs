@@ -2,7 +2,9 @@
 
 use crate::config::{ConfigError, Settings};
 use crate::daemon::{self, RunError, RunOptions};
+use crate::demo::{self, DemoError, DemoOptions};
 use crate::replay::{self, ReplayError, ReplayOptions, ReplaySummary};
+use crate::report::{self, ReportFormat, ReportWindow};
 use crate::simulate::{self, Scenario, SimulatorConfig};
 use crate::store::{self, Backend, StoreError};
 use crate::with_store;
@@ -39,6 +41,24 @@ pub enum LogFormat {
 pub enum Command {
     /// The daemon: connect every configured stream and archive until SIGTERM/SIGINT.
     Run,
+    /// One command for a new user: a simulated stream archived into SQLite, then the report.
+    Demo {
+        /// How long to archive.
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+    },
+    /// The audit report: events, compliance, connection history and gaps, disconnects, limits.
+    Report {
+        /// Start of the window: RFC 3339, YYYY-MM-DD, or an age like 24h / 7d.
+        #[arg(long, value_parser = report::parse_time)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// End of the window (same forms).
+        #[arg(long, value_parser = report::parse_time)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
     /// Serve simulated streams with scripted faults on a local address (tests, demos, benchmarks).
     Simulate {
         /// Address to listen on (port 0 picks a free port; the address is printed first).
@@ -192,6 +212,40 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             let result = with_store!(backend.clone(), s => daemon::run(s, settings, RunOptions { config_path: cli.config, database_override: cli.database, stop_after: None }).await);
             backend.close().await;
             Ok(result?)
+        }
+        Command::Demo { seconds } => {
+            if seconds == 0 || seconds > 86_400 {
+                return Err(Failure::Usage(
+                    "--seconds must be between 1 and 86400".into(),
+                ));
+            }
+            let database = cli
+                .database
+                .unwrap_or_else(|| "sqlite://streamvault-demo.db".into());
+            let settings = Settings::default_for(&database);
+            settings.validate()?;
+            let backend = open_migrated(&database).await?;
+            let result = demo::run(&backend, &DemoOptions { seconds, database }).await;
+            backend.close().await;
+            result.map_err(|e| match e {
+                DemoError::Run(run) => Failure::from(run),
+                DemoError::Report(db) => Failure::Database(db),
+                other => Failure::Other(other.into()),
+            })
+        }
+        Command::Report {
+            since,
+            until,
+            format,
+        } => {
+            let window = ReportWindow { since, until };
+            window.validate().map_err(Failure::Usage)?;
+            let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
+            let backend = open_migrated(&settings.database.url).await?;
+            let built = report::build(&backend, &window).await;
+            backend.close().await;
+            print!("{}", built?.render(format));
+            Ok(())
         }
         Command::Simulate {
             listen,

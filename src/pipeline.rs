@@ -110,11 +110,13 @@ impl Pipeline {
         // only adds to every notice's wait (measured: 31 chunks p99 ~500 ms, 8 chunks ~150 ms,
         // at the same throughput).
         let (sender, receiver) = mpsc::channel((config.channel_capacity / 250).max(4));
+        let (batch_sender, batches) = mpsc::channel(1);
         let counters = Arc::new(LiveCounters::default());
+        tokio::spawn(assemble(receiver, batch_sender, config.clone()));
         let writer = tokio::spawn(run_writer(
             store,
             config,
-            receiver,
+            batches,
             counters.clone(),
             metrics,
         ));
@@ -145,28 +147,20 @@ impl Pipeline {
     }
 }
 
-async fn run_writer<S: Store>(
-    store: S,
-    config: PipelineConfig,
+/// Regroups incoming records into batches (the CPU side of a batch), so that the next batch is
+/// assembled while the writer commits the current one: parsing, regrouping and the database
+/// work overlap instead of taking turns. A batch is handed over when full or when its oldest
+/// record has waited `flush_interval`; the hand-over holds one batch, so a slow database makes
+/// the assembler, and through it the sources, wait.
+async fn assemble(
     mut receiver: mpsc::Receiver<Chunk>,
-    counters: Arc<LiveCounters>,
-    metrics: Arc<Metrics>,
-) -> Result<WriterStats, StoreError> {
-    let mut w = Writer {
-        store,
-        config,
-        metrics,
-        stats: WriterStats::default(),
-        batch: Batch::default(),
-    };
+    batches: mpsc::Sender<Batch>,
+    config: PipelineConfig,
+) {
+    let mut batch = Batch::default();
     let mut flush_at: Option<Instant> = None;
-    let mut purge_at: Option<Instant> = None;
     loop {
-        let wake = match (flush_at, purge_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let received = match wake {
+        let received = match flush_at {
             Some(at) => tokio::select! {
                 chunk = receiver.recv() => Some(chunk),
                 _ = tokio::time::sleep_until(at) => None,
@@ -177,20 +171,58 @@ async fn run_writer<S: Store>(
             Some(None) => break, // every sender is gone and the channel is drained
             Some(Some(chunk)) => {
                 for record in chunk {
-                    w.batch.push(record);
-                    flush_at.get_or_insert_with(|| Instant::now() + w.config.flush_interval);
-                    if w.batch.len() >= w.config.batch_size {
-                        w.flush(&mut purge_at).await?;
+                    batch.push(record);
+                    flush_at.get_or_insert_with(|| Instant::now() + config.flush_interval);
+                    if batch.len() >= config.batch_size {
+                        if batches.send(std::mem::take(&mut batch)).await.is_err() {
+                            return; // the writer failed; it reports why
+                        }
                         flush_at = None;
                     }
                 }
             }
-            None => {} // a deadline passed: handled below
+            None => {} // the deadline passed: handled below
         }
         // Checked after every wake-up, so a steady trickle of records cannot postpone a commit.
         if flush_at.is_some_and(|at| at <= Instant::now()) {
-            w.flush(&mut purge_at).await?;
+            if batches.send(std::mem::take(&mut batch)).await.is_err() {
+                return;
+            }
             flush_at = None;
+        }
+    }
+    if !batch.is_empty() {
+        let _ = batches.send(batch).await;
+    }
+}
+
+/// Commits the assembled batches in order, and purges erased content on schedule.
+async fn run_writer<S: Store>(
+    store: S,
+    config: PipelineConfig,
+    mut batches: mpsc::Receiver<Batch>,
+    counters: Arc<LiveCounters>,
+    metrics: Arc<Metrics>,
+) -> Result<WriterStats, StoreError> {
+    let mut w = Writer {
+        store,
+        config,
+        metrics,
+        stats: WriterStats::default(),
+    };
+    let mut purge_at: Option<Instant> = None;
+    loop {
+        let received = match purge_at {
+            Some(at) => tokio::select! {
+                batch = batches.recv() => Some(batch),
+                _ = tokio::time::sleep_until(at) => None,
+            },
+            None => Some(batches.recv().await),
+        };
+        match received {
+            Some(None) => break, // the assembler is done and everything is committed
+            Some(Some(mut batch)) => w.flush(&mut batch, &mut purge_at).await?,
+            None => {} // the purge deadline passed: handled below
         }
         if purge_at.is_some_and(|at| at <= Instant::now()) {
             w.purge().await?;
@@ -200,7 +232,6 @@ async fn run_writer<S: Store>(
             .committed_records
             .store(w.stats.records, Ordering::Relaxed);
     }
-    w.flush(&mut purge_at).await?;
     if purge_at.is_some() {
         w.purge().await?;
     }
@@ -216,16 +247,19 @@ struct Writer<S> {
     config: PipelineConfig,
     metrics: Arc<Metrics>,
     stats: WriterStats,
-    batch: Batch,
 }
 
 impl<S: Store> Writer<S> {
-    /// Commits the current batch; schedules a purge if it erased archived content.
-    async fn flush(&mut self, purge_at: &mut Option<Instant>) -> Result<(), StoreError> {
+    /// Commits one batch; schedules a purge if it erased archived content.
+    async fn flush(
+        &mut self,
+        batch: &mut Batch,
+        purge_at: &mut Option<Instant>,
+    ) -> Result<(), StoreError> {
         let erased = flush(
             &self.store,
             &self.config,
-            &mut self.batch,
+            batch,
             &mut self.stats,
             &self.metrics,
         )

@@ -21,7 +21,61 @@ fn text(o: &Output) -> String {
 }
 
 #[test]
-fn readme_first_command_archives_the_sample_and_answers_sql() {
+fn readme_first_command_runs_the_demo_and_prints_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = streamvault(&["demo"], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        dir.path().join("streamvault-demo.db").exists(),
+        "the demo archive is ./streamvault-demo.db"
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    for section in [
+        "streamvault audit report",
+        "Compliance actions",
+        "Gaps (no data delivered)",
+        "Disconnect messages",
+        "Most-watched tweets",
+        "Try next:",
+    ] {
+        assert!(report.contains(section), "{section} missing:\n{report}");
+    }
+    // The demo's archive answers the suggested queries.
+    let out = streamvault(
+        &[
+            "--database",
+            "sqlite://streamvault-demo.db",
+            "query",
+            "SELECT COUNT(*) AS n FROM engagement_samples",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let n: i64 = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(2)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(n > 0, "engagement samples were archived");
+    let out = streamvault(
+        &[
+            "--database",
+            "sqlite://streamvault-demo.db",
+            "report",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["events"]["total"].as_u64().unwrap() > 100, "{json}");
+}
+
+#[test]
+fn the_replay_example_archives_the_sample_and_answers_sql() {
     let dir = tempfile::tempdir().unwrap();
     let sample = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -122,14 +122,15 @@ pub async fn write_batch<T: ArchiveTx>(
     tx.insert_rows(batch, &rows).await?;
 
     let mut actions = prepared.deferred.clone();
-    if !prepared.arrived_after_delete.is_empty() {
-        tx.mark_arrived(&prepared.arrived_after_delete, now).await?;
-    }
     for ((user, up_to), by) in &prepared.scrub_growth {
         tx.grow_scrub(*user, *up_to, *by).await?;
     }
     let notices = dedup_notices(&batch.notices);
     let mut applied = apply_deletes(&mut tx, &notices, &prepared, now).await?;
+    // After the deletions are recorded: a notice and its late tweet may share this batch.
+    if !prepared.arrived_after_delete.is_empty() {
+        tx.mark_arrived(&prepared.arrived_after_delete, now).await?;
+    }
     for notice in notices {
         if let Some(action) = apply_notice(&mut tx, notice, &prepared, now).await? {
             applied.push(action);
