@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_retry::RetryIf;
-use tokio_retry::strategy::{ExponentialBackoff, jitter};
+use tokio_retry::strategy::ExponentialBackoff;
 
 /// How the writer batches.
 #[derive(Debug, Clone)]
@@ -294,11 +294,20 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, StoreError>>,
 {
+    // Measured in time, not attempts: an attempt may itself take long (a connection timeout),
+    // and the budget is what the operator configured.
+    use rand::{Rng, SeedableRng};
+    use std::hash::BuildHasher;
+    let deadline = Instant::now() + retry_for;
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(
+        std::collections::hash_map::RandomState::new().hash_one(deadline),
+    );
     let strategy = ExponentialBackoff::from_millis(2)
         .factor(50)
         .max_delay(Duration::from_secs(5))
-        .map(jitter)
-        .take(retry_attempts(retry_for));
+        .map(move |d| d.mul_f64(rng.random_range(0.8..1.2)))
+        .take_while(move |_| Instant::now() < deadline)
+        .map(move |d| d.min(deadline.saturating_duration_since(Instant::now())));
     RetryIf::start(
         strategy,
         || {
@@ -355,24 +364,42 @@ async fn flush<S: Store>(
     Ok(outcome.rows_erased)
 }
 
-/// Attempts that fit `retry_for` with delays of 100 ms doubling up to 5 s.
-fn retry_attempts(retry_for: Duration) -> usize {
-    let (mut total, mut delay, mut n) = (Duration::ZERO, Duration::from_millis(100), 0);
-    while total < retry_for {
-        total += delay;
-        delay = (delay * 2).min(Duration::from_secs(5));
-        n += 1;
-    }
-    n
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn retry_budget_covers_the_configured_time() {
-        assert_eq!(retry_attempts(Duration::ZERO), 0);
-        assert!(retry_attempts(Duration::from_secs(60)) >= 12);
+    #[tokio::test(start_paused = true)]
+    async fn the_retry_budget_is_time_not_attempts() {
+        let started = Instant::now();
+        let mut attempts = 0;
+        let result: Result<(), StoreError> = retrying_for(Duration::from_secs(30), || {
+            attempts += 1;
+            async {
+                // Each attempt itself takes 10 s (a connection timeout), then fails retriably.
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                Err(StoreError::Write(sqlx::Error::PoolTimedOut))
+            }
+        })
+        .await;
+        assert!(result.is_err());
+        let spent = started.elapsed();
+        assert!(spent >= Duration::from_secs(30), "gave up after {spent:?}");
+        assert!(spent < Duration::from_secs(46), "kept going for {spent:?}");
+        assert!(attempts >= 3, "{attempts}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fast_failures_are_retried_for_the_whole_budget() {
+        let started = Instant::now();
+        let result: Result<(), StoreError> = retrying_for(Duration::from_secs(20), || async {
+            Err(StoreError::Write(sqlx::Error::PoolTimedOut))
+        })
+        .await;
+        assert!(result.is_err());
+        let spent = started.elapsed();
+        assert!(
+            spent >= Duration::from_secs(19) && spent <= Duration::from_secs(21),
+            "gave up after {spent:?}"
+        );
     }
 }

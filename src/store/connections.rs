@@ -20,6 +20,8 @@ pub enum EndReason {
     Stall,
     /// The daemon was asked to stop.
     Shutdown,
+    /// The daemon died without closing the row (found open at the next start).
+    Crash,
     /// The stream's configuration changed (SIGHUP).
     Reload,
     /// The server ended the stream without saying why.
@@ -35,6 +37,7 @@ impl EndReason {
             EndReason::NetworkError => "network_error",
             EndReason::Stall => "stall",
             EndReason::Shutdown => "shutdown",
+            EndReason::Crash => "crash",
             EndReason::Reload => "reload",
             EndReason::Eof => "eof",
         }
@@ -117,7 +120,37 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    pub(super) async fn close_abandoned_rows(&self, stream: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE connections SET \
+             ended_at = COALESCE((SELECT MAX(e.received_at) FROM events e \
+                 WHERE e.connection_id = connections.connection_id), connected_at, started_at), \
+             end_reason = 'crash', \
+             messages = (SELECT COUNT(*) FROM events e WHERE e.connection_id = connections.connection_id) \
+                 + (SELECT COUNT(*) FROM rejects r WHERE r.connection_id = connections.connection_id) \
+             WHERE ended_at IS NULL AND stream = ?")
+        .bind(stream)
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
+
 impl PgStore {
+    pub(super) async fn close_abandoned_rows(&self, stream: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE connections SET \
+             ended_at = COALESCE((SELECT MAX(e.received_at) FROM events e \
+                 WHERE e.connection_id = connections.connection_id), connected_at, started_at), \
+             end_reason = 'crash', \
+             messages = (SELECT COUNT(*) FROM events e WHERE e.connection_id = connections.connection_id) \
+                 + (SELECT COUNT(*) FROM rejects r WHERE r.connection_id = connections.connection_id) \
+             WHERE ended_at IS NULL AND stream = $1")
+        .bind(stream)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     pub(super) async fn begin_connection_row(
         &self,
         stream: &str,

@@ -45,9 +45,12 @@ impl StoreError {
             sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
             sqlx::Error::Database(db) => {
                 let code = db.code().unwrap_or_default();
-                // SQLite: 5 BUSY, 6 LOCKED, 13 FULL. PostgreSQL: class 08 connection, 53 resources,
+                // SQLite: 5 BUSY, 6 LOCKED, 13 FULL, with their extended variants (the primary
+                // code is the low byte). PostgreSQL: class 08 connection, 53 resources,
                 // 57P01-03 shutdown, 40001/40P01 serialization and deadlock.
-                matches!(code.as_ref(), "5" | "6" | "13" | "40001" | "40P01")
+                let sqlite_primary = code.parse::<i64>().ok().map(|c| c & 0xff);
+                matches!(sqlite_primary, Some(5 | 6 | 13))
+                    || matches!(code.as_ref(), "40001" | "40P01")
                     || code.starts_with("08")
                     || code.starts_with("53")
                     || code.starts_with("57P")
@@ -96,6 +99,11 @@ pub trait Store: Clone + Send + Sync + 'static {
         at: DateTime<Utc>,
         http_status: u16,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Closes the rows of `stream` that a crash left open (`end_reason = 'crash'`, ended at
+    /// their last event); returns how many. Run at start, before the stream connects.
+    fn close_abandoned(&self, stream: &str)
+    -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     /// Closes the attempt's row: how it ended, what it read, the wait chosen after it.
     fn end_connection(

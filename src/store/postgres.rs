@@ -20,6 +20,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    /// The transaction id of a batch whose COMMIT got no answer (the connection broke): a
+    /// retry first asks the server whether it committed, so a batch is never written twice.
+    uncertain: std::sync::Arc<std::sync::Mutex<Option<i64>>>,
 }
 
 impl PgStore {
@@ -35,7 +38,35 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(StoreError::Open)?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            uncertain: Default::default(),
+        })
+    }
+
+    fn uncertain_commit(&self) -> Result<Option<i64>, StoreError> {
+        Ok(*self.uncertain.lock().map_err(|_| poisoned())?)
+    }
+
+    fn set_uncertain(&self, txid: Option<i64>) -> Result<(), StoreError> {
+        *self.uncertain.lock().map_err(|_| poisoned())? = txid;
+        Ok(())
+    }
+
+    /// Whether transaction `txid` committed; waits while the server still finishes it.
+    async fn committed(&self, txid: i64) -> Result<bool, StoreError> {
+        for _ in 0..50 {
+            let status: Option<String> = sqlx::query_scalar("SELECT txid_status($1)")
+                .bind(txid)
+                .fetch_one(&self.pool)
+                .await?;
+            match status.as_deref() {
+                Some("in progress") => tokio::time::sleep(Duration::from_millis(100)).await,
+                Some("committed") => return Ok(true),
+                _ => return Ok(false), // aborted, or too old to know: write it (again)
+            }
+        }
+        Ok(false)
     }
 
     /// The pool, for queries (reports, tests).
@@ -62,8 +93,25 @@ impl Store for PgStore {
         batch: &Batch,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, StoreError> {
-        let tx = PgTx(self.pool.begin().await?);
-        write::write_batch(tx, batch, now).await
+        if let Some(txid) = self.uncertain_commit()? {
+            if self.committed(txid).await? {
+                tracing::warn!(
+                    txid,
+                    "the batch was committed although its answer was lost; not writing it twice"
+                );
+                self.set_uncertain(None)?;
+                return Ok(BatchOutcome::assumed(batch));
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        let txid: i64 = sqlx::query_scalar("SELECT txid_current()")
+            .fetch_one(&mut *tx)
+            .await?;
+        // Until the commit's answer arrives, whether this transaction happened is unknown.
+        self.set_uncertain(Some(txid))?;
+        let outcome = write::write_batch(PgTx(tx), batch, now).await?;
+        self.set_uncertain(None)?;
+        Ok(outcome)
     }
 
     async fn purge(&self) -> Result<(), StoreError> {
@@ -97,6 +145,10 @@ impl Store for PgStore {
         self.connection_up_row(id, at, http_status).await
     }
 
+    async fn close_abandoned(&self, stream: &str) -> Result<u64, StoreError> {
+        self.close_abandoned_rows(stream).await
+    }
+
     async fn end_connection(&self, id: i64, end: &ConnectionEnd) -> Result<(), StoreError> {
         self.end_connection_row(id, end).await
     }
@@ -106,6 +158,10 @@ struct PgTx(Transaction<'static, Postgres>);
 
 /// PostgreSQL text cannot hold NUL, and `jsonb` refuses the `\u0000` escape: both become U+FFFD
 /// rather than failing a whole batch. Everything else is stored as received.
+fn poisoned() -> StoreError {
+    StoreError::Write(sqlx::Error::Protocol("a writer thread panicked".into()))
+}
+
 fn pg_text(s: &str) -> String {
     if s.contains('\0') || s.contains("\\u0000") {
         s.replace('\0', "\u{FFFD}").replace("\\u0000", "\\uFFFD")

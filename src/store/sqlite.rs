@@ -86,6 +86,16 @@ impl SqliteStore {
         &self.writer
     }
 
+    /// Replaces the writer's connection after a failed write. Some failures (a full disk) make
+    /// SQLite roll the transaction back by itself while sqlx still believes it open; the next
+    /// batch would then nest in it as a savepoint and never really commit. A fresh connection
+    /// starts from the file as committed.
+    async fn discard_writer_connection(&self) {
+        if let Ok(mut conn) = self.writer.acquire().await {
+            conn.close_on_drop();
+        }
+    }
+
     /// The readers' pool, for queries (reports, tests, `streamvault query`).
     pub fn pool(&self) -> &SqlitePool {
         &self.readers
@@ -111,7 +121,11 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, StoreError> {
         let tx = SqliteTx(self.writer.begin().await?);
-        write::write_batch(tx, batch, now).await
+        let result = write::write_batch(tx, batch, now).await;
+        if result.is_err() {
+            self.discard_writer_connection().await;
+        }
+        result
     }
 
     async fn purge(&self) -> Result<(), StoreError> {
@@ -148,6 +162,10 @@ impl Store for SqliteStore {
         http_status: u16,
     ) -> Result<(), StoreError> {
         self.connection_up_row(id, at, http_status).await
+    }
+
+    async fn close_abandoned(&self, stream: &str) -> Result<u64, StoreError> {
+        self.close_abandoned_rows(stream).await
     }
 
     async fn end_connection(&self, id: i64, end: &ConnectionEnd) -> Result<(), StoreError> {

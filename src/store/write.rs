@@ -21,6 +21,23 @@ pub struct BatchOutcome {
     pub rows_erased: i64,
 }
 
+impl BatchOutcome {
+    /// The outcome of a batch found committed after its answer was lost: the row counts are the
+    /// batch's own (what it would have written), the compliance figures unknown; a purge is
+    /// scheduled whenever the batch held notices, in case they erased content.
+    pub fn assumed(batch: &Batch) -> Self {
+        BatchOutcome {
+            events: batch.events.len(),
+            tweets_written: batch.tweets.len(),
+            users_written: batch.users.len(),
+            rejects: batch.rejects.len(),
+            actions: 0,
+            notice_latencies_ms: Vec::new(),
+            rows_erased: i64::from(!batch.notices.is_empty()),
+        }
+    }
+}
+
 /// A `deletions` row about to be written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeletionRow {

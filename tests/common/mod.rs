@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod faults;
 
 use chrono::Utc;
 use sqlx::Row;
