@@ -254,3 +254,55 @@ both_backends!(withheld_notices_before_and_after_arrival, |db| async {
         "{kinds:?}"
     );
 });
+
+// A second process writing notices into the same archive (a replay beside the daemon): the
+// first store, which already wrote batches, must still see them when the tweet arrives later.
+both_backends!(notices_written_by_another_process_are_applied, |db| async {
+    db.replay_lines(&[&tweet(BIG + 1, 10, "warm-up: the store has written before")])
+        .await;
+    let other = streamvault::cli::open_migrated(&db.url).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notices.jsonl");
+    let notices = [
+        delete(BIG + 2, 20),
+        status_withheld(BIG + 3, 30, &["DE"]),
+        scrub_geo(40, BIG + 10),
+    ]
+    .join("\n");
+    std::fs::write(&path, notices).unwrap();
+    let options = streamvault::replay::ReplayOptions {
+        inputs: vec![path],
+        stream: "other".into(),
+        max_line_bytes: 1 << 20,
+        max_reject_bytes: 1 << 20,
+        progress_bar: false,
+    };
+    streamvault::with_store!(other.clone(), s => streamvault::replay::replay(s, Default::default(), options).await.unwrap());
+    other.close().await;
+    // The first store meets the tweets only now.
+    db.replay_lines(&[
+        &tweet(BIG + 2, 20, "deleted before it arrived"),
+        &tweet(BIG + 3, 30, "withheld before it arrived"),
+        &geo_tweet(BIG + 4, 40, "scrubbed before it arrived"),
+    ])
+    .await;
+    assert_eq!(ids(&db).await, vec![BIG + 1, BIG + 3, BIG + 4]);
+    assert_eq!(
+        db.text(&format!(
+            "SELECT CAST(withheld_in_countries AS TEXT) FROM tweets WHERE tweet_id = {}",
+            BIG + 3
+        ))
+        .await
+        .as_deref()
+        .map(|s| s.replace(' ', "")),
+        Some("[\"DE\"]".into())
+    );
+    assert_eq!(
+        db.int(&format!(
+            "SELECT COUNT(*) FROM tweets WHERE tweet_id = {} AND longitude IS NULL AND place IS NULL",
+            BIG + 4
+        ))
+        .await,
+        1
+    );
+});

@@ -7,6 +7,7 @@
 
 mod batch;
 mod connections;
+mod notice_filter;
 mod postgres;
 mod sqlite;
 mod write;

@@ -6,6 +6,7 @@
 //! than left in free space.
 
 use super::batch::{Batch, DetailRow};
+use super::notice_filter::{KeyKind, NoticeFilter};
 use super::write::{self, ArchiveTx, BatchOutcome, DeletionRow};
 use super::{ConnectionEnd, Notice, Rows, Store, StoreError, sqlite_time};
 use crate::compliance::{ActionRow, Known, KnownScrub, merge_countries};
@@ -16,6 +17,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Arguments, Row, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -37,6 +39,8 @@ const MAX_ROWS_PER_STATEMENT: usize = 256;
 pub struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
+    /// Keys of every notice in the archive, to skip needless compliance lookups.
+    filter: Arc<Mutex<NoticeFilter>>,
 }
 
 impl SqliteStore {
@@ -78,7 +82,11 @@ impl SqliteStore {
                 .idle_timeout(Duration::from_secs(60))
                 .connect_lazy_with(options.create_if_missing(false))
         };
-        Ok(SqliteStore { writer, readers })
+        Ok(SqliteStore {
+            writer,
+            readers,
+            filter: Default::default(),
+        })
     }
 
     /// The writer's connection, for the few writes outside batches (the connection log).
@@ -103,7 +111,7 @@ impl SqliteStore {
 
     /// Inserts a batch's rows and nothing else: the benchmark's bare-insert baseline.
     pub async fn insert_only(&self, batch: &Batch) -> Result<(), StoreError> {
-        let mut tx = SqliteTx(self.writer.begin().await?);
+        let mut tx = SqliteTx(self.writer.begin().await?, self.filter.clone());
         tx.insert_rows(batch, &batch.rows()).await?;
         tx.commit().await
     }
@@ -120,7 +128,7 @@ impl Store for SqliteStore {
         batch: &Batch,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, StoreError> {
-        let tx = SqliteTx(self.writer.begin().await?);
+        let tx = SqliteTx(self.writer.begin().await?, self.filter.clone());
         let result = write::write_batch(tx, batch, now).await;
         if result.is_err() {
             self.discard_writer_connection().await;
@@ -173,7 +181,11 @@ impl Store for SqliteStore {
     }
 }
 
-struct SqliteTx(Transaction<'static, Sqlite>);
+struct SqliteTx(Transaction<'static, Sqlite>, Arc<Mutex<NoticeFilter>>);
+
+fn poisoned() -> StoreError {
+    StoreError::Write(sqlx::Error::Protocol("a writer thread panicked".into()))
+}
 
 /// A JSON array of ids, for `IN (SELECT value FROM json_each(?))`.
 fn id_list(ids: &[i64]) -> String {
@@ -276,6 +288,49 @@ const EVENT_COLS: &[&str] = &[
 const REJECT_COLS: &[&str] = &["stream", "connection_id", "received_at", "reason", "raw"];
 
 impl SqliteTx {
+    /// The ids some notice may concern: the filter, brought up to date with the notices
+    /// committed since this process last looked (by anyone), rules out the rest.
+    async fn candidates(
+        &mut self,
+        tweet_ids: &[i64],
+        user_ids: &[i64],
+    ) -> Result<(Vec<i64>, Vec<i64>), StoreError> {
+        let seen = self.1.lock().map_err(|_| poisoned())?.seen;
+        let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM notice_keys")
+            .fetch_one(&mut *self.0)
+            .await?;
+        if newest.is_some_and(|n| n > seen) {
+            let rows: Vec<(i64, i64, i64)> =
+                sqlx::query_as("SELECT seq, kind, key FROM notice_keys WHERE seq > ? ORDER BY seq")
+                    .bind(seen)
+                    .fetch_all(&mut *self.0)
+                    .await?;
+            let mut filter = self.1.lock().map_err(|_| poisoned())?;
+            for (seq, kind, key) in rows {
+                filter.insert(kind, key);
+                filter.seen = filter.seen.max(seq);
+            }
+        }
+        let filter = self.1.lock().map_err(|_| poisoned())?;
+        let tweets = tweet_ids
+            .iter()
+            .copied()
+            .filter(|&id| {
+                filter.may_contain(KeyKind::DeletedTweet, id)
+                    || filter.may_contain(KeyKind::WithheldTweet, id)
+            })
+            .collect();
+        let users = user_ids
+            .iter()
+            .copied()
+            .filter(|&id| {
+                filter.may_contain(KeyKind::ScrubbedUser, id)
+                    || filter.may_contain(KeyKind::WithheldUser, id)
+            })
+            .collect();
+        Ok((tweets, users))
+    }
+
     /// Runs one multi-row INSERT per chunk, binding each item with `bind`.
     async fn insert_many<'q, T: Sync>(
         &mut self,
@@ -404,7 +459,11 @@ impl SqliteTx {
 
 impl ArchiveTx for SqliteTx {
     async fn lookup(&mut self, tweet_ids: &[i64], user_ids: &[i64]) -> Result<Known, StoreError> {
-        let (tweets, users) = (id_list(tweet_ids), id_list(user_ids));
+        let (tweet_ids, user_ids) = self.candidates(tweet_ids, user_ids).await?;
+        if tweet_ids.is_empty() && user_ids.is_empty() {
+            return Ok(Known::default());
+        }
+        let (tweets, users) = (id_list(&tweet_ids), id_list(&user_ids));
         let mut known = Known::default();
         let rows = sqlx::query(
             "SELECT tweet_id, notice_received_at FROM deletions \
