@@ -152,21 +152,25 @@ both_backends!(samples_are_archived_for_every_topic_kind, |db| async {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_lines_sessions_are_read_too() {
     let db = TestDb::sqlite().await;
-    let sim = simulator(builtin("live-lines"), 200.0).await;
+    // A finite session, so that every frame sent is read before the stop.
+    let scenario = scenario_toml(
+        db.dir.path(),
+        "name = \"lines-finite\"\nformat = \"lines\"\n[[connection]]\nsteps = [{ live = 60 }, { idle = \"forever\" }]\n",
+    );
+    let sim = simulator(scenario, 500.0).await;
     let daemon = Daemon::start(
         &db,
-        &[topics_stream("live", &sim, "live-lines", &[TWEET])],
+        &[topics_stream("live", &sim, "lines-finite", &[TWEET])],
         0.01,
     );
-    wait_sent(&sim, &[TWEET], 10).await;
+    wait_sent(&sim, &[TWEET], 60).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let exit = daemon.stop(Duration::from_secs(10));
     assert_eq!(exit.code, Some(0), "{}", exit.log);
     let stats = sim.stop().await;
-    assert_eq!(
-        db.count("engagement_samples").await as u64,
-        sent(&stats, TWEET)
-    );
+    assert_eq!(stats.connections[0].family, "topics");
+    assert_eq!(sent(&stats, TWEET), 60);
+    assert_eq!(db.count("engagement_samples").await, 60);
     assert_eq!(db.count("live_sessions").await, 1);
     db.cleanup().await;
 }
