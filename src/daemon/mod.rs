@@ -14,7 +14,9 @@ use crate::source::ndjson::NdjsonStream;
 use crate::source::topics::TopicsStream;
 use crate::store::{Store, StoreError};
 use crate::supervisor::{self, Control, StreamExit, StreamState, Supervision};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
+use notify::SystemdNotify;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signals::signal_channel;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,6 +24,10 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
+
+mod notify;
+mod reload;
+mod signals;
 
 /// How long streams get to end their connections after a stop request before they are cut.
 const STOP_DEADLINE: Duration = Duration::from_secs(5);
@@ -132,82 +138,19 @@ pub async fn run<S: Store>(
         "streamvault running"
     );
     let writer_gone = pipeline.sender();
-    let mut stopping = false;
     let notify = SystemdNotify::new();
-    notify.ready(&daemon.status_line(&counters));
-    let mut tick = tokio::time::interval(notify.tick());
-    let stop_timer = async {
-        match stop_after {
-            Some(after) => tokio::time::sleep(after).await,
-            None => std::future::pending().await,
-        }
+    let events = LoopInputs {
+        signals: &mut signals,
+        writer_gone: &writer_gone,
+        metrics: &metrics,
+        counters: &counters,
+        notify: &notify,
+        stop_after,
     };
-    tokio::pin!(stop_timer);
-    while result.is_ok() && !daemon.tasks.is_empty() {
-        tokio::select! {
-            _ = tick.tick() => {
-                metrics.channel_depth.store(
-                    (writer_gone.max_capacity() - writer_gone.capacity()) as u64,
-                    Ordering::Relaxed,
-                );
-                notify.alive(&daemon.status_line(&counters));
-            }
-            _ = &mut stop_timer, if !stopping => {
-                tracing::info!("time is up: ending connections and committing what was read");
-                stopping = true;
-                notify.stopping();
-                daemon.stop_all(Control::Shutdown);
-            }
-            signal = signals.recv() => match signal {
-                Some(SIGTERM | SIGINT) | None => {
-                    if stopping {
-                        tracing::warn!("second stop signal: not waiting for streams any longer");
-                        break;
-                    }
-                    tracing::info!("stop requested: ending connections and committing what was read");
-                    stopping = true;
-                    notify.stopping();
-                    daemon.stop_all(Control::Shutdown);
-                }
-                Some(SIGHUP) => daemon.reload(),
-                Some(_) => daemon.log_statistics(&counters),
-            },
-            done = daemon.tasks.join_next() => {
-                if let Some(done) = done {
-                    if let Err(e) = daemon.stream_ended(done) {
-                        result = Err(e);
-                    }
-                }
-            }
-            _ = writer_gone.closed() => {
-                tracing::error!("the writer stopped; ending every stream");
-                break;
-            }
-        }
-    }
+    let (mut result, stopping) = daemon.serve(result, events).await;
     // Whatever ended the loop, every stream stops and every record read is committed.
     notify.stopping();
-    daemon.stop_all(Control::Shutdown);
-    let deadline = tokio::time::sleep(STOP_DEADLINE);
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            done = daemon.tasks.join_next() => match done {
-                None => break,
-                Some(done) => {
-                    if let Err(e) = daemon.stream_ended(done) {
-                        result = result.and(Err(e));
-                    }
-                }
-            },
-            _ = &mut deadline => {
-                tracing::warn!(streams = daemon.tasks.len(), "streams did not stop in time; cutting them off");
-                daemon.tasks.abort_all();
-                while daemon.tasks.join_next().await.is_some() {}
-                break;
-            }
-        }
-    }
+    result = daemon.drain(result).await;
     signal_handle.close();
     if let Some(server) = metrics_server {
         server.abort();
@@ -236,7 +179,114 @@ pub async fn run<S: Store>(
     Ok(())
 }
 
+/// What the main loop listens to.
+struct LoopInputs<'a> {
+    signals: &'a mut mpsc::Receiver<i32>,
+    writer_gone: &'a mpsc::Sender<Chunk>,
+    metrics: &'a Metrics,
+    counters: &'a LiveCounters,
+    notify: &'a SystemdNotify,
+    stop_after: Option<Duration>,
+}
+
 impl<S: Store> Daemon<S> {
+    /// The main loop: signals, the stop timer, streams ending, the writer failing, and a
+    /// regular tick for the watchdog and the status line. Returns the result so far and
+    /// whether a stop was requested.
+    async fn serve(
+        &mut self,
+        mut result: Result<(), RunError>,
+        inputs: LoopInputs<'_>,
+    ) -> (Result<(), RunError>, bool) {
+        let LoopInputs {
+            signals,
+            writer_gone,
+            metrics,
+            counters,
+            notify,
+            stop_after,
+        } = inputs;
+        let mut stopping = false;
+        notify.ready(&self.status_line(counters));
+        let mut tick = tokio::time::interval(notify.tick());
+        let stop_timer = async {
+            match stop_after {
+                Some(after) => tokio::time::sleep(after).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(stop_timer);
+        while result.is_ok() && !self.tasks.is_empty() {
+            tokio::select! {
+                _ = tick.tick() => {
+                    metrics.channel_depth.store(
+                        (writer_gone.max_capacity() - writer_gone.capacity()) as u64,
+                        Ordering::Relaxed,
+                    );
+                    notify.alive(&self.status_line(counters));
+                }
+                _ = &mut stop_timer, if !stopping => {
+                    tracing::info!("time is up: ending connections and committing what was read");
+                    stopping = true;
+                    notify.stopping();
+                    self.stop_all(Control::Shutdown);
+                }
+                signal = signals.recv() => match signal {
+                    Some(SIGTERM | SIGINT) | None => {
+                        if stopping {
+                            tracing::warn!("second stop signal: not waiting for streams any longer");
+                            break;
+                        }
+                        tracing::info!("stop requested: ending connections and committing what was read");
+                        stopping = true;
+                        notify.stopping();
+                        self.stop_all(Control::Shutdown);
+                    }
+                    Some(SIGHUP) => self.reload(),
+                    Some(_) => self.log_statistics(counters),
+                },
+                done = self.tasks.join_next() => {
+                    if let Some(done) = done {
+                        if let Err(e) = self.stream_ended(done) {
+                            result = Err(e);
+                        }
+                    }
+                }
+                _ = writer_gone.closed() => {
+                    tracing::error!("the writer stopped; ending every stream");
+                    break;
+                }
+            }
+        }
+        (result, stopping)
+    }
+
+    /// Stops every stream and waits (at most [`STOP_DEADLINE`]) for their connections to end.
+    async fn drain(&mut self, mut result: Result<(), RunError>) -> Result<(), RunError> {
+        self.stop_all(Control::Shutdown);
+        let deadline = tokio::time::sleep(STOP_DEADLINE);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                done = self.tasks.join_next() => match done {
+                    None => break,
+                    Some(done) => {
+                        if let Err(e) = self.stream_ended(done) {
+                            result = result.and(Err(e));
+                        }
+                    }
+                },
+                _ = &mut deadline => {
+                    tracing::warn!(streams = self.tasks.len(), "streams did not stop in time; cutting them off");
+                    self.tasks.abort_all();
+                    while self.tasks.join_next().await.is_some() {}
+                    break;
+                }
+            }
+        }
+        result
+    }
+
     /// Starts the supervisor of one configured stream.
     fn start_stream(&mut self, index: usize, settings: &StreamSettings) -> Result<(), RunError> {
         let (control, receiver) = watch::channel(Control::Run);
@@ -325,59 +375,6 @@ impl<S: Store> Daemon<S> {
         Ok(())
     }
 
-    /// SIGHUP: re-reads the config; restarts changed streams, starts new ones, stops removed ones.
-    fn reload(&mut self) {
-        let loaded = Settings::load(
-            self.config_path.as_deref(),
-            self.database_override.as_deref(),
-        );
-        let new = match loaded {
-            Ok(new) => new,
-            Err(e) => {
-                tracing::error!(error = %e, "reload refused: the configuration is invalid; running on the previous one");
-                return;
-            }
-        };
-        if new.database.url != self.settings.database.url
-            || new.database.batch_size != self.settings.database.batch_size
-            || new.database.flush_interval_ms != self.settings.database.flush_interval_ms
-        {
-            tracing::warn!("database settings changed: they take effect at the next restart");
-        }
-        let old = std::mem::replace(&mut self.settings.streams, new.streams.clone());
-        self.settings.reconnect = new.reconnect.clone();
-        self.settings.ingest = new.ingest.clone();
-        let mut changes = 0;
-        for (name, running) in self.streams.iter_mut() {
-            match new.streams.iter().find(|s| &s.name == name) {
-                Some(s) if *s == running.settings => {}
-                Some(s) if only_topics_differ(s, &running.settings) => {
-                    // Applied to the live session by a subscription update.
-                    changes += 1;
-                    if let Some(topics) = &running.topics {
-                        tracing::info!(stream = %name, topics = ?s.topics, "topics changed: updating the live session's subscriptions");
-                        let _ = topics.send(s.topics.clone());
-                    }
-                    running.settings = s.clone();
-                }
-                _ => {
-                    changes += 1;
-                    let _ = running.control.send(Control::Reload);
-                }
-            }
-        }
-        for (index, stream) in new.streams.iter().enumerate() {
-            let known = old.iter().any(|s| s.name == stream.name);
-            if !known && !self.streams.contains_key(&stream.name) {
-                changes += 1;
-                if let Err(e) = self.start_stream(index, stream) {
-                    tracing::error!(stream = %stream.name, error = %e, "new stream cannot start");
-                }
-            }
-        }
-        tracing::info!(changes, "configuration reloaded");
-    }
-
     /// The one-line summary systemd shows (`systemctl status`).
     fn status_line(&self, counters: &LiveCounters) -> String {
         let connected = self
@@ -412,16 +409,6 @@ impl<S: Store> Daemon<S> {
     }
 }
 
-/// Whether two settings of one stream differ in their topics only (a topics stream).
-fn only_topics_differ(a: &StreamSettings, b: &StreamSettings) -> bool {
-    a.family == StreamFamily::Topics
-        && a.topics != b.topics
-        && StreamSettings {
-            topics: b.topics.clone(),
-            ..a.clone()
-        } == *b
-}
-
 /// Binds the metrics endpoint; a bad or taken address is a configuration error.
 async fn start_metrics(
     listen: &str,
@@ -439,100 +426,4 @@ async fn start_metrics(
     crate::metrics::serve(addr, metrics)
         .await
         .map_err(|e| bad(format!("cannot listen on {addr}: {e}")))
-}
-
-/// systemd's notification protocol (`Type=notify`): READY once streams and database are up,
-/// STATUS with a summary, WATCHDOG pings from the main loop, STOPPING on shutdown. Outside
-/// systemd (no `NOTIFY_SOCKET`) every call does nothing.
-struct SystemdNotify {
-    enabled: bool,
-    watchdog: Option<Duration>,
-    stopping: std::sync::atomic::AtomicBool,
-}
-
-impl SystemdNotify {
-    fn new() -> Self {
-        SystemdNotify {
-            enabled: std::env::var_os("NOTIFY_SOCKET").is_some(),
-            watchdog: watchdog_interval(),
-            stopping: std::sync::atomic::AtomicBool::new(false),
-        }
-    }
-
-    /// How often the main loop reports: half the watchdog interval, at most every 5 s.
-    fn tick(&self) -> Duration {
-        self.watchdog
-            .map_or(Duration::from_secs(5), |w| {
-                (w / 2).min(Duration::from_secs(5))
-            })
-            .max(Duration::from_millis(100))
-    }
-
-    fn send(&self, states: &[sd_notify::NotifyState<'_>]) {
-        if self.enabled {
-            if let Err(e) = sd_notify::notify(false, states) {
-                tracing::warn!(error = %e, "cannot notify systemd");
-            }
-        }
-    }
-
-    fn ready(&self, status: &str) {
-        self.send(&[
-            sd_notify::NotifyState::Ready,
-            sd_notify::NotifyState::Status(status),
-        ]);
-    }
-
-    /// A watchdog ping (the main loop is alive) and the current status.
-    fn alive(&self, status: &str) {
-        if self.watchdog.is_some() {
-            self.send(&[
-                sd_notify::NotifyState::Watchdog,
-                sd_notify::NotifyState::Status(status),
-            ]);
-        } else {
-            self.send(&[sd_notify::NotifyState::Status(status)]);
-        }
-    }
-
-    fn stopping(&self) {
-        if self.stopping.swap(true, Ordering::Relaxed) {
-            return;
-        }
-        self.send(&[
-            sd_notify::NotifyState::Stopping,
-            sd_notify::NotifyState::Status("stopping: committing what was read"),
-        ]);
-    }
-}
-
-/// The watchdog interval systemd expects pings within, as `sd_watchdog_enabled(3)` reads it:
-/// `WATCHDOG_USEC`, unless `WATCHDOG_PID` names another process.
-fn watchdog_interval() -> Option<Duration> {
-    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
-    if let Ok(pid) = std::env::var("WATCHDOG_PID") {
-        if pid.parse::<u32>().ok()? != std::process::id() {
-            return None;
-        }
-    }
-    (usec > 0).then(|| Duration::from_micros(usec))
-}
-
-/// Signals handed from signal-hook's thread to the async main loop.
-fn signal_channel() -> Result<(mpsc::Receiver<i32>, signal_hook::iterator::Handle), RunError> {
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
-        .map_err(RunError::Signals)?;
-    let handle = signals.handle();
-    let (sender, receiver) = mpsc::channel(16);
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            for signal in signals.forever() {
-                if sender.blocking_send(signal).is_err() {
-                    break;
-                }
-            }
-        })
-        .map_err(RunError::Signals)?;
-    Ok((receiver, handle))
 }

@@ -9,6 +9,13 @@ use crate::protocol::{self, Kind, Message, ParseError, Tweet};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use std::sync::Arc;
 
+mod live;
+mod stubs;
+
+pub use live::from_live_frame;
+pub use stubs::stub;
+use stubs::stub_spans;
+
 /// Where and when a line was received.
 #[derive(Debug, Clone)]
 pub struct Origin {
@@ -194,68 +201,6 @@ impl Decoder {
     }
 }
 
-/// Turns one live-session frame (its JSON text) into a record; `None` for heartbeats.
-/// `session_id` is the session the frame arrived in, recorded with samples and DM activity.
-pub fn from_live_frame(text: &str, origin: &Origin, session_id: Option<&str>) -> Option<Record> {
-    use protocol::live::{LivePayload, parse_frame};
-    let frame = match parse_frame(text) {
-        Ok(frame) => frame,
-        Err(err) => return Some(reject(text.as_bytes(), origin, &err)),
-    };
-    let kind = frame.kind()?;
-    let session = || session_id.map(str::to_owned);
-    let (tweet_id, detail) = match frame.payload {
-        LivePayload::Config {
-            session_id,
-            subscription_ttl_millis,
-            heartbeat_millis,
-        } => (
-            None,
-            Detail::LiveConfig {
-                session_id,
-                subscription_ttl_millis,
-                heartbeat_millis,
-            },
-        ),
-        LivePayload::TweetEngagement(sample) => (
-            sample.tweet_id,
-            match sample.tweet_id {
-                Some(_) => Detail::Engagement {
-                    sample,
-                    session_id: session(),
-                },
-                None => Detail::None, // no tweet to attach the counts to; the event keeps them
-            },
-        ),
-        LivePayload::Dm {
-            typing,
-            conversation_id,
-            user_id,
-        } => (
-            None,
-            Detail::Dm {
-                typing,
-                conversation_id,
-                user_id,
-                session_id: session(),
-            },
-        ),
-        LivePayload::Subscriptions { .. } | LivePayload::Unknown | LivePayload::Heartbeat => {
-            (None, Detail::None)
-        }
-    };
-    Some(Record::Message(Box::new(MessageRecord {
-        origin: origin.clone(),
-        kind,
-        for_user: None,
-        tweet_id,
-        raw: Some(text.to_owned()),
-        tweets: Vec::new(),
-        users: Vec::new(),
-        detail,
-    })))
-}
-
 /// Turns one line into a record, every profile included; `None` for keep-alives.
 pub fn from_line(line: &[u8], origin: &Origin) -> Option<Record> {
     let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
@@ -427,35 +372,6 @@ fn countries<S: AsRef<str>>(list: &[S]) -> Vec<String> {
     out
 }
 
-/// Replaces each embedded object (a sub-slice of `raw`) with a reference stub.
-fn stub_spans(raw: &str, spans: &[(&str, i64)]) -> String {
-    let mut ordered: Vec<(usize, usize, i64)> = spans
-        .iter()
-        .filter_map(|(inner, id)| {
-            let start = (inner.as_ptr() as usize).checked_sub(raw.as_ptr() as usize)?;
-            (start + inner.len() <= raw.len()).then_some((start, start + inner.len(), *id))
-        })
-        .collect();
-    ordered.sort_unstable();
-    let mut out = String::with_capacity(raw.len());
-    let mut at = 0;
-    for (start, end, id) in ordered {
-        if start < at {
-            continue; // nested inside a span already replaced
-        }
-        out.push_str(&raw[at..start]);
-        out.push_str(&stub(id));
-        at = end;
-    }
-    out.push_str(&raw[at..]);
-    out
-}
-
-/// The reference left where an embedded status was.
-pub fn stub(id: i64) -> String {
-    format!("{{\"id\":{id},\"id_str\":\"{id}\"}}")
-}
-
 /// Parses Twitter's `Wed Oct 10 20:19:24 +0000 2018` (by hand: it runs for every status;
 /// any other layout falls back to chrono's parser, then to RFC 3339).
 pub fn parse_twitter_time(s: &str) -> Option<DateTime<Utc>> {
@@ -487,86 +403,4 @@ fn fast_twitter_time(s: &str) -> Option<DateTime<Utc>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn origin() -> Origin {
-        Origin {
-            stream: "test".into(),
-            connection_id: None,
-            received_at: Utc::now(),
-        }
-    }
-
-    fn message(line: &str) -> MessageRecord {
-        match from_line(line.as_bytes(), &origin()) {
-            Some(Record::Message(m)) => *m,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn retweet_stores_the_original_once_and_stubs_the_carrier() {
-        let m = message(
-            r#"{"id_str":"2","text":"RT @b: hi","user":{"id_str":"1","screen_name":"a"},"retweeted_status":{"id_str":"1","text":"hi","user":{"id_str":"9","screen_name":"b"}}}"#,
-        );
-        assert_eq!(m.tweets.len(), 2);
-        let (original, retweet) = (&m.tweets[0], &m.tweets[1]);
-        assert!(original.embedded && !retweet.embedded);
-        assert_eq!(retweet.retweeted_status_id, Some(1));
-        assert!(
-            retweet
-                .raw
-                .contains(r#""retweeted_status":{"id":1,"id_str":"1"}"#)
-        );
-        assert!(!retweet.raw.contains("\"text\":\"hi\""));
-        let value: serde_json::Value = serde_json::from_str(&retweet.raw).unwrap();
-        assert_eq!(value["retweeted_status"]["id_str"], "1");
-        assert_eq!(m.users.len(), 2);
-        assert!(m.raw.is_none());
-    }
-
-    #[test]
-    fn favorite_event_archives_its_status_and_stubs_it() {
-        let m = message(
-            r#"{"event":"favorite","source":{"id_str":"1"},"target":{"id_str":"2"},"target_object":{"id_str":"77","text":"liked"}}"#,
-        );
-        assert_eq!(m.tweets[0].tweet_id, 77);
-        assert!(!m.raw.as_deref().unwrap().contains("liked"));
-        assert_eq!(m.tweet_id, Some(77));
-    }
-
-    #[test]
-    fn unchanged_profiles_are_sent_once_changed_ones_again() {
-        let line = |followers: u32, bio: &str| {
-            format!(
-                r#"{{"id_str":"{followers}","text":"t","user":{{"id_str":"1","followers_count":{followers},"description":"{bio}"}}}}"#
-            )
-        };
-        let mut decoder = Decoder::default();
-        let users = |d: &mut Decoder, l: String| match d.decode(l.as_bytes(), &origin()) {
-            Some(Record::Message(m)) => m.users.len(),
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(users(&mut decoder, line(10, "a")), 1);
-        assert_eq!(
-            users(&mut decoder, line(11, "a")),
-            0,
-            "only a counter changed"
-        );
-        assert_eq!(users(&mut decoder, line(12, "b")), 1, "the profile changed");
-    }
-
-    #[test]
-    fn twitter_times_parse() {
-        let t = parse_twitter_time("Wed Oct 10 20:19:24 +0000 2018").unwrap();
-        assert_eq!(t.to_rfc3339(), "2018-10-10T20:19:24+00:00");
-        assert!(parse_twitter_time("yesterday").is_none());
-        let offset = parse_twitter_time("Wed Oct 10 22:19:24 +0200 2018").unwrap();
-        assert_eq!(offset, t);
-        assert_eq!(
-            parse_twitter_time("Wed Oct 10 20:19:24 +0000 2018"),
-            fast_twitter_time("Wed Oct 10 20:19:24 +0000 2018")
-        );
-    }
-}
+mod tests;
