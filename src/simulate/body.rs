@@ -227,6 +227,35 @@ impl BodyWriter {
     }
 
     /// Makes hyper fail the body, which aborts the connection without a clean end.
+    /// Ends a scripted response: the body is finished cleanly unless it already ended, the
+    /// stats record how it ended (before the body ends, so that a client seeing the end sees
+    /// final stats), and the connection is reset when the script asked for that.
+    pub async fn conclude(
+        mut self,
+        mut end: End,
+        registry: &super::registry::Registry,
+        index: usize,
+        what: &str,
+    ) {
+        if matches!(end, End::Eof | End::Stopped) {
+            if let Err(ended) = self.finish().await {
+                end = ended;
+            }
+        }
+        let error = match &end {
+            End::Error(message) => {
+                tracing::warn!(error = %message, "simulated {what} failed");
+                Some(message.clone())
+            }
+            _ => None,
+        };
+        registry.end(index, end.word(), error);
+        tracing::debug!(ended = end.word(), "simulated {what} ended");
+        if end == End::Reset {
+            self.abort().await;
+        }
+    }
+
     pub async fn abort(self) {
         let _ = self.tx.send(Msg::Abort).await;
     }

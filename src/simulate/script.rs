@@ -54,24 +54,10 @@ pub(crate) async fn run(
             break;
         }
     }
-    if matches!(end, End::Eof | End::Stopped) {
-        if let Err(ended) = runner.writer.finish().await {
-            end = ended;
-        }
-    }
-    let error = match &end {
-        End::Error(message) => {
-            tracing::warn!(error = %message, "simulated stream failed");
-            Some(message.clone())
-        }
-        _ => None,
-    };
-    // Recorded before the body ends, so that a client seeing the end sees final stats.
-    registry.end(index, end.word(), error);
-    tracing::debug!(ended = end.word(), "simulated stream ended");
-    if end == End::Reset {
-        runner.writer.abort().await;
-    }
+    runner
+        .writer
+        .conclude(end, &registry, index, "stream")
+        .await;
 }
 
 struct Runner {

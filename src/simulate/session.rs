@@ -71,24 +71,10 @@ pub(crate) async fn run(
             }
         }
     }
-    if matches!(end, End::Eof | End::Stopped) {
-        if let Err(ended) = runner.writer.finish().await {
-            end = ended;
-        }
-    }
-    let error = match &end {
-        End::Error(message) => {
-            tracing::warn!(error = %message, "simulated session failed");
-            Some(message.clone())
-        }
-        _ => None,
-    };
-    // Recorded before the body ends, so that a client seeing the end sees final stats.
-    runner.registry.end(index, end.word(), error);
-    tracing::debug!(ended = end.word(), "simulated session ended");
-    if end == End::Reset {
-        runner.writer.abort().await;
-    }
+    runner
+        .writer
+        .conclude(end, &runner.registry, index, "session")
+        .await;
 }
 
 struct Runner {
