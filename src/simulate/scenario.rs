@@ -131,6 +131,16 @@ pub enum Amount {
     Forever,
 }
 
+impl Amount {
+    /// Events to send; `Forever` as a count no run reaches.
+    pub fn events(self) -> u64 {
+        match self {
+            Amount::Events(n) => n,
+            Amount::Forever => u64::MAX,
+        }
+    }
+}
+
 /// How long a `stall` or `idle` step lasts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Period {

@@ -125,10 +125,7 @@ impl Runner {
 
     /// `amount` generated events, as many per chunk as the pace allows.
     async fn send(&mut self, amount: Amount) -> Result<(), End> {
-        let mut left = match amount {
-            Amount::Events(n) => n,
-            Amount::Forever => u64::MAX,
-        };
+        let mut left = amount.events();
         self.pacer.restart();
         while left > 0 {
             let due = self.pace().await?;

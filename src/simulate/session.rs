@@ -147,10 +147,7 @@ impl Runner {
     /// `amount` events over the live subscriptions, as many per chunk as the pace allows;
     /// without a live subscription, heartbeats until an update brings one.
     async fn live(&mut self, amount: Amount) -> Result<(), End> {
-        let mut left = match amount {
-            Amount::Events(n) => n,
-            Amount::Forever => u64::MAX,
-        };
+        let mut left = amount.events();
         self.pacer.restart();
         while left > 0 {
             let due = self.pace().await?;
