@@ -334,7 +334,7 @@ async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
             events += b.events.len() as u64;
             let started = Instant::now();
             match &backend {
-                Backend::Sqlite(s) => s.insert_only(&b).await.unwrap(),
+                Backend::Sqlite(s) => s.insert_only(&std::sync::Arc::new(b)).await.unwrap(),
                 Backend::Postgres(s) => s.insert_only(&b).await.unwrap(),
             }
             timed += started.elapsed();

@@ -221,7 +221,7 @@ async fn run_writer<S: Store>(
         };
         match received {
             Some(None) => break, // the assembler is done and everything is committed
-            Some(Some(mut batch)) => w.flush(&mut batch, &mut purge_at).await?,
+            Some(Some(batch)) => w.flush(Arc::new(batch), &mut purge_at).await?,
             None => {} // the purge deadline passed: handled below
         }
         if purge_at.is_some_and(|at| at <= Instant::now()) {
@@ -253,7 +253,7 @@ impl<S: Store> Writer<S> {
     /// Commits one batch; schedules a purge if it erased archived content.
     async fn flush(
         &mut self,
-        batch: &mut Batch,
+        batch: Arc<Batch>,
         purge_at: &mut Option<Instant>,
     ) -> Result<(), StoreError> {
         let erased = flush(
@@ -328,7 +328,7 @@ where
 async fn flush<S: Store>(
     store: &S,
     config: &PipelineConfig,
-    batch: &mut Batch,
+    batch: Arc<Batch>,
     stats: &mut WriterStats,
     metrics: &Metrics,
 ) -> Result<i64, StoreError> {
@@ -336,7 +336,7 @@ async fn flush<S: Store>(
         return Ok(0);
     }
     let started = std::time::Instant::now();
-    let outcome = retrying(config, || store.write_batch(batch, Utc::now())).await?;
+    let outcome = retrying(config, || store.write_batch(&batch, Utc::now())).await?;
     stats.add(batch.len(), &outcome);
     metrics.committed(
         batch
@@ -360,7 +360,6 @@ async fn flush<S: Store>(
             .notice_latency
             .observe(Duration::from_millis((*ms).max(0) as u64));
     }
-    *batch = Batch::default();
     Ok(outcome.rows_erased)
 }
 

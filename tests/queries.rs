@@ -74,7 +74,7 @@ both_backends!(the_documented_queries_answer_right, |db| async {
         };
         batch.push(from_live_frame(&frame, &origin, Some("s1")).expect("a frame, not a heartbeat"));
     }
-    with_store!(&db.backend, s => s.write_batch(&batch, Utc::now()).await.unwrap());
+    with_store!(&db.backend, s => s.write_batch(&std::sync::Arc::new(std::mem::take(&mut batch)), Utc::now()).await.unwrap());
     assert_eq!(db.count("engagement_samples").await, 8);
     assert_eq!(db.count("dm_activity").await, 4);
 

@@ -3,7 +3,8 @@
 //! The backend is chosen once from the URL scheme ([`open`]); everything after that is generic.
 //! Both backends share one write path ([`write`]): a batch is one transaction, in which the
 //! compliance state relevant to the batch is read, the batch is cleaned by [`crate::compliance`],
-//! rows are inserted with multi-row statements, and the batch's own notices are applied.
+//! rows are inserted (SQLite: prepared statements on the connection's raw handle; PostgreSQL:
+//! multi-row statements), and the batch's own notices are applied.
 
 mod batch;
 mod connections;
@@ -20,6 +21,7 @@ pub use write::BatchOutcome;
 
 use chrono::{DateTime, Utc};
 use std::future::Future;
+use std::sync::Arc;
 
 /// Why the archive could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database write failed: {0}")]
     Write(#[source] sqlx::Error),
+    /// A failure on SQLite's batch path, which drives the connection sqlx opened directly.
+    #[error("database write failed: {0}")]
+    Sqlite(#[source] rusqlite::Error),
 }
 
 impl StoreError {
@@ -40,6 +45,13 @@ impl StoreError {
     pub fn is_retriable(&self) -> bool {
         let err = match self {
             StoreError::Write(e) | StoreError::Open(e) => e,
+            StoreError::Sqlite(e) => {
+                use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked, DiskFull};
+                return matches!(
+                    e.sqlite_error_code(),
+                    Some(DatabaseBusy | DatabaseLocked | DiskFull)
+                );
+            }
             _ => return false,
         };
         match err {
@@ -67,6 +79,12 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e)
+    }
+}
+
 /// The archive as the pipeline sees it.
 pub trait Store: Clone + Send + Sync + 'static {
     /// Creates or upgrades the schema.
@@ -75,7 +93,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Writes one batch in one transaction, compliance applied.
     fn write_batch(
         &self,
-        batch: &Batch,
+        batch: &Arc<Batch>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<BatchOutcome, StoreError>> + Send;
 

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -92,7 +93,7 @@ impl Store for PgStore {
 
     async fn write_batch(
         &self,
-        batch: &Batch,
+        batch: &Arc<Batch>,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, StoreError> {
         if let Some(txid) = self.uncertain_commit()? {

@@ -4,94 +4,138 @@ use super::SqliteTx;
 use crate::record::Detail;
 use crate::store::batch::DetailRow;
 use crate::store::{StoreError, sqlite_time};
+use rusqlite::params;
 
 impl SqliteTx {
-    pub(super) async fn insert_detail(&mut self, d: &DetailRow) -> Result<(), StoreError> {
+    pub(super) fn insert_detail(&mut self, d: &DetailRow) -> Result<(), StoreError> {
         let at = sqlite_time(d.origin.received_at);
         let conn = d.origin.connection_id;
         let stream = &*d.origin.stream;
-        let query = match &d.detail {
-            Detail::Limit { track } => sqlx::query(
-                "INSERT INTO limits (connection_id, received_at, track, stream) VALUES (?, ?, ?, ?)",
-            )
-            .bind(conn)
-            .bind(at)
-            .bind(track)
-            .bind(stream),
-            Detail::Warning { code, message, percent_full, user_id } => sqlx::query(
-                "INSERT INTO warnings (connection_id, received_at, code, message, percent_full, \
-                 user_id, stream) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(conn)
-            .bind(at)
-            .bind(code)
-            .bind(message)
-            .bind(percent_full)
-            .bind(user_id)
-            .bind(stream),
-            Detail::Disconnect { code, stream_name, reason } => sqlx::query(
-                "INSERT INTO disconnects (connection_id, received_at, code, code_name, stream_name, \
-                 reason, stream) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(conn)
-            .bind(at)
-            .bind(code)
-            .bind(crate::protocol::disconnect_code_name(*code))
-            .bind(stream_name)
-            .bind(reason)
-            .bind(stream),
-            Detail::UserEvent { event, created_at, source_user_id, target_user_id, target_object_id } => {
-                sqlx::query(
-                    "INSERT INTO user_events (event, created_at, source_user_id, target_user_id, \
-                     target_object_id, for_user, raw, received_at, stream) \
+        let db = &self.db;
+        match &d.detail {
+            Detail::Limit { track } => db
+                .prepare_cached(
+                    "INSERT INTO limits (connection_id, received_at, track, stream) \
+                     VALUES (?, ?, ?, ?)",
+                )?
+                .execute(params![conn, at, track, stream])?,
+            Detail::Warning {
+                code,
+                message,
+                percent_full,
+                user_id,
+            } => db
+                .prepare_cached(
+                    "INSERT INTO warnings (connection_id, received_at, code, message, \
+                     percent_full, user_id, stream) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )?
+                .execute(params![
+                    conn,
+                    at,
+                    code,
+                    message,
+                    percent_full,
+                    user_id,
+                    stream
+                ])?,
+            Detail::Disconnect {
+                code,
+                stream_name,
+                reason,
+            } => db
+                .prepare_cached(
+                    "INSERT INTO disconnects (connection_id, received_at, code, code_name, \
+                     stream_name, reason, stream) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )?
+                .execute(params![
+                    conn,
+                    at,
+                    code,
+                    crate::protocol::disconnect_code_name(*code),
+                    stream_name,
+                    reason,
+                    stream
+                ])?,
+            Detail::UserEvent {
+                event,
+                created_at,
+                source_user_id,
+                target_user_id,
+                target_object_id,
+            } => db
+                .prepare_cached(
+                    "INSERT INTO user_events (event, created_at, source_user_id, \
+                     target_user_id, target_object_id, for_user, raw, received_at, stream) \
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(event)
-                .bind(created_at.map(sqlite_time))
-                .bind(source_user_id)
-                .bind(target_user_id)
-                .bind(target_object_id)
-                .bind(d.for_user)
-                .bind(d.raw.as_deref().unwrap_or("{}"))
-                .bind(at)
-                .bind(stream)
-            }
-            Detail::LiveConfig { session_id, subscription_ttl_millis, heartbeat_millis } => sqlx::query(
-                "INSERT INTO live_sessions (session_id, stream, connection_id, \
-                 subscription_ttl_millis, heartbeat_millis, started_at) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(session_id)
-            .bind(stream)
-            .bind(conn)
-            .bind(subscription_ttl_millis)
-            .bind(heartbeat_millis)
-            .bind(at),
-            Detail::Engagement { sample: e, session_id } => sqlx::query(
-                "INSERT INTO engagement_samples (tweet_id, observed_at, like_count, retweet_count, \
-                 view_count, view_count_state, quote_count, reply_count, session_id) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(e.tweet_id)
-            .bind(at)
-            .bind(e.like_count)
-            .bind(e.retweet_count)
-            .bind(e.view_count)
-            .bind(&e.view_count_state)
-            .bind(e.quote_count)
-            .bind(e.reply_count)
-            .bind(session_id),
-            Detail::Dm { typing, conversation_id, user_id, session_id } => sqlx::query(
-                "INSERT INTO dm_activity (kind, conversation_id, user_id, observed_at, session_id) \
-                 VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(if *typing { "typing" } else { "update" })
-            .bind(conversation_id)
-            .bind(user_id)
-            .bind(at)
-            .bind(session_id),
+                )?
+                .execute(params![
+                    event,
+                    created_at.map(sqlite_time),
+                    source_user_id,
+                    target_user_id,
+                    target_object_id,
+                    d.for_user,
+                    d.raw.as_deref().unwrap_or("{}"),
+                    at,
+                    stream
+                ])?,
+            Detail::LiveConfig {
+                session_id,
+                subscription_ttl_millis,
+                heartbeat_millis,
+            } => db
+                .prepare_cached(
+                    "INSERT INTO live_sessions (session_id, stream, connection_id, \
+                     subscription_ttl_millis, heartbeat_millis, started_at) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )?
+                .execute(params![
+                    session_id,
+                    stream,
+                    conn,
+                    subscription_ttl_millis,
+                    heartbeat_millis,
+                    at
+                ])?,
+            Detail::Engagement {
+                sample: e,
+                session_id,
+            } => db
+                .prepare_cached(
+                    "INSERT INTO engagement_samples (tweet_id, observed_at, like_count, \
+                     retweet_count, view_count, view_count_state, quote_count, reply_count, \
+                     session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )?
+                .execute(params![
+                    e.tweet_id,
+                    at,
+                    e.like_count,
+                    e.retweet_count,
+                    e.view_count,
+                    e.view_count_state,
+                    e.quote_count,
+                    e.reply_count,
+                    session_id
+                ])?,
+            Detail::Dm {
+                typing,
+                conversation_id,
+                user_id,
+                session_id,
+            } => db
+                .prepare_cached(
+                    "INSERT INTO dm_activity (kind, conversation_id, user_id, observed_at, \
+                     session_id) VALUES (?, ?, ?, ?, ?)",
+                )?
+                .execute(params![
+                    if *typing { "typing" } else { "update" },
+                    conversation_id,
+                    user_id,
+                    at,
+                    session_id
+                ])?,
             _ => return Ok(()),
         };
-        query.execute(&mut *self.0).await?;
         Ok(())
     }
 }

@@ -12,11 +12,11 @@ mod tx;
 
 use super::batch::Batch;
 use super::notice_filter::NoticeFilter;
-use super::write::{self, ArchiveTx, BatchOutcome};
+use super::write::{self, BatchOutcome};
 use super::{ConnectionEnd, Store, StoreError};
 use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -90,26 +90,62 @@ impl SqliteStore {
         &self.writer
     }
 
-    /// Replaces the writer's connection after a failed write. Some failures (a full disk) make
-    /// SQLite roll the transaction back by itself while sqlx still believes it open; the next
-    /// batch would then nest in it as a savepoint and never really commit. A fresh connection
-    /// starts from the file as committed.
-    async fn discard_writer_connection(&self) {
-        if let Ok(mut conn) = self.writer.acquire().await {
-            conn.close_on_drop();
-        }
-    }
-
     /// The readers' pool, for queries (reports, tests, `streamvault query`).
     pub fn pool(&self) -> &SqlitePool {
         &self.readers
     }
 
     /// Inserts a batch's rows and nothing else: the benchmark's bare-insert baseline.
-    pub async fn insert_only(&self, batch: &Batch) -> Result<(), StoreError> {
-        let mut tx = SqliteTx(self.writer.begin().await?, self.filter.clone());
-        tx.insert_rows(batch, &batch.rows()).await?;
-        tx.commit().await
+    pub async fn insert_only(&self, batch: &Arc<Batch>) -> Result<(), StoreError> {
+        let batch = Arc::clone(batch);
+        self.in_transaction(move |mut tx| {
+            tx.insert_batch_rows(&batch, &batch.rows())?;
+            tx.commit_now()
+        })
+        .await
+    }
+
+    /// Runs `work` in one write transaction on the writer's connection, on a blocking thread.
+    ///
+    /// A batch is some thirty statements that must run one after another; through sqlx's
+    /// asynchronous interface each would be a round trip to its SQLite worker thread, and each
+    /// text argument copied once more on the way. Here sqlx keeps the connection (it opened
+    /// and configured it, and runs every other statement), and the batch borrows its handle:
+    /// the statements run back to back on one thread, binding the batch's own strings.
+    async fn in_transaction<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(SqliteTx) -> Result<T, StoreError> + Send + 'static,
+    {
+        let mut conn = self.writer.acquire().await?;
+        let filter = self.filter.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let result = runtime
+                .block_on(conn.lock_handle())
+                .map_err(StoreError::from)
+                .and_then(|mut locked| {
+                    // SAFETY: the handle stays locked, so sqlx's worker leaves it alone, and
+                    // the connection open for as long as `db` lives: `work` consumes the
+                    // transaction that owns `db`, and `db` does not close the handle when
+                    // dropped (`from_handle` does not take ownership).
+                    #[allow(unsafe_code)]
+                    let db = unsafe {
+                        rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr())
+                    }?;
+                    work(SqliteTx::begin(db, filter)?)
+                });
+            (conn, result)
+        })
+        .await
+        .map_err(|e| StoreError::Write(sqlx::Error::Protocol(format!("writer thread: {e}"))))?;
+        if result.is_err() {
+            // Some failures (a full disk) make SQLite roll the transaction back by itself; a
+            // fresh connection starts from the file as committed, whatever state this one is in.
+            let mut conn = conn;
+            conn.close_on_drop();
+        }
+        result
     }
 }
 
@@ -121,15 +157,15 @@ impl Store for SqliteStore {
 
     async fn write_batch(
         &self,
-        batch: &Batch,
+        batch: &Arc<Batch>,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, StoreError> {
-        let tx = SqliteTx(self.writer.begin().await?, self.filter.clone());
-        let result = write::write_batch(tx, batch, now).await;
-        if result.is_err() {
-            self.discard_writer_connection().await;
-        }
-        result
+        let batch = Arc::clone(batch);
+        let runtime = tokio::runtime::Handle::current();
+        // Every statement of the transaction is synchronous: the shared write path's futures
+        // are ready at once, so driving them here never waits on anything but SQLite.
+        self.in_transaction(move |tx| runtime.block_on(write::write_batch(tx, &batch, now)))
+            .await
     }
 
     async fn purge(&self) -> Result<(), StoreError> {
@@ -177,7 +213,43 @@ impl Store for SqliteStore {
     }
 }
 
-struct SqliteTx(Transaction<'static, Sqlite>, Arc<Mutex<NoticeFilter>>);
+/// One open write transaction on the writer's handle; rolled back if dropped uncommitted.
+struct SqliteTx {
+    db: rusqlite::Connection,
+    filter: Arc<Mutex<NoticeFilter>>,
+    open: bool,
+}
+
+impl SqliteTx {
+    /// `BEGIN IMMEDIATE`: the write lock is taken (or waited for, up to the busy timeout) before
+    /// the batch reads anything, so another writer cannot invalidate what it read.
+    fn begin(
+        db: rusqlite::Connection,
+        filter: Arc<Mutex<NoticeFilter>>,
+    ) -> Result<SqliteTx, StoreError> {
+        db.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(SqliteTx {
+            db,
+            filter,
+            open: true,
+        })
+    }
+
+    fn commit_now(mut self) -> Result<(), StoreError> {
+        self.db.execute_batch("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if self.open {
+            // The batch failed; its connection is discarded after this in any case.
+            let _ = self.db.execute_batch("ROLLBACK");
+        }
+    }
+}
 
 /// The notice filter's lock was poisoned by a panicking writer.
 fn poisoned() -> StoreError {

@@ -2,8 +2,7 @@
 //! withholdings and the compliance log, as the shared write path ([`crate::store::write`]) asks.
 
 use super::rows::{
-    EVENT_COLS, REJECT_COLS, TWEET_COLS, TWEET_UPSERT, USER_COLS, USER_UPSERT, chunk_sizes,
-    insert_sql,
+    EVENT_COLS, REJECT_COLS, TWEET_COLS, TWEET_UPSERT, USER_COLS, USER_UPSERT, insert_sql,
 };
 use super::{SqliteTx, countries_json, id_list, parse_countries, parse_time};
 use crate::compliance::{ActionRow, Known, KnownScrub, merge_countries};
@@ -11,146 +10,188 @@ use crate::store::batch::Batch;
 use crate::store::write::{ArchiveTx, DeletionRow};
 use crate::store::{Notice, Rows, StoreError, sqlite_time};
 use chrono::{DateTime, Utc};
-use sqlx::{Arguments, Row};
+use rusqlite::{OptionalExtension, params};
 
 impl SqliteTx {
-    async fn countries_of(
-        &mut self,
+    fn countries_of(
+        &self,
         sql: &str,
         id: i64,
         target: Option<&str>,
     ) -> Result<Option<Vec<String>>, StoreError> {
-        let mut q = sqlx::query(sql);
-        if let Some(t) = target {
-            q = q.bind(t);
+        let mut stmt = self.db.prepare_cached(sql)?;
+        let found: Option<String> = match target {
+            Some(t) => stmt.query_row(params![t, id], |r| r.get(0)).optional()?,
+            None => stmt.query_row(params![id], |r| r.get(0)).optional()?,
+        };
+        Ok(found.map(|c| parse_countries(&c)))
+    }
+
+    /// Runs a query that binds one JSON array of ids, collecting what `row` makes of each row.
+    fn for_ids<T>(
+        &self,
+        sql: &str,
+        ids: &str,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.db.prepare_cached(sql)?;
+        let rows = stmt.query_map(params![ids], row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The batch's statuses, users, events, rejects and per-kind rows, one prepared statement
+    /// per table executed row by row (native SQLite: a re-executed statement costs a reset and
+    /// the binds, so multi-row statements would save nothing).
+    pub(super) fn insert_batch_rows(
+        &mut self,
+        batch: &Batch,
+        rows: &Rows<'_>,
+    ) -> Result<(), StoreError> {
+        if !rows.tweets.is_empty() {
+            let mut stmt =
+                self.db
+                    .prepare_cached(&insert_sql("tweets", TWEET_COLS, TWEET_UPSERT))?;
+            for (t, r) in &rows.tweets {
+                stmt.execute(params![
+                    r.tweet_id,
+                    r.user_id,
+                    r.created_at.map(sqlite_time),
+                    r.text.as_deref(),
+                    r.lang.as_deref(),
+                    r.in_reply_to_status_id,
+                    r.retweeted_status_id,
+                    r.quoted_status_id,
+                    r.longitude,
+                    r.latitude,
+                    r.place.as_deref(),
+                    countries_json(&r.withheld_in_countries),
+                    r.geo_scrubbed,
+                    &*t.stream,
+                    sqlite_time(t.first_seen),
+                    sqlite_time(t.last_seen),
+                    r.raw.as_str(),
+                ])?;
+            }
         }
-        let row = q.bind(id).fetch_optional(&mut *self.0).await?;
-        Ok(row.map(|r| parse_countries(&r.get::<String, _>(0))))
+        if !rows.users.is_empty() {
+            let mut stmt = self
+                .db
+                .prepare_cached(&insert_sql("users", USER_COLS, USER_UPSERT))?;
+            for (u, r) in &rows.users {
+                stmt.execute(params![
+                    r.user_id,
+                    r.screen_name.as_deref(),
+                    countries_json(&r.withheld_in_countries),
+                    r.raw.as_str(),
+                    sqlite_time(u.seen_at),
+                ])?;
+            }
+        }
+        if !batch.events.is_empty() {
+            let mut stmt = self
+                .db
+                .prepare_cached(&insert_sql("events", EVENT_COLS, ""))?;
+            for e in &batch.events {
+                stmt.execute(params![
+                    &*e.origin.stream,
+                    e.origin.connection_id,
+                    sqlite_time(e.origin.received_at),
+                    e.kind.as_str(),
+                    e.for_user,
+                    e.tweet_id,
+                    e.raw.as_deref(),
+                ])?;
+            }
+        }
+        if !batch.rejects.is_empty() {
+            let mut stmt = self
+                .db
+                .prepare_cached(&insert_sql("rejects", REJECT_COLS, ""))?;
+            for r in &batch.rejects {
+                stmt.execute(params![
+                    &*r.origin.stream,
+                    r.origin.connection_id,
+                    sqlite_time(r.origin.received_at),
+                    r.reason.as_str(),
+                    r.raw.as_slice(),
+                ])?;
+            }
+        }
+        for d in &batch.details {
+            self.insert_detail(d)?;
+        }
+        Ok(())
     }
 }
 
+// Every method runs synchronously on the writer's blocking thread (see
+// `SqliteStore::in_transaction`); the futures the shared write path awaits are ready at once.
 impl ArchiveTx for SqliteTx {
     async fn lookup(&mut self, tweet_ids: &[i64], user_ids: &[i64]) -> Result<Known, StoreError> {
-        let (tweet_ids, user_ids) = self.candidates(tweet_ids, user_ids).await?;
+        let (tweet_ids, user_ids) = self.candidates(tweet_ids, user_ids)?;
         if tweet_ids.is_empty() && user_ids.is_empty() {
             return Ok(Known::default());
         }
         let (tweets, users) = (id_list(&tweet_ids), id_list(&user_ids));
         let mut known = Known::default();
-        let rows = sqlx::query(
+        let deleted = self.for_ids(
             "SELECT tweet_id, notice_received_at FROM deletions \
              WHERE tweet_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(&tweets)
-        .fetch_all(&mut *self.0)
-        .await?;
-        for r in rows {
-            known
-                .deleted
-                .insert(r.get(0), parse_time(&r.get::<String, _>(1)));
+            &tweets,
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        for (id, at) in deleted {
+            known.deleted.insert(id, parse_time(&at));
         }
-        let rows = sqlx::query(
+        let scrubs = self.for_ids(
             "SELECT user_id, up_to_status_id, notice_received_at FROM geo_scrubs \
              WHERE user_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(&users)
-        .fetch_all(&mut *self.0)
-        .await?;
-        for r in rows {
+            &users,
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            },
+        )?;
+        for (user, up_to, at) in scrubs {
             let scrub = KnownScrub {
-                up_to_status_id: r.get(1),
-                notice_received_at: parse_time(&r.get::<String, _>(2)),
+                up_to_status_id: up_to,
+                notice_received_at: parse_time(&at),
             };
-            let e = known
-                .scrubs
-                .entry(r.get(0))
-                .or_insert_with(|| scrub.clone());
+            let e = known.scrubs.entry(user).or_insert_with(|| scrub.clone());
             if scrub.up_to_status_id > e.up_to_status_id {
                 *e = scrub;
             }
         }
         for (target, ids) in [("status", &tweets), ("user", &users)] {
-            let rows = sqlx::query(
+            let mut stmt = self.db.prepare_cached(
                 "SELECT target_id, withheld_in_countries, notice_received_at FROM withholdings \
                  WHERE target = ? AND target_id IN (SELECT value FROM json_each(?))",
-            )
-            .bind(target)
-            .bind(ids)
-            .fetch_all(&mut *self.0)
-            .await?;
+            )?;
+            let rows = stmt.query_map(params![target, ids], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
             let map = if target == "status" {
                 &mut known.withheld_statuses
             } else {
                 &mut known.withheld_users
             };
-            for r in rows {
-                let value = (
-                    parse_countries(&r.get::<String, _>(1)),
-                    parse_time(&r.get::<String, _>(2)),
-                );
-                map.insert(r.get(0), value);
+            for row in rows {
+                let (id, countries, at) = row?;
+                map.insert(id, (parse_countries(&countries), parse_time(&at)));
             }
         }
         Ok(known)
     }
 
     async fn insert_rows(&mut self, batch: &Batch, rows: &Rows<'_>) -> Result<(), StoreError> {
-        self.insert_many(
-            "tweets",
-            TWEET_COLS,
-            TWEET_UPSERT,
-            &rows.tweets,
-            |a, (t, r)| {
-                a.add(r.tweet_id)?;
-                a.add(r.user_id)?;
-                a.add(r.created_at.map(sqlite_time))?;
-                a.add(r.text.as_deref())?;
-                a.add(r.lang.as_deref())?;
-                a.add(r.in_reply_to_status_id)?;
-                a.add(r.retweeted_status_id)?;
-                a.add(r.quoted_status_id)?;
-                a.add(r.longitude)?;
-                a.add(r.latitude)?;
-                a.add(r.place.as_deref())?;
-                a.add(countries_json(&r.withheld_in_countries))?;
-                a.add(r.geo_scrubbed)?;
-                a.add(&*t.stream)?;
-                a.add(sqlite_time(t.first_seen))?;
-                a.add(sqlite_time(t.last_seen))?;
-                a.add(r.raw.as_str())
-            },
-        )
-        .await?;
-        self.insert_many("users", USER_COLS, USER_UPSERT, &rows.users, |a, (u, r)| {
-            a.add(r.user_id)?;
-            a.add(r.screen_name.as_deref())?;
-            a.add(countries_json(&r.withheld_in_countries))?;
-            a.add(r.raw.as_str())?;
-            a.add(sqlite_time(u.seen_at))
-        })
-        .await?;
-        self.insert_many("events", EVENT_COLS, "", &batch.events, |a, e| {
-            a.add(&*e.origin.stream)?;
-            a.add(e.origin.connection_id)?;
-            a.add(sqlite_time(e.origin.received_at))?;
-            a.add(e.kind.as_str())?;
-            a.add(e.for_user)?;
-            a.add(e.tweet_id)?;
-            a.add(e.raw.as_deref())
-        })
-        .await?;
-        self.insert_many("rejects", REJECT_COLS, "", &batch.rejects, |a, r| {
-            a.add(&*r.origin.stream)?;
-            a.add(r.origin.connection_id)?;
-            a.add(sqlite_time(r.origin.received_at))?;
-            a.add(r.reason.as_str())?;
-            a.add(r.raw.as_slice())
-        })
-        .await?;
-        for d in &batch.details {
-            self.insert_detail(d).await?;
-        }
-        Ok(())
+        self.insert_batch_rows(batch, rows)
     }
 
     async fn erase_tweets(
@@ -165,9 +206,7 @@ impl ArchiveTx for SqliteTx {
             "DELETE FROM tweets WHERE retweeted_status_id IN (SELECT value FROM json_each(?)) \
              RETURNING tweet_id, retweeted_status_id",
         ] {
-            for row in sqlx::query(sql).bind(&ids).fetch_all(&mut *self.0).await? {
-                erased.push((row.get(0), row.get(1)));
-            }
+            erased.extend(self.for_ids(sql, &ids, |r| Ok((r.get(0)?, r.get(1)?)))?);
         }
         Ok(erased)
     }
@@ -178,65 +217,47 @@ impl ArchiveTx for SqliteTx {
         applied_at: DateTime<Utc>,
     ) -> Result<Vec<i64>, StoreError> {
         let applied = sqlite_time(applied_at);
+        let mut stmt = self.db.prepare_cached(
+            "INSERT INTO deletions (tweet_id, user_id, notice_received_at, applied_at, \
+             arrived_before_tweet) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tweet_id) DO NOTHING",
+        )?;
         let mut new = Vec::new();
-        let mut at = 0;
-        for size in chunk_sizes(rows.len()) {
-            let sql = insert_sql(
-                "deletions",
-                &[
-                    "tweet_id",
-                    "user_id",
-                    "notice_received_at",
-                    "applied_at",
-                    "arrived_before_tweet",
-                ],
-                size,
-                "ON CONFLICT (tweet_id) DO NOTHING RETURNING tweet_id",
-            );
-            let mut q = sqlx::query(&sql);
-            for r in &rows[at..at + size] {
-                q = q
-                    .bind(r.tweet_id)
-                    .bind(r.user_id)
-                    .bind(sqlite_time(r.notice_received_at))
-                    .bind(applied.clone())
-                    .bind(r.arrived_before_tweet);
+        for r in rows {
+            let inserted = stmt.execute(params![
+                r.tweet_id,
+                r.user_id,
+                sqlite_time(r.notice_received_at),
+                applied,
+                r.arrived_before_tweet,
+            ])?;
+            if inserted == 1 {
+                new.push(r.tweet_id);
             }
-            new.extend(
-                q.fetch_all(&mut *self.0)
-                    .await?
-                    .iter()
-                    .map(|row| row.get::<i64, _>(0)),
-            );
-            at += size;
         }
         Ok(new)
     }
 
     async fn mark_arrived(&mut self, ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE deletions SET tweet_arrived_at = ? \
-             WHERE tweet_arrived_at IS NULL AND tweet_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(sqlite_time(at))
-        .bind(id_list(ids))
-        .execute(&mut *self.0)
-        .await?;
+        self.db
+            .prepare_cached(
+                "UPDATE deletions SET tweet_arrived_at = ? \
+                 WHERE tweet_arrived_at IS NULL AND tweet_id IN (SELECT value FROM json_each(?))",
+            )?
+            .execute(params![sqlite_time(at), id_list(ids)])?;
         Ok(())
     }
 
     async fn scrub_geo(&mut self, user_id: i64, up_to: i64) -> Result<i64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE tweets SET longitude = NULL, latitude = NULL, place = NULL, geo_scrubbed = 1, \
-             raw = json_remove(raw, '$.coordinates', '$.geo', '$.place') \
-             WHERE user_id = ? AND tweet_id <= ? \
-             AND (longitude IS NOT NULL OR latitude IS NOT NULL OR place IS NOT NULL)",
-        )
-        .bind(user_id)
-        .bind(up_to)
-        .execute(&mut *self.0)
-        .await?;
-        Ok(done.rows_affected() as i64)
+        let done = self
+            .db
+            .prepare_cached(
+                "UPDATE tweets SET longitude = NULL, latitude = NULL, place = NULL, \
+                 geo_scrubbed = 1, raw = json_remove(raw, '$.coordinates', '$.geo', '$.place') \
+                 WHERE user_id = ? AND tweet_id <= ? \
+                 AND (longitude IS NOT NULL OR latitude IS NOT NULL OR place IS NOT NULL)",
+            )?
+            .execute(params![user_id, up_to])?;
+        Ok(done as i64)
     }
 
     async fn insert_scrub(
@@ -247,30 +268,30 @@ impl ArchiveTx for SqliteTx {
         scrubbed: i64,
         applied_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO geo_scrubs (user_id, up_to_status_id, notice_received_at, applied_at, tweets_scrubbed) \
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, up_to_status_id) DO NOTHING",
-        )
-        .bind(user_id)
-        .bind(up_to)
-        .bind(sqlite_time(notice.received_at))
-        .bind(sqlite_time(applied_at))
-        .bind(scrubbed)
-        .execute(&mut *self.0)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .db
+            .prepare_cached(
+                "INSERT INTO geo_scrubs (user_id, up_to_status_id, notice_received_at, \
+                 applied_at, tweets_scrubbed) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (user_id, up_to_status_id) DO NOTHING",
+            )?
+            .execute(params![
+                user_id,
+                up_to,
+                sqlite_time(notice.received_at),
+                sqlite_time(applied_at),
+                scrubbed,
+            ])?;
+        Ok(done == 1)
     }
 
     async fn grow_scrub(&mut self, user_id: i64, up_to: i64, by: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE geo_scrubs SET tweets_scrubbed = tweets_scrubbed + ? \
-             WHERE user_id = ? AND up_to_status_id = ?",
-        )
-        .bind(by)
-        .bind(user_id)
-        .bind(up_to)
-        .execute(&mut *self.0)
-        .await?;
+        self.db
+            .prepare_cached(
+                "UPDATE geo_scrubs SET tweets_scrubbed = tweets_scrubbed + ? \
+                 WHERE user_id = ? AND up_to_status_id = ?",
+            )?
+            .execute(params![by, user_id, up_to])?;
         Ok(())
     }
 
@@ -282,29 +303,30 @@ impl ArchiveTx for SqliteTx {
         countries: &[String],
         applied_at: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
-        let existing = self
-            .countries_of(
-                "SELECT withheld_in_countries FROM withholdings WHERE target = ? AND target_id = ?",
-                target_id,
-                Some(target),
-            )
-            .await?;
+        let existing = self.countries_of(
+            "SELECT withheld_in_countries FROM withholdings WHERE target = ? AND target_id = ?",
+            target_id,
+            Some(target),
+        )?;
         let mut merged = existing.clone().unwrap_or_default();
         if !merge_countries(&mut merged, countries) && existing.is_some() {
             return Ok(None);
         }
-        sqlx::query(
-            "INSERT INTO withholdings (target, target_id, withheld_in_countries, notice_received_at, applied_at) \
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (target, target_id) DO UPDATE SET \
-             withheld_in_countries = excluded.withheld_in_countries, applied_at = excluded.applied_at",
-        )
-        .bind(target)
-        .bind(target_id)
-        .bind(countries_json(&merged))
-        .bind(sqlite_time(notice.received_at))
-        .bind(sqlite_time(applied_at))
-        .execute(&mut *self.0)
-        .await?;
+        self.db
+            .prepare_cached(
+                "INSERT INTO withholdings (target, target_id, withheld_in_countries, \
+                 notice_received_at, applied_at) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (target, target_id) DO UPDATE SET \
+                 withheld_in_countries = excluded.withheld_in_countries, \
+                 applied_at = excluded.applied_at",
+            )?
+            .execute(params![
+                target,
+                target_id,
+                countries_json(&merged),
+                sqlite_time(notice.received_at),
+                sqlite_time(applied_at),
+            ])?;
         let (select, update) = if target == "status" {
             (
                 "SELECT withheld_in_countries FROM tweets WHERE tweet_id = ?",
@@ -316,17 +338,15 @@ impl ArchiveTx for SqliteTx {
                 "UPDATE users SET withheld_in_countries = ? WHERE user_id = ?",
             )
         };
-        let Some(mut current) = self.countries_of(select, target_id, None).await? else {
+        let Some(mut current) = self.countries_of(select, target_id, None)? else {
             return Ok(Some(0));
         };
         if !merge_countries(&mut current, &merged) {
             return Ok(Some(0));
         }
-        sqlx::query(update)
-            .bind(countries_json(&current))
-            .bind(target_id)
-            .execute(&mut *self.0)
-            .await?;
+        self.db
+            .prepare_cached(update)?
+            .execute(params![countries_json(&current), target_id])?;
         Ok(Some(1))
     }
 
@@ -336,34 +356,25 @@ impl ArchiveTx for SqliteTx {
         applied_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let applied = sqlite_time(applied_at);
-        self.insert_many(
-            "compliance_actions",
-            &[
-                "kind",
-                "target_id",
-                "user_id",
-                "notice_received_at",
-                "applied_at",
-                "rows_affected",
-                "deferred",
-            ],
-            "",
-            rows,
-            |a, r| {
-                a.add(r.kind.as_str())?;
-                a.add(r.target_id)?;
-                a.add(r.user_id)?;
-                a.add(sqlite_time(r.notice_received_at))?;
-                a.add(applied.clone())?;
-                a.add(r.rows_affected)?;
-                a.add(r.deferred)
-            },
-        )
-        .await
+        let mut stmt = self.db.prepare_cached(
+            "INSERT INTO compliance_actions (kind, target_id, user_id, notice_received_at, \
+             applied_at, rows_affected, deferred) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )?;
+        for r in rows {
+            stmt.execute(params![
+                r.kind.as_str(),
+                r.target_id,
+                r.user_id,
+                sqlite_time(r.notice_received_at),
+                applied,
+                r.rows_affected,
+                r.deferred,
+            ])?;
+        }
+        Ok(())
     }
 
     async fn commit(self) -> Result<(), StoreError> {
-        self.0.commit().await?;
-        Ok(())
+        self.commit_now()
     }
 }
