@@ -4,7 +4,8 @@
 //! `cargo bench --bench replay` — environment: `BENCH_EVENTS` (default 1,000,000),
 //! `BENCH_DIR` (default `target/bench-data`), `BENCH_PG` (default
 //! `postgres://postgres@127.0.0.1:5432/test`; `none` to skip PostgreSQL), `BENCH_COMPLIANCE`
-//! (`0` to skip the notice comparison).
+//! (`0` to skip the notice comparison), `BENCH_ROUNDS` (default 3: replay and bare loop pairs,
+//! medians printed).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,17 +26,22 @@ fn main() {
     let pg = env("BENCH_PG", "postgres://postgres@127.0.0.1:5432/test");
     let runtime = tokio::runtime::Runtime::new().unwrap();
 
+    let rounds: usize = env("BENCH_ROUNDS", "3").parse().expect("BENCH_ROUNDS");
+
     let realistic = stream(&dir, "realistic", events, Mix::default());
-    println!("\n== replay vs bare insert ({events} events, batch {BATCH}) ==");
-    let sqlite = Target::sqlite(&dir, "replay");
-    let bare_sqlite = Target::sqlite(&dir, "bare");
-    compare(&runtime, &realistic, &sqlite, &bare_sqlite);
+    println!(
+        "\n== replay vs bare insert ({events} events, batch {BATCH}, {rounds} rounds, order alternating) =="
+    );
+    compare(&runtime, &realistic, rounds, &pg, |_| {
+        (Target::sqlite(&dir, "replay"), Target::sqlite(&dir, "bare"))
+    });
     if pg != "none" {
-        let replay_pg = runtime.block_on(Target::postgres(&pg, "replay"));
-        let bare_pg = runtime.block_on(Target::postgres(&pg, "bare"));
-        compare(&runtime, &realistic, &replay_pg, &bare_pg);
-        runtime.block_on(replay_pg.drop_schema(&pg));
-        runtime.block_on(bare_pg.drop_schema(&pg));
+        compare(&runtime, &realistic, rounds, &pg, |rt| {
+            (
+                rt.block_on(Target::postgres(&pg, "replay")),
+                rt.block_on(Target::postgres(&pg, "bare")),
+            )
+        });
     }
 
     if env("BENCH_COMPLIANCE", "1") != "0" {
@@ -272,24 +278,67 @@ fn replay(url: &str, file: &Path) -> Replayed {
     }
 }
 
+/// Replay and the bare loop on fresh targets, `rounds` times, alternating which goes first
+/// (the machine is noisy: a single pair of runs can be off by a third either way). Prints every
+/// round, then the medians.
 fn compare(
     runtime: &tokio::runtime::Runtime,
     file: &Path,
-    replay_target: &Target,
-    bare_target: &Target,
+    rounds: usize,
+    admin: &str,
+    fresh: impl Fn(&tokio::runtime::Runtime) -> (Target, Target),
 ) {
-    let r = replay(&replay_target.url, file);
-    let (bare_rate, bare_rows) = runtime.block_on(bare_insert(&bare_target.url, file));
+    let (mut ratios, mut replays, mut bares, mut rss) = (vec![], vec![], vec![], vec![]);
+    let mut name = "";
+    for round in 0..rounds {
+        let (replay_target, bare_target) = fresh(runtime);
+        name = replay_target.name;
+        let bare = || runtime.block_on(bare_insert(&bare_target.url, file));
+        let (r, (bare_rate, bare_rows)) = if round % 2 == 0 {
+            let r = replay(&replay_target.url, file);
+            (r, bare())
+        } else {
+            let b = bare();
+            (replay(&replay_target.url, file), b)
+        };
+        println!(
+            "{:<10} round {} replay {:>8.0} ev/s {:>6.1} MB/s peak RSS {:>6.1} MB | bare insert {:>8.0} ev/s ({} events) | ratio {:.2}",
+            name,
+            round + 1,
+            r.rate,
+            r.mb_per_sec,
+            r.rss_mb,
+            bare_rate,
+            bare_rows,
+            r.rate / bare_rate
+        );
+        ratios.push(r.rate / bare_rate);
+        replays.push(r.rate);
+        bares.push(bare_rate);
+        rss.push(r.rss_mb);
+        runtime.block_on(replay_target.drop_schema(admin));
+        runtime.block_on(bare_target.drop_schema(admin));
+    }
     println!(
-        "{:<10} replay {:>8.0} ev/s {:>6.1} MB/s peak RSS {:>6.1} MB | bare insert {:>8.0} ev/s ({} events) | ratio {:.2}",
-        replay_target.name,
-        r.rate,
-        r.mb_per_sec,
-        r.rss_mb,
-        bare_rate,
-        bare_rows,
-        r.rate / bare_rate
+        "{:<10} median: replay {:>8.0} ev/s | bare insert {:>8.0} ev/s | ratio {:.2} (range {:.2}-{:.2}) | peak RSS max {:.1} MB",
+        name,
+        median(&mut replays),
+        median(&mut bares),
+        median(&mut ratios.clone()),
+        ratios.iter().copied().fold(f64::MAX, f64::min),
+        ratios.iter().copied().fold(0.0, f64::max),
+        rss.iter().copied().fold(0.0, f64::max),
     );
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 /// The same rows, same schema, same batch size: parsed outside the clock, only the inserting
