@@ -174,27 +174,26 @@ pub const USER_REFRESH: std::time::Duration = std::time::Duration::from_secs(360
 impl Decoder {
     /// Turns one line into a record; `None` for keep-alives.
     pub fn decode(&mut self, line: &[u8], origin: &Origin) -> Option<Record> {
-        let mut record = from_line(line, origin)?;
-        if let Record::Message(m) = &mut record {
-            m.users.retain(|u| self.should_send(u));
-        }
-        Some(record)
+        // Profiles are filtered before they are copied out of the line: most are unchanged.
+        decode_line(line, origin, &mut |id, hash, countries| {
+            self.should_send(id, hash, countries)
+        })
     }
 
-    fn should_send(&mut self, u: &UserRow) -> bool {
+    fn should_send(&mut self, user_id: i64, profile_hash: u64, countries: &[String]) -> bool {
         use std::hash::{Hash, Hasher};
         let mut h = rustc_hash::FxHasher::default();
-        u.profile_hash.hash(&mut h);
-        u.withheld_in_countries.hash(&mut h);
+        profile_hash.hash(&mut h);
+        countries.hash(&mut h);
         let hash = h.finish();
         let now = std::time::Instant::now();
-        match self.sent.get(&u.user_id) {
+        match self.sent.get(&user_id) {
             Some((seen, at)) if *seen == hash && now.duration_since(*at) < USER_REFRESH => false,
             _ => {
                 if self.sent.len() >= PROFILE_MEMORY {
                     self.sent.clear();
                 }
-                self.sent.insert(u.user_id, (hash, now));
+                self.sent.insert(user_id, (hash, now));
                 true
             }
         }
@@ -203,6 +202,13 @@ impl Decoder {
 
 /// Turns one line into a record, every profile included; `None` for keep-alives.
 pub fn from_line(line: &[u8], origin: &Origin) -> Option<Record> {
+    decode_line(line, origin, &mut |_, _, _| true)
+}
+
+/// Decides from a profile's id, fingerprint and withheld countries whether to keep it.
+type KeepUser<'k> = &'k mut dyn FnMut(i64, u64, &[String]) -> bool;
+
+fn decode_line(line: &[u8], origin: &Origin, keep: KeepUser<'_>) -> Option<Record> {
     let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
     let text = match std::str::from_utf8(trimmed) {
         Ok(text) => text.trim(),
@@ -217,7 +223,7 @@ pub fn from_line(line: &[u8], origin: &Origin) -> Option<Record> {
     match protocol::parse_text(text) {
         Ok(Message::KeepAlive) => None,
         Ok(message) => Some(Record::Message(Box::new(from_message(
-            message, text, origin, None,
+            message, text, origin, None, keep,
         )))),
         Err(err) => Some(reject(line, origin, &err)),
     }
@@ -237,6 +243,7 @@ fn from_message(
     line: &str,
     origin: &Origin,
     for_user: Option<i64>,
+    keep: KeepUser<'_>,
 ) -> MessageRecord {
     let kind = message.kind().unwrap_or(Kind::Unknown);
     let mut record = MessageRecord {
@@ -250,24 +257,28 @@ fn from_message(
         users: Vec::new(),
         detail: Detail::None,
     };
+    let mut users = UserSink {
+        rows: Vec::new(),
+        keep,
+    };
     match message {
         Message::KeepAlive => {}
         Message::Tweet(tweet) => {
             record.tweet_id = Some(tweet.id);
-            add_tweet(&tweet, false, &mut record.tweets, &mut record.users);
+            add_tweet(&tweet, false, &mut record.tweets, &mut users);
         }
         Message::ForUser { for_user, message } => {
-            return from_message(*message, line, origin, Some(for_user));
+            return from_message(*message, line, origin, Some(for_user), users.keep);
         }
         Message::Event(event) => {
             if let Some(status) = &event.target_status {
                 record.tweet_id = Some(status.id);
-                add_tweet(status, true, &mut record.tweets, &mut record.users);
+                add_tweet(status, true, &mut record.tweets, &mut users);
                 record.raw = Some(stub_spans(line, &[(status.raw, status.id)]));
             }
             for user in &event.users {
-                if let Ok(Some(row)) = user_row(user.get()) {
-                    record.users.push(row);
+                if let Ok(Some(user)) = protocol::parse_user(user.get()) {
+                    users.push(&user);
                 }
             }
             record.detail = Detail::UserEvent {
@@ -307,6 +318,7 @@ fn from_message(
         Message::Friends(_) | Message::DirectMessage(_) | Message::Control(_) => {}
         Message::Unknown(_) => {}
     }
+    record.users = users.rows;
     record
 }
 
@@ -315,7 +327,7 @@ fn add_tweet(
     tweet: &Tweet<'_>,
     embedded: bool,
     tweets: &mut Vec<TweetRow>,
-    users: &mut Vec<UserRow>,
+    users: &mut UserSink<'_>,
 ) {
     let mut stubs = Vec::with_capacity(2);
     for inner in [&tweet.retweeted_status, &tweet.quoted_status]
@@ -326,7 +338,7 @@ fn add_tweet(
         stubs.push((inner.tweet.raw, inner.tweet.id));
     }
     if let Some(user) = &tweet.user {
-        users.push(to_user_row(user));
+        users.push(user);
     }
     tweets.push(TweetRow {
         tweet_id: tweet.id,
@@ -347,18 +359,24 @@ fn add_tweet(
     });
 }
 
-fn user_row(raw: &str) -> Result<Option<UserRow>, ParseError> {
-    let user = protocol::parse_user(raw).map_err(ParseError::Json)?;
-    Ok(user.as_ref().map(to_user_row))
+/// A message's author profiles: only those the caller keeps are copied out of the line.
+struct UserSink<'k> {
+    rows: Vec<UserRow>,
+    keep: KeepUser<'k>,
 }
 
-fn to_user_row(user: &protocol::TweetUser<'_>) -> UserRow {
-    UserRow {
-        user_id: user.id,
-        screen_name: user.screen_name.as_deref().map(Into::into),
-        withheld_in_countries: countries(user.withheld_in_countries.as_deref().unwrap_or(&[])),
-        profile_hash: user.profile_hash,
-        raw: user.raw.to_owned(),
+impl UserSink<'_> {
+    fn push(&mut self, user: &protocol::TweetUser<'_>) {
+        let countries = countries(user.withheld_in_countries.as_deref().unwrap_or(&[]));
+        if (self.keep)(user.id, user.profile_hash, &countries) {
+            self.rows.push(UserRow {
+                user_id: user.id,
+                screen_name: user.screen_name.as_deref().map(Into::into),
+                withheld_in_countries: countries,
+                profile_hash: user.profile_hash,
+                raw: user.raw.to_owned(),
+            });
+        }
     }
 }
 

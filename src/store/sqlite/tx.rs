@@ -128,63 +128,57 @@ impl SqliteTx {
 // `SqliteStore::in_transaction`); the futures the shared write path awaits are ready at once.
 impl ArchiveTx for SqliteTx {
     async fn lookup(&mut self, tweet_ids: &[i64], user_ids: &[i64]) -> Result<Known, StoreError> {
+        // The filter leaves a handful of ids per batch: one primary-key probe each.
         let (tweet_ids, user_ids) = self.candidates(tweet_ids, user_ids)?;
-        if tweet_ids.is_empty() && user_ids.is_empty() {
-            return Ok(Known::default());
-        }
-        let (tweets, users) = (id_list(&tweet_ids), id_list(&user_ids));
         let mut known = Known::default();
-        let deleted = self.for_ids(
-            "SELECT tweet_id, notice_received_at FROM deletions \
-             WHERE tweet_id IN (SELECT value FROM json_each(?))",
-            &tweets,
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        let mut deleted = self
+            .db
+            .prepare_cached("SELECT notice_received_at FROM deletions WHERE tweet_id = ?")?;
+        let mut scrubbed = self.db.prepare_cached(
+            "SELECT up_to_status_id, notice_received_at FROM geo_scrubs WHERE user_id = ? \
+             ORDER BY up_to_status_id DESC LIMIT 1",
         )?;
-        for (id, at) in deleted {
-            known.deleted.insert(id, parse_time(&at));
-        }
-        let scrubs = self.for_ids(
-            "SELECT user_id, up_to_status_id, notice_received_at FROM geo_scrubs \
-             WHERE user_id IN (SELECT value FROM json_each(?))",
-            &users,
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            },
+        let mut withheld = self.db.prepare_cached(
+            "SELECT withheld_in_countries, notice_received_at FROM withholdings \
+             WHERE target = ? AND target_id = ?",
         )?;
-        for (user, up_to, at) in scrubs {
-            let scrub = KnownScrub {
-                up_to_status_id: up_to,
-                notice_received_at: parse_time(&at),
-            };
-            let e = known.scrubs.entry(user).or_insert_with(|| scrub.clone());
-            if scrub.up_to_status_id > e.up_to_status_id {
-                *e = scrub;
+        let withholding = |r: &rusqlite::Row<'_>| {
+            Ok((
+                parse_countries(&r.get::<_, String>(0)?),
+                parse_time(&r.get::<_, String>(1)?),
+            ))
+        };
+        for &id in &tweet_ids {
+            if let Some(at) = deleted
+                .query_row([id], |r| r.get::<_, String>(0))
+                .optional()?
+            {
+                known.deleted.insert(id, parse_time(&at));
+            }
+            if let Some(w) = withheld
+                .query_row(params!["status", id], withholding)
+                .optional()?
+            {
+                known.withheld_statuses.insert(id, w);
             }
         }
-        for (target, ids) in [("status", &tweets), ("user", &users)] {
-            let mut stmt = self.db.prepare_cached(
-                "SELECT target_id, withheld_in_countries, notice_received_at FROM withholdings \
-                 WHERE target = ? AND target_id IN (SELECT value FROM json_each(?))",
-            )?;
-            let rows = stmt.query_map(params![target, ids], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?;
-            let map = if target == "status" {
-                &mut known.withheld_statuses
-            } else {
-                &mut known.withheld_users
-            };
-            for row in rows {
-                let (id, countries, at) = row?;
-                map.insert(id, (parse_countries(&countries), parse_time(&at)));
+        for &id in &user_ids {
+            if let Some(scrub) = scrubbed
+                .query_row([id], |r| {
+                    Ok(KnownScrub {
+                        up_to_status_id: r.get(0)?,
+                        notice_received_at: parse_time(&r.get::<_, String>(1)?),
+                    })
+                })
+                .optional()?
+            {
+                known.scrubs.insert(id, scrub);
+            }
+            if let Some(w) = withheld
+                .query_row(params!["user", id], withholding)
+                .optional()?
+            {
+                known.withheld_users.insert(id, w);
             }
         }
         Ok(known)
