@@ -4,8 +4,8 @@
 //! `cargo bench --bench replay` — environment: `BENCH_EVENTS` (default 1,000,000),
 //! `BENCH_DIR` (default `target/bench-data`), `BENCH_PG` (default
 //! `postgres://postgres@127.0.0.1:5432/test`; `none` to skip PostgreSQL), `BENCH_COMPLIANCE`
-//! (`0` to skip the notice comparison), `BENCH_ROUNDS` (default 3: replay and bare loop pairs,
-//! medians printed), `BENCH_SETTLE_SECS` (default 15: idle time before each measured run).
+//! (`0` to skip the notice comparison), `BENCH_ROUNDS` (default 4: replay and bare loop pairs,
+//! each going first in half of them; medians printed), `BENCH_SETTLE_SECS` (default 15: idle time before each measured run).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,7 +26,7 @@ fn main() {
     let pg = env("BENCH_PG", "postgres://postgres@127.0.0.1:5432/test");
     let runtime = tokio::runtime::Runtime::new().unwrap();
 
-    let rounds: usize = env("BENCH_ROUNDS", "3").parse().expect("BENCH_ROUNDS");
+    let rounds: usize = env("BENCH_ROUNDS", "4").parse().expect("BENCH_ROUNDS");
 
     let realistic = stream(&dir, "realistic", events, Mix::default());
     println!(
@@ -279,8 +279,9 @@ fn replay(url: &str, file: &Path) -> Replayed {
 }
 
 /// Replay and the bare loop on fresh targets, `rounds` times, alternating which goes first
-/// (the machine is noisy: a single pair of runs can be off by a third either way). Prints every
-/// round, then the medians.
+/// (the machine is noisy: a single pair of runs can be off by a third either way, and whichever
+/// runs first in a round was measured up to 40% faster, so use an even number of rounds).
+/// Prints every round, then the medians and the ratio of the median rates.
 fn compare(
     runtime: &tokio::runtime::Runtime,
     file: &Path,
@@ -327,10 +328,11 @@ fn compare(
         runtime.block_on(bare_target.drop_schema(admin));
     }
     println!(
-        "{:<10} median: replay {:>8.0} ev/s | bare insert {:>8.0} ev/s | ratio {:.2} (range {:.2}-{:.2}) | peak RSS max {:.1} MB",
+        "{:<10} median: replay {:>8.0} ev/s | bare insert {:>8.0} ev/s | ratio of medians {:.2} | median ratio {:.2} (range {:.2}-{:.2}) | peak RSS max {:.1} MB",
         name,
         median(&mut replays),
         median(&mut bares),
+        median(&mut replays) / median(&mut bares),
         median(&mut ratios.clone()),
         ratios.iter().copied().fold(f64::MAX, f64::min),
         ratios.iter().copied().fold(0.0, f64::max),
