@@ -5,7 +5,8 @@
 //! `BENCH_DIR` (default `target/bench-data`), `BENCH_PG` (default
 //! `postgres://postgres@127.0.0.1:5432/test`; `none` to skip PostgreSQL), `BENCH_COMPLIANCE`
 //! (`0` to skip the notice comparison), `BENCH_ROUNDS` (default 4: replay and bare loop pairs,
-//! each going first in half of them; medians printed), `BENCH_SETTLE_SECS` (default 15: idle time before each measured run).
+//! each going first in half of them; medians printed), `BENCH_SETTLE_SECS` (default 15: idle time before each measured run),
+//! `BENCH_BARE_CHUNK` (default 0: the bare loop decodes the whole stream before it starts the clock).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -364,13 +365,11 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-/// Batches the bare loop decodes before inserting them back to back under the clock (~200 MB).
-const BARE_CHUNK: usize = 50;
-
-/// The same rows, same schema, same batch size: decoded outside the clock, then inserted back to
-/// back, `BARE_CHUNK` batches at a time, with nothing else done (no compliance, no channel, no
-/// second thread). Decoding between single timed transactions measured the loop slower (the
-/// decoder evicts the writer's working set from the caches), so this baseline is the stricter.
+/// The same rows, same schema, same batch size: the whole stream decoded first, outside the
+/// clock, then inserted back to back under it, with nothing else done (no compliance, no
+/// channel, no second thread, no input to read while inserting). `BENCH_BARE_CHUNK=N` decodes
+/// and inserts N batches at a time instead, to bound the memory this takes (~5 GB per million
+/// events); the pauses between chunks then give the disk time to catch up outside the clock.
 async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
     let backend = store::open(url).await.unwrap();
     backend.migrate().await.unwrap();
@@ -382,6 +381,10 @@ async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
     let mut splitter = LineSplitter::new(1 << 20, 1 << 20);
     let mut input = std::fs::File::open(file).unwrap();
     let mut buf = vec![0u8; 1 << 18];
+    let chunk: usize = env("BENCH_BARE_CHUNK", "0")
+        .parse()
+        .expect("BENCH_BARE_CHUNK");
+    let chunk = if chunk == 0 { usize::MAX } else { chunk };
     let mut pending: Vec<Batch> = Vec::new();
     loop {
         let n = std::io::Read::read(&mut input, &mut buf).unwrap();
@@ -411,7 +414,7 @@ async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
         if n == 0 && !batch.is_empty() {
             pending.push(std::mem::take(&mut batch));
         }
-        if pending.len() >= BARE_CHUNK || (n == 0 && !pending.is_empty()) {
+        if pending.len() >= chunk || (n == 0 && !pending.is_empty()) {
             let started = Instant::now();
             for b in pending.drain(..) {
                 events += b.events.len() as u64;

@@ -10,7 +10,7 @@ use crate::record::Origin;
 use crate::store::{Store, StoreError};
 use chrono::Utc;
 use std::io::{IsTerminal, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -102,9 +102,19 @@ pub async fn replay<S: Store>(
     let progress = Progress::start(options.progress_bar, total_bytes, counters.clone());
     let reader = {
         let (sender, counters, options) = (pipeline.sender(), counters.clone(), options.clone());
-        tokio::task::spawn_blocking(move || read_all(&options, &sender, &counters))
+        let (done, result) = tokio::sync::oneshot::channel();
+        // A thread of its own rather than one from the blocking pool: it is marked as batch
+        // work for its whole life, and the pool's threads also run the writer's transactions.
+        std::thread::Builder::new()
+            .name("replay-reader".into())
+            .spawn(move || {
+                crate::sched::mark_current_thread_batch();
+                let _ = done.send(read_all(&options, &sender, &counters));
+            })
+            .expect("spawn the replay reader thread");
+        result
     };
-    let read_result = reader.await.expect("reader thread panicked");
+    let read_result = reader.await.expect("replay reader thread panicked");
     let writer = pipeline.finish().await;
     progress.finish().await;
     read_result?;
@@ -147,11 +157,11 @@ fn read_all(
     Ok(())
 }
 
-fn open_input(path: &PathBuf) -> std::io::Result<Box<dyn Read + Send>> {
+fn open_input(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
     let raw: Box<dyn Read + Send> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin())
     } else {
-        Box::new(std::fs::File::open(path)?)
+        Box::new(crate::input::InputFile::open(path)?)
     };
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(flate2::read::MultiGzDecoder::new(
