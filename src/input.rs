@@ -5,7 +5,7 @@
 //! never read twice, pushing out the archive's own pages. Measured on the 2-core benchmark
 //! machine, that copy was half of the reading thread's time, which the database writer then
 //! had to share a core with. Reads with `O_DIRECT` land in one reused, aligned buffer
-//! instead. Where the file system refuses `O_DIRECT` (tmpfs, some network file systems) the
+//! instead. Where the file system refuses `O_DIRECT` (older tmpfs, some network file systems) the
 //! file is read through the cache as usual.
 
 use std::fs::File;
