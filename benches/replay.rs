@@ -368,7 +368,7 @@ fn median(v: &mut [f64]) -> f64 {
 /// The same rows, same schema, same batch size: the whole stream decoded first, outside the
 /// clock, then inserted back to back under it, with nothing else done (no compliance, no
 /// channel, no second thread, no input to read while inserting). `BENCH_BARE_CHUNK=N` decodes
-/// and inserts N batches at a time instead, to bound the memory this takes (~5 GB per million
+/// and inserts N batches at a time instead, to bound the memory this takes (several GB per million
 /// events); the pauses between chunks then give the disk time to catch up outside the clock.
 async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
     let backend = store::open(url).await.unwrap();
