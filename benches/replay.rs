@@ -87,8 +87,8 @@ fn main() {
             );
         }
         for (q, n) in targets {
-            runtime.block_on(q.drop_schema(&pg));
-            runtime.block_on(n.drop_schema(&pg));
+            runtime.block_on(q.discard(&pg));
+            runtime.block_on(n.discard(&pg));
         }
         heavy_scrubs(&runtime, &dir, &noisy_file, &pg);
     }
@@ -164,8 +164,8 @@ fn heavy_scrubs(runtime: &tokio::runtime::Runtime, dir: &Path, stream_file: &Pat
         );
     }
     for (a, b) in pairs {
-        runtime.block_on(a.drop_schema(pg));
-        runtime.block_on(b.drop_schema(pg));
+        runtime.block_on(a.discard(pg));
+        runtime.block_on(b.discard(pg));
     }
 }
 
@@ -197,18 +197,24 @@ struct Target {
     name: &'static str,
     url: String,
     schema: Option<String>,
+    file: Option<PathBuf>,
+}
+
+fn remove_sqlite_files(file: &Path) {
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", file.display()));
+    }
 }
 
 impl Target {
     fn sqlite(dir: &Path, tag: &str) -> Target {
         let file = dir.join(format!("{tag}.db"));
-        for ext in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{ext}", file.display()));
-        }
+        remove_sqlite_files(&file);
         Target {
             name: "sqlite",
             url: format!("sqlite://{}", file.display()),
             schema: None,
+            file: Some(file),
         }
     }
 
@@ -231,10 +237,15 @@ impl Target {
             name: "postgres",
             url: format!("{admin}{sep}options=-c%20search_path%3D{schema}"),
             schema: Some(schema),
+            file: None,
         }
     }
 
-    async fn drop_schema(&self, admin: &str) {
+    /// Removes the archive: the SQLite files, or the PostgreSQL schema.
+    async fn discard(&self, admin: &str) {
+        if let Some(file) = &self.file {
+            remove_sqlite_files(file);
+        }
         if let Some(schema) = &self.schema {
             let pool = sqlx::PgPool::connect(admin).await.unwrap();
             sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
@@ -306,11 +317,16 @@ fn compare(
             settle();
             replay(&replay_target.url, file)
         };
+        // Each run's archive is removed before the other run starts, so both start from the
+        // same disk and page cache: with the first run's archive left in place, whichever ran
+        // second was measured up to a third slower.
         let (r, (bare_rate, bare_rows)) = if round % 2 == 0 {
             let r = run_replay();
+            runtime.block_on(replay_target.discard(admin));
             (r, bare())
         } else {
             let b = bare();
+            runtime.block_on(bare_target.discard(admin));
             (run_replay(), b)
         };
         println!(
@@ -328,8 +344,8 @@ fn compare(
         replays.push(r.rate);
         bares.push(bare_rate);
         rss.push(r.rss_mb);
-        runtime.block_on(replay_target.drop_schema(admin));
-        runtime.block_on(bare_target.drop_schema(admin));
+        runtime.block_on(replay_target.discard(admin));
+        runtime.block_on(bare_target.discard(admin));
     }
     println!(
         "{:<10} median: replay {:>8.0} ev/s | bare insert {:>8.0} ev/s | ratio of medians {:.2} | median ratio {:.2} (range {:.2}-{:.2}) | peak RSS max {:.1} MB",

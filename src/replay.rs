@@ -5,7 +5,7 @@
 //! memory flat whatever the input size.
 
 use crate::ingest::{Ingest, IngestCounts};
-use crate::pipeline::{Chunk, Pipeline, PipelineConfig, WriterStats};
+use crate::pipeline::{Chunk, Pipeline, PipelineConfig, SpentBatches, WriterStats};
 use crate::record::Origin;
 use crate::store::{Store, StoreError};
 use chrono::Utc;
@@ -96,7 +96,7 @@ pub async fn replay<S: Store>(
     options: ReplayOptions,
 ) -> Result<ReplaySummary, ReplayError> {
     let started = Instant::now();
-    let pipeline = Pipeline::start(store, config);
+    let (pipeline, spent) = Pipeline::start_returning_batches(store, config);
     let counters = Arc::new(ReadCounters::default());
     let total_bytes = input_size(&options.inputs);
     let progress = Progress::start(options.progress_bar, total_bytes, counters.clone());
@@ -109,7 +109,7 @@ pub async fn replay<S: Store>(
             .name("replay-reader".into())
             .spawn(move || {
                 crate::sched::mark_current_thread_batch();
-                let _ = done.send(read_all(&options, &sender, &counters));
+                let _ = done.send(read_all(&options, &sender, &spent, &counters));
             })
             .expect("spawn the replay reader thread");
         result
@@ -131,9 +131,12 @@ pub async fn replay<S: Store>(
     })
 }
 
+/// Reads every input in turn on the calling thread, which also frees the committed batches
+/// (`spent`) as they come back.
 fn read_all(
     options: &ReplayOptions,
     sender: &mpsc::Sender<Chunk>,
+    spent: &SpentBatches,
     counters: &ReadCounters,
 ) -> Result<(), ReplayError> {
     let stream: Arc<str> = options.stream.as_str().into();
@@ -143,7 +146,7 @@ fn read_all(
             path: name.clone(),
             source,
         })?;
-        let finished = read_one(input, options, &stream, sender, counters).map_err(|source| {
+        let finished = read_one(input, options, &stream, sender, spent, counters).map_err(|source| {
             ReplayError::Input {
                 path: name.clone(),
                 source,
@@ -178,6 +181,7 @@ fn read_one(
     options: &ReplayOptions,
     stream: &Arc<str>,
     sender: &mpsc::Sender<Chunk>,
+    spent: &SpentBatches,
     counters: &ReadCounters,
 ) -> std::io::Result<bool> {
     let mut ingest = Ingest::new(options.max_line_bytes, options.max_reject_bytes);
@@ -189,6 +193,7 @@ fn read_one(
         counters.add(&now, &reported);
         reported = now;
         let records = std::mem::take(chunk);
+        spent.try_iter().for_each(drop);
         records.is_empty() || sender.blocking_send(records).is_ok()
     };
     loop {
