@@ -5,8 +5,9 @@
 //! memory flat whatever the input size.
 
 use crate::ingest::{Ingest, IngestCounts};
-use crate::pipeline::{Chunk, Pipeline, PipelineConfig, SpentBatches, WriterStats};
+use crate::pipeline::{BatchFeed, Chunk, Pipeline, PipelineConfig, WriterStats};
 use crate::record::Origin;
+use crate::store::Batch;
 use crate::store::{Store, StoreError};
 use chrono::Utc;
 use std::io::{IsTerminal, Read};
@@ -96,12 +97,20 @@ pub async fn replay<S: Store>(
     options: ReplayOptions,
 ) -> Result<ReplaySummary, ReplayError> {
     let started = Instant::now();
-    let (pipeline, spent) = Pipeline::start_returning_batches(store, config);
+    let (pipeline, feed) = Pipeline::start_with_feed(store, config);
     let counters = Arc::new(ReadCounters::default());
     let total_bytes = input_size(&options.inputs);
     let progress = Progress::start(options.progress_bar, total_bytes, counters.clone());
     let reader = {
-        let (sender, counters, options) = (pipeline.sender(), counters.clone(), options.clone());
+        // Files are read as fast as the disk allows: the reader makes whole batches itself.
+        // A pipe may pause for as long as its producer likes, so its lines go as they come,
+        // through the pipeline's regrouping and its flush interval.
+        let output = if options.inputs.iter().all(|p| is_file(p)) {
+            Output::Batches(feed)
+        } else {
+            Output::Chunks(pipeline.sender(), feed)
+        };
+        let (counters, options) = (counters.clone(), options.clone());
         let (done, result) = tokio::sync::oneshot::channel();
         // A thread of its own rather than one from the blocking pool: it is marked as batch
         // work for its whole life, and the pool's threads also run the writer's transactions.
@@ -109,7 +118,7 @@ pub async fn replay<S: Store>(
             .name("replay-reader".into())
             .spawn(move || {
                 crate::sched::mark_current_thread_batch();
-                let _ = done.send(read_all(&options, &sender, &spent, &counters));
+                let _ = done.send(read_all(&options, &output, &counters));
             })
             .expect("spawn the replay reader thread");
         result
@@ -131,33 +140,76 @@ pub async fn replay<S: Store>(
     })
 }
 
-/// Reads every input in turn on the calling thread, which also frees the committed batches
-/// (`spent`) as they come back.
+/// Where the reader puts what it read. Either way the committed batches come back through the
+/// feed, for the reader to free (see [`BatchFeed`]).
+enum Output {
+    /// Whole batches, made on the reader's thread.
+    Batches(BatchFeed),
+    /// A chunk per read, regrouped by the pipeline.
+    Chunks(mpsc::Sender<Chunk>, BatchFeed),
+}
+
+impl Output {
+    /// Hands over what `pending` holds: whole batches only, unless `end`; everything read so
+    /// far for chunks. False once the pipeline is gone.
+    fn send(&self, pending: &mut Chunk, batch: &mut Batch, end: bool) -> bool {
+        match self {
+            Output::Batches(feed) => {
+                for record in pending.drain(..) {
+                    batch.push(record);
+                    if batch.len() >= feed.batch_size()
+                        && !feed.blocking_send(std::mem::take(batch))
+                    {
+                        return false;
+                    }
+                }
+                !end || feed.blocking_send(std::mem::take(batch))
+            }
+            Output::Chunks(sender, feed) => {
+                feed.free_spent();
+                let records = std::mem::take(pending);
+                records.is_empty() || sender.blocking_send(records).is_ok()
+            }
+        }
+    }
+}
+
+/// Whether `path` names a regular file (all of it readable now), `.gz` or not.
+fn is_file(path: &Path) -> bool {
+    path.as_os_str() != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+/// Reads every input in turn on the calling thread.
 fn read_all(
     options: &ReplayOptions,
-    sender: &mpsc::Sender<Chunk>,
-    spent: &SpentBatches,
+    output: &Output,
     counters: &ReadCounters,
 ) -> Result<(), ReplayError> {
     let stream: Arc<str> = options.stream.as_str().into();
-    for path in &options.inputs {
-        let name = path.display().to_string();
-        let input = open_input(path).map_err(|source| ReplayError::Input {
-            path: name.clone(),
-            source,
-        })?;
-        let finished = read_one(input, options, &stream, sender, spent, counters).map_err(|source| {
-            ReplayError::Input {
+    let mut batch = Batch::default();
+    let mut read = || {
+        for path in &options.inputs {
+            let name = path.display().to_string();
+            let failed = |source| ReplayError::Input {
                 path: name.clone(),
                 source,
+            };
+            let input = open_input(path).map_err(failed)?;
+            let finished =
+                read_one(input, options, &stream, output, &mut batch, counters).map_err(failed)?;
+            if !finished {
+                return Ok(false); // the writer stopped; its error is reported by the pipeline
             }
-        })?;
-        if !finished {
-            break; // the writer stopped; its error is reported by the pipeline
+            tracing::debug!(file = %name, "input read");
         }
-        tracing::debug!(file = %name, "input read");
+        Ok(true)
+    };
+    let result = read();
+    // What was read before an input failed is archived all the same.
+    if !matches!(result, Ok(false)) {
+        output.send(&mut Chunk::new(), &mut batch, true);
     }
-    Ok(())
+    result.map(drop)
 }
 
 fn open_input(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
@@ -180,21 +232,19 @@ fn read_one(
     mut input: Box<dyn Read + Send>,
     options: &ReplayOptions,
     stream: &Arc<str>,
-    sender: &mpsc::Sender<Chunk>,
-    spent: &SpentBatches,
+    output: &Output,
+    batch: &mut Batch,
     counters: &ReadCounters,
 ) -> std::io::Result<bool> {
     let mut ingest = Ingest::new(options.max_line_bytes, options.max_reject_bytes);
     let mut buf = vec![0u8; 1 << 18];
     let mut chunk = Chunk::new();
     let mut reported = IngestCounts::default();
-    // One chunk per read: false once the pipeline is gone.
-    let mut send = |chunk: &mut Chunk, now: IngestCounts| {
+    // After every read: false once the pipeline is gone.
+    let mut send = |chunk: &mut Chunk, batch: &mut Batch, now: IngestCounts| {
         counters.add(&now, &reported);
         reported = now;
-        let records = std::mem::take(chunk);
-        spent.try_iter().for_each(drop);
-        records.is_empty() || sender.blocking_send(records).is_ok()
+        output.send(chunk, batch, false)
     };
     loop {
         let n = match input.read(&mut buf) {
@@ -204,12 +254,12 @@ fn read_one(
             Err(e) => return Err(e),
         };
         ingest.push(&buf[..n], &origin(stream), &mut chunk);
-        if !send(&mut chunk, ingest.counts()) {
+        if !send(&mut chunk, batch, ingest.counts()) {
             return Ok(false);
         }
     }
     ingest.finish(&origin(stream), &mut chunk);
-    Ok(send(&mut chunk, ingest.counts()))
+    Ok(send(&mut chunk, batch, ingest.counts()))
 }
 
 /// Where replayed lines come from: no connection, received now.
