@@ -291,8 +291,8 @@ fn replay(url: &str, file: &Path) -> Replayed {
 }
 
 /// Replay and the bare loop on fresh targets, `rounds` times, alternating which goes first
-/// (the machine is noisy: a single pair of runs can be off by a third either way, and whichever
-/// runs first in a round was measured up to 40% faster, so use an even number of rounds).
+/// (the machine is noisy: a single pair of runs can be off by a third either way, so use an
+/// even number of rounds).
 /// Prints every round, then the medians and the ratio of the median rates.
 fn compare(
     runtime: &tokio::runtime::Runtime,
