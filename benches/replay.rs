@@ -6,7 +6,8 @@
 //! `postgres://postgres@127.0.0.1:5432/test`; `none` to skip PostgreSQL), `BENCH_COMPLIANCE`
 //! (`0` to skip the notice comparison), `BENCH_ROUNDS` (default 4: replay and bare loop pairs,
 //! each going first in half of them; medians printed), `BENCH_SETTLE_SECS` (default 15: idle time before each measured run),
-//! `BENCH_BARE_CHUNK` (default 0: the bare loop decodes the whole stream before it starts the clock).
+//! `BENCH_BARE_CHUNK` (default 0: the bare loop decodes the whole stream before it starts the clock),
+//! `BENCH_MIX` (`realistic`, or `quiet`: the replay/bare comparison on a stream without notices).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,9 +30,17 @@ fn main() {
 
     let rounds: usize = env("BENCH_ROUNDS", "4").parse().expect("BENCH_ROUNDS");
 
-    let realistic = stream(&dir, "realistic", events, Mix::default());
+    // `quiet`: the same stream without notices, to tell what compliance adds to replay (the
+    // bare loop applies none).
+    let mix_name = env("BENCH_MIX", "realistic");
+    let mix = match mix_name.as_str() {
+        "realistic" => Mix::default(),
+        "quiet" => quiet_mix(),
+        other => panic!("BENCH_MIX: `realistic` or `quiet`, not `{other}`"),
+    };
+    let realistic = stream(&dir, &mix_name, events, mix);
     println!(
-        "\n== replay vs bare insert ({events} events, batch {BATCH}, {rounds} rounds, order alternating) =="
+        "\n== replay vs bare insert ({events} {mix_name} events, batch {BATCH}, {rounds} rounds, order alternating) =="
     );
     compare(&runtime, &realistic, rounds, &pg, |_| {
         (Target::sqlite(&dir, "replay"), Target::sqlite(&dir, "bare"))
@@ -46,13 +55,7 @@ fn main() {
     }
 
     if env("BENCH_COMPLIANCE", "1") != "0" {
-        let quiet = Mix {
-            delete_pct: 0.0,
-            scrub_geo_pct: 0.0,
-            withheld_pct: 0.0,
-            limit_pct: 0.0,
-            ..Mix::default()
-        };
+        let quiet = quiet_mix();
         let noisy = Mix {
             delete_pct: 5.0,
             scrub_geo_pct: 0.5,
@@ -166,6 +169,17 @@ fn heavy_scrubs(runtime: &tokio::runtime::Runtime, dir: &Path, stream_file: &Pat
     for (a, b) in pairs {
         runtime.block_on(a.discard(pg));
         runtime.block_on(b.discard(pg));
+    }
+}
+
+/// The realistic stream without any notices.
+fn quiet_mix() -> Mix {
+    Mix {
+        delete_pct: 0.0,
+        scrub_geo_pct: 0.0,
+        withheld_pct: 0.0,
+        limit_pct: 0.0,
+        ..Mix::default()
     }
 }
 
