@@ -38,15 +38,15 @@ fn main() {
         "quiet" => quiet_mix(),
         other => panic!("BENCH_MIX: `realistic` or `quiet`, not `{other}`"),
     };
-    let realistic = stream(&dir, &mix_name, events, mix);
+    let compared = stream(&dir, &mix_name, events, mix);
     println!(
         "\n== replay vs bare insert ({events} {mix_name} events, batch {BATCH}, {rounds} rounds, order alternating) =="
     );
-    compare(&runtime, &realistic, rounds, &pg, |_| {
+    compare(&runtime, &compared, rounds, &pg, |_| {
         (Target::sqlite(&dir, "replay"), Target::sqlite(&dir, "bare"))
     });
     if pg != "none" {
-        compare(&runtime, &realistic, rounds, &pg, |rt| {
+        compare(&runtime, &compared, rounds, &pg, |rt| {
             (
                 rt.block_on(Target::postgres(&pg, "replay")),
                 rt.block_on(Target::postgres(&pg, "bare")),
