@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use streamvault::framing::{Line, LineSplitter};
 use streamvault::generate::{Mix, write_stream};
 use streamvault::record::{self, Origin};
-use streamvault::store::{self, Backend, Batch};
+use streamvault::store::{self, Backend, Batch, Checkpoints, SqliteStore};
 
 const BATCH: usize = 1000;
 
@@ -278,10 +278,28 @@ struct Replayed {
     notices: u64,
     p50: Option<i64>,
     p99: Option<i64>,
+    /// Bytes the run wrote to storage (SQLite: the archive's WAL and database files).
+    written_gb: f64,
+}
+
+/// Bytes written to storage so far by this process (`RUSAGE_SELF`) or by its finished children
+/// (`RUSAGE_CHILDREN`): the kernel counts a page once, when it is first dirtied, so the figure is
+/// what the run made the disk write, free of the machine's noise. PostgreSQL's writes are its
+/// server's and not counted.
+fn written_bytes(who: libc::c_int) -> f64 {
+    // SAFETY: getrusage only writes into the struct it is given.
+    #[allow(unsafe_code)]
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut usage);
+        usage
+    };
+    usage.ru_oublock as f64 * 512.0
 }
 
 /// Runs the real binary, as a user would, and reads its JSON summary.
 fn replay(url: &str, file: &Path) -> Replayed {
+    let before = written_bytes(libc::RUSAGE_CHILDREN);
     let out = Command::new(env!("CARGO_BIN_EXE_streamvault"))
         .args(["replay", "--json", "--database", url])
         .arg(file)
@@ -301,12 +319,18 @@ fn replay(url: &str, file: &Path) -> Replayed {
         notices: s["notices_applied"].as_u64().unwrap_or(0),
         p50: s["notice_latency_ms_p50"].as_i64(),
         p99: s["notice_latency_ms_p99"].as_i64(),
+        written_gb: (written_bytes(libc::RUSAGE_CHILDREN) - before) / 1e9,
     }
 }
 
 /// Replay and the bare loop on fresh targets, `rounds` times, alternating which goes first
 /// (the machine is noisy: a single pair of runs can be off by a third either way, so use an
 /// even number of rounds).
+///
+/// On SQLite the bare loop checkpoints the WAL as SQLite does by itself, inside its commits
+/// (what the comparison is defined against: a loop that inserts and does nothing else), and runs
+/// a second time with the store's checkpoint thread, which replay uses, so that the figures show
+/// what that thread alone is worth.
 /// Prints every round, then the medians and the ratio of the median rates.
 fn compare(
     runtime: &tokio::runtime::Runtime,
@@ -319,47 +343,70 @@ fn compare(
         return; // only the streams were wanted (generated and cached)
     }
     let (mut ratios, mut replays, mut bares, mut rss) = (vec![], vec![], vec![], vec![]);
+    let (mut threaded, mut threaded_ratios) = (vec![], vec![]);
     let mut name = "";
     for round in 0..rounds {
         let (replay_target, bare_target) = fresh(runtime);
         name = replay_target.name;
-        let bare = || {
+        let sqlite = bare_target.file.is_some();
+        let bare = |checkpoints| {
             settle();
-            runtime.block_on(bare_insert(&bare_target.url, file))
+            let measured = runtime.block_on(bare_insert(&bare_target.url, file, checkpoints));
+            runtime.block_on(bare_target.discard(admin));
+            measured
+        };
+        let bares_now = || {
+            let inline = bare(Checkpoints::Inline);
+            let background = sqlite.then(|| bare(Checkpoints::default()));
+            (inline, background)
         };
         let run_replay = || {
             settle();
-            replay(&replay_target.url, file)
-        };
-        // Each run's archive is removed before the other run starts, so both start from the
-        // same disk and page cache: with the first run's archive left in place, whichever ran
-        // second was measured up to a third slower.
-        let (r, (bare_rate, bare_rows)) = if round % 2 == 0 {
-            let r = run_replay();
+            let r = replay(&replay_target.url, file);
+            // Each run's archive is removed before the next run starts, so all start from the
+            // same disk and page cache: with an earlier run's archive left in place, whichever
+            // ran later was measured up to a third slower.
             runtime.block_on(replay_target.discard(admin));
-            (r, bare())
+            r
+        };
+        let (r, (inline, background)) = if round % 2 == 0 {
+            let r = run_replay();
+            (r, bares_now())
         } else {
-            let b = bare();
-            runtime.block_on(bare_target.discard(admin));
+            let b = bares_now();
             (run_replay(), b)
         };
+        let (bare_rate, bare_rows, bare_written) = inline;
+        let threaded_text = match background {
+            Some((rate, _, written_gb)) => {
+                threaded.push(rate);
+                threaded_ratios.push(r.rate / rate);
+                format!(
+                    " | bare + checkpoint thread {rate:>8.0} ev/s{} | ratio {:.2}",
+                    written(written_gb),
+                    r.rate / rate
+                )
+            }
+            None => String::new(),
+        };
         println!(
-            "{:<10} round {} replay {:>8.0} ev/s {:>6.1} MB/s peak RSS {:>6.1} MB | bare insert {:>8.0} ev/s ({} events) | ratio {:.2}",
+            "{:<10} round {} replay {:>8.0} ev/s {:>6.1} MB/s peak RSS {:>6.1} MB{} | bare insert {:>8.0} ev/s ({} events){} | ratio {:.2}{}",
             name,
             round + 1,
             r.rate,
             r.mb_per_sec,
             r.rss_mb,
+            written(r.written_gb),
             bare_rate,
             bare_rows,
-            r.rate / bare_rate
+            written(bare_written),
+            r.rate / bare_rate,
+            threaded_text,
         );
         ratios.push(r.rate / bare_rate);
         replays.push(r.rate);
         bares.push(bare_rate);
         rss.push(r.rss_mb);
-        runtime.block_on(replay_target.discard(admin));
-        runtime.block_on(bare_target.discard(admin));
     }
     println!(
         "{:<10} median: replay {:>8.0} ev/s | bare insert {:>8.0} ev/s | ratio of medians {:.2} | median ratio {:.2} (range {:.2}-{:.2}) | peak RSS max {:.1} MB",
@@ -372,6 +419,26 @@ fn compare(
         ratios.iter().copied().fold(0.0, f64::max),
         rss.iter().copied().fold(0.0, f64::max),
     );
+    if !threaded.is_empty() {
+        println!(
+            "{:<10} median: bare + checkpoint thread {:>8.0} ev/s | ratio of medians {:.2} | median ratio {:.2} (range {:.2}-{:.2})",
+            name,
+            median(&mut threaded),
+            median(&mut replays) / median(&mut threaded),
+            median(&mut threaded_ratios.clone()),
+            threaded_ratios.iter().copied().fold(f64::MAX, f64::min),
+            threaded_ratios.iter().copied().fold(0.0, f64::max),
+        );
+    }
+}
+
+/// ", wrote N GB" where the figure is known (SQLite; PostgreSQL's server does its own writing).
+fn written(gb: f64) -> String {
+    if gb > 0.0 {
+        format!(", wrote {gb:.2} GB")
+    } else {
+        String::new()
+    }
 }
 
 /// Starts a measurement with nothing left for the disk to write: the run before it wrote
@@ -400,12 +467,17 @@ fn median(v: &mut [f64]) -> f64 {
 /// channel, no second thread, no input to read while inserting). `BENCH_BARE_CHUNK=N` decodes
 /// and inserts N batches at a time instead, to bound the memory this takes (several GB per million
 /// events); the pauses between chunks then give the disk time to catch up outside the clock.
-async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
-    let backend = store::open(url).await.unwrap();
+async fn bare_insert(url: &str, file: &Path, checkpoints: Checkpoints) -> (f64, u64, f64) {
+    let backend = if url.starts_with("sqlite:") {
+        Backend::Sqlite(SqliteStore::open_with(url, checkpoints).await.unwrap())
+    } else {
+        store::open(url).await.unwrap()
+    };
     backend.migrate().await.unwrap();
     let stream: std::sync::Arc<str> = "replay".into();
     let mut decoder = record::Decoder::default();
     let mut timed = Duration::ZERO;
+    let mut written = 0.0;
     let mut events = 0u64;
     let mut batch = Batch::default();
     let mut splitter = LineSplitter::new(1 << 20, 1 << 20);
@@ -449,6 +521,7 @@ async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
             // writer's thread.
             let mut inserted = Vec::with_capacity(pending.len());
             let started = Instant::now();
+            let written_before = written_bytes(libc::RUSAGE_SELF);
             for b in pending.drain(..) {
                 events += b.events.len() as u64;
                 let b = std::sync::Arc::new(b);
@@ -459,6 +532,7 @@ async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
                 inserted.push(b);
             }
             timed += started.elapsed();
+            written += written_bytes(libc::RUSAGE_SELF) - written_before;
             drop(inserted);
         }
         if n == 0 {
@@ -466,7 +540,7 @@ async fn bare_insert(url: &str, file: &Path) -> (f64, u64) {
         }
     }
     backend.close().await;
-    (events as f64 / timed.as_secs_f64(), events)
+    (events as f64 / timed.as_secs_f64(), events, written / 1e9)
 }
 
 /// How many archived statuses the most prolific users have (scrubs of them are the costly ones).

@@ -16,7 +16,7 @@ mod write;
 pub use batch::{Batch, DetailRow, EventRow, Notice, NoticeKind, PendingTweet, PendingUser, Rows};
 pub use connections::{ConnectionEnd, EndReason};
 pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
 pub use write::BatchOutcome;
 
 use chrono::{DateTime, Utc};

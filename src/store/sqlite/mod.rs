@@ -6,14 +6,18 @@
 //! than left in free space.
 
 mod candidates;
+mod checkpoint;
 mod detail;
 mod rows;
 mod tx;
+
+pub use checkpoint::{CheckpointStats, Checkpoints};
 
 use super::batch::Batch;
 use super::notice_filter::NoticeFilter;
 use super::write::{self, BatchOutcome};
 use super::{ConnectionEnd, Store, StoreError};
+use checkpoint::Checkpointer;
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -26,6 +30,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// Page size for new archives; existing files keep theirs.
 const PAGE_SIZE: u32 = 16384;
 
+/// SQLite's own checkpoint threshold, in WAL frames (pages): 32 MiB.
+const WAL_AUTOCHECKPOINT: i32 = 2048;
+
 /// A SQLite archive file: one writer connection, and a separate pool for readers.
 ///
 /// SQLite keeps a page cache per connection, and a write through one connection invalidates the
@@ -37,11 +44,18 @@ pub struct SqliteStore {
     readers: SqlitePool,
     /// Keys of every notice in the archive, to skip needless compliance lookups.
     filter: Arc<Mutex<NoticeFilter>>,
+    /// The WAL's checkpoint thread (none for in-memory archives and [`Checkpoints::Inline`]).
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl SqliteStore {
     /// Opens (creating if missing) the file named by a `sqlite://PATH` URL.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, Checkpoints::default()).await
+    }
+
+    /// [`SqliteStore::open`], with the WAL checkpointed as `checkpoints` says.
+    pub async fn open_with(url: &str, checkpoints: Checkpoints) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::BadUrl {
                 url: url.to_owned(),
@@ -54,10 +68,11 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(30))
             .pragma("secure_delete", "ON")
             // Checkpoint every 32 MiB of WAL (default 16 MiB): pages rewritten by consecutive
-            // batches are copied to the file less often, while each checkpoint stays short. It
-            // runs inside a commit, so its length is what notices wait at worst: 128 MiB
-            // measured the same throughput here but a notice latency p99 of ~500 ms, 32 MiB ~150 ms.
-            .pragma("wal_autocheckpoint", "2048")
+            // batches are copied to the file less often, while each checkpoint stays short.
+            // Batches leave it to the checkpoint thread (see `checkpoint`); SQLite's own runs
+            // inside a commit, so its length is what notices wait at worst: 128 MiB measured
+            // the same throughput here but a notice latency p99 of ~500 ms, 32 MiB ~150 ms.
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT.to_string())
             .pragma("journal_size_limit", "67108864")
             .pragma("cache_size", "-32768")
             .pragma("temp_store", "MEMORY");
@@ -70,7 +85,14 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .map_err(StoreError::Open)?;
-        let readers = if url.contains(":memory:") {
+        let in_memory = url.contains(":memory:");
+        let checkpointer = match checkpoints {
+            Checkpoints::Background { start_at, wait_at } if !in_memory => Some(Arc::new(
+                Checkpointer::start(options.get_filename(), start_at, wait_at)?,
+            )),
+            _ => None,
+        };
+        let readers = if in_memory {
             writer.clone() // an in-memory database exists only on its one connection
         } else {
             SqlitePoolOptions::new()
@@ -82,6 +104,7 @@ impl SqliteStore {
             writer,
             readers,
             filter: Default::default(),
+            checkpointer,
         })
     }
 
@@ -105,6 +128,11 @@ impl SqliteStore {
         .await
     }
 
+    /// What the checkpoint thread and the writer copied so far (`None`: SQLite checkpoints).
+    pub fn checkpoint_stats(&self) -> Option<CheckpointStats> {
+        self.checkpointer.as_ref().map(|c| c.stats())
+    }
+
     /// Runs `work` in one write transaction on the writer's connection, on a blocking thread.
     ///
     /// A batch is some thirty statements that must run one after another; through sqlx's
@@ -117,24 +145,31 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(SqliteTx) -> Result<T, StoreError> + Send + 'static,
     {
-        let mut conn = self.writer.acquire().await?;
         let filter = self.filter.clone();
+        let checkpointer = self.checkpointer.clone();
+        self.on_writer(move |handle| {
+            let db = borrow(handle)?;
+            match checkpointer {
+                Some(c) => c.around_commit(handle, || work(SqliteTx::begin(db, filter)?)),
+                None => work(SqliteTx::begin(db, filter)?),
+            }
+        })
+        .await
+    }
+
+    /// Runs `work` with the writer connection's raw handle, on a blocking thread.
+    async fn on_writer<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(*mut rusqlite::ffi::sqlite3) -> Result<T, StoreError> + Send + 'static,
+    {
+        let mut conn = self.writer.acquire().await?;
         let runtime = tokio::runtime::Handle::current();
         let (conn, result) = tokio::task::spawn_blocking(move || {
             let result = runtime
                 .block_on(conn.lock_handle())
                 .map_err(StoreError::from)
-                .and_then(|mut locked| {
-                    // SAFETY: the handle stays locked, so sqlx's worker leaves it alone, and
-                    // the connection open for as long as `db` lives: `work` consumes the
-                    // transaction that owns `db`, and `db` does not close the handle when
-                    // dropped (`from_handle` does not take ownership).
-                    #[allow(unsafe_code)]
-                    let db = unsafe {
-                        rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr())
-                    }?;
-                    work(SqliteTx::begin(db, filter)?)
-                });
+                .and_then(|mut locked| work(locked.as_raw_handle().as_ptr()));
             (conn, result)
         })
         .await
@@ -147,6 +182,33 @@ impl SqliteStore {
         }
         result
     }
+
+    /// Copies the whole WAL into the database file and empties it (`TRUNCATE`), once no
+    /// background copy is in flight (a second checkpoint would fail at once as busy).
+    async fn truncate_wal(&self) -> Result<(), StoreError> {
+        let checkpointer = self.checkpointer.clone();
+        self.on_writer(move |handle| {
+            let truncate = || {
+                borrow(handle)?
+                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                    .map_err(StoreError::from)
+            };
+            match checkpointer {
+                Some(c) => c.exclusive(truncate),
+                None => truncate(),
+            }
+        })
+        .await
+    }
+}
+
+/// A connection over the writer's handle, which sqlx owns and keeps open.
+fn borrow(handle: *mut rusqlite::ffi::sqlite3) -> Result<rusqlite::Connection, StoreError> {
+    // SAFETY: callers hold the handle locked (see `on_writer`), so sqlx's worker leaves it
+    // alone and the connection stays open while this one lives; it does not close the handle
+    // when dropped (`from_handle` does not take ownership).
+    #[allow(unsafe_code)]
+    Ok(unsafe { rusqlite::Connection::from_handle(handle) }?)
 }
 
 impl Store for SqliteStore {
@@ -172,18 +234,18 @@ impl Store for SqliteStore {
         // secure_delete already zeroed the erased cells, but in pages that so far live only in
         // the WAL: copy them over the old pages of the main file and empty the WAL, whose older
         // frames still hold the content as it was first written.
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.truncate_wal().await
     }
 
     async fn close(&self) {
         // Fold the WAL back into the file and empty it, so erased content does not survive in it.
         self.readers.close().await;
-        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.writer)
-            .await;
+        if let Some(c) = self.checkpointer.clone() {
+            let stats = c.stats();
+            tracing::debug!(?stats, "WAL checkpoints");
+            let _ = tokio::task::spawn_blocking(move || c.stop()).await;
+        }
+        let _ = self.truncate_wal().await;
         self.writer.close().await;
     }
 
