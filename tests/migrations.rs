@@ -1,0 +1,148 @@
+//! Schema migrations applied to an archive that already holds data: nothing recorded is lost,
+//! and what the old schema guaranteed still holds.
+
+use sqlx::SqlitePool;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::SqliteConnectOptions;
+use std::path::Path;
+use std::str::FromStr;
+use streamvault::store::{SqliteStore, Store};
+
+const BIG: i64 = 1_234_567_890_123_456_789;
+
+/// A SQLite archive migrated only up to (not including) `before`, as an older streamvault left it.
+async fn archive_before(dir: &Path, before: &str) -> (SqlitePool, String) {
+    let old = dir.join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for entry in std::fs::read_dir(all).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.as_str() < before {
+            std::fs::copy(&path, old.join(&name)).unwrap();
+        }
+    }
+    let url = format!("sqlite://{}", dir.join("archive.db").display());
+    let options = SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .create_if_missing(true);
+    let pool = SqlitePool::connect_with(options).await.unwrap();
+    Migrator::new(old.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    (pool, url)
+}
+
+type DeletionRow = (i64, Option<i64>, String, String, bool, Option<String>);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletions_rebuilt_in_arrival_order_keep_their_rows_key_and_trigger() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pool, url) = archive_before(dir.path(), "0004").await;
+    // Recorded in this order (applied_at), keyed out of it.
+    let rows: Vec<DeletionRow> = vec![
+        (
+            BIG + 2,
+            Some(7),
+            "2026-01-01T00:00:00.000000Z".into(),
+            "2026-01-01T00:00:00.100000Z".into(),
+            true,
+            None,
+        ),
+        (
+            BIG,
+            None,
+            "2026-01-01T00:00:01.000000Z".into(),
+            "2026-01-01T00:00:01.100000Z".into(),
+            false,
+            None,
+        ),
+        (
+            BIG + 1,
+            Some(9),
+            "2026-01-01T00:00:02.000000Z".into(),
+            "2026-01-01T00:00:02.100000Z".into(),
+            true,
+            Some("2026-01-01T00:00:03.000000Z".into()),
+        ),
+    ];
+    for r in &rows {
+        sqlx::query(
+            "INSERT INTO deletions (tweet_id, user_id, notice_received_at, applied_at, \
+             arrived_before_tweet, tweet_arrived_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(r.0)
+        .bind(r.1)
+        .bind(&r.2)
+        .bind(&r.3)
+        .bind(r.4)
+        .bind(&r.5)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+
+    let store = SqliteStore::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let pool = store.pool();
+    let kept: Vec<DeletionRow> = sqlx::query_as(
+        "SELECT tweet_id, user_id, notice_received_at, applied_at, arrived_before_tweet, \
+         tweet_arrived_at FROM deletions ORDER BY rowid",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, rows, "every row, in the order recorded");
+
+    let keys = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM notice_keys WHERE kind = 0")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(keys().await, 3, "the keys recorded before are kept");
+    sqlx::query(
+        "INSERT INTO deletions (tweet_id, notice_received_at, applied_at, arrived_before_tweet) \
+         VALUES (?, 'x', 'y', 1)",
+    )
+    .bind(BIG + 3)
+    .execute(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        keys().await,
+        4,
+        "the trigger still records new deletions' keys"
+    );
+
+    // The tweet id is still the key: a repeated notice changes nothing, a duplicate is refused.
+    let repeated = sqlx::query(
+        "INSERT INTO deletions (tweet_id, notice_received_at, applied_at, arrived_before_tweet) \
+         VALUES (?, 'x', 'y', 1) ON CONFLICT (tweet_id) DO NOTHING",
+    )
+    .bind(BIG)
+    .execute(pool)
+    .await
+    .unwrap();
+    assert_eq!(repeated.rows_affected(), 0);
+    let duplicate = sqlx::query(
+        "INSERT INTO deletions (tweet_id, notice_received_at, applied_at, arrived_before_tweet) \
+         VALUES (?, 'x', 'y', 1)",
+    )
+    .bind(BIG)
+    .execute(pool)
+    .await;
+    assert!(duplicate.is_err(), "a second row for one status is refused");
+    let null_id = sqlx::query(
+        "INSERT INTO deletions (tweet_id, notice_received_at, applied_at, arrived_before_tweet) \
+         VALUES (NULL, 'x', 'y', 1)",
+    )
+    .execute(pool)
+    .await;
+    assert!(null_id.is_err(), "a deletion always names its status");
+    store.close().await;
+}
