@@ -189,8 +189,8 @@ impl Checkpointer {
         pending >= self.start_at || (pending > 0 && frames + self.start_at >= self.wait_at)
     }
 
-    /// Runs `work` (a checkpoint of the caller's own) once no copy is in flight, keeping the
-    /// thread from starting one until it is done.
+    /// Runs `work`, a checkpoint of the caller's own that empties the WAL (`TRUNCATE`), once no
+    /// copy is in flight, keeping the thread from starting one until it is done.
     pub(super) fn exclusive<T>(&self, work: impl FnOnce() -> T) -> T {
         let mut state = self.shared.lock();
         while state.running {
@@ -198,6 +198,9 @@ impl Checkpointer {
         }
         let result = work();
         state.requested = false;
+        // Empty or not (it may have failed), the next commit's length is counted from zero.
+        state.frames = 0;
+        state.copied = 0;
         result
     }
 
