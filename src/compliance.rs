@@ -15,7 +15,7 @@
 
 use crate::store::{Batch, Notice, NoticeKind, Rows};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
@@ -139,8 +139,8 @@ pub fn prepare<'b>(batch: &'b Batch, known: &Known) -> (Rows<'b>, Prepared) {
         let mut row = Cow::Borrowed(&t.row);
         if let Some(user) = t.row.user_id {
             if let Some((up_to, src)) = rules.scrubs.get(&user) {
-                if t.row.tweet_id <= *up_to && t.row.has_geo() {
-                    strip_geo_row(row.to_mut());
+                // A raw that cannot be cleaned is stored as it came and neither marked nor counted.
+                if t.row.tweet_id <= *up_to && t.row.has_geo() && strip_geo_row(row.to_mut()) {
                     hit(
                         &mut out,
                         ActionKind::ScrubGeo,
@@ -288,24 +288,92 @@ pub fn merge_countries(into: &mut Vec<String>, extra: &[String]) -> bool {
 }
 
 /// Removes location from a row: typed columns and the `coordinates`, `geo`, `place` of `raw`.
-pub fn strip_geo_row(row: &mut crate::record::TweetRow) {
+/// False, with the row untouched, when `raw` is not a JSON object (never from the decoder): the
+/// row must then not claim to be scrubbed.
+pub fn strip_geo_row(row: &mut crate::record::TweetRow) -> bool {
+    let Some(raw) = strip_geo_raw(&row.raw) else {
+        tracing::error!(
+            tweet_id = row.tweet_id,
+            "raw is not a JSON object: location not scrubbed"
+        );
+        return false;
+    };
+    row.raw = raw;
     row.longitude = None;
     row.latitude = None;
     row.place = None;
+    row.located = false;
     row.geo_scrubbed = true;
-    row.raw = strip_geo_raw(&row.raw);
+    true
 }
 
-/// `raw` without its `coordinates`, `geo` and `place` keys.
-pub fn strip_geo_raw(raw: &str) -> String {
-    match serde_json::from_str::<Value>(raw) {
-        Ok(Value::Object(mut map)) => {
-            for key in ["coordinates", "geo", "place"] {
-                map.remove(key);
-            }
-            Value::Object(map).to_string()
+/// `raw` without its top-level `coordinates`, `geo` and `place` keys (every occurrence); `None`
+/// when `raw` is not a JSON object. The other members are copied as received (their text is
+/// not re-encoded), so no depth or number range can make this fail on what the decoder passed.
+pub fn strip_geo_raw(raw: &str) -> Option<String> {
+    let members: Members<'_> = serde_json::from_str(raw).ok()?;
+    let mut out = String::with_capacity(raw.len());
+    out.push('{');
+    for (key, value) in members.0 {
+        if matches!(key.as_ref(), "coordinates" | "geo" | "place") {
+            continue;
         }
-        _ => raw.to_owned(),
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(key.as_ref()).ok()?);
+        out.push(':');
+        out.push_str(value.get());
+    }
+    out.push('}');
+    Some(out)
+}
+
+/// A JSON object's members in order, duplicates included, values as their received text.
+struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Members<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    members.push((key.0, map.next_value()?));
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// An object key, borrowed unless it had escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
@@ -333,7 +401,54 @@ mod tests {
     #[test]
     fn geo_is_stripped_from_raw_and_columns() {
         let raw = r#"{"id":1,"coordinates":{"type":"Point","coordinates":[1.0,2.0]},"geo":null,"place":{"id":"x"},"text":"t"}"#;
-        assert_eq!(strip_geo_raw(raw), r#"{"id":1,"text":"t"}"#);
+        assert_eq!(
+            strip_geo_raw(raw).as_deref(),
+            Some(r#"{"id":1,"text":"t"}"#)
+        );
+    }
+
+    #[test]
+    fn stripping_keeps_other_members_as_received_at_any_depth() {
+        let deep = format!("{}{}", "[".repeat(3000), "]".repeat(3000));
+        let raw = format!(
+            r#"{{"id":1,"n":1e999999,"s":"\ud800","geo":[1,2],"d":{deep},"geo":"x","pl\u0061ce":{{}}}}"#
+        );
+        let expected = format!(r#"{{"id":1,"n":1e999999,"s":"\ud800","d":{deep}}}"#);
+        assert_eq!(strip_geo_raw(&raw), Some(expected));
+        assert_eq!(
+            strip_geo_raw(r#"{"a\"b":1}"#).as_deref(),
+            Some(r#"{"a\"b":1}"#)
+        );
+        assert_eq!(strip_geo_raw("[1]"), None);
+        assert_eq!(strip_geo_raw(r#"{"a":"#), None);
+    }
+
+    #[test]
+    fn a_raw_that_cannot_be_stripped_is_not_marked_scrubbed() {
+        let mut row = crate::record::TweetRow {
+            tweet_id: 1,
+            user_id: Some(2),
+            created_at: None,
+            text: None,
+            lang: None,
+            in_reply_to_status_id: None,
+            retweeted_status_id: None,
+            quoted_status_id: None,
+            longitude: Some(1.0),
+            latitude: Some(2.0),
+            place: None,
+            withheld_in_countries: Vec::new(),
+            geo_scrubbed: false,
+            located: true,
+            raw: "not json".into(),
+            embedded: false,
+        };
+        assert!(!strip_geo_row(&mut row));
+        assert!(!row.geo_scrubbed && row.longitude.is_some());
+        row.raw = r#"{"geo":[1,2],"id":1}"#.into();
+        assert!(strip_geo_row(&mut row));
+        assert!(row.geo_scrubbed && !row.located && row.longitude.is_none());
+        assert_eq!(row.raw, r#"{"id":1}"#);
     }
 
     #[test]

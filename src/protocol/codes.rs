@@ -19,3 +19,42 @@ pub fn disconnect_code_name(code: i64) -> &'static str {
         _ => "Unknown",
     }
 }
+
+/// A withheld-in country code normalised to upper case: two ASCII letters, the API's `XX` (all
+/// countries) and `XY` (a DMCA claim) included; `None` for anything else.
+pub fn country_code(code: &str) -> Option<String> {
+    (code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()))
+        .then(|| code.to_ascii_uppercase())
+}
+
+/// Normalised codes, sorted and unique, so that repeated notices compare equal; the first
+/// invalid code is the error.
+pub fn country_codes<S: AsRef<str>>(codes: &[S]) -> Result<Vec<String>, String> {
+    let mut out = codes
+        .iter()
+        .map(|c| country_code(c.as_ref()).ok_or_else(|| c.as_ref().to_owned()))
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_codes_are_two_ascii_letters() {
+        assert_eq!(country_code("de").as_deref(), Some("DE"));
+        assert_eq!(country_code("XX").as_deref(), Some("XX"));
+        assert_eq!(country_code("xy").as_deref(), Some("XY"));
+        for bad in ["", "D", "DEU", "D1", " D", "É", "ÉÉ", "\u{0}E"] {
+            assert_eq!(country_code(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            country_codes(&["fr", "DE", "FR"]),
+            Ok(vec!["DE".into(), "FR".into()])
+        );
+        assert_eq!(country_codes(&["DE", "D1"]), Err("D1".into()));
+    }
+}

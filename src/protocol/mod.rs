@@ -4,20 +4,23 @@
 //! once per received byte; everything the archive keeps is copied later, once.
 
 mod codes;
+mod depth;
 mod ids;
+mod lenient;
 pub mod live;
 mod notice;
 mod tweet;
 mod user;
 
-pub use codes::disconnect_code_name;
-pub use ids::{Id, parse_id};
+pub use codes::{country_code, country_codes, disconnect_code_name};
+pub use depth::{MAX_NESTING, nesting_exceeds};
+pub use ids::{Id, WireId, parse_id, pick};
 pub use notice::{
     Control, Delete, Disconnect, Friends, Limit, ScrubGeo, StatusWithheld, UserEvent, UserWithheld,
     Warning,
 };
 pub use tweet::{Embedded, Tweet, TweetError, parse_status};
-pub use user::{TweetUser, parse_user};
+pub use user::{TweetUser, UserError, parse_user};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -130,43 +133,52 @@ pub enum ParseError {
     Json(serde_json::Error),
     #[error("valid JSON but not an object")]
     NotAnObject,
+    #[error("JSON nested deeper than {MAX_NESTING} levels")]
+    TooDeep,
     #[error("{kind} message malformed: {reason}")]
     BadShape { kind: &'static str, reason: String },
 }
 
 /// The top-level keys that decide a non-status message's type (read only when not a status).
+/// A key given as `null` is present (`Some("null")`): `{"delete":null}` is a broken delete, not
+/// an unknown message.
 #[derive(Deserialize)]
 struct TypeKeys<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     delete: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     scrub_geo: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     limit: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     status_withheld: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     user_withheld: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     disconnect: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     warning: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     event: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     friends: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     friends_str: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     direct_message: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     control: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     for_user: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     for_user_str: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     message: Option<&'a RawValue>,
+}
+
+/// A key's value as received, `null` included.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue>::deserialize(d).map(Some)
 }
 
 /// Parses one line (without its `\n`; a trailing `\r` is tolerated).
@@ -181,6 +193,9 @@ pub fn parse_text(text: &str) -> Result<Message<'_>, ParseError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(Message::KeepAlive);
+    }
+    if nesting_exceeds(text.as_bytes(), MAX_NESTING) {
+        return Err(ParseError::TooDeep);
     }
     parse_object(text, 0)
 }

@@ -1,7 +1,8 @@
 //! Every non-status message of the v1.1 streams: compliance notices, stream health, user-stream
 //! events and site-stream envelopes.
 
-use super::ids::{Id, prefer_str};
+use super::codes::country_codes;
+use super::ids::{Id, WireId, pick};
 use super::tweet::{Tweet, TweetError, parse_status};
 use super::{Message, ParseError, TypeKeys, bad, parse_object};
 use serde::Deserialize;
@@ -98,18 +99,18 @@ struct DeleteWire {
 
 #[derive(Deserialize)]
 struct StatusRef {
-    id: Option<Id>,
-    id_str: Option<Id>,
-    user_id: Option<Id>,
-    user_id_str: Option<Id>,
+    id: Option<WireId>,
+    id_str: Option<WireId>,
+    user_id: Option<WireId>,
+    user_id_str: Option<WireId>,
 }
 
 #[derive(Deserialize)]
 struct ScrubGeoWire {
-    user_id: Option<Id>,
-    user_id_str: Option<Id>,
-    up_to_status_id: Option<Id>,
-    up_to_status_id_str: Option<Id>,
+    user_id: Option<WireId>,
+    user_id_str: Option<WireId>,
+    up_to_status_id: Option<WireId>,
+    up_to_status_id_str: Option<WireId>,
 }
 
 #[derive(Deserialize)]
@@ -119,12 +120,11 @@ struct LimitWire {
 
 #[derive(Deserialize)]
 struct WithheldWire {
-    id: Option<Id>,
-    id_str: Option<Id>,
-    user_id: Option<Id>,
-    user_id_str: Option<Id>,
-    #[serde(default)]
-    withheld_in_countries: Vec<String>,
+    id: Option<WireId>,
+    id_str: Option<WireId>,
+    user_id: Option<WireId>,
+    user_id_str: Option<WireId>,
+    withheld_in_countries: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -143,8 +143,8 @@ struct WarningWire<'a> {
     #[serde(borrow)]
     message: Option<Cow<'a, str>>,
     percent_full: Option<i64>,
-    user_id: Option<Id>,
-    user_id_str: Option<Id>,
+    user_id: Option<WireId>,
+    user_id_str: Option<WireId>,
 }
 
 #[derive(Deserialize)]
@@ -163,8 +163,8 @@ struct EventWire<'a> {
 
 #[derive(Deserialize)]
 struct IdsOnly {
-    id: Option<Id>,
-    id_str: Option<Id>,
+    id: Option<WireId>,
+    id_str: Option<WireId>,
 }
 
 #[derive(Deserialize)]
@@ -192,52 +192,59 @@ pub(super) fn classify<'a>(
         }
     }
     if let Some(raw) = keys.delete {
-        let wire: DeleteWire = field(raw, "delete")?;
+        let wire: DeleteWire = field(object(raw, "delete")?, "delete")?;
         let status = wire
             .status
             .ok_or_else(|| bad("delete", "no status object"))?;
-        let tweet_id = prefer_str(status.id_str, status.id)
+        let tweet_id = ids(&status.id_str, &status.id, "id", "delete")?
             .ok_or_else(|| bad("delete", "status has no id"))?;
-        let user_id = prefer_str(status.user_id_str, status.user_id);
+        let user_id = ids(&status.user_id_str, &status.user_id, "user_id", "delete")?;
         return Ok(Message::Delete(Delete { tweet_id, user_id }));
     }
     if let Some(raw) = keys.scrub_geo {
-        let wire: ScrubGeoWire = field(raw, "scrub_geo")?;
-        let user_id = prefer_str(wire.user_id_str, wire.user_id)
+        let wire: ScrubGeoWire = field(object(raw, "scrub_geo")?, "scrub_geo")?;
+        let user_id = ids(&wire.user_id_str, &wire.user_id, "user_id", "scrub_geo")?
             .ok_or_else(|| bad("scrub_geo", "no user_id"))?;
-        let up_to_status_id = prefer_str(wire.up_to_status_id_str, wire.up_to_status_id)
-            .ok_or_else(|| bad("scrub_geo", "no up_to_status_id"))?;
+        let up_to = &wire.up_to_status_id;
+        let up_to_status_id = ids(
+            &wire.up_to_status_id_str,
+            up_to,
+            "up_to_status_id",
+            "scrub_geo",
+        )?
+        .ok_or_else(|| bad("scrub_geo", "no up_to_status_id"))?;
         return Ok(Message::ScrubGeo(ScrubGeo {
             user_id,
             up_to_status_id,
         }));
     }
     if let Some(raw) = keys.limit {
-        let wire: LimitWire = field(raw, "limit")?;
+        let wire: LimitWire = field(object(raw, "limit")?, "limit")?;
         let track = wire.track.ok_or_else(|| bad("limit", "no track count"))?;
         return Ok(Message::Limit(Limit { track }));
     }
     if let Some(raw) = keys.status_withheld {
-        let wire: WithheldWire = field(raw, "status_withheld")?;
+        let kind = "status_withheld";
+        let wire: WithheldWire = field(object(raw, kind)?, kind)?;
         let tweet_id =
-            prefer_str(wire.id_str, wire.id).ok_or_else(|| bad("status_withheld", "no id"))?;
+            ids(&wire.id_str, &wire.id, "id", kind)?.ok_or_else(|| bad(kind, "no id"))?;
         return Ok(Message::StatusWithheld(StatusWithheld {
             tweet_id,
-            user_id: prefer_str(wire.user_id_str, wire.user_id),
-            countries: normalize_countries(wire.withheld_in_countries),
+            user_id: ids(&wire.user_id_str, &wire.user_id, "user_id", kind)?,
+            countries: countries(wire.withheld_in_countries, kind)?,
         }));
     }
     if let Some(raw) = keys.user_withheld {
-        let wire: WithheldWire = field(raw, "user_withheld")?;
-        let user_id =
-            prefer_str(wire.id_str, wire.id).ok_or_else(|| bad("user_withheld", "no id"))?;
+        let kind = "user_withheld";
+        let wire: WithheldWire = field(object(raw, kind)?, kind)?;
+        let user_id = ids(&wire.id_str, &wire.id, "id", kind)?.ok_or_else(|| bad(kind, "no id"))?;
         return Ok(Message::UserWithheld(UserWithheld {
             user_id,
-            countries: normalize_countries(wire.withheld_in_countries),
+            countries: countries(wire.withheld_in_countries, kind)?,
         }));
     }
     if let Some(raw) = keys.disconnect {
-        let wire: DisconnectWire<'a> = borrowed(raw, "disconnect")?;
+        let wire: DisconnectWire<'a> = borrowed(object(raw, "disconnect")?, "disconnect")?;
         let code = wire.code.ok_or_else(|| bad("disconnect", "no code"))?;
         return Ok(Message::Disconnect(Disconnect {
             code,
@@ -246,25 +253,22 @@ pub(super) fn classify<'a>(
         }));
     }
     if let Some(raw) = keys.warning {
-        let wire: WarningWire<'a> = borrowed(raw, "warning")?;
+        let wire: WarningWire<'a> = borrowed(object(raw, "warning")?, "warning")?;
         return Ok(Message::Warning(Warning {
+            user_id: ids(&wire.user_id_str, &wire.user_id, "user_id", "warning")?,
             code: wire.code,
             message: wire.message,
             percent_full: wire.percent_full,
-            user_id: prefer_str(wire.user_id_str, wire.user_id),
         }));
     }
-    if let Some(raw) = keys.friends_str.or(keys.friends) {
-        let ids: Vec<Id> = field(raw, "friends")?;
-        return Ok(Message::Friends(Friends {
-            ids: ids.into_iter().map(|id| id.0).collect(),
-        }));
+    if keys.friends_str.is_some() || keys.friends.is_some() {
+        return friends(keys.friends_str, keys.friends).map(Message::Friends);
     }
     if let Some(raw) = keys.direct_message {
-        return Ok(Message::DirectMessage(raw));
+        return Ok(Message::DirectMessage(object(raw, "direct_message")?));
     }
     if let Some(raw) = keys.control {
-        let wire: ControlWire<'a> = borrowed(raw, "control")?;
+        let wire: ControlWire<'a> = borrowed(object(raw, "control")?, "control")?;
         return Ok(Message::Control(Control {
             control_uri: wire.control_uri,
         }));
@@ -278,9 +282,12 @@ pub(super) fn classify<'a>(
 fn user_event(text: &str) -> Result<UserEvent<'_>, ParseError> {
     let wire: EventWire<'_> =
         serde_json::from_str(text).map_err(|e| bad("event", e.to_string()))?;
-    let user_id = |raw: Option<&RawValue>| -> Option<i64> {
-        let ids: IdsOnly = serde_json::from_str(raw?.get()).ok()?;
-        prefer_str(ids.id_str, ids.id)
+    // An object without ids is no user (nor list); one whose ids are all unusable is an error.
+    let user_id = |raw: Option<&RawValue>, name: &str| -> Result<Option<i64>, ParseError> {
+        let Some(ids) = raw.and_then(|r| serde_json::from_str::<IdsOnly>(r.get()).ok()) else {
+            return Ok(None);
+        };
+        pick(&ids.id_str, &ids.id, "id").map_err(|why| bad("event", format!("{name}: {why}")))
     };
     let target_status = match wire.target_object {
         Some(raw) if looks_like_status(raw) => {
@@ -288,15 +295,16 @@ fn user_event(text: &str) -> Result<UserEvent<'_>, ParseError> {
         }
         _ => None,
     };
-    let users = [wire.source, wire.target]
+    let source_user_id = user_id(wire.source, "source")?;
+    let target_user_id = user_id(wire.target, "target")?;
+    let users = [(wire.source, source_user_id), (wire.target, target_user_id)]
         .into_iter()
-        .flatten()
-        .filter(|raw| user_id(Some(raw)).is_some())
+        .filter_map(|(raw, id)| id.and(raw))
         .collect();
     Ok(UserEvent {
-        source_user_id: user_id(wire.source),
-        target_user_id: user_id(wire.target),
-        target_object_id: user_id(wire.target_object),
+        source_user_id,
+        target_user_id,
+        target_object_id: user_id(wire.target_object, "target_object")?,
         target_status,
         users,
         event: wire.event,
@@ -321,23 +329,71 @@ fn for_user(
     string_form: Option<&RawValue>,
     number_form: Option<&RawValue>,
 ) -> Result<Option<i64>, ParseError> {
-    let parse = |raw: Option<&RawValue>| -> Result<Option<Id>, ParseError> {
-        raw.map(|r| serde_json::from_str::<Id>(r.get()))
+    let parse = |raw: Option<&RawValue>| -> Result<Option<WireId>, ParseError> {
+        raw.map(|r| serde_json::from_str::<WireId>(r.get()))
             .transpose()
             .map_err(|e| bad("for_user", e.to_string()))
     };
-    Ok(prefer_str(parse(string_form)?, parse(number_form)?))
+    ids(
+        &parse(string_form)?,
+        &parse(number_form)?,
+        "for_user",
+        "for_user",
+    )
 }
 
-/// Country codes are uppercase two-letter codes; keep them sorted and unique so that repeated
-/// notices compare equal.
-fn normalize_countries(mut countries: Vec<String>) -> Vec<String> {
-    for c in &mut countries {
-        *c = c.trim().to_ascii_uppercase();
+/// `friends_str` when every id in it is usable, else `friends`.
+fn friends(
+    string_form: Option<&RawValue>,
+    number_form: Option<&RawValue>,
+) -> Result<Friends, ParseError> {
+    let mut why = String::new();
+    for raw in [string_form, number_form].into_iter().flatten() {
+        match serde_json::from_str::<Vec<Id>>(raw.get()) {
+            Ok(ids) => {
+                return Ok(Friends {
+                    ids: ids.into_iter().map(|id| id.0).collect(),
+                });
+            }
+            Err(e) => why = e.to_string(),
+        }
     }
-    countries.sort();
-    countries.dedup();
-    countries
+    Err(bad("friends", why))
+}
+
+/// An id from its `*_str` and numeric forms, whichever is usable (see [`pick`]).
+fn ids(
+    string_form: &Option<WireId>,
+    number_form: &Option<WireId>,
+    name: &str,
+    kind: &'static str,
+) -> Result<Option<i64>, ParseError> {
+    pick(string_form, number_form, name).map_err(|why| bad(kind, why))
+}
+
+/// A withheld notice's countries: each must be a valid code (see [`country_codes`]).
+fn countries(list: Option<Vec<String>>, kind: &'static str) -> Result<Vec<String>, ParseError> {
+    country_codes(&list.unwrap_or_default()).map_err(|code| {
+        let shown: String = code.chars().take(20).collect();
+        bad(
+            kind,
+            format!("invalid country code {shown:?}: expected two ASCII letters"),
+        )
+    })
+}
+
+/// The value of a known key that must be an object; anything else is a broken message of that
+/// kind, not an unknown one.
+fn object<'r>(raw: &'r RawValue, kind: &'static str) -> Result<&'r RawValue, ParseError> {
+    let found = match raw.get().as_bytes().first() {
+        Some(b'{') => return Ok(raw),
+        Some(b'n') => "null",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        _ => "a number",
+    };
+    Err(bad(kind, format!("`{kind}` is {found}, not an object")))
 }
 
 fn field<T: DeserializeOwned>(raw: &RawValue, kind: &'static str) -> Result<T, ParseError> {

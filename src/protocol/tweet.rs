@@ -1,7 +1,8 @@
 //! Statuses (tweets, retweets, quotes) parsed by borrowing from the received line.
 
-use super::ids::{Id, prefer_str};
-use super::user::{TweetUser, parse_user};
+use super::ids::{WireId, pick, pick_lenient};
+use super::lenient::{Countries, LooseNum};
+use super::user::{TweetUser, UserError, parse_user};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -24,7 +25,11 @@ pub struct Tweet<'a> {
     /// `(longitude, latitude)` from GeoJSON `coordinates`, else from the legacy `geo` (lat, lon).
     pub point: Option<(f64, f64)>,
     pub place: Option<&'a RawValue>,
-    pub withheld_in_countries: Vec<Cow<'a, str>>,
+    /// Whether `coordinates`, `geo` or `place` is present and not null, whatever its shape:
+    /// what a `scrub_geo` must find, even when no point could be read from it.
+    pub located: bool,
+    /// Valid codes only, upper case (an invalid one stays in `raw` only).
+    pub withheld_in_countries: Vec<String>,
     pub user: Option<TweetUser<'a>>,
     pub retweeted_status: Option<Box<Embedded<'a>>>,
     pub quoted_status: Option<Box<Embedded<'a>>>,
@@ -41,18 +46,22 @@ pub struct Embedded<'a> {
 /// Why a status-shaped object could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum TweetError {
-    #[error("status without a usable id or id_str")]
+    #[error("status without an id or id_str")]
     MissingId,
+    #[error("{0}")]
+    BadId(String),
     #[error("status nests embedded statuses more than {MAX_EMBED_DEPTH} deep")]
     TooDeep,
     #[error("status field does not parse: {0}")]
     Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    User(#[from] UserError),
 }
 
 #[derive(Deserialize)]
 pub(super) struct TweetWire<'a> {
-    id: Option<Id>,
-    id_str: Option<Id>,
+    id: Option<WireId>,
+    id_str: Option<WireId>,
     #[serde(borrow)]
     text: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -63,18 +72,18 @@ pub(super) struct TweetWire<'a> {
     created_at: Option<Cow<'a, str>>,
     #[serde(borrow)]
     lang: Option<Cow<'a, str>>,
-    in_reply_to_status_id: Option<Id>,
-    in_reply_to_status_id_str: Option<Id>,
-    quoted_status_id: Option<Id>,
-    quoted_status_id_str: Option<Id>,
+    in_reply_to_status_id: Option<WireId>,
+    in_reply_to_status_id_str: Option<WireId>,
+    quoted_status_id: Option<WireId>,
+    quoted_status_id_str: Option<WireId>,
     #[serde(borrow)]
     coordinates: Option<&'a RawValue>,
     #[serde(borrow)]
     geo: Option<&'a RawValue>,
     #[serde(borrow)]
     place: Option<&'a RawValue>,
-    #[serde(borrow)]
-    withheld_in_countries: Option<Vec<Cow<'a, str>>>,
+    #[serde(default)]
+    withheld_in_countries: Countries,
     #[serde(borrow)]
     user: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -89,9 +98,10 @@ struct ExtendedWire<'a> {
     full_text: Option<Cow<'a, str>>,
 }
 
+/// A GeoJSON point read leniently: `[lon, lat]` or `[lon, lat, alt]`, numbers or numeric strings.
 #[derive(Deserialize)]
 struct PointWire {
-    coordinates: [f64; 2],
+    coordinates: Vec<LooseNum>,
 }
 
 impl<'a> TweetWire<'a> {
@@ -105,13 +115,16 @@ impl<'a> TweetWire<'a> {
         if depth > MAX_EMBED_DEPTH {
             return Err(TweetError::TooDeep);
         }
-        let id = prefer_str(self.id_str, self.id).ok_or(TweetError::MissingId)?;
+        let id = pick(&self.id_str, &self.id, "id")
+            .map_err(TweetError::BadId)?
+            .ok_or(TweetError::MissingId)?;
         let user = self
             .user
             .map(|u| parse_user(u.get()))
             .transpose()?
             .flatten();
         let point = point_of(self.coordinates, false).or_else(|| point_of(self.geo, true));
+        let located = self.coordinates.is_some() || self.geo.is_some() || self.place.is_some();
         let text = self
             .extended_tweet
             .and_then(|e| e.full_text)
@@ -133,14 +146,15 @@ impl<'a> TweetWire<'a> {
             created_at: self.created_at,
             text,
             lang: self.lang,
-            in_reply_to_status_id: prefer_str(
-                self.in_reply_to_status_id_str,
-                self.in_reply_to_status_id,
+            in_reply_to_status_id: pick_lenient(
+                &self.in_reply_to_status_id_str,
+                &self.in_reply_to_status_id,
             ),
-            quoted_status_id: prefer_str(self.quoted_status_id_str, self.quoted_status_id),
+            quoted_status_id: pick_lenient(&self.quoted_status_id_str, &self.quoted_status_id),
             point,
             place: self.place,
-            withheld_in_countries: self.withheld_in_countries.unwrap_or_default(),
+            located,
+            withheld_in_countries: self.withheld_in_countries.0,
             user,
             retweeted_status: embed(self.retweeted_status)?,
             quoted_status: embed(self.quoted_status)?,
@@ -155,11 +169,17 @@ pub fn parse_status(raw: &str) -> Result<Tweet<'_>, TweetError> {
     wire.into_tweet(raw, 1)
 }
 
-/// Reads a GeoJSON point; `lat_first` for the legacy `geo` field, which is `[lat, lon]`.
+/// Reads a GeoJSON point as `(lon, lat)`; `lat_first` for the legacy `geo` field, which is
+/// `[lat, lon]`. A third element (altitude) is ignored; anything that is not two finite numbers
+/// within the globe's ranges is no point (it stays in `raw`, where a scrub still finds it).
 fn point_of(raw: Option<&RawValue>, lat_first: bool) -> Option<(f64, f64)> {
     let point: PointWire = serde_json::from_str(raw?.get()).ok()?;
-    let [a, b] = point.coordinates;
-    Some(if lat_first { (b, a) } else { (a, b) })
+    let (a, b) = match point.coordinates.as_slice() {
+        [a, b] | [a, b, _] => (a.0?, b.0?),
+        _ => return None,
+    };
+    let (lon, lat) = if lat_first { (b, a) } else { (a, b) };
+    ((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)).then_some((lon, lat))
 }
 
 impl Tweet<'_> {
@@ -188,6 +208,62 @@ mod tests {
         assert_eq!(t.text.as_deref(), Some("the long one"));
         assert_eq!(t.point, Some((13.4, 52.5)));
         assert_eq!(t.user_id, Some(7));
+    }
+
+    #[test]
+    fn lenient_points_three_elements_and_numeric_strings() {
+        let t = |geo: &str| {
+            let line = format!(r#"{{"id_str":"5","text":"x",{geo}}}"#);
+            let t = parse_status(&line).unwrap();
+            (t.point, t.located)
+        };
+        let p = t(r#""coordinates":{"type":"Point","coordinates":[13.4,52.5,34.0]}"#);
+        assert_eq!(p, (Some((13.4, 52.5)), true));
+        let p = t(r#""coordinates":{"type":"Point","coordinates":[" 13.4","52.5"]}"#);
+        assert_eq!(p.0, Some((13.4, 52.5)));
+        let p = t(r#""coordinates":null,"geo":{"type":"Point","coordinates":["52.5",13.4]}"#);
+        assert_eq!(p.0, Some((13.4, 52.5)));
+        for unreadable in [
+            r#""geo":"Berlin""#,
+            r#""coordinates":{"coordinates":[1,2,3,4]}"#,
+            r#""coordinates":{"coordinates":[200,2]}"#,
+            r#""coordinates":{"coordinates":["NaN",2]}"#,
+            r#""coordinates":{"coordinates":[1]}"#,
+            r#""coordinates":[13.4,52.5]"#,
+        ] {
+            let p = t(unreadable);
+            assert_eq!(p, (None, true), "{unreadable}");
+        }
+        let p = t(r#""coordinates":null,"geo":null,"place":null"#);
+        assert_eq!(p, (None, false));
+    }
+
+    #[test]
+    fn bad_country_codes_are_dropped_from_the_status_not_the_status() {
+        let t = parse_status(
+            r#"{"id_str":"5","text":"x","withheld_in_countries":["de","D1",7,"xx","DEU","XY"]}"#,
+        )
+        .unwrap();
+        assert_eq!(t.withheld_in_countries, vec!["DE", "XX", "XY"]);
+        let t = parse_status(r#"{"id_str":"5","text":"x","withheld_in_countries":"DE"}"#).unwrap();
+        assert!(t.withheld_in_countries.is_empty());
+    }
+
+    #[test]
+    fn a_usable_id_str_beside_an_unusable_id_is_enough() {
+        let t = parse_status(
+            r#"{"id":1.5e18,"id_str":"77","text":"x","in_reply_to_status_id":-1,
+            "user":{"id":"x","id_str":"9"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (t.id, t.user_id, t.in_reply_to_status_id),
+            (77, Some(9), None)
+        );
+        let e = parse_status(r#"{"id":1.5e18,"id_str":"x","text":"x"}"#).unwrap_err();
+        assert!(e.to_string().starts_with("no usable id (id_str:"), "{e}");
+        let e = parse_status(r#"{"id_str":"1","text":"x","user":{"id":true}}"#).unwrap_err();
+        assert!(e.to_string().starts_with("user: no usable id"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! User objects: the id that keys `users`, and a fingerprint of the profile for change detection.
 
-use super::ids::{Id, prefer_str};
+use super::ids::{WireId, pick};
+use super::lenient::Countries;
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
@@ -10,7 +11,8 @@ use std::hash::{Hash, Hasher};
 pub struct TweetUser<'a> {
     pub id: i64,
     pub screen_name: Option<Cow<'a, str>>,
-    pub withheld_in_countries: Option<Vec<Cow<'a, str>>>,
+    /// Valid codes only, upper case (an invalid one stays in `raw` only).
+    pub withheld_in_countries: Vec<String>,
     /// A hash of the decoded profile fields, counters excluded: equal for two sightings of an
     /// unchanged profile whatever their JSON escaping or follower counts.
     pub profile_hash: u64,
@@ -20,8 +22,8 @@ pub struct TweetUser<'a> {
 /// The fields that make a profile; counters (`followers_count`, ...) are left out on purpose.
 #[derive(Deserialize, Hash)]
 struct UserWire<'a> {
-    id: Option<Id>,
-    id_str: Option<Id>,
+    id: Option<WireId>,
+    id_str: Option<WireId>,
     #[serde(borrow)]
     screen_name: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -38,20 +40,30 @@ struct UserWire<'a> {
     profile_image_url_https: Option<Cow<'a, str>>,
     #[serde(borrow)]
     profile_banner_url: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    withheld_in_countries: Option<Vec<Cow<'a, str>>>,
+    #[serde(default)]
+    withheld_in_countries: Countries,
 }
 
-/// Parses a user object; `None` when it has no id.
-pub fn parse_user(raw: &str) -> Result<Option<TweetUser<'_>>, serde_json::Error> {
+/// Why a user object could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("user object does not parse: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("user: {0}")]
+    BadId(String),
+}
+
+/// Parses a user object; `None` when it has no id, an error when its ids are all unusable.
+pub fn parse_user(raw: &str) -> Result<Option<TweetUser<'_>>, UserError> {
     let wire: UserWire<'_> = serde_json::from_str(raw)?;
     let mut h = rustc_hash::FxHasher::default();
     wire.hash(&mut h);
     let profile_hash = h.finish();
-    Ok(prefer_str(wire.id_str, wire.id).map(|id| TweetUser {
+    let id = pick(&wire.id_str, &wire.id, "id").map_err(UserError::BadId)?;
+    Ok(id.map(|id| TweetUser {
         id,
         screen_name: wire.screen_name,
-        withheld_in_countries: wire.withheld_in_countries,
+        withheld_in_countries: wire.withheld_in_countries.0,
         profile_hash,
         raw,
     }))

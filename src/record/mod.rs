@@ -130,6 +130,9 @@ pub struct TweetRow {
     pub place: Option<String>,
     pub withheld_in_countries: Vec<String>,
     pub geo_scrubbed: bool,
+    /// `raw` has a `coordinates`, `geo` or `place` that is not null, readable or not: what a
+    /// `scrub_geo` must remove even when the typed columns could not be filled.
+    pub located: bool,
     pub raw: String,
     /// Seen only inside another message (never as a top-level status yet).
     pub embedded: bool,
@@ -138,7 +141,7 @@ pub struct TweetRow {
 impl TweetRow {
     /// Whether the row carries location that a `scrub_geo` must remove.
     pub fn has_geo(&self) -> bool {
-        self.longitude.is_some() || self.latitude.is_some() || self.place.is_some()
+        self.located || self.longitude.is_some() || self.latitude.is_some() || self.place.is_some()
     }
 }
 
@@ -352,8 +355,9 @@ fn add_tweet(
         longitude: tweet.point.map(|p| p.0),
         latitude: tweet.point.map(|p| p.1),
         place: tweet.place.map(|p| p.get().to_owned()),
-        withheld_in_countries: countries(&tweet.withheld_in_countries),
+        withheld_in_countries: tweet.withheld_in_countries.clone(),
         geo_scrubbed: false,
+        located: tweet.located,
         raw: stub_spans(tweet.raw, &stubs),
         embedded,
     });
@@ -367,12 +371,12 @@ struct UserSink<'k> {
 
 impl UserSink<'_> {
     fn push(&mut self, user: &protocol::TweetUser<'_>) {
-        let countries = countries(user.withheld_in_countries.as_deref().unwrap_or(&[]));
-        if (self.keep)(user.id, user.profile_hash, &countries) {
+        let countries = &user.withheld_in_countries;
+        if (self.keep)(user.id, user.profile_hash, countries) {
             self.rows.push(UserRow {
                 user_id: user.id,
                 screen_name: user.screen_name.as_deref().map(Into::into),
-                withheld_in_countries: countries,
+                withheld_in_countries: countries.clone(),
                 profile_hash: user.profile_hash,
                 raw: user.raw.to_owned(),
             });
@@ -380,30 +384,25 @@ impl UserSink<'_> {
     }
 }
 
-fn countries<S: AsRef<str>>(list: &[S]) -> Vec<String> {
-    let mut out: Vec<String> = list
-        .iter()
-        .map(|c| c.as_ref().trim().to_ascii_uppercase())
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
 /// Parses Twitter's `Wed Oct 10 20:19:24 +0000 2018` (by hand: it runs for every status;
-/// any other layout falls back to chrono's parser, then to RFC 3339).
+/// any other layout falls back to chrono's parser, then to RFC 3339). Years outside 1..=9999
+/// read as no time: both databases and the archive's text times hold exactly those.
 pub fn parse_twitter_time(s: &str) -> Option<DateTime<Utc>> {
-    fast_twitter_time(s).or_else(|| {
-        DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y")
-            .or_else(|_| DateTime::parse_from_rfc3339(s))
-            .map(|t| t.with_timezone(&Utc))
-            .ok()
-    })
+    use chrono::Datelike;
+    fast_twitter_time(s)
+        .or_else(|| {
+            DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y")
+                .or_else(|_| DateTime::parse_from_rfc3339(s))
+                .map(|t| t.with_timezone(&Utc))
+                .ok()
+        })
+        .filter(|t| (1..=9999).contains(&t.year()))
 }
 
+/// The common layout, read by position. Every piece is taken with `get`: the text is the
+/// server's, and a multi-byte character may sit at any offset.
 fn fast_twitter_time(s: &str) -> Option<DateTime<Utc>> {
-    let b = s.as_bytes();
-    if b.len() != 30 || &b[19..26] != b" +0000 " {
+    if s.len() != 30 || s.as_bytes().get(19..26) != Some(b" +0000 ".as_slice()) {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
@@ -414,7 +413,8 @@ fn fast_twitter_time(s: &str) -> Option<DateTime<Utc>> {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let month = MONTHS.iter().position(|m| *m == &s[4..7])? as u32 + 1;
+    let month = s.get(4..7)?;
+    let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
     let date = chrono::NaiveDate::from_ymd_opt(num(26..30)? as i32, month, num(8..10)?)?;
     let time = chrono::NaiveTime::from_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
     Some(NaiveDateTime::new(date, time).and_utc())

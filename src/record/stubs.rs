@@ -6,21 +6,24 @@ pub(super) fn stub_spans(raw: &str, spans: &[(&str, i64)]) -> String {
         .iter()
         .filter_map(|(inner, id)| {
             let start = (inner.as_ptr() as usize).checked_sub(raw.as_ptr() as usize)?;
-            (start + inner.len() <= raw.len()).then_some((start, start + inner.len(), *id))
+            let end = start.checked_add(inner.len())?;
+            (end <= raw.len()).then_some((start, end, *id))
         })
         .collect();
     ordered.sort_unstable();
     let mut out = String::with_capacity(raw.len());
     let mut at = 0;
     for (start, end, id) in ordered {
-        if start < at {
-            continue; // nested inside a span already replaced
-        }
-        out.push_str(&raw[at..start]);
+        // Skipped: a span nested inside one already replaced, or (never from the parser, whose
+        // spans are sub-slices of `raw`) one that does not sit on character boundaries.
+        let Some(before) = raw.get(at..start).filter(|_| raw.is_char_boundary(end)) else {
+            continue;
+        };
+        out.push_str(before);
         out.push_str(&stub(id));
         at = end;
     }
-    out.push_str(&raw[at..]);
+    out.push_str(raw.get(at..).unwrap_or_default());
     out
 }
 
