@@ -16,14 +16,14 @@ impl PgTx {
         sqlx::query(
             "INSERT INTO tweets (tweet_id, user_id, created_at, text, lang, in_reply_to_status_id, \
              retweeted_status_id, quoted_status_id, longitude, latitude, place, withheld_in_countries, \
-             geo_scrubbed, stream, first_seen_at, last_seen_at, raw) \
+             geo_scrubbed, stream, first_seen_at, last_seen_at, raw, located) \
              SELECT tweet_id, user_id, created_at, text, lang, irt, rt, qt, lon, lat, place::jsonb, \
-             withheld::jsonb, scrubbed, stream, first_seen, last_seen, raw::jsonb \
+             withheld::jsonb, scrubbed, stream, first_seen, last_seen, raw::jsonb, located \
              FROM UNNEST($1::int8[], $2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::int8[], \
              $7::int8[], $8::int8[], $9::float8[], $10::float8[], $11::text[], $12::text[], $13::bool[], \
-             $14::text[], $15::timestamptz[], $16::timestamptz[], $17::text[]) \
+             $14::text[], $15::timestamptz[], $16::timestamptz[], $17::text[], $18::bool[]) \
              AS u(tweet_id, user_id, created_at, text, lang, irt, rt, qt, lon, lat, place, withheld, \
-             scrubbed, stream, first_seen, last_seen, raw) \
+             scrubbed, stream, first_seen, last_seen, raw, located) \
              ON CONFLICT (tweet_id) DO UPDATE SET \
              last_seen_at = GREATEST(tweets.last_seen_at, EXCLUDED.last_seen_at)",
         )
@@ -44,6 +44,7 @@ impl PgTx {
         .bind(t.iter().map(|(p, _)| p.first_seen).collect::<Vec<_>>())
         .bind(t.iter().map(|(p, _)| p.last_seen).collect::<Vec<_>>())
         .bind(t.iter().map(|(_, r)| pg_text(&r.raw)).collect::<Vec<_>>())
+        .bind(t.iter().map(|(_, r)| r.located).collect::<Vec<_>>())
         .execute(&mut *self.0)
         .await?;
         Ok(())

@@ -136,10 +136,11 @@ impl ArchiveTx for PgTx {
 
     async fn scrub_geo(&mut self, user_id: i64, up_to: i64) -> Result<i64, StoreError> {
         let done = sqlx::query(
+            // `located` (set by the decoder from raw, typed columns or not) is what the index
+            // covers.
             "UPDATE tweets SET longitude = NULL, latitude = NULL, place = NULL, geo_scrubbed = TRUE, \
-             raw = raw - 'coordinates' - 'geo' - 'place' \
-             WHERE user_id = $1 AND tweet_id <= $2 \
-             AND (longitude IS NOT NULL OR latitude IS NOT NULL OR place IS NOT NULL)",
+             located = FALSE, raw = raw - 'coordinates' - 'geo' - 'place' \
+             WHERE user_id = $1 AND tweet_id <= $2 AND located",
         )
         .bind(user_id)
         .bind(up_to)

@@ -23,6 +23,7 @@ pub(super) const TWEET_COLS: &[&str] = &[
     "place",
     "withheld_in_countries",
     "geo_scrubbed",
+    "located",
     "stream",
     "first_seen_at",
     "last_seen_at",

@@ -66,6 +66,7 @@ impl SqliteTx {
                     r.place.as_deref(),
                     countries_json(&r.withheld_in_countries),
                     r.geo_scrubbed,
+                    r.located,
                     &*t.stream,
                     sqlite_time(t.first_seen),
                     sqlite_time(t.last_seen),
@@ -245,10 +246,14 @@ impl ArchiveTx for SqliteTx {
         let done = self
             .db
             .prepare_cached(
+                // `located` (set by the decoder from raw, typed columns or not) is what the
+                // index covers. A raw SQLite cannot read (only from before the nesting bound) is
+                // left alone, neither marked nor counted, rather than failing the batch.
                 "UPDATE tweets SET longitude = NULL, latitude = NULL, place = NULL, \
-                 geo_scrubbed = 1, raw = json_remove(raw, '$.coordinates', '$.geo', '$.place') \
-                 WHERE user_id = ? AND tweet_id <= ? \
-                 AND (longitude IS NOT NULL OR latitude IS NOT NULL OR place IS NOT NULL)",
+                 geo_scrubbed = 1, located = 0, \
+                 raw = json_remove(raw, '$.coordinates', '$.geo', '$.place') \
+                 WHERE user_id = ? AND tweet_id <= ? AND located = 1 \
+                 AND CASE WHEN json_valid(raw) THEN 1 ELSE 0 END",
             )?
             .execute(params![user_id, up_to])?;
         Ok(done as i64)
