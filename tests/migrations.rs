@@ -146,3 +146,82 @@ async fn deletions_rebuilt_in_arrival_order_keep_their_rows_key_and_trigger() {
     assert!(null_id.is_err(), "a deletion always names its status");
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn location_only_in_raw_is_flagged_and_recorded_scrubs_reach_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pool, url) = archive_before(dir.path(), "0005").await;
+    let raw_only = r#"{"id":1,"text":"t","coordinates":{"type":"Point","coordinates":[13.4,52.5,30]},"geo":null,"place":null}"#;
+    let rows: [(i64, i64, Option<f64>, &str); 5] = [
+        (
+            BIG,
+            9,
+            Some(13.4),
+            r#"{"text":"typed","coordinates":{"coordinates":[13.4,52.5]}}"#,
+        ),
+        (BIG + 1, 7, None, raw_only), // covered by the scrub recorded below
+        (BIG + 2, 8, None, r#"{"text":"t","geo":"Berlin"}"#),
+        (
+            BIG + 3,
+            8,
+            None,
+            r#"{"text":"t","coordinates":null,"place":null}"#,
+        ),
+        (BIG + 4, 7, None, "not json at all"),
+    ];
+    for (id, user, lon, raw) in rows {
+        sqlx::query(
+            "INSERT INTO tweets (tweet_id, user_id, longitude, stream, first_seen_at, \
+             last_seen_at, raw) VALUES (?, ?, ?, 's', 'x', 'x', ?)",
+        )
+        .bind(id)
+        .bind(user)
+        .bind(lon)
+        .bind(raw)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO geo_scrubs (user_id, up_to_status_id, notice_received_at, applied_at, \
+         tweets_scrubbed) VALUES (7, ?, 'x', 'x', 0)",
+    )
+    .bind(BIG + 10)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = SqliteStore::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let got: Vec<(i64, i64, bool, String)> =
+        sqlx::query_as("SELECT tweet_id, located, geo_scrubbed, raw FROM tweets ORDER BY tweet_id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let flags: Vec<(i64, bool)> = got.iter().map(|r| (r.1, r.2)).collect();
+    assert_eq!(
+        flags,
+        [(1, false), (0, true), (1, false), (0, false), (0, false)]
+    );
+    assert_eq!(
+        got[1].3, r#"{"id":1,"text":"t"}"#,
+        "the recorded scrub now applies"
+    );
+    assert_eq!(
+        got[4].3, "not json at all",
+        "a raw SQLite cannot read is left alone"
+    );
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "EXPLAIN QUERY PLAN SELECT tweet_id FROM tweets WHERE user_id = 8 AND tweet_id <= 5 \
+         AND located = 1",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(
+        plan.iter().any(|p| p.3.contains("tweets_located")),
+        "{plan:?}"
+    );
+    store.close().await;
+}
