@@ -7,10 +7,16 @@
 /// The deepest nesting of arrays and objects a line may have.
 pub const MAX_NESTING: usize = 100;
 
-/// Whether `text` nests arrays and objects deeper than `max`. One pass over the bytes: string
-/// contents are skipped with `memchr` (escapes included), so brackets inside strings do not count.
+/// Whether `text` nests arrays and objects deeper than `max`. At most two passes over the bytes;
+/// string contents are skipped (escapes included), so brackets inside strings do not count.
 /// Malformed text is not judged here; the parser reports it.
 pub fn nesting_exceeds(text: &[u8], max: usize) -> bool {
+    // Text with no more opening brackets than the bound cannot nest deeper than it. Real
+    // statuses have a few dozen, so this SIMD count (about 0.1 ns a byte, against 1 ns for the
+    // exact scan below) is all that most lines cost.
+    if memchr::memchr2_iter(b'{', b'[', text).take(max + 1).count() <= max {
+        return false;
+    }
     let mut depth = 0usize;
     let mut at = 0;
     while let Some(&b) = text.get(at) {
@@ -55,6 +61,8 @@ mod tests {
     #[test]
     fn depth_is_counted_outside_strings_only() {
         assert!(!nesting_exceeds(nested(100).as_bytes(), 100));
+        // Many brackets side by side are not depth.
+        assert!(!nesting_exceeds("[]".repeat(500).as_bytes(), 100));
         assert!(nesting_exceeds(nested(101).as_bytes(), 100));
         let in_string = format!(r#"{{"a":"{}"}}"#, "[{".repeat(500));
         assert!(!nesting_exceeds(in_string.as_bytes(), 100));

@@ -70,6 +70,9 @@ impl LiveFrame {
 
 /// Parses one frame's JSON text.
 pub fn parse_frame(text: &str) -> Result<LiveFrame, ParseError> {
+    if super::nesting_exceeds(text.as_bytes(), super::MAX_NESTING) {
+        return Err(ParseError::TooDeep);
+    }
     let value: Value = serde_json::from_str(text).map_err(ParseError::Json)?;
     let Value::Object(frame) = value else {
         return Err(ParseError::NotAnObject);
@@ -290,6 +293,15 @@ mod tests {
         let f = parse_frame(r#"{"topic":"/system/subscriptions","payload":{"subscriptions":{"errors":[{"topic":"/x","message":"bad"}]}}}"#).unwrap();
         assert_eq!(f.kind(), Some(Kind::Subscriptions));
         assert!(parse_frame("[1]").is_err());
+        let deep = format!(
+            r#"{{"topic":"/x","payload":{{"x":{}{}}}}}"#,
+            "[".repeat(99),
+            "]".repeat(99)
+        );
+        assert_eq!(
+            parse_frame(&deep).unwrap_err().to_string(),
+            "JSON nested deeper than 100 levels"
+        );
         assert!(parse_frame(r#"{"topic":"/system/config","payload":{"config":{}}}"#).is_err());
     }
 
