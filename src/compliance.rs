@@ -13,6 +13,10 @@
 //! Because the state after both steps is the union of all rules over all data, the final archive
 //! does not depend on the order in which statuses and notices arrive.
 
+mod dm;
+
+pub use dm::{DmPrepared, dm_ids, prepare_dms};
+
 use crate::store::{Batch, Notice, NoticeKind, Rows};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -26,6 +30,8 @@ pub enum ActionKind {
     ScrubGeo,
     StatusWithheld,
     UserWithheld,
+    /// A direct-message delete (`dm_delete`).
+    DmDelete,
 }
 
 impl ActionKind {
@@ -36,6 +42,7 @@ impl ActionKind {
             ActionKind::ScrubGeo => "scrub_geo",
             ActionKind::StatusWithheld => "status_withheld",
             ActionKind::UserWithheld => "user_withheld",
+            ActionKind::DmDelete => "dm_delete",
         }
     }
 }
@@ -251,6 +258,7 @@ impl Rules {
             NoticeKind::Delete(d) => {
                 self.deleted.entry(d.tweet_id).or_insert(src);
             }
+            NoticeKind::DmDelete(_) => {} // see `prepare_dms`
             NoticeKind::ScrubGeo(s) => {
                 let e = self
                     .scrubs

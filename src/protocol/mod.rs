@@ -4,6 +4,7 @@
 //! once per received byte; everything the archive keeps is copied later, once.
 
 mod codes;
+mod dm;
 mod ids;
 pub mod live;
 mod notice;
@@ -11,6 +12,7 @@ mod tweet;
 mod user;
 
 pub use codes::disconnect_code_name;
+pub use dm::{DirectMessage, DmDelete};
 pub use ids::{Id, parse_id};
 pub use notice::{
     Control, Delete, Disconnect, Friends, Limit, ScrubGeo, StatusWithheld, UserEvent, UserWithheld,
@@ -79,6 +81,8 @@ pub enum Message<'a> {
     KeepAlive,
     Tweet(Box<Tweet<'a>>),
     Delete(Delete),
+    /// A direct-message delete notice (`events.kind` is `delete`, as for statuses).
+    DmDelete(DmDelete),
     ScrubGeo(ScrubGeo),
     Limit(Limit),
     StatusWithheld(StatusWithheld),
@@ -87,7 +91,7 @@ pub enum Message<'a> {
     Warning(Warning<'a>),
     Event(Box<UserEvent<'a>>),
     Friends(Friends),
-    DirectMessage(&'a RawValue),
+    DirectMessage(Box<DirectMessage<'a>>),
     Control(Control<'a>),
     /// A site-stream envelope addressed to one user.
     ForUser {
@@ -104,7 +108,7 @@ impl Message<'_> {
         Some(match self {
             Message::KeepAlive => return None,
             Message::Tweet(_) => Kind::Tweet,
-            Message::Delete(_) => Kind::Delete,
+            Message::Delete(_) | Message::DmDelete(_) => Kind::Delete,
             Message::ScrubGeo(_) => Kind::ScrubGeo,
             Message::Limit(_) => Kind::Limit,
             Message::StatusWithheld(_) => Kind::StatusWithheld,

@@ -192,6 +192,9 @@ pub(super) fn classify<'a>(
         }
     }
     if let Some(raw) = keys.delete {
+        if let Some(dm) = super::dm::parse_dm_delete(raw)? {
+            return Ok(Message::DmDelete(dm));
+        }
         let wire: DeleteWire = field(raw, "delete")?;
         let status = wire
             .status
@@ -261,7 +264,8 @@ pub(super) fn classify<'a>(
         }));
     }
     if let Some(raw) = keys.direct_message {
-        return Ok(Message::DirectMessage(raw));
+        let dm = super::dm::parse_direct_message(raw)?;
+        return Ok(Message::DirectMessage(Box::new(dm)));
     }
     if let Some(raw) = keys.control {
         let wire: ControlWire<'a> = borrowed(raw, "control")?;

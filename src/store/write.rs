@@ -1,5 +1,6 @@
 //! The write path both backends share: one batch, one transaction, compliance included.
 
+use super::dm::{DmTx, apply_dm_deletes};
 use super::{Batch, Notice, NoticeKind, Rows, StoreError};
 use crate::compliance::{self, ActionKind, ActionRow, Known, Prepared};
 use chrono::{DateTime, Utc};
@@ -124,7 +125,7 @@ pub trait ArchiveTx: Send {
 }
 
 /// Writes `batch` through `tx`: lookup, clean, insert, apply notices, audit, commit.
-pub async fn write_batch<T: ArchiveTx>(
+pub async fn write_batch<T: ArchiveTx + DmTx>(
     mut tx: T,
     batch: &Batch,
     now: DateTime<Utc>,
@@ -136,14 +137,25 @@ pub async fn write_batch<T: ArchiveTx>(
         tx.lookup(&tweet_ids, &user_ids).await?
     };
     let (rows, prepared) = compliance::prepare(batch, &known);
+    let dm_known = if batch.dms.is_empty() {
+        Default::default()
+    } else {
+        tx.dm_deletions_of(&compliance::dm_ids(batch)).await?
+    };
+    let (dms, dm_prepared) = compliance::prepare_dms(batch, &dm_known);
     tx.insert_rows(batch, &rows).await?;
+    if !dms.is_empty() {
+        tx.insert_dms(&dms).await?;
+    }
 
     let mut actions = prepared.deferred.clone();
+    actions.extend(dm_prepared.deferred.iter().cloned());
     for ((user, up_to), by) in &prepared.scrub_growth {
         tx.grow_scrub(*user, *up_to, *by).await?;
     }
     let notices = dedup_notices(&batch.notices);
     let mut applied = apply_deletes(&mut tx, &notices, &prepared, now).await?;
+    applied.extend(apply_dm_deletes(&mut tx, &notices, &dm_prepared, now).await?);
     // After the deletions are recorded: a notice and its late tweet may share this batch.
     if !prepared.arrived_after_delete.is_empty() {
         tx.mark_arrived(&prepared.arrived_after_delete, now).await?;
@@ -155,7 +167,12 @@ pub async fn write_batch<T: ArchiveTx>(
     }
     let rows_erased = applied
         .iter()
-        .filter(|a| matches!(a.kind, ActionKind::Delete | ActionKind::ScrubGeo))
+        .filter(|a| {
+            matches!(
+                a.kind,
+                ActionKind::Delete | ActionKind::DmDelete | ActionKind::ScrubGeo
+            )
+        })
         .map(|a| a.rows_affected)
         .sum();
     let latencies = applied
@@ -270,7 +287,8 @@ async fn apply_notice<T: ArchiveTx>(
         deferred: false,
     };
     Ok(match &notice.kind {
-        NoticeKind::Delete(_) => None, // applied together, by apply_deletes
+        // Applied together, by apply_deletes and apply_dm_deletes.
+        NoticeKind::Delete(_) | NoticeKind::DmDelete(_) => None,
         NoticeKind::ScrubGeo(s) => {
             let scrubbed = tx.scrub_geo(s.user_id, s.up_to_status_id).await? + prior;
             let new = tx

@@ -4,6 +4,7 @@
 //! `jsonb` dominates the cost here, and array binds avoid a round trip and a plan per row.
 
 mod detail;
+mod dm;
 mod rows;
 mod tx;
 
@@ -118,10 +119,11 @@ impl Store for PgStore {
     }
 
     async fn purge(&self) -> Result<(), StoreError> {
-        // Deleted and rewritten rows live on as dead tuples until vacuumed; VACUUM (which also
-        // covers the TOAST table) frees them, so no tuple holds the content any more. PostgreSQL
-        // does not zero the freed bytes: they persist until reused (see the README).
-        sqlx::query("VACUUM (SKIP_LOCKED) tweets")
+        // Deleted and rewritten rows (statuses, direct messages) live on as dead tuples until
+        // vacuumed; VACUUM (which also covers the TOAST tables) frees them, so no tuple holds the
+        // content any more. PostgreSQL does not zero the freed bytes: they persist until reused
+        // (see the README).
+        sqlx::query("VACUUM (SKIP_LOCKED) tweets, direct_messages")
             .execute(&self.pool)
             .await?;
         Ok(())
