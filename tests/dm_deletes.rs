@@ -35,7 +35,7 @@ fn dm_delete_bare(id: i64, user: i64) -> String {
 }
 
 async fn dm_ids(db: &TestDb) -> Vec<i64> {
-    db.rows("SELECT CAST(dm_id AS TEXT) FROM direct_messages ORDER BY dm_id")
+    db.rows("SELECT CAST(dm_id AS TEXT) FROM direct_messages ORDER BY direct_messages.dm_id")
         .await
         .iter()
         .map(|r| r[0].as_ref().unwrap().parse().unwrap())
@@ -88,60 +88,66 @@ async fn events_holding(db: &TestDb, needle: &str) -> i64 {
     .await
 }
 
-both_backends!(a_direct_message_is_stored_once_with_its_content, |db| async {
-    db.replay_lines(&[&dm(BIG, MARKER), &dm(BIG, MARKER)]).await;
-    assert_eq!(dm_ids(&db).await, vec![BIG]);
-    let row = &db
-        .rows(&format!(
-            "SELECT text, CAST(sender_id AS TEXT), CAST(recipient_id AS TEXT), \
+both_backends!(
+    a_direct_message_is_stored_once_with_its_content,
+    |db| async {
+        db.replay_lines(&[&dm(BIG, MARKER), &dm(BIG, MARKER)]).await;
+        assert_eq!(dm_ids(&db).await, vec![BIG]);
+        let row = &db
+            .rows(&format!(
+                "SELECT text, CAST(sender_id AS TEXT), CAST(recipient_id AS TEXT), \
              CASE WHEN created_at IS NULL THEN 'n' ELSE 'y' END FROM direct_messages \
              WHERE dm_id = {BIG}"
-        ))
-        .await[0];
-    assert_eq!(row[0].as_deref(), Some(MARKER));
-    assert_eq!(row[1].as_deref(), Some("783214"));
-    assert_eq!(row[2].as_deref(), Some("2244994945"));
-    assert_eq!(row[3].as_deref(), Some("y"));
-    let raw = db
-        .json(&format!(
-            "SELECT CAST(raw AS TEXT) FROM direct_messages WHERE dm_id = {BIG}"
-        ))
-        .await
-        .unwrap();
-    assert_eq!(raw["sender"]["screen_name"], "alice");
-    // Its events keep the id, not the content.
-    assert_eq!(
-        db.int(&format!(
-            "SELECT COUNT(*) FROM events WHERE kind = 'direct_message' AND dm_id = {BIG} \
+            ))
+            .await[0];
+        assert_eq!(row[0].as_deref(), Some(MARKER));
+        assert_eq!(row[1].as_deref(), Some("783214"));
+        assert_eq!(row[2].as_deref(), Some("2244994945"));
+        assert_eq!(row[3].as_deref(), Some("y"));
+        let raw = db
+            .json(&format!(
+                "SELECT CAST(raw AS TEXT) FROM direct_messages WHERE dm_id = {BIG}"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(raw["sender"]["screen_name"], "alice");
+        // Its events keep the id, not the content.
+        assert_eq!(
+            db.int(&format!(
+                "SELECT COUNT(*) FROM events WHERE kind = 'direct_message' AND dm_id = {BIG} \
              AND raw IS NULL"
-        ))
-        .await,
-        2
-    );
-    assert_eq!(events_holding(&db, MARKER).await, 0);
-});
+            ))
+            .await,
+            2
+        );
+        assert_eq!(events_holding(&db, MARKER).await, 0);
+    }
+);
 
-both_backends!(a_delete_after_the_message_erases_it_and_is_audited, |db| async {
-    db.replay_lines(&[&dm(BIG, MARKER), &dm(BIG + 1, "kept")])
-        .await;
-    db.replay_lines(&[&dm_delete(BIG, 456)]).await;
-    assert_eq!(dm_ids(&db).await, vec![BIG + 1]);
-    assert_eq!(deletion(&db, BIG).await, Some((Some(456), false, false)));
-    assert_eq!(
-        actions(&db).await,
-        vec![("dm_delete".into(), BIG, 1, false)]
-    );
-    // The notice is a `delete` event naming the message; no content is left anywhere.
-    assert_eq!(
+both_backends!(
+    a_delete_after_the_message_erases_it_and_is_audited,
+    |db| async {
+        db.replay_lines(&[&dm(BIG, MARKER), &dm(BIG + 1, "kept")])
+            .await;
+        db.replay_lines(&[&dm_delete(BIG, 456)]).await;
+        assert_eq!(dm_ids(&db).await, vec![BIG + 1]);
+        assert_eq!(deletion(&db, BIG).await, Some((Some(456), false, false)));
+        assert_eq!(
+            actions(&db).await,
+            vec![("dm_delete".into(), BIG, 1, false)]
+        );
+        // The notice is a `delete` event naming the message; no content is left anywhere.
+        assert_eq!(
         db.int(&format!(
             "SELECT COUNT(*) FROM events WHERE kind = 'delete' AND dm_id = {BIG} AND tweet_id IS NULL"
         ))
         .await,
         1
     );
-    assert_eq!(events_holding(&db, MARKER).await, 0);
-    assert_eq!(db.count("rejects").await, 0);
-});
+        assert_eq!(events_holding(&db, MARKER).await, 0);
+        assert_eq!(db.count("rejects").await, 0);
+    }
+);
 
 both_backends!(a_message_after_its_delete_is_never_stored, |db| async {
     db.replay_lines(&[&dm_delete_bare(BIG, 456)]).await;
@@ -203,34 +209,41 @@ both_backends!(the_same_delete_twice_changes_nothing, |db| async {
     );
     assert_eq!(after_first, after_second);
     assert_eq!(db.count("dm_deletions").await, 1);
-    assert_eq!(
-        after_second.2,
-        vec![("dm_delete".into(), BIG, 1, false)]
-    );
+    assert_eq!(after_second.2, vec![("dm_delete".into(), BIG, 1, false)]);
 });
 
-both_backends!(a_dm_delete_without_a_usable_id_is_a_reject_with_a_reason, |db| async {
-    db.replay_lines(&[
-        r#"{"delete":{"direct_message":{"user_id":456,"user_id_str":"456"}}}"#,
-        r#"{"direct_message":{"text":"no id at all"}}"#,
-    ])
-    .await;
-    let reasons = db.rows("SELECT reason FROM rejects ORDER BY reject_id").await;
-    assert_eq!(reasons.len(), 2);
-    assert!(
-        reasons[0][0].as_deref().unwrap().contains("direct_message"),
-        "{reasons:?}"
-    );
-    assert_eq!(db.count("events").await, 0);
-    assert_eq!(db.count("dm_deletions").await, 0);
-});
+both_backends!(
+    a_dm_delete_without_a_usable_id_is_a_reject_with_a_reason,
+    |db| async {
+        db.replay_lines(&[
+            r#"{"delete":{"direct_message":{"user_id":456,"user_id_str":"456"}}}"#,
+            r#"{"direct_message":{"text":"no id at all"}}"#,
+        ])
+        .await;
+        let reasons = db
+            .rows("SELECT reason FROM rejects ORDER BY reject_id")
+            .await;
+        assert_eq!(reasons.len(), 2);
+        assert!(
+            reasons[0][0].as_deref().unwrap().contains("direct_message"),
+            "{reasons:?}"
+        );
+        assert_eq!(db.count("events").await, 0);
+        assert_eq!(db.count("dm_deletions").await, 0);
+    }
+);
 
 /// Every file of the SQLite archive that contains `needle`.
 fn files_containing(db: &TestDb, needle: &str) -> Vec<String> {
     std::fs::read_dir(db.dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("archive.db"))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("archive.db")
+        })
         .filter(|p| {
             let bytes = std::fs::read(p).unwrap();
             bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
@@ -292,7 +305,11 @@ async fn postgres_purge_leaves_no_tuple_holding_a_deleted_message() {
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     db.replay_lines(&refs).await;
     assert_eq!(tuples_with_marker("direct_messages").await, 1);
-    assert_eq!(tuples_with_marker("events").await, 0, "events hold ids only");
+    assert_eq!(
+        tuples_with_marker("events").await,
+        0,
+        "events hold ids only"
+    );
     let summary = db.replay_lines(&[&dm_delete_bare(BIG, 456)]).await;
     assert_eq!(summary.writer.purges, 1);
     // VACUUM cannot remove a dead tuple that a transaction elsewhere in the database (another
@@ -309,3 +326,39 @@ async fn postgres_purge_leaves_no_tuple_holding_a_deleted_message() {
     assert_eq!(left, 0, "no tuple, live or dead, holds the content");
     db.cleanup().await;
 }
+
+both_backends!(
+    the_audit_report_counts_dm_deletes_as_a_kind_of_their_own,
+    |db| async {
+        db.replay_lines(&[&dm(BIG, MARKER), &dm_delete(BIG, 456)])
+            .await;
+        db.replay_lines(&[&dm_delete_bare(BIG + 1, 456), &dm(BIG + 1, "late")])
+            .await;
+        let report =
+            streamvault::report::build(&db.backend, &streamvault::report::ReportWindow::default())
+                .await
+                .unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&report.render(streamvault::report::ReportFormat::Json)).unwrap();
+        let kinds = json["compliance"]["by_kind"].as_array().unwrap();
+        let names: Vec<&str> = kinds.iter().map(|k| k["kind"].as_str().unwrap()).collect();
+        // The four status kinds first, as always; then the direct-message deletes.
+        assert_eq!(
+            names,
+            [
+                "delete",
+                "scrub_geo",
+                "status_withheld",
+                "user_withheld",
+                "dm_delete"
+            ]
+        );
+        let dm = &kinds[4];
+        assert_eq!(
+            (dm["actions"].as_u64(), dm["deferred"].as_u64()),
+            (Some(3), Some(1))
+        );
+        assert_eq!(dm["rows_affected"].as_u64(), Some(2));
+        assert_eq!(json["compliance"]["total_actions"].as_u64(), Some(3));
+    }
+);

@@ -72,15 +72,27 @@ impl DmTx for PgTx {
         )
         .bind(rows.iter().map(|r| r.dm_id).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.user_id).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.notice_received_at).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.notice_received_at)
+                .collect::<Vec<_>>(),
+        )
         .bind(applied_at)
-        .bind(rows.iter().map(|r| r.arrived_before_message).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.arrived_before_message)
+                .collect::<Vec<_>>(),
+        )
         .fetch_all(&mut *self.0)
         .await?;
         Ok(new.iter().map(|r| r.get(0)).collect())
     }
 
-    async fn mark_dms_arrived(&mut self, dm_ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn mark_dms_arrived(
+        &mut self,
+        dm_ids: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE dm_deletions SET message_arrived_at = $1 \
              WHERE message_arrived_at IS NULL AND dm_id = ANY($2)",

@@ -18,10 +18,7 @@ impl DmTx for SqliteTx {
             .prepare_cached("SELECT notice_received_at FROM dm_deletions WHERE dm_id = ?")?;
         let mut known = HashMap::new();
         for &id in dm_ids {
-            if let Some(at) = stmt
-                .query_row([id], |r| r.get::<_, String>(0))
-                .optional()?
-            {
+            if let Some(at) = stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
                 known.insert(id, parse_time(&at));
             }
         }
@@ -87,7 +84,11 @@ impl DmTx for SqliteTx {
         Ok(new)
     }
 
-    async fn mark_dms_arrived(&mut self, dm_ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn mark_dms_arrived(
+        &mut self,
+        dm_ids: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.db
             .prepare_cached(
                 "UPDATE dm_deletions SET message_arrived_at = ? WHERE message_arrived_at IS NULL \
