@@ -1,7 +1,7 @@
 //! Compliance notices applied retroactively and in any order.
 //!
-//! Every notice is remembered (`deletions`, `geo_scrubs`, `withholdings`), so the rule it states
-//! holds for data already archived *and* for data that arrives later. Within a write
+//! Every notice is remembered (`deletions`, `dm_deletions`, `geo_scrubs`, `withholdings`), so the
+//! rule it states holds for data already archived *and* for data that arrives later. Within a write
 //! transaction the engine works in two steps:
 //! 1. [`prepare`] cleans the batch's incoming statuses and users against every notice known so
 //!    far, from the archive or from the batch itself: tombstoned statuses (and pure retweets of
