@@ -123,9 +123,14 @@ impl Store for PgStore {
         // vacuumed; VACUUM (which also covers the TOAST tables) frees them, so no tuple holds the
         // content any more. PostgreSQL does not zero the freed bytes: they persist until reused
         // (see the README).
-        sqlx::query("VACUUM (SKIP_LOCKED) tweets, direct_messages")
-            .execute(&self.pool)
-            .await?;
+        // One table per statement: a VACUUM of a list removed fewer of the tweets' dead tuples
+        // (measured: most purges of the erasure test left one behind).
+        for vacuum in [
+            "VACUUM (SKIP_LOCKED) tweets",
+            "VACUUM (SKIP_LOCKED) direct_messages",
+        ] {
+            sqlx::query(vacuum).execute(&self.pool).await?;
+        }
         Ok(())
     }
 
