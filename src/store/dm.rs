@@ -1,8 +1,8 @@
 //! The direct-message part of the shared write path: storing messages, and applying their
 //! delete notices as status deletes are applied (erase, remember, audit), in any order.
 
-use super::{Notice, NoticeKind, PendingDm, StoreError};
-use crate::compliance::{ActionKind, ActionRow, DmPrepared};
+use super::{Batch, Notice, NoticeKind, PendingDm, StoreError};
+use crate::compliance::{self, ActionKind, ActionRow, DmPrepared};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::future::Future;
@@ -47,6 +47,20 @@ pub trait DmTx: Send {
         dm_ids: &[i64],
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Stores the batch's direct messages but those a delete known so far (from the archive or
+/// from earlier in the batch) names; what compliance did, for the audit trail.
+pub async fn store_dms<T: DmTx>(tx: &mut T, batch: &Batch) -> Result<DmPrepared, StoreError> {
+    if batch.dms.is_empty() {
+        return Ok(DmPrepared::default());
+    }
+    let known = tx.dm_deletions_of(&compliance::dm_ids(batch)).await?;
+    let (dms, prepared) = compliance::prepare_dms(batch, &known);
+    if !dms.is_empty() {
+        tx.insert_dms(&dms).await?;
+    }
+    Ok(prepared)
 }
 
 /// Applies the batch's direct-message deletes: erase the archived messages, record the deletes,

@@ -1,6 +1,6 @@
 //! The write path both backends share: one batch, one transaction, compliance included.
 
-use super::dm::{DmTx, apply_dm_deletes};
+use super::dm::{DmTx, apply_dm_deletes, store_dms};
 use super::{Batch, Notice, NoticeKind, Rows, StoreError};
 use crate::compliance::{self, ActionKind, ActionRow, Known, Prepared};
 use chrono::{DateTime, Utc};
@@ -137,16 +137,8 @@ pub async fn write_batch<T: ArchiveTx + DmTx>(
         tx.lookup(&tweet_ids, &user_ids).await?
     };
     let (rows, prepared) = compliance::prepare(batch, &known);
-    let dm_known = if batch.dms.is_empty() {
-        Default::default()
-    } else {
-        tx.dm_deletions_of(&compliance::dm_ids(batch)).await?
-    };
-    let (dms, dm_prepared) = compliance::prepare_dms(batch, &dm_known);
     tx.insert_rows(batch, &rows).await?;
-    if !dms.is_empty() {
-        tx.insert_dms(&dms).await?;
-    }
+    let dm_prepared = store_dms(&mut tx, batch).await?;
 
     let mut actions = prepared.deferred.clone();
     actions.extend(dm_prepared.deferred.iter().cloned());
