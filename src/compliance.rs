@@ -1,7 +1,7 @@
 //! Compliance notices applied retroactively and in any order.
 //!
-//! Every notice is remembered (`deletions`, `geo_scrubs`, `withholdings`), so the rule it states
-//! holds for data already archived *and* for data that arrives later. Within a write
+//! Every notice is remembered (`deletions`, `dm_deletions`, `geo_scrubs`, `withholdings`), so the
+//! rule it states holds for data already archived *and* for data that arrives later. Within a write
 //! transaction the engine works in two steps:
 //! 1. [`prepare`] cleans the batch's incoming statuses and users against every notice known so
 //!    far, from the archive or from the batch itself: tombstoned statuses (and pure retweets of
@@ -12,6 +12,10 @@
 //!
 //! Because the state after both steps is the union of all rules over all data, the final archive
 //! does not depend on the order in which statuses and notices arrive.
+
+mod dm;
+
+pub use dm::{DmPrepared, dm_ids, prepare_dms};
 
 use crate::store::{Batch, Notice, NoticeKind, Rows};
 use chrono::{DateTime, Utc};
@@ -28,6 +32,8 @@ pub enum ActionKind {
     ScrubGeo,
     StatusWithheld,
     UserWithheld,
+    /// A direct-message delete (`dm_delete`).
+    DmDelete,
 }
 
 impl ActionKind {
@@ -38,6 +44,7 @@ impl ActionKind {
             ActionKind::ScrubGeo => "scrub_geo",
             ActionKind::StatusWithheld => "status_withheld",
             ActionKind::UserWithheld => "user_withheld",
+            ActionKind::DmDelete => "dm_delete",
         }
     }
 }
@@ -253,6 +260,7 @@ impl Rules {
             NoticeKind::Delete(d) => {
                 self.deleted.entry(d.tweet_id).or_insert(src);
             }
+            NoticeKind::DmDelete(_) => {} // see `prepare_dms`
             NoticeKind::ScrubGeo(s) => {
                 let e = self
                     .scrubs

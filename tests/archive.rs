@@ -56,16 +56,29 @@ both_backends!(every_message_kind_is_archived, |db| async {
         .collect();
     assert_eq!(ids, (0..=8).map(|i| BIG + i).collect::<Vec<_>>());
 
-    // Statuses keep no raw in events; everything else does.
+    // Statuses and direct messages keep no raw in events (their content lives in `tweets` and
+    // `direct_messages`); everything else does.
     assert_eq!(
-        db.int("SELECT COUNT(*) FROM events WHERE kind = 'tweet' AND raw IS NOT NULL")
-            .await,
+        db.int(
+            "SELECT COUNT(*) FROM events WHERE kind IN ('tweet', 'direct_message') \
+             AND raw IS NOT NULL"
+        )
+        .await,
         0
     );
     assert_eq!(
-        db.int("SELECT COUNT(*) FROM events WHERE kind <> 'tweet' AND raw IS NULL")
-            .await,
+        db.int(
+            "SELECT COUNT(*) FROM events WHERE kind NOT IN ('tweet', 'direct_message') \
+             AND raw IS NULL"
+        )
+        .await,
         0
+    );
+    assert_eq!(
+        db.text("SELECT text FROM direct_messages WHERE dm_id = 5")
+            .await
+            .as_deref(),
+        Some("psst")
     );
     let unknown = db
         .json("SELECT CAST(raw AS TEXT) FROM events WHERE kind = 'unknown'")

@@ -5,6 +5,7 @@
 
 mod codes;
 mod depth;
+mod dm;
 mod ids;
 mod lenient;
 pub mod live;
@@ -14,6 +15,7 @@ mod user;
 
 pub use codes::{country_code, country_codes, disconnect_code_name};
 pub use depth::{MAX_NESTING, nesting_exceeds};
+pub use dm::{DirectMessage, DmDelete};
 pub use ids::{Id, WireId, parse_id, pick};
 pub use notice::{
     Control, Delete, Disconnect, Friends, Limit, ScrubGeo, StatusWithheld, UserEvent, UserWithheld,
@@ -82,6 +84,8 @@ pub enum Message<'a> {
     KeepAlive,
     Tweet(Box<Tweet<'a>>),
     Delete(Delete),
+    /// A direct-message delete notice (`events.kind` is `delete`, as for statuses).
+    DmDelete(DmDelete),
     ScrubGeo(ScrubGeo),
     Limit(Limit),
     StatusWithheld(StatusWithheld),
@@ -90,7 +94,7 @@ pub enum Message<'a> {
     Warning(Warning<'a>),
     Event(Box<UserEvent<'a>>),
     Friends(Friends),
-    DirectMessage(&'a RawValue),
+    DirectMessage(Box<DirectMessage<'a>>),
     Control(Control<'a>),
     /// A site-stream envelope addressed to one user.
     ForUser {
@@ -107,7 +111,7 @@ impl Message<'_> {
         Some(match self {
             Message::KeepAlive => return None,
             Message::Tweet(_) => Kind::Tweet,
-            Message::Delete(_) => Kind::Delete,
+            Message::Delete(_) | Message::DmDelete(_) => Kind::Delete,
             Message::ScrubGeo(_) => Kind::ScrubGeo,
             Message::Limit(_) => Kind::Limit,
             Message::StatusWithheld(_) => Kind::StatusWithheld,

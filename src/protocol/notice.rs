@@ -192,7 +192,11 @@ pub(super) fn classify<'a>(
         }
     }
     if let Some(raw) = keys.delete {
-        let wire: DeleteWire = field(object(raw, "delete")?, "delete")?;
+        let raw = object(raw, "delete")?;
+        if let Some(dm) = super::dm::parse_dm_delete(raw)? {
+            return Ok(Message::DmDelete(dm));
+        }
+        let wire: DeleteWire = field(raw, "delete")?;
         let status = wire
             .status
             .ok_or_else(|| bad("delete", "no status object"))?;
@@ -265,7 +269,8 @@ pub(super) fn classify<'a>(
         return friends(keys.friends_str, keys.friends).map(Message::Friends);
     }
     if let Some(raw) = keys.direct_message {
-        return Ok(Message::DirectMessage(object(raw, "direct_message")?));
+        let dm = super::dm::parse_direct_message(object(raw, "direct_message")?)?;
+        return Ok(Message::DirectMessage(Box::new(dm)));
     }
     if let Some(raw) = keys.control {
         let wire: ControlWire<'a> = borrowed(object(raw, "control")?, "control")?;

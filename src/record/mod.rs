@@ -9,9 +9,11 @@ use crate::protocol::{self, Kind, Message, ParseError, Tweet};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use std::sync::Arc;
 
+mod dm;
 mod live;
 mod stubs;
 
+pub use dm::DmRow;
 pub use live::from_live_frame;
 pub use stubs::stub;
 use stubs::stub_spans;
@@ -57,7 +59,8 @@ pub struct MessageRecord {
     pub for_user: Option<i64>,
     /// The status the event is about (tweet-bearing events only).
     pub tweet_id: Option<i64>,
-    /// `events.raw`: `None` for statuses, whose content lives in `tweets` only.
+    /// `events.raw`: `None` for statuses and direct messages, whose content lives in `tweets`
+    /// or `direct_messages` only.
     pub raw: Option<String>,
     /// Embedded statuses first, then the top-level one.
     pub tweets: Vec<TweetRow>,
@@ -70,6 +73,10 @@ pub struct MessageRecord {
 pub enum Detail {
     None,
     Delete(protocol::Delete),
+    /// A direct-message delete notice (`dm_deletions`).
+    DmDelete(protocol::DmDelete),
+    /// A direct message (`direct_messages`); its `events` row keeps no `raw`.
+    DirectMessage(DmRow),
     ScrubGeo(protocol::ScrubGeo),
     StatusWithheld(protocol::StatusWithheld),
     UserWithheld(protocol::UserWithheld),
@@ -296,6 +303,12 @@ fn from_message(
             record.tweet_id = Some(d.tweet_id);
             record.detail = Detail::Delete(d);
         }
+        Message::DmDelete(d) => record.detail = Detail::DmDelete(d),
+        Message::DirectMessage(dm) => {
+            // The content lives in `direct_messages` only, where a delete can erase it.
+            record.raw = None;
+            record.detail = Detail::DirectMessage(DmRow::new(&dm));
+        }
         Message::ScrubGeo(s) => record.detail = Detail::ScrubGeo(s),
         Message::StatusWithheld(w) => {
             record.tweet_id = Some(w.tweet_id);
@@ -318,7 +331,7 @@ fn from_message(
                 user_id: w.user_id,
             }
         }
-        Message::Friends(_) | Message::DirectMessage(_) | Message::Control(_) => {}
+        Message::Friends(_) | Message::Control(_) => {}
         Message::Unknown(_) => {}
     }
     record.users = users.rows;

@@ -1,7 +1,7 @@
 //! A batch: the records of one transaction, regrouped by table, in arrival order.
 
 use crate::protocol::{self, Kind};
-use crate::record::{Detail, Origin, Record, RejectRecord, TweetRow, UserRow};
+use crate::record::{Detail, DmRow, Origin, Record, RejectRecord, TweetRow, UserRow};
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -17,10 +17,13 @@ pub struct Batch {
     pub rejects: Vec<RejectRecord>,
     pub details: Vec<DetailRow>,
     pub notices: Vec<Notice>,
+    /// One entry per direct message id (a message seen twice in a batch is merged).
+    pub dms: Vec<PendingDm>,
     /// Input records taken into this batch (messages and rejects).
     pub records: usize,
     tweet_index: rustc_hash::FxHashMap<i64, usize>,
     user_index: rustc_hash::FxHashMap<i64, usize>,
+    dm_index: rustc_hash::FxHashMap<i64, usize>,
 }
 
 /// An `events` row.
@@ -30,6 +33,8 @@ pub struct EventRow {
     pub kind: Kind,
     pub for_user: Option<i64>,
     pub tweet_id: Option<i64>,
+    /// The direct message a `direct_message` event carries, or a direct-message delete names.
+    pub dm_id: Option<i64>,
     pub raw: Option<String>,
 }
 
@@ -37,6 +42,17 @@ pub struct EventRow {
 #[derive(Debug)]
 pub struct PendingTweet {
     pub row: TweetRow,
+    pub stream: Arc<str>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Arrival position in the batch, to tell notices that came before it from those after.
+    pub seq: usize,
+}
+
+/// A direct message about to be stored, as [`PendingTweet`] for statuses.
+#[derive(Debug)]
+pub struct PendingDm {
+    pub row: DmRow,
     pub stream: Arc<str>,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
@@ -77,10 +93,11 @@ pub struct Notice {
     pub kind: NoticeKind,
 }
 
-/// The four notices the compliance engine applies.
+/// The notices the compliance engine applies.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NoticeKind {
     Delete(protocol::Delete),
+    DmDelete(protocol::DmDelete),
     ScrubGeo(protocol::ScrubGeo),
     StatusWithheld(protocol::StatusWithheld),
     UserWithheld(protocol::UserWithheld),
@@ -128,8 +145,14 @@ impl Batch {
         for tweet in message.tweets {
             self.add_tweet(tweet, &origin, seq);
         }
+        let dm_id = match &message.detail {
+            Detail::DirectMessage(dm) => Some(dm.dm_id),
+            Detail::DmDelete(d) => Some(d.dm_id),
+            _ => None,
+        };
         let notice = match &message.detail {
             Detail::Delete(d) => Some(NoticeKind::Delete(d.clone())),
+            Detail::DmDelete(d) => Some(NoticeKind::DmDelete(d.clone())),
             Detail::ScrubGeo(s) => Some(NoticeKind::ScrubGeo(s.clone())),
             Detail::StatusWithheld(w) => Some(NoticeKind::StatusWithheld(w.clone())),
             Detail::UserWithheld(w) => Some(NoticeKind::UserWithheld(w.clone())),
@@ -141,6 +164,8 @@ impl Batch {
                 received_at: origin.received_at,
                 kind,
             });
+        } else if let Detail::DirectMessage(dm) = message.detail {
+            self.add_dm(dm, &origin, seq);
         } else if message.detail != Detail::None {
             self.details.push(DetailRow {
                 origin: origin.clone(),
@@ -154,7 +179,24 @@ impl Batch {
             kind: message.kind,
             for_user: message.for_user,
             tweet_id: message.tweet_id,
+            dm_id,
             raw: message.raw,
+        });
+    }
+
+    fn add_dm(&mut self, row: DmRow, origin: &Origin, seq: usize) {
+        if let Some(&i) = self.dm_index.get(&row.dm_id) {
+            let seen = &mut self.dms[i];
+            seen.last_seen = seen.last_seen.max(origin.received_at);
+            return;
+        }
+        self.dm_index.insert(row.dm_id, self.dms.len());
+        self.dms.push(PendingDm {
+            row,
+            stream: origin.stream.clone(),
+            first_seen: origin.received_at,
+            last_seen: origin.received_at,
+            seq,
         });
     }
 

@@ -8,13 +8,17 @@
 
 mod batch;
 mod connections;
+mod dm;
 mod notice_filter;
 mod postgres;
 mod sqlite;
 mod write;
 
-pub use batch::{Batch, DetailRow, EventRow, Notice, NoticeKind, PendingTweet, PendingUser, Rows};
+pub use batch::{
+    Batch, DetailRow, EventRow, Notice, NoticeKind, PendingDm, PendingTweet, PendingUser, Rows,
+};
 pub use connections::{ConnectionEnd, EndReason};
+pub use dm::{DmDeletionRow, DmTx};
 pub use postgres::PgStore;
 pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
 pub use write::BatchOutcome;

@@ -1,5 +1,6 @@
 //! The write path both backends share: one batch, one transaction, compliance included.
 
+use super::dm::{DmTx, apply_dm_deletes, store_dms};
 use super::{Batch, Notice, NoticeKind, Rows, StoreError};
 use crate::compliance::{self, ActionKind, ActionRow, Known, Prepared};
 use chrono::{DateTime, Utc};
@@ -124,7 +125,7 @@ pub trait ArchiveTx: Send {
 }
 
 /// Writes `batch` through `tx`: lookup, clean, insert, apply notices, audit, commit.
-pub async fn write_batch<T: ArchiveTx>(
+pub async fn write_batch<T: ArchiveTx + DmTx>(
     mut tx: T,
     batch: &Batch,
     now: DateTime<Utc>,
@@ -137,13 +138,16 @@ pub async fn write_batch<T: ArchiveTx>(
     };
     let (rows, prepared) = compliance::prepare(batch, &known);
     tx.insert_rows(batch, &rows).await?;
+    let dm_prepared = store_dms(&mut tx, batch).await?;
 
     let mut actions = prepared.deferred.clone();
+    actions.extend(dm_prepared.deferred.iter().cloned());
     for ((user, up_to), by) in &prepared.scrub_growth {
         tx.grow_scrub(*user, *up_to, *by).await?;
     }
     let notices = dedup_notices(&batch.notices);
     let mut applied = apply_deletes(&mut tx, &notices, &prepared, now).await?;
+    applied.extend(apply_dm_deletes(&mut tx, &notices, &dm_prepared, now).await?);
     // After the deletions are recorded: a notice and its late tweet may share this batch.
     if !prepared.arrived_after_delete.is_empty() {
         tx.mark_arrived(&prepared.arrived_after_delete, now).await?;
@@ -155,7 +159,12 @@ pub async fn write_batch<T: ArchiveTx>(
     }
     let rows_erased = applied
         .iter()
-        .filter(|a| matches!(a.kind, ActionKind::Delete | ActionKind::ScrubGeo))
+        .filter(|a| {
+            matches!(
+                a.kind,
+                ActionKind::Delete | ActionKind::DmDelete | ActionKind::ScrubGeo
+            )
+        })
         .map(|a| a.rows_affected)
         .sum();
     let latencies = applied
@@ -270,7 +279,8 @@ async fn apply_notice<T: ArchiveTx>(
         deferred: false,
     };
     Ok(match &notice.kind {
-        NoticeKind::Delete(_) => None, // applied together, by apply_deletes
+        // Applied together, by apply_deletes and apply_dm_deletes.
+        NoticeKind::Delete(_) | NoticeKind::DmDelete(_) => None,
         NoticeKind::ScrubGeo(s) => {
             let scrubbed = tx.scrub_geo(s.user_id, s.up_to_status_id).await? + prior;
             let new = tx

@@ -4,6 +4,7 @@
 //! `jsonb` dominates the cost here, and array binds avoid a round trip and a plan per row.
 
 mod detail;
+mod dm;
 mod rows;
 mod tx;
 
@@ -118,12 +119,18 @@ impl Store for PgStore {
     }
 
     async fn purge(&self) -> Result<(), StoreError> {
-        // Deleted and rewritten rows live on as dead tuples until vacuumed; VACUUM (which also
-        // covers the TOAST table) frees them, so no tuple holds the content any more. PostgreSQL
-        // does not zero the freed bytes: they persist until reused (see the README).
-        sqlx::query("VACUUM (SKIP_LOCKED) tweets")
-            .execute(&self.pool)
-            .await?;
+        // Deleted and rewritten rows (statuses, direct messages) live on as dead tuples until
+        // vacuumed; VACUUM (which also covers the TOAST tables) frees them, so no tuple holds the
+        // content any more. PostgreSQL does not zero the freed bytes: they persist until reused
+        // (see the README).
+        // One table per statement: a VACUUM of a list removed fewer of the tweets' dead tuples
+        // (measured: most purges of the erasure test left one behind).
+        for vacuum in [
+            "VACUUM (SKIP_LOCKED) tweets",
+            "VACUUM (SKIP_LOCKED) direct_messages",
+        ] {
+            sqlx::query(vacuum).execute(&self.pool).await?;
+        }
         Ok(())
     }
 

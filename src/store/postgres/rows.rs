@@ -85,11 +85,11 @@ impl PgTx {
         if !batch.events.is_empty() {
             let e = &batch.events;
             sqlx::query(
-                "INSERT INTO events (stream, connection_id, received_at, kind, for_user, tweet_id, raw) \
-                 SELECT stream, connection_id, received_at, kind, for_user, tweet_id, raw::jsonb \
+                "INSERT INTO events (stream, connection_id, received_at, kind, for_user, tweet_id, dm_id, raw) \
+                 SELECT stream, connection_id, received_at, kind, for_user, tweet_id, dm_id, raw::jsonb \
                  FROM UNNEST($1::text[], $2::int8[], $3::timestamptz[], $4::text[], $5::int8[], \
-                 $6::int8[], $7::text[]) WITH ORDINALITY \
-                 AS u(stream, connection_id, received_at, kind, for_user, tweet_id, raw, n) ORDER BY n",
+                 $6::int8[], $7::text[], $8::int8[]) WITH ORDINALITY \
+                 AS u(stream, connection_id, received_at, kind, for_user, tweet_id, raw, dm_id, n) ORDER BY n",
             )
             .bind(e.iter().map(|r| r.origin.stream.to_string()).collect::<Vec<_>>())
             .bind(e.iter().map(|r| r.origin.connection_id).collect::<Vec<_>>())
@@ -98,6 +98,7 @@ impl PgTx {
             .bind(e.iter().map(|r| r.for_user).collect::<Vec<_>>())
             .bind(e.iter().map(|r| r.tweet_id).collect::<Vec<_>>())
             .bind(e.iter().map(|r| r.raw.as_deref().map(pg_text)).collect::<Vec<_>>())
+            .bind(e.iter().map(|r| r.dm_id).collect::<Vec<_>>())
             .execute(&mut *self.0)
             .await?;
         }

@@ -8,6 +8,7 @@
 mod candidates;
 mod checkpoint;
 mod detail;
+mod dm;
 mod rows;
 mod tx;
 

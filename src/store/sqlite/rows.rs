@@ -47,6 +47,7 @@ pub(super) const EVENT_COLS: &[&str] = &[
     "kind",
     "for_user",
     "tweet_id",
+    "dm_id",
     "raw",
 ];
 pub(super) const REJECT_COLS: &[&str] =

@@ -100,6 +100,7 @@ impl SqliteTx {
                     e.kind.as_str(),
                     e.for_user,
                     e.tweet_id,
+                    e.dm_id,
                     e.raw.as_deref(),
                 ])?;
             }
