@@ -1,0 +1,205 @@
+//! Splitting a batch the database refused, by arrival position, and turning a refused record
+//! back into the line it was (for `rejects`).
+//!
+//! A batch keeps, besides its rows, which record (arrival position, `seq`) each row came from.
+//! A part of a batch is then the batch those records alone would have made, rows merged the
+//! same way, with their original positions: the write path compares positions only with each
+//! other, so parts written in arrival order apply compliance as the whole batch would have.
+//! Two approximations, both harmless: a status or profile carried by several records keeps the
+//! row of the batch (the first status copy, the latest profile) in every part that carries it.
+
+use super::{Batch, DetailRow, EventRow, PendingTweet, PendingUser};
+use crate::record::{Origin, RejectRecord, TweetRow, stub};
+use std::ops::Range;
+
+/// Which record every row of a batch came from.
+#[derive(Debug, Default)]
+pub(super) struct Trace {
+    /// Position of each event, and whether its record also made a `details` row.
+    pub(super) events: Vec<(usize, bool)>,
+    /// Position of each reject.
+    pub(super) rejects: Vec<usize>,
+    /// (position, index in `tweets`, embedded) of every status copy a record carried.
+    pub(super) tweets: Vec<(usize, usize, bool)>,
+    /// (position, index in `users`) of every profile a record carried.
+    pub(super) users: Vec<(usize, usize)>,
+}
+
+impl Batch {
+    /// The arrival positions of this batch's records, in order; `None` when the batch was not
+    /// built by [`Batch::push`] alone (it cannot be split then).
+    pub fn positions(&self) -> Option<Vec<usize>> {
+        let t = &self.trace;
+        let detailed = t.events.iter().filter(|(_, d)| *d).count();
+        if t.events.len() != self.events.len()
+            || t.rejects.len() != self.rejects.len()
+            || detailed != self.details.len()
+            || t.events.len() + t.rejects.len() != self.records
+        {
+            return None;
+        }
+        let mut all: Vec<usize> = t.events.iter().map(|(seq, _)| *seq).collect();
+        all.extend(&t.rejects);
+        all.sort_unstable();
+        Some(all)
+    }
+
+    /// The batch the records at positions `range` alone would have made.
+    pub fn subset(&self, range: Range<usize>) -> Batch {
+        let mut part = Batch::default();
+        let mut detail = self.details.iter();
+        for (&(seq, detailed), event) in self.trace.events.iter().zip(&self.events) {
+            let detail = if detailed { detail.next() } else { None };
+            if !range.contains(&seq) {
+                continue;
+            }
+            part.events.push(copy_event(event));
+            if let Some(d) = detail {
+                part.details.push(DetailRow {
+                    origin: d.origin.clone(),
+                    for_user: d.for_user,
+                    detail: d.detail.clone(),
+                    raw: d.raw.clone(),
+                });
+            }
+            part.trace.events.push((seq, detailed));
+        }
+        for (&seq, reject) in self.trace.rejects.iter().zip(&self.rejects) {
+            if range.contains(&seq) {
+                part.rejects.push(reject.clone());
+                part.trace.rejects.push(seq);
+            }
+        }
+        part.records = part.events.len() + part.rejects.len();
+        part.notices = (self.notices.iter())
+            .filter(|n| range.contains(&n.seq))
+            .cloned()
+            .collect();
+        self.subset_tweets(&range, &mut part);
+        self.subset_users(&range, &mut part);
+        part
+    }
+
+    fn subset_tweets(&self, range: &Range<usize>, part: &mut Batch) {
+        for &(seq, i, embedded) in &self.trace.tweets {
+            let Some(whole) = self.tweets.get(i).filter(|_| range.contains(&seq)) else {
+                continue;
+            };
+            let origin = self.origin_of(seq);
+            let at = origin.map_or(whole.first_seen, |o| o.received_at);
+            let j = match part.tweet_index.get(&whole.row.tweet_id) {
+                Some(&j) => {
+                    let seen = &mut part.tweets[j];
+                    seen.last_seen = seen.last_seen.max(at);
+                    seen.row.embedded &= embedded;
+                    j
+                }
+                None => {
+                    part.tweet_index
+                        .insert(whole.row.tweet_id, part.tweets.len());
+                    part.tweets.push(PendingTweet {
+                        row: TweetRow {
+                            embedded,
+                            ..whole.row.clone()
+                        },
+                        stream: origin.map_or_else(|| whole.stream.clone(), |o| o.stream.clone()),
+                        first_seen: at,
+                        last_seen: at,
+                        seq,
+                    });
+                    part.tweets.len() - 1
+                }
+            };
+            part.trace.tweets.push((seq, j, embedded));
+        }
+    }
+
+    fn subset_users(&self, range: &Range<usize>, part: &mut Batch) {
+        for &(seq, i) in &self.trace.users {
+            let Some(whole) = self.users.get(i).filter(|_| range.contains(&seq)) else {
+                continue;
+            };
+            let at = self.origin_of(seq).map_or(whole.seen_at, |o| o.received_at);
+            let j = match part.user_index.get(&whole.row.user_id) {
+                Some(&j) => {
+                    part.users[j].seen_at = part.users[j].seen_at.max(at);
+                    j
+                }
+                None => {
+                    part.user_index.insert(whole.row.user_id, part.users.len());
+                    part.users.push(PendingUser {
+                        row: whole.row.clone(),
+                        seen_at: at,
+                    });
+                    part.users.len() - 1
+                }
+            };
+            part.trace.users.push((seq, j));
+        }
+    }
+
+    /// Where and when the message at `seq` was received.
+    fn origin_of(&self, seq: usize) -> Option<&Origin> {
+        let k = (self.trace.events)
+            .binary_search_by_key(&seq, |(s, _)| *s)
+            .ok()?;
+        self.events.get(k).map(|e| &e.origin)
+    }
+
+    /// Every record of this batch as a reject with `reason`, its line rebuilt from its rows: an
+    /// event's `raw` as received; for a status, its row's `raw` with each embedded status it
+    /// carried put back in place of its stub.
+    pub fn as_rejects(&self, reason: &str) -> Batch {
+        let mut out = Batch::default();
+        for (&(seq, _), event) in self.trace.events.iter().zip(&self.events) {
+            out.push(crate::record::Record::Reject(RejectRecord {
+                origin: event.origin.clone(),
+                reason: reason.to_owned(),
+                raw: self.line_of(seq, event).into_bytes(),
+            }));
+        }
+        for reject in &self.rejects {
+            out.push(crate::record::Record::Reject(RejectRecord {
+                reason: format!("{reason} (first refused as: {})", reject.reason),
+                ..reject.clone()
+            }));
+        }
+        out
+    }
+
+    /// The line the message at `seq` was, as far as its rows tell.
+    fn line_of(&self, seq: usize, event: &EventRow) -> String {
+        if let Some(raw) = &event.raw {
+            return raw.clone();
+        }
+        let carried: Vec<&TweetRow> = (self.trace.tweets.iter())
+            .filter(|(s, _, _)| *s == seq)
+            .filter_map(|(_, i, _)| self.tweets.get(*i).map(|t| &t.row))
+            .collect();
+        // Embedded statuses first, then the top-level one.
+        let Some((top, embedded)) = carried.split_last() else {
+            return event.tweet_id.map(stub).unwrap_or_default();
+        };
+        let mut line = top.raw.clone();
+        for _ in 0..embedded.len() {
+            let before = line.len();
+            for row in embedded {
+                line = line.replacen(&stub(row.tweet_id), &row.raw, 1);
+            }
+            if line.len() == before {
+                break;
+            }
+        }
+        line
+    }
+}
+
+fn copy_event(e: &EventRow) -> EventRow {
+    EventRow {
+        origin: e.origin.clone(),
+        kind: e.kind,
+        for_user: e.for_user,
+        tweet_id: e.tweet_id,
+        raw: e.raw.clone(),
+    }
+}
