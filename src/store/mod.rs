@@ -86,9 +86,12 @@ impl StoreError {
         match self {
             StoreError::Write(sqlx::Error::Database(db)) => {
                 let code = db.code().unwrap_or_default();
-                match code.parse::<i64>() {
-                    Ok(sqlite) => sqlite_data_error(sqlite, db.message()),
-                    Err(_) => ["22", "23", "54"].iter().any(|c| code.starts_with(c)),
+                // SQLSTATEs are digits too (`22003`): tell the backends apart by type.
+                if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                    ["22", "23", "54"].iter().any(|c| code.starts_with(c))
+                } else {
+                    let primary = code.parse::<i64>().unwrap_or_default();
+                    sqlite_data_error(primary, db.message())
                 }
             }
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, message)) => {
