@@ -611,6 +611,35 @@ mod tests {
         assert!(attempts >= 3, "{attempts}");
     }
 
+    #[tokio::test]
+    async fn a_panicking_writer_is_an_error_and_is_seen_to_stop() {
+        let (stopped_tx, mut stopped) = tokio::sync::watch::channel(false);
+        let writer = tokio::spawn(watched(async { panic!("boom at byte 3") }, stopped_tx));
+        stopped.wait_for(|s| *s).await.expect("signalled");
+        match writer.await.expect("the panic was caught") {
+            Err(e @ StoreError::Panicked(_)) => {
+                assert_eq!(e.to_string(), "the writer panicked: boom at byte 3");
+                // A defect, not an unusable database: exit 1, never a re-raised panic (101).
+                assert_eq!(crate::cli::Failure::Database(e).exit_code(), 1);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_writer_is_seen_to_stop_before_anyone_sends() {
+        let (stopped_tx, mut stopped) = tokio::sync::watch::channel(false);
+        let writer = tokio::spawn(watched(
+            async { Err(StoreError::Write(sqlx::Error::PoolClosed)) },
+            stopped_tx,
+        ));
+        tokio::time::timeout(Duration::from_secs(2), stopped.wait_for(|s| *s))
+            .await
+            .expect("in time")
+            .expect("signalled");
+        assert!(writer.await.unwrap().is_err());
+    }
+
     #[tokio::test(start_paused = true)]
     async fn fast_failures_are_retried_for_the_whole_budget() {
         let started = Instant::now();

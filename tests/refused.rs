@@ -54,17 +54,26 @@ both_backends!(a_refused_line_costs_none_of_its_neighbours, |db| async {
         raw_of(&db, BIG + i).await;
     }
     let kept = raw_of(&db, BIG + 101).await;
-    assert!(kept.contains(r"\\ud800"), "an escaped backslash is text: {kept}");
+    assert!(
+        kept.contains(r"\\ud800"),
+        "an escaped backslash is text: {kept}"
+    );
     let surrogate_raw = raw_of(&db, BIG + 100).await;
     if db.is_postgres() {
         // Normalised the documented way (U+FFFD); the number cannot be, and is refused.
         assert_eq!(
-            db.text(&format!("SELECT raw->>'junk' FROM tweets WHERE tweet_id = {}", BIG + 100))
-                .await
-                .as_deref(),
+            db.text(&format!(
+                "SELECT raw->>'junk' FROM tweets WHERE tweet_id = {}",
+                BIG + 100
+            ))
+            .await
+            .as_deref(),
             Some("\u{FFFD}")
         );
-        assert!(kept.contains("😀") || kept.contains(r"\ud83d\ude00"), "{kept}");
+        assert!(
+            kept.contains("😀") || kept.contains(r"\ud83d\ude00"),
+            "{kept}"
+        );
         assert_eq!(db.count("tweets").await, 12);
         assert_eq!(db.count("events").await, 12);
         let rejects = rejects(&db).await;
@@ -87,53 +96,56 @@ both_backends!(a_refused_line_costs_none_of_its_neighbours, |db| async {
     }
 });
 
-both_backends!(a_split_batch_applies_compliance_as_the_whole_would, |db| async {
-    let (a, b, c, d) = (BIG + 10, BIG + 11, BIG + 12, BIG + 13);
-    let lines = [
-        tweet(a, 1, "deleted later in the batch"),
-        delete(b, 1),
-        tweet(c, 1, "kept"),
-        tweet_with(BIG + 14, r#""junk":1e999999"#),
-        tweet(b, 1, "arrives after its delete"),
-        delete(a, 1),
-        tweet(d, 1, "kept"),
-    ];
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let summary = db.replay_lines(&refs).await;
-    let ids: Vec<String> = db
-        .rows("SELECT CAST(tweet_id AS TEXT) FROM tweets ORDER BY tweet_id")
-        .await
-        .into_iter()
-        .map(|r| r[0].clone().unwrap())
-        .collect();
-    let mut expected = vec![c.to_string(), d.to_string()];
-    if !db.is_postgres() {
-        expected.push((BIG + 14).to_string()); // SQLite holds the number as text
-    }
-    assert_eq!(ids, expected, "deleted statuses are gone, in either order");
-    let deletions = db
+both_backends!(
+    a_split_batch_applies_compliance_as_the_whole_would,
+    |db| async {
+        let (a, b, c, d) = (BIG + 10, BIG + 11, BIG + 12, BIG + 13);
+        let lines = [
+            tweet(a, 1, "deleted later in the batch"),
+            delete(b, 1),
+            tweet(c, 1, "kept"),
+            tweet_with(BIG + 14, r#""junk":1e999999"#),
+            tweet(b, 1, "arrives after its delete"),
+            delete(a, 1),
+            tweet(d, 1, "kept"),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let summary = db.replay_lines(&refs).await;
+        let ids: Vec<String> = db
+            .rows("SELECT CAST(tweet_id AS TEXT) FROM tweets ORDER BY tweet_id")
+            .await
+            .into_iter()
+            .map(|r| r[0].clone().unwrap())
+            .collect();
+        let mut expected = vec![c.to_string(), d.to_string()];
+        if !db.is_postgres() {
+            expected.push((BIG + 14).to_string()); // SQLite holds the number as text
+        }
+        assert_eq!(ids, expected, "deleted statuses are gone, in either order");
+        let deletions = db
         .rows(
             "SELECT CAST(tweet_id AS TEXT), CASE WHEN arrived_before_tweet THEN 'y' ELSE 'n' END \
              FROM deletions ORDER BY tweet_id",
         )
         .await;
-    let deletions: Vec<(String, String)> = deletions
-        .into_iter()
-        .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
-        .collect();
-    assert_eq!(
-        deletions,
-        vec![(a.to_string(), "n".into()), (b.to_string(), "y".into())]
-    );
-    assert_eq!(
+        let deletions: Vec<(String, String)> = deletions
+            .into_iter()
+            .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
+            .collect();
+        assert_eq!(
+            deletions,
+            vec![(a.to_string(), "n".into()), (b.to_string(), "y".into())]
+        );
+        assert_eq!(
         db.int(&format!("SELECT COUNT(*) FROM deletions WHERE tweet_id = {b} AND tweet_arrived_at IS NOT NULL"))
             .await,
         1,
         "the late status is noted as arrived after its delete"
     );
-    assert_eq!(db.count("rejects").await, i64::from(db.is_postgres()));
-    assert_eq!(summary.writer.records, 7);
-});
+        assert_eq!(db.count("rejects").await, i64::from(db.is_postgres()));
+        assert_eq!(summary.writer.records, 7);
+    }
+);
 
 // A daemon whose writer fails for good (a table renamed under it) while its only stream is
 // idle exits 4 at once, with the database's error in its log: not when the next line comes.
@@ -151,9 +163,58 @@ both_backends!(a_dead_writer_ends_the_daemon_at_once, |db| async {
     assert_eq!(exit.code, Some(4), "{}", exit.log);
     assert!(exit.took < Duration::from_secs(10), "took {:?}", exit.took);
     let log = exit.log;
-    assert!(log.contains("the writer stopped: nothing more can be archived"), "{log}");
+    assert!(
+        log.contains("the writer stopped: nothing more can be archived"),
+        "{log}"
+    );
     assert!(
         log.contains("tweets") && (log.contains("no such table") || log.contains("does not exist")),
         "{log}"
     );
 });
+
+// SQLite's JSON functions refuse documents nested past their limit (1000 levels): a geo scrub
+// that meets such an archived status is refused alone, and the lines around it commit.
+both_backends!(
+    a_notice_the_database_cannot_apply_costs_no_neighbour,
+    |db| async {
+        let deep = format!("{}1{}", "[".repeat(1100), "]".repeat(1100));
+        let located = common::geo_tweet(BIG + 20, 5, "located");
+        let deep_tweet = format!("{{\"junk\":{deep},{}", &located[1..]);
+        db.replay_lines(&[&deep_tweet]).await;
+        let deep_archived = db
+            .int(&format!(
+                "SELECT COUNT(*) FROM tweets WHERE tweet_id = {}",
+                BIG + 20
+            ))
+            .await
+            == 1;
+        let scrub = common::scrub_geo(5, BIG + 20);
+        let lines = [
+            tweet(BIG + 21, 1, "before"),
+            scrub.clone(),
+            tweet(BIG + 22, 1, "after"),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let summary = db.replay_lines(&refs).await;
+        raw_of(&db, BIG + 21).await;
+        raw_of(&db, BIG + 22).await;
+        let refused: Vec<(String, String)> = rejects(&db)
+            .await
+            .into_iter()
+            .filter(|(reason, _)| reason.starts_with("database refused"))
+            .collect();
+        eprintln!(
+            "deep status archived: {deep_archived}; refused: {:?}",
+            refused.iter().map(|r| &r.0).collect::<Vec<_>>()
+        );
+        if deep_archived && !db.is_postgres() {
+            assert_eq!(refused.len(), 1, "{refused:?}");
+            assert!(refused[0].0.contains("JSON"), "{}", refused[0].0);
+            assert_eq!(refused[0].1, scrub);
+            assert_eq!(summary.writer.refused, 1);
+        } else {
+            assert!(refused.is_empty(), "{refused:?}");
+        }
+    }
+);

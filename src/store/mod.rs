@@ -87,7 +87,10 @@ impl StoreError {
             StoreError::Write(sqlx::Error::Database(db)) => {
                 let code = db.code().unwrap_or_default();
                 // SQLSTATEs are digits too (`22003`): tell the backends apart by type.
-                if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                if db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some()
+                {
                     ["22", "23", "54"].iter().any(|c| code.starts_with(c))
                 } else {
                     let primary = code.parse::<i64>().unwrap_or_default();
@@ -105,9 +108,7 @@ impl StoreError {
     pub fn database_message(&self) -> String {
         match self {
             StoreError::Write(sqlx::Error::Database(db)) => db.message().to_owned(),
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, Some(message))) => {
-                format!("{message} ({e})")
-            }
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(_, Some(message))) => message.clone(),
             StoreError::Sqlite(e) => e.to_string(),
             StoreError::Write(e) | StoreError::Open(e) => e.to_string(),
             other => other.to_string(),

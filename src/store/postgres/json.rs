@@ -33,9 +33,7 @@ pub(crate) fn pg_json(s: &str) -> Cow<'_, str> {
 fn first_unstorable_escape(b: &[u8], from: usize) -> Option<(usize, usize)> {
     let mut i = from;
     while i < b.len() {
-        let Some(offset) = b.get(i..)?.iter().position(|&c| c == b'\\') else {
-            return None;
-        };
+        let offset = b.get(i..)?.iter().position(|&c| c == b'\\')?;
         i += offset;
         if b.get(i + 1) != Some(&b'u') {
             i += 2; // `\\`, `\"`, `\n`...: the escaped character is never an escape itself
@@ -69,9 +67,9 @@ fn first_unstorable_escape(b: &[u8], from: usize) -> Option<(usize, usize)> {
 /// The four hex digits at `at`, as a UTF-16 code unit.
 fn hex4(b: &[u8], at: usize) -> Option<u32> {
     let digits = b.get(at..at + 4)?;
-    digits.iter().try_fold(0u32, |acc, &c| {
-        Some(acc * 16 + char::from(c).to_digit(16)?)
-    })
+    digits
+        .iter()
+        .try_fold(0u32, |acc, &c| Some(acc * 16 + char::from(c).to_digit(16)?))
 }
 
 #[cfg(test)]
@@ -82,7 +80,10 @@ mod tests {
     fn lone_surrogates_become_the_replacement_character() {
         assert_eq!(pg_json(r#"{"a":"\ud800"}"#), r#"{"a":"\ufffd"}"#);
         assert_eq!(pg_json(r#"{"a":"\uDC00x"}"#), r#"{"a":"\ufffdx"}"#);
-        assert_eq!(pg_json(r#"["\ud800\ud800\udc00"]"#), r#"["\ufffd\ud800\udc00"]"#);
+        assert_eq!(
+            pg_json(r#"["\ud800\ud800\udc00"]"#),
+            r#"["\ufffd\ud800\udc00"]"#
+        );
         assert_eq!(pg_json(r#"["\udc00\ud800"]"#), r#"["\ufffd\ufffd"]"#);
         assert_eq!(pg_json(r#"["\ud800\n"]"#), r#"["\ufffd\n"]"#);
         assert_eq!(pg_json(r#"["\ud800"#), r#"["\ufffd"#);

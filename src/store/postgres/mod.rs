@@ -9,10 +9,10 @@ mod rows;
 mod tx;
 
 use super::batch::Batch;
-use json::pg_json;
 use super::write::{self, ArchiveTx, BatchOutcome};
 use super::{ConnectionEnd, Store, StoreError};
 use chrono::{DateTime, Utc};
+use json::pg_json;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;

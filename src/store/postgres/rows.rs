@@ -73,7 +73,11 @@ impl PgTx {
                 .map(|(_, r)| countries_json(&r.withheld_in_countries))
                 .collect::<Vec<_>>(),
         )
-        .bind(u.iter().map(|(_, r)| pg_json(&r.raw).into_owned()).collect::<Vec<_>>())
+        .bind(
+            u.iter()
+                .map(|(_, r)| pg_json(&r.raw).into_owned())
+                .collect::<Vec<_>>(),
+        )
         .bind(u.iter().map(|(p, _)| p.seen_at).collect::<Vec<_>>())
         .execute(&mut *self.0)
         .await?;
