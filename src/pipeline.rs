@@ -18,6 +18,11 @@ use tokio::time::Instant;
 use tokio_retry::RetryIf;
 use tokio_retry::strategy::ExponentialBackoff;
 
+mod split;
+mod watched;
+
+use watched::watched;
+
 /// How the writer batches.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
@@ -59,7 +64,7 @@ pub struct WriterStats {
     pub notice_latencies_ms: Vec<i64>,
     /// Purges of erased content run (see [`Store::purge`]).
     pub purges: u64,
-    /// Records the database refused, kept in `rejects` instead (see [`split`]).
+    /// Records the database refused, kept in `rejects` instead (see [`split::split`]).
     pub refused: u64,
 }
 
@@ -224,33 +229,6 @@ impl Pipeline {
             Ok(result) => result,
             Err(join) => Err(StoreError::Panicked(join.to_string())),
         }
-    }
-}
-
-/// Runs the writer, turning a panic into [`StoreError::Panicked`]; logs why it failed, at
-/// once (the daemon may learn of it only through `stopped`), and signals that it stopped.
-async fn watched(
-    writer: impl std::future::Future<Output = Result<WriterStats, StoreError>>,
-    stopped: tokio::sync::watch::Sender<bool>,
-) -> Result<WriterStats, StoreError> {
-    use futures_util::FutureExt;
-    let result = std::panic::AssertUnwindSafe(writer)
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|panic| Err(StoreError::Panicked(panic_message(panic.as_ref()))));
-    if let Err(e) = &result {
-        tracing::error!(error = %e, "the writer stopped: nothing more can be archived");
-    }
-    stopped.send_replace(true);
-    result
-}
-
-/// The message a panic was raised with, when it has one.
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
-        (Some(s), _) => (*s).to_owned(),
-        (_, Some(s)) => s.clone(),
-        _ => "a panic without a message".to_owned(),
     }
 }
 
@@ -439,7 +417,7 @@ where
 }
 
 /// Commits one batch (retrying errors that can heal), in parts if the database refuses some
-/// of its records (see [`split`]); returns the archived rows it erased.
+/// of its records (see [`split::split`]); returns the archived rows it erased.
 #[tracing::instrument(skip_all, fields(records = batch.len()))]
 async fn flush<S: Store>(
     store: &S,
@@ -452,101 +430,7 @@ async fn flush<S: Store>(
         return Ok(0);
     }
     match commit(store, config, batch, stats, metrics).await {
-        Err(e) if e.is_data_error() => split(store, config, batch, e, stats, metrics).await,
-        done => done,
-    }
-}
-
-/// Writes a batch the database refused (a data error, which no retry heals) in parts, halving
-/// each part it refuses again until the records it refuses are alone: those go to `rejects`
-/// with the database's message, every other record commits. Parts are written in arrival
-/// order, and each reads the compliance state the parts before it left, so notices apply as
-/// they would have in the whole batch. Costs about two transactions per refused record and
-/// halving (about 20 for one record in a batch of 1000).
-async fn split<S: Store>(
-    store: &S,
-    config: &PipelineConfig,
-    batch: &Batch,
-    error: StoreError,
-    stats: &mut WriterStats,
-    metrics: &Metrics,
-) -> Result<i64, StoreError> {
-    let Some(positions) = batch.positions() else {
-        return Err(error);
-    };
-    tracing::warn!(
-        records = batch.len(),
-        error = %error.database_message(),
-        "the database refused a batch; writing it in parts to find the records it refuses"
-    );
-    if positions.len() == 1 {
-        return refuse(store, config, batch, &error, stats, metrics).await;
-    }
-    // Parts still to write, the next one last. The whole batch was refused already.
-    let (first, second) = positions.split_at(positions.len() / 2);
-    let mut pending = vec![second, first];
-    let mut erased = 0;
-    while let Some(part) = pending.pop() {
-        let (Some(first), Some(last)) = (part.first(), part.last()) else {
-            continue;
-        };
-        let sub = Arc::new(batch.subset(*first..*last + 1));
-        match commit(store, config, &sub, stats, metrics).await {
-            Ok(rows) => erased += rows,
-            Err(e) if e.is_data_error() && part.len() > 1 => {
-                let (first, second) = part.split_at(part.len() / 2);
-                pending.push(second);
-                pending.push(first);
-            }
-            Err(e) if e.is_data_error() => {
-                erased += refuse(store, config, &sub, &e, stats, metrics).await?;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(erased)
-}
-
-/// Keeps the one record of `part`, which the database refused with `error`, in `rejects`. If
-/// even that is refused, the reject is kept without its line (its size and both messages in
-/// the reason), so that nothing goes missing without a trace.
-async fn refuse<S: Store>(
-    store: &S,
-    config: &PipelineConfig,
-    part: &Batch,
-    error: &StoreError,
-    stats: &mut WriterStats,
-    metrics: &Metrics,
-) -> Result<i64, StoreError> {
-    let message = error.database_message();
-    let reason = format!("database refused: {message}");
-    let rejects = part.as_rejects(&reason);
-    for r in &rejects.rejects {
-        tracing::warn!(
-            stream = %r.origin.stream,
-            received_at = %r.origin.received_at,
-            bytes = r.raw.len(),
-            error = %message,
-            "the database refused a record; it is kept in rejects"
-        );
-    }
-    stats.refused += rejects.rejects.len() as u64;
-    let mut rejects = Arc::new(rejects);
-    match commit(store, config, &rejects, stats, metrics).await {
-        Err(e) if e.is_data_error() => {
-            let again = e.database_message();
-            tracing::error!(error = %again, "the database refused a reject too; kept without its line");
-            if let Some(rejects) = Arc::get_mut(&mut rejects) {
-                for r in &mut rejects.rejects {
-                    r.reason = format!(
-                        "{reason}; the line ({} bytes) could not be kept either: {again}",
-                        r.raw.len()
-                    );
-                    r.raw.clear();
-                }
-            }
-            commit(store, config, &rejects, stats, metrics).await
-        }
+        Err(e) if e.is_data_error() => split::split(store, config, batch, e, stats, metrics).await,
         done => done,
     }
 }
@@ -609,35 +493,6 @@ mod tests {
         assert!(spent >= Duration::from_secs(30), "gave up after {spent:?}");
         assert!(spent < Duration::from_secs(46), "kept going for {spent:?}");
         assert!(attempts >= 3, "{attempts}");
-    }
-
-    #[tokio::test]
-    async fn a_panicking_writer_is_an_error_and_is_seen_to_stop() {
-        let (stopped_tx, mut stopped) = tokio::sync::watch::channel(false);
-        let writer = tokio::spawn(watched(async { panic!("boom at byte 3") }, stopped_tx));
-        stopped.wait_for(|s| *s).await.expect("signalled");
-        match writer.await.expect("the panic was caught") {
-            Err(e @ StoreError::Panicked(_)) => {
-                assert_eq!(e.to_string(), "the writer panicked: boom at byte 3");
-                // A defect, not an unusable database: exit 1, never a re-raised panic (101).
-                assert_eq!(crate::cli::Failure::Database(e).exit_code(), 1);
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[tokio::test]
-    async fn a_failing_writer_is_seen_to_stop_before_anyone_sends() {
-        let (stopped_tx, mut stopped) = tokio::sync::watch::channel(false);
-        let writer = tokio::spawn(watched(
-            async { Err(StoreError::Write(sqlx::Error::PoolClosed)) },
-            stopped_tx,
-        ));
-        tokio::time::timeout(Duration::from_secs(2), stopped.wait_for(|s| *s))
-            .await
-            .expect("in time")
-            .expect("signalled");
-        assert!(writer.await.unwrap().is_err());
     }
 
     #[tokio::test(start_paused = true)]
