@@ -14,7 +14,7 @@ use std::borrow::Cow;
 /// text `\ud800`) is left alone.
 pub(crate) fn pg_json(s: &str) -> Cow<'_, str> {
     let bytes = s.as_bytes();
-    if !bytes.contains(&0) && first_unstorable_escape(bytes, 0).is_none() {
+    if memchr::memchr(0, bytes).is_none() && first_unstorable_escape(bytes, 0).is_none() {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
@@ -33,7 +33,7 @@ pub(crate) fn pg_json(s: &str) -> Cow<'_, str> {
 fn first_unstorable_escape(b: &[u8], from: usize) -> Option<(usize, usize)> {
     let mut i = from;
     while i < b.len() {
-        let offset = b.get(i..)?.iter().position(|&c| c == b'\\')?;
+        let offset = memchr::memchr(b'\\', b.get(i..)?)?;
         i += offset;
         if b.get(i + 1) != Some(&b'u') {
             i += 2; // `\\`, `\"`, `\n`...: the escaped character is never an escape itself
