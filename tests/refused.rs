@@ -160,6 +160,7 @@ both_backends!(a_dead_writer_ends_the_daemon_at_once, |db| async {
     spec.url = format!("http://{}/1.1/statuses/filter.json", sim.addr());
     let daemon = Daemon::start(&db, &[spec], 0.01);
     let exit = daemon.exit(Duration::from_secs(20));
+    eprintln!("exit {:?} {:?} after the start", exit.code, exit.took);
     assert_eq!(exit.code, Some(4), "{}", exit.log);
     assert!(exit.took < Duration::from_secs(10), "took {:?}", exit.took);
     let log = exit.log;

@@ -203,3 +203,72 @@ fn copy_event(e: &EventRow) -> EventRow {
         raw: e.raw.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Decoder;
+    use chrono::{TimeZone, Utc};
+
+    fn status(id: i64, user: i64, extra: &str) -> String {
+        format!(
+            r#"{{"id":{id},"id_str":"{id}","text":"t{id}","user":{{"id":{user},"id_str":"{user}","screen_name":"u{user}"}}{extra}}}"#
+        )
+    }
+
+    fn batch(lines: &[String]) -> Batch {
+        let mut decoder = Decoder::default();
+        let mut batch = Batch::default();
+        for (i, line) in lines.iter().enumerate() {
+            let origin = Origin {
+                stream: "s".into(),
+                connection_id: None,
+                received_at: Utc.timestamp_opt(1_700_000_000 + i as i64, 0).unwrap(),
+            };
+            batch.push(decoder.decode(line.as_bytes(), &origin).expect("a record"));
+        }
+        batch
+    }
+
+    #[test]
+    fn parts_hold_every_record_once_with_its_rows() {
+        let original = status(10, 1, "");
+        let retweet = status(11, 2, &format!(r#","retweeted_status":{original}"#));
+        let lines = vec![
+            original.clone(),
+            retweet.clone(),
+            "{not json".to_owned(),
+            r#"{"delete":{"status":{"id":10,"id_str":"10","user_id":1,"user_id_str":"1"}}}"#
+                .to_owned(),
+            status(12, 1, ""),
+        ];
+        let whole = batch(&lines);
+        assert_eq!(whole.positions(), Some(vec![0, 1, 2, 3, 4]));
+        let (first, second) = (whole.subset(0..2), whole.subset(2..5));
+        assert_eq!((first.len(), second.len()), (2, 3));
+        assert_eq!((first.events.len(), first.rejects.len()), (2, 0));
+        assert_eq!((second.events.len(), second.rejects.len()), (2, 1));
+        let ids = |b: &Batch| b.tweets.iter().map(|t| t.row.tweet_id).collect::<Vec<_>>();
+        assert_eq!(ids(&first), vec![10, 11]);
+        assert_eq!(ids(&second), vec![12]);
+        assert!(!first.tweets[0].row.embedded, "seen top-level first");
+        assert_eq!(second.notices.len(), 1);
+        assert_eq!(second.notices[0].seq, 3, "positions are kept");
+        assert_eq!(second.positions(), Some(vec![2, 3, 4]));
+        // The retweet alone: its status and the one it carries, the latter marked embedded.
+        let alone = whole.subset(1..2);
+        assert_eq!(ids(&alone), vec![10, 11]);
+        assert!(alone.tweets[0].row.embedded);
+        assert_eq!(
+            alone.tweets[0].first_seen,
+            whole.events[1].origin.received_at
+        );
+        // As a reject, the line is rebuilt whole: the embedded status back in place of its stub.
+        let rejects = alone.as_rejects("database refused: x");
+        assert_eq!(rejects.rejects.len(), 1);
+        assert_eq!(rejects.rejects[0].raw, retweet.as_bytes());
+        assert_eq!(rejects.rejects[0].reason, "database refused: x");
+        let reject = whole.subset(2..3).as_rejects("database refused: y");
+        assert_eq!(reject.rejects[0].raw, b"{not json");
+    }
+}
