@@ -170,6 +170,7 @@ pub async fn run<S: Store>(
     tracing::info!(
         events = stats.events,
         rejects = stats.rejects,
+        refused_by_database = stats.refused,
         batches = stats.batches,
         compliance_actions = stats.compliance_actions,
         "stopped; everything read is committed"
