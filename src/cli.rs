@@ -129,11 +129,12 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// 2 usage/configuration, 4 database unusable, 1 anything else.
+    /// 2 usage/configuration, 4 database unusable, 1 anything else (a panicking writer too).
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Config(_) | Failure::Usage(_) => 2,
             Failure::Database(StoreError::BadUrl { .. }) => 2,
+            Failure::Database(StoreError::Panicked(_)) => 1,
             Failure::Database(_) => 4,
             Failure::CredentialsRefused(_) => 3,
             Failure::Other(_) => 1,

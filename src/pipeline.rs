@@ -18,6 +18,11 @@ use tokio::time::Instant;
 use tokio_retry::RetryIf;
 use tokio_retry::strategy::ExponentialBackoff;
 
+mod split;
+mod watched;
+
+use watched::watched;
+
 /// How the writer batches.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
@@ -59,6 +64,8 @@ pub struct WriterStats {
     pub notice_latencies_ms: Vec<i64>,
     /// Purges of erased content run (see [`Store::purge`]).
     pub purges: u64,
+    /// Records the database refused, kept in `rejects` instead (see [`split::split`]).
+    pub refused: u64,
 }
 
 impl WriterStats {
@@ -126,6 +133,8 @@ pub struct Pipeline {
     sender: mpsc::Sender<Chunk>,
     writer: JoinHandle<Result<WriterStats, StoreError>>,
     counters: Arc<LiveCounters>,
+    /// Becomes true when the writer has stopped, whatever stopped it.
+    stopped: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Pipeline {
@@ -174,21 +183,23 @@ impl Pipeline {
         let (batch_sender, batches) = mpsc::channel(1);
         let counters = Arc::new(LiveCounters::default());
         tokio::spawn(assemble(receiver, batch_sender.clone(), config.clone()));
-        let writer = tokio::spawn(run_writer(
-            Writer {
-                store,
-                config,
-                metrics,
-                stats: WriterStats::default(),
-                spent,
-            },
-            batches,
-            counters.clone(),
+        let writer = Writer {
+            store,
+            config,
+            metrics,
+            stats: WriterStats::default(),
+            spent,
+        };
+        let (stopped_tx, stopped) = tokio::sync::watch::channel(false);
+        let writer = tokio::spawn(watched(
+            run_writer(writer, batches, counters.clone()),
+            stopped_tx,
         ));
         let pipeline = Pipeline {
             sender,
             writer,
             counters,
+            stopped,
         };
         (pipeline, batch_sender)
     }
@@ -203,12 +214,20 @@ impl Pipeline {
         self.counters.clone()
     }
 
+    /// Turns true as soon as the writer stops. While any sender lives only a failure stops
+    /// it, so a caller that keeps its sender learns of the failure at once with this, rather
+    /// than at its next send (the failure itself comes from [`Pipeline::finish`]).
+    pub fn stopped(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopped.clone()
+    }
+
     /// Closes the channel, waits for everything sent to be committed, and returns the totals.
+    /// A writer that panicked is [`StoreError::Panicked`]: a panic is not re-raised here.
     pub async fn finish(self) -> Result<WriterStats, StoreError> {
         drop(self.sender);
         match self.writer.await {
             Ok(result) => result,
-            Err(join) => std::panic::resume_unwind(join.into_panic()),
+            Err(join) => Err(StoreError::Panicked(join.to_string())),
         }
     }
 }
@@ -397,7 +416,8 @@ where
     .await
 }
 
-/// Commits one batch (retrying errors that can heal); returns the archived rows it erased.
+/// Commits one batch (retrying errors that can heal), in parts if the database refuses some
+/// of its records (see [`split::split`]); returns the archived rows it erased.
 #[tracing::instrument(skip_all, fields(records = batch.len()))]
 async fn flush<S: Store>(
     store: &S,
@@ -409,6 +429,20 @@ async fn flush<S: Store>(
     if batch.is_empty() {
         return Ok(0);
     }
+    match commit(store, config, batch, stats, metrics).await {
+        Err(e) if e.is_data_error() => split::split(store, config, batch, e, stats, metrics).await,
+        done => done,
+    }
+}
+
+/// Writes one batch in one transaction (retrying errors that can heal) and counts it.
+async fn commit<S: Store>(
+    store: &S,
+    config: &PipelineConfig,
+    batch: &Arc<Batch>,
+    stats: &mut WriterStats,
+    metrics: &Metrics,
+) -> Result<i64, StoreError> {
     let started = std::time::Instant::now();
     let outcome = retrying(config, || store.write_batch(batch, Utc::now())).await?;
     stats.add(batch.len(), &outcome);

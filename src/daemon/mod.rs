@@ -142,6 +142,7 @@ pub async fn run<S: Store>(
     let events = LoopInputs {
         signals: &mut signals,
         writer_gone: &writer_gone,
+        writer_stopped: pipeline.stopped(),
         metrics: &metrics,
         counters: &counters,
         notify: &notify,
@@ -169,6 +170,7 @@ pub async fn run<S: Store>(
     tracing::info!(
         events = stats.events,
         rejects = stats.rejects,
+        refused_by_database = stats.refused,
         batches = stats.batches,
         compliance_actions = stats.compliance_actions,
         "stopped; everything read is committed"
@@ -183,6 +185,8 @@ pub async fn run<S: Store>(
 struct LoopInputs<'a> {
     signals: &'a mut mpsc::Receiver<i32>,
     writer_gone: &'a mpsc::Sender<Chunk>,
+    /// Turns true the moment the writer stops (it logged why).
+    writer_stopped: watch::Receiver<bool>,
     metrics: &'a Metrics,
     counters: &'a LiveCounters,
     notify: &'a SystemdNotify,
@@ -201,6 +205,7 @@ impl<S: Store> Daemon<S> {
         let LoopInputs {
             signals,
             writer_gone,
+            mut writer_stopped,
             metrics,
             counters,
             notify,
@@ -251,6 +256,13 @@ impl<S: Store> Daemon<S> {
                             result = Err(e);
                         }
                     }
+                }
+                // Either way the writer is gone: its failure, found at once rather than when
+                // the next record finds the channel closed, ends the daemon (`finish` returns
+                // the error, hence the exit code).
+                _ = writer_stopped.wait_for(|stopped| *stopped) => {
+                    tracing::error!("the writer stopped; ending every stream");
+                    break;
                 }
                 _ = writer_gone.closed() => {
                     tracing::error!("the writer stopped; ending every stream");

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 use std::sync::Arc;
 
+mod split;
+
 /// Everything one write transaction stores.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -24,6 +26,7 @@ pub struct Batch {
     tweet_index: rustc_hash::FxHashMap<i64, usize>,
     user_index: rustc_hash::FxHashMap<i64, usize>,
     dm_index: rustc_hash::FxHashMap<i64, usize>,
+    trace: split::Trace,
 }
 
 /// An `events` row.
@@ -135,12 +138,16 @@ impl Batch {
         let seq = self.records;
         self.records += 1;
         let message = match record {
-            Record::Reject(reject) => return self.rejects.push(reject),
+            Record::Reject(reject) => {
+                self.trace.rejects.push(seq);
+                return self.rejects.push(reject);
+            }
             Record::Message(message) => *message,
         };
         let origin = message.origin;
         for user in message.users {
-            self.add_user(user, origin.received_at);
+            let i = self.add_user(user, origin.received_at);
+            self.trace.users.push((seq, i));
         }
         for tweet in message.tweets {
             self.add_tweet(tweet, &origin, seq);
@@ -158,6 +165,9 @@ impl Batch {
             Detail::UserWithheld(w) => Some(NoticeKind::UserWithheld(w.clone())),
             _ => None,
         };
+        let detailed = notice.is_none()
+            && !matches!(message.detail, Detail::None | Detail::DirectMessage(_));
+        self.trace.events.push((seq, detailed));
         if let Some(kind) = notice {
             self.notices.push(Notice {
                 seq,
@@ -165,8 +175,9 @@ impl Batch {
                 kind,
             });
         } else if let Detail::DirectMessage(dm) = message.detail {
-            self.add_dm(dm, &origin, seq);
-        } else if message.detail != Detail::None {
+            let i = self.add_dm(dm, &origin, seq);
+            self.trace.dms.push((seq, i));
+        } else if detailed {
             self.details.push(DetailRow {
                 origin: origin.clone(),
                 for_user: message.for_user,
@@ -184,11 +195,12 @@ impl Batch {
         });
     }
 
-    fn add_dm(&mut self, row: DmRow, origin: &Origin, seq: usize) {
+    /// Adds a direct message (merged with an earlier copy); its index in `dms`.
+    fn add_dm(&mut self, row: DmRow, origin: &Origin, seq: usize) -> usize {
         if let Some(&i) = self.dm_index.get(&row.dm_id) {
             let seen = &mut self.dms[i];
             seen.last_seen = seen.last_seen.max(origin.received_at);
-            return;
+            return i;
         }
         self.dm_index.insert(row.dm_id, self.dms.len());
         self.dms.push(PendingDm {
@@ -198,10 +210,14 @@ impl Batch {
             last_seen: origin.received_at,
             seq,
         });
+        self.dms.len() - 1
     }
 
     fn add_tweet(&mut self, row: TweetRow, origin: &Origin, seq: usize) {
-        if let Some(&i) = self.tweet_index.get(&row.tweet_id) {
+        let i = self.tweet_index.get(&row.tweet_id).copied();
+        let i_or_new = i.unwrap_or(self.tweets.len());
+        self.trace.tweets.push((seq, i_or_new, row.embedded));
+        if let Some(i) = i {
             let seen = &mut self.tweets[i];
             seen.last_seen = seen.last_seen.max(origin.received_at);
             seen.row.embedded &= row.embedded;
@@ -217,12 +233,16 @@ impl Batch {
         });
     }
 
-    fn add_user(&mut self, row: UserRow, seen_at: DateTime<Utc>) {
+    fn add_user(&mut self, row: UserRow, seen_at: DateTime<Utc>) -> usize {
         match self.user_index.get(&row.user_id) {
-            Some(&i) => self.users[i] = PendingUser { row, seen_at },
+            Some(&i) => {
+                self.users[i] = PendingUser { row, seen_at };
+                i
+            }
             None => {
                 self.user_index.insert(row.user_id, self.users.len());
                 self.users.push(PendingUser { row, seen_at });
+                self.users.len() - 1
             }
         }
     }

@@ -41,6 +41,9 @@ pub enum StoreError {
     /// A failure on SQLite's batch path, which drives the connection sqlx opened directly.
     #[error("database write failed: {0}")]
     Sqlite(#[source] rusqlite::Error),
+    /// The writer task panicked: a defect, not a database problem (exit 1).
+    #[error("the writer panicked: {0}")]
+    Panicked(String),
 }
 
 impl StoreError {
@@ -74,6 +77,56 @@ impl StoreError {
             }
             _ => false,
         }
+    }
+}
+
+impl StoreError {
+    /// Errors that the rows written may have caused, so that writing fewer of them may succeed:
+    /// PostgreSQL's data exceptions (class 22: bad JSON, numbers out of range), integrity
+    /// violations (23) and program limits (54, a value too large); SQLite's constraint, type
+    /// mismatch and too-big errors, and its JSON functions refusing a stored document. Schema,
+    /// connection and permission problems are not: no subset of the batch would get through.
+    pub fn is_data_error(&self) -> bool {
+        match self {
+            StoreError::Write(sqlx::Error::Database(db)) => {
+                let code = db.code().unwrap_or_default();
+                // SQLSTATEs are digits too (`22003`): tell the backends apart by type.
+                if db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some()
+                {
+                    ["22", "23", "54"].iter().any(|c| code.starts_with(c))
+                } else {
+                    let primary = code.parse::<i64>().unwrap_or_default();
+                    sqlite_data_error(primary, db.message())
+                }
+            }
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, message)) => {
+                sqlite_data_error(i64::from(e.extended_code), message.as_deref().unwrap_or(""))
+            }
+            _ => false,
+        }
+    }
+
+    /// The database's own words, without the wrapper's prefix (for a reject's reason).
+    pub fn database_message(&self) -> String {
+        match self {
+            StoreError::Write(sqlx::Error::Database(db)) => db.message().to_owned(),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(_, Some(message))) => message.clone(),
+            StoreError::Sqlite(e) => e.to_string(),
+            StoreError::Write(e) | StoreError::Open(e) => e.to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// SQLite: 18 TOOBIG, 19 CONSTRAINT, 20 MISMATCH, 25 RANGE (by primary code), and a plain
+/// ERROR when it comes from a JSON function (`malformed JSON`, nesting too deep).
+fn sqlite_data_error(code: i64, message: &str) -> bool {
+    match code & 0xff {
+        18 | 19 | 20 | 25 => true,
+        1 => message.contains("JSON"),
+        _ => false,
     }
 }
 

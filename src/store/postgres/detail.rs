@@ -1,6 +1,6 @@
 //! PostgreSQL inserts of the per-kind detail rows (limits, warnings, disconnects, user events, ...).
 
-use super::{PgTx, pg_text};
+use super::{PgTx, pg_json, pg_text};
 use crate::record::Detail;
 use crate::store::StoreError;
 use crate::store::batch::DetailRow;
@@ -52,7 +52,7 @@ impl PgTx {
                 .bind(target_user_id)
                 .bind(target_object_id)
                 .bind(d.for_user)
-                .bind(pg_text(d.raw.as_deref().unwrap_or("{}")))
+                .bind(pg_json(d.raw.as_deref().unwrap_or("{}")).into_owned())
                 .bind(at)
                 .bind(stream)
             }

@@ -1,5 +1,6 @@
 //! The PostgreSQL statements of direct messages and their deletes (see [`crate::store::DmTx`]).
 
+use super::json::pg_json;
 use super::{PgTx, pg_text};
 use crate::store::{DmDeletionRow, DmTx, PendingDm, StoreError};
 use chrono::{DateTime, Utc};
@@ -43,7 +44,7 @@ impl DmTx for PgTx {
         .bind(dms.iter().map(|d| d.stream.to_string()).collect::<Vec<_>>())
         .bind(dms.iter().map(|d| d.first_seen).collect::<Vec<_>>())
         .bind(dms.iter().map(|d| d.last_seen).collect::<Vec<_>>())
-        .bind(dms.iter().map(|d| pg_text(&d.row.raw)).collect::<Vec<_>>())
+        .bind(dms.iter().map(|d| pg_json(&d.row.raw).into_owned()).collect::<Vec<_>>())
         .execute(&mut *self.0)
         .await?;
         Ok(())

@@ -5,6 +5,7 @@
 
 mod detail;
 mod dm;
+mod json;
 mod rows;
 mod tx;
 
@@ -12,6 +13,7 @@ use super::batch::Batch;
 use super::write::{self, ArchiveTx, BatchOutcome};
 use super::{ConnectionEnd, Store, StoreError};
 use chrono::{DateTime, Utc};
+use json::pg_json;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
@@ -113,9 +115,12 @@ impl Store for PgStore {
             .await?;
         // Until the commit's answer arrives, whether this transaction happened is unknown.
         self.set_uncertain(Some(txid))?;
-        let outcome = write::write_batch(PgTx(tx), batch, now).await?;
-        self.set_uncertain(None)?;
-        Ok(outcome)
+        let outcome = write::write_batch(PgTx(tx), batch, now).await;
+        if let Ok(_) | Err(StoreError::Write(sqlx::Error::Database(_))) = outcome {
+            // The server answered: committed, or refused and rolled back.
+            self.set_uncertain(None)?;
+        }
+        outcome
     }
 
     async fn purge(&self) -> Result<(), StoreError> {
@@ -171,11 +176,11 @@ fn poisoned() -> StoreError {
     StoreError::Write(sqlx::Error::Protocol("a writer thread panicked".into()))
 }
 
-/// PostgreSQL text cannot hold NUL, and `jsonb` refuses the `\u0000` escape: both become U+FFFD
-/// rather than failing a whole batch. Everything else is stored as received.
+/// PostgreSQL text cannot hold NUL: it becomes U+FFFD rather than failing a whole batch.
+/// Everything else is stored as received. JSON goes through [`pg_json`] instead.
 fn pg_text(s: &str) -> String {
-    if s.contains('\0') || s.contains("\\u0000") {
-        s.replace('\0', "\u{FFFD}").replace("\\u0000", "\\uFFFD")
+    if s.contains('\0') {
+        s.replace('\0', "\u{FFFD}")
     } else {
         s.to_owned()
     }

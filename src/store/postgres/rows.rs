@@ -1,6 +1,6 @@
 //! PostgreSQL bulk inserts: tweets, users and events as one `INSERT ... SELECT FROM UNNEST` each.
 
-use super::{PgTx, countries_json, pg_text};
+use super::{PgTx, countries_json, pg_json, pg_text};
 use crate::record::TweetRow;
 use crate::store::batch::Batch;
 use crate::store::{Rows, StoreError};
@@ -43,7 +43,7 @@ impl PgTx {
         .bind(t.iter().map(|(p, _)| p.stream.to_string()).collect::<Vec<_>>())
         .bind(t.iter().map(|(p, _)| p.first_seen).collect::<Vec<_>>())
         .bind(t.iter().map(|(p, _)| p.last_seen).collect::<Vec<_>>())
-        .bind(t.iter().map(|(_, r)| pg_text(&r.raw)).collect::<Vec<_>>())
+        .bind(t.iter().map(|(_, r)| pg_json(&r.raw).into_owned()).collect::<Vec<_>>())
         .bind(t.iter().map(|(_, r)| r.located).collect::<Vec<_>>())
         .execute(&mut *self.0)
         .await?;
@@ -74,7 +74,11 @@ impl PgTx {
                 .map(|(_, r)| countries_json(&r.withheld_in_countries))
                 .collect::<Vec<_>>(),
         )
-        .bind(u.iter().map(|(_, r)| pg_text(&r.raw)).collect::<Vec<_>>())
+        .bind(
+            u.iter()
+                .map(|(_, r)| pg_json(&r.raw).into_owned())
+                .collect::<Vec<_>>(),
+        )
         .bind(u.iter().map(|(p, _)| p.seen_at).collect::<Vec<_>>())
         .execute(&mut *self.0)
         .await?;
@@ -97,7 +101,7 @@ impl PgTx {
             .bind(e.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>())
             .bind(e.iter().map(|r| r.for_user).collect::<Vec<_>>())
             .bind(e.iter().map(|r| r.tweet_id).collect::<Vec<_>>())
-            .bind(e.iter().map(|r| r.raw.as_deref().map(pg_text)).collect::<Vec<_>>())
+            .bind(e.iter().map(|r| r.raw.as_deref().map(|j| pg_json(j).into_owned())).collect::<Vec<_>>())
             .bind(e.iter().map(|r| r.dm_id).collect::<Vec<_>>())
             .execute(&mut *self.0)
             .await?;
