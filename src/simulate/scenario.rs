@@ -12,7 +12,7 @@
 //! rate = 200.0                   # events per second per connection; overrides --rate; 0 = unpaced
 //! keepalive_secs = 0.2           # silence before a blank keep-alive line; overrides the default 30
 //! gzip = true                    # gzip the body when the client sends accept-encoding: gzip
-//! format = "sse"                 # topics family: "sse" (default) or "lines" (JSON lines)
+//! format = "sse"                 # topics family: "sse" (default), "sse-cr" (CR-only) or "lines"
 //! ttl_millis = 60000             # topics family: subscription_ttl_millis of every session
 //! heartbeat_millis = 1000        # topics family: heartbeat_millis, the heartbeat interval
 //!
