@@ -39,6 +39,8 @@ pub const DEFAULT_OVERSIZE: u64 = 2_000_000;
 const PARTNER: u64 = 4_000;
 
 static CALLS: AtomicU64 = AtomicU64::new(0);
+/// The first id of the last `deep_nesting` call, plus one (0: none yet).
+static LAST_DEEP: AtomicU64 = AtomicU64::new(0);
 
 /// What the daemon must make of a hostile line once issue 16 is fixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,9 +107,10 @@ pub fn expect(label: &str) -> Option<Expect> {
 /// its label; `None` for an unknown case.
 pub(crate) fn lines(case: &str, bytes: u64) -> Option<Vec<(&'static str, Vec<u8>)>> {
     let n = CALLS.fetch_add(1, Ordering::Relaxed);
+    let base = ID_BASE + n * IDS_PER_CALL;
     let ids = Ids {
-        base: ID_BASE + n * IDS_PER_CALL,
-        user: 1_000 + n % 4_000,
+        base,
+        user: user_of(base),
     };
     let lines = match case {
         "created_at_multibyte" => created_at_multibyte(&ids, n),
@@ -132,6 +135,11 @@ pub(crate) fn lines(case: &str, bytes: u64) -> Option<Vec<(&'static str, Vec<u8>
         _ => return None,
     };
     Some(lines)
+}
+
+/// The user of the call whose ids start at `base`: one of its own.
+fn user_of(base: u64) -> u64 {
+    1_000 + (base - ID_BASE) / IDS_PER_CALL % 4_000
 }
 
 /// The ids of one call: statuses `base + k` (k < 16), one user of its own.
@@ -210,8 +218,10 @@ fn scrub_geo_shapes(ids: &Ids) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// Statuses with a point and a field nested about 150 and 1,200 levels deep, then a
-/// `scrub_geo` that covers them.
+/// Statuses with a point and a field nested about 150 and 1,200 levels deep. The `scrub_geo`
+/// covering them comes with the next call of the case (it starts with the notice for the
+/// previous call's statuses), so that a daemon meets it with the statuses already stored, where
+/// the scrub runs in the database.
 fn deep_nesting(ids: &Ids) -> Vec<(&'static str, Vec<u8>)> {
     let geo = point(GEO_LON, GEO_LAT, None);
     let nested = |depth: usize| {
@@ -221,11 +231,15 @@ fn deep_nesting(ids: &Ids) -> Vec<(&'static str, Vec<u8>)> {
             "]".repeat(depth)
         )
     };
-    vec![
-        ("hostile/deep_150", ids.status(0, &nested(150))),
-        ("hostile/deep_1200", ids.status(1, &nested(1_200))),
-        ("hostile/scrub_geo", scrub_geo(ids, 1)),
-    ]
+    let mut lines = Vec::new();
+    let previous = LAST_DEEP.swap(ids.base + 1, Ordering::Relaxed);
+    if let Some(base) = previous.checked_sub(1) {
+        let user = user_of(base);
+        lines.push(("hostile/scrub_geo", scrub_geo(&Ids { base, user }, 1)));
+    }
+    lines.push(("hostile/deep_150", ids.status(0, &nested(150))));
+    lines.push(("hostile/deep_1200", ids.status(1, &nested(1_200))));
+    lines
 }
 
 /// A `scrub_geo` for the call's user, up to status `base + k`.
@@ -351,7 +365,25 @@ mod tests {
                 }
             }
         }
-        let (_, deep) = &lines("deep_nesting", 0).expect("known")[1];
+        let first = lines("deep_nesting", 0).expect("known");
+        let (label, deep) = first.last().expect("lines");
+        assert_eq!(*label, "hostile/deep_1200");
         assert!(deep.windows(1_200).any(|w| w.iter().all(|b| *b == b'[')));
+        // The next call starts with the notice covering the statuses of an earlier one (this
+        // one, unless a test running alongside called the case in between).
+        let next = lines("deep_nesting", 0).expect("known");
+        let (label, notice) = &next[0];
+        assert_eq!(*label, "hostile/scrub_geo");
+        let notice: serde_json::Value = serde_json::from_slice(notice).expect("JSON");
+        let up_to = notice["scrub_geo"]["up_to_status_id"].as_u64().expect("id");
+        let (label, deep_150) = &first[first.len() - 2];
+        assert_eq!(*label, "hostile/deep_150");
+        // Too deep for serde_json: the status id is the first `"id":` of the line.
+        let text = std::str::from_utf8(deep_150).expect("UTF-8");
+        let id = text
+            .split("\"id\":")
+            .nth(1)
+            .and_then(|t| t.split(',').next());
+        assert!(up_to > id.expect("an id").parse::<u64>().expect("digits"));
     }
 }
