@@ -191,6 +191,25 @@ impl BodyWriter {
         }
     }
 
+    /// `head`, then `bytes` of filler in 64 KiB writes and never a line end: a line a client
+    /// must give up on without holding it whole. Counted in `partial_line_bytes`.
+    pub async fn unterminated(&mut self, head: &[u8], bytes: u64) -> Result<(), End> {
+        const PIECE: u64 = 64 * 1024;
+        let mut first = head.to_vec();
+        let mut left = bytes;
+        loop {
+            let n = left.min(PIECE);
+            let mut piece = std::mem::take(&mut first);
+            piece.extend((0..n).map(|i| b'a' + (i % 26) as u8));
+            let len = piece.len() as u64;
+            self.write(piece, &Tally::partial(len)).await?;
+            left -= n;
+            if left == 0 {
+                return Ok(());
+            }
+        }
+    }
+
     /// Sleeps `delay` (a trickle's gap), ending early like [`BodyWriter::pause`].
     pub async fn sleep(&mut self, delay: Duration) -> Result<(), End> {
         self.pause(Some(Instant::now() + delay), None).await

@@ -39,6 +39,11 @@ pub(super) const NAMES: &[&str] = &[
     "live-stall",
     "live-drop",
     "live-finite",
+    "hostile",
+    "hostile-retry",
+    "hostile-ttl",
+    "hostile-cr",
+    "hostile-endless",
 ];
 
 /// The built-in scenario of that name, if there is one.
@@ -51,6 +56,9 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
     }
     if let Some(status) = name.strip_prefix("http-") {
         return status.parse().ok().map(http);
+    }
+    if name.starts_with("hostile") {
+        return super::builtin_hostile::scenario(name);
     }
     if name.starts_with("live") {
         return Some(live(name));
@@ -111,7 +119,7 @@ pub(super) fn clean() -> Scenario {
     build("clean", "one connection that sends forever", &[&[FOREVER]])
 }
 
-fn build(name: &str, description: &str, scripts: &[&[Step]]) -> Scenario {
+pub(super) fn build(name: &str, description: &str, scripts: &[&[Step]]) -> Scenario {
     Scenario {
         name: name.to_string(),
         description: description.to_string(),

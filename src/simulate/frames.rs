@@ -14,7 +14,7 @@ pub(crate) const SUBSCRIPTIONS_TOPIC: &str = "/system/subscriptions";
 /// The `content-type` of a session's body in `format`.
 pub(crate) fn content_type(format: LiveFormat) -> &'static str {
     match format {
-        LiveFormat::Sse => "text/event-stream",
+        LiveFormat::Sse | LiveFormat::SseCr => "text/event-stream",
         LiveFormat::Lines => "application/json",
     }
 }
@@ -23,6 +23,7 @@ pub(crate) fn content_type(format: LiveFormat) -> &'static str {
 pub(crate) fn heartbeat(format: LiveFormat) -> &'static [u8] {
     match format {
         LiveFormat::Sse => b":heartbeat\n\n",
+        LiveFormat::SseCr => b":heartbeat\r\r",
         LiveFormat::Lines => b"\r\n",
     }
 }
@@ -34,6 +35,11 @@ pub(crate) fn push(format: LiveFormat, json: &[u8], out: &mut Vec<u8>) {
             out.extend_from_slice(b"data: ");
             out.extend_from_slice(json);
             out.extend_from_slice(b"\n\n");
+        }
+        LiveFormat::SseCr => {
+            out.extend_from_slice(b"data: ");
+            out.extend_from_slice(json);
+            out.extend_from_slice(b"\r\r");
         }
         LiveFormat::Lines => {
             out.extend_from_slice(json);
@@ -115,6 +121,10 @@ mod tests {
         let mut lines = Vec::new();
         push(LiveFormat::Lines, &json, &mut lines);
         assert_eq!(lines, [json.as_slice(), b"\r\n"].concat());
+        let mut cr = Vec::new();
+        push(LiveFormat::SseCr, &json, &mut cr);
+        assert_eq!(cr, [b"data: ", json.as_slice(), b"\r\r"].concat());
+        assert!(!heartbeat(LiveFormat::SseCr).contains(&b'\n'));
         let value: Value = serde_json::from_slice(&json).expect("JSON");
         assert_eq!(
             value["payload"]["config"]["subscription_ttl_millis"],

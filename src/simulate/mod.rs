@@ -64,9 +64,11 @@
 
 mod body;
 mod builtin;
+mod builtin_hostile;
 mod file;
 mod frames;
 mod handler;
+pub mod hostile;
 mod lines;
 mod live;
 mod pace;

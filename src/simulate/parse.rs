@@ -26,6 +26,9 @@ const KINDS: &[&str] = &[
     "unknown_payload",
     "forget_session",
     "subscriptions_event",
+    "hostile",
+    "raw",
+    "unterminated",
 ];
 
 /// Optional keys and the step kind each belongs to.
@@ -38,6 +41,8 @@ const COMPANIONS: &[(&str, &str)] = &[
     ("percent_full", "warning"),
     ("message", "warning"),
     ("user_id", "warning"),
+    ("count", "hostile"),
+    ("bytes", "hostile"),
 ];
 
 /// Largest `oversize` line: big enough for any line limit, small enough not to exhaust memory.
@@ -120,7 +125,12 @@ fn live_settings(file: &ScenarioFile) -> Result<LiveSettings, String> {
     let format = match file.format.as_deref() {
         None | Some("sse") => LiveFormat::Sse,
         Some("lines") => LiveFormat::Lines,
-        Some(other) => return Err(format!("`format` is \"sse\" or \"lines\", got {other:?}")),
+        Some("sse-cr") => LiveFormat::SseCr,
+        Some(other) => {
+            return Err(format!(
+                "`format` is \"sse\", \"sse-cr\" or \"lines\", got {other:?}"
+            ));
+        }
     };
     let positive = |key: &str, value: Option<u64>, default: u64| match value {
         Some(0) => Err(format!("`{key}` must be > 0")),
@@ -179,6 +189,21 @@ pub(super) fn parse_step(value: &Value) -> Result<Step, String> {
             }
         },
         "malformed" => Step::Malformed(uint(kind, value)?),
+        "hostile" => hostile_step(table, value)?,
+        "raw" => match string(kind, value)? {
+            text if text.contains(['\n', '\r']) => {
+                return Err("`raw` is one line: no line break in it".into());
+            }
+            text => Step::Raw(text),
+        },
+        "unterminated" => match uint(kind, value)? {
+            b @ 1..=MAX_OVERSIZE => Step::Unterminated(b),
+            b => {
+                return Err(format!(
+                    "`unterminated` takes 1..={MAX_OVERSIZE} bytes, got {b}"
+                ));
+            }
+        },
         "keepalive" => Step::Keepalive(uint(kind, value)?),
         _ => Step::Warning {
             code: string(kind, value)?,
@@ -245,6 +270,24 @@ fn http_step(table: &Map<String, Value>, value: &Value) -> Result<Step, String> 
         retry_after: opt(table, "retry_after", uint)?,
         body: opt(table, "body", string)?,
     })
+}
+
+/// `{ hostile = "case", count = N, bytes = B }`: a known case (or `all`), N ≥ 1 (default 1),
+/// and B for `oversize` within the same bounds as an `oversize` step.
+fn hostile_step(table: &Map<String, Value>, value: &Value) -> Result<Step, String> {
+    let case = string("hostile", value)?;
+    if case != "all" && !super::hostile::CASES.contains(&case.as_str()) {
+        return Err(format!(
+            "unknown hostile case `{case}` (cases: all, {})",
+            super::hostile::CASES.join(", ")
+        ));
+    }
+    let count = opt(table, "count", uint)?.unwrap_or(1);
+    let bytes = opt(table, "bytes", uint)?.unwrap_or(super::hostile::DEFAULT_OVERSIZE);
+    if !(64..=MAX_OVERSIZE).contains(&bytes) {
+        return Err(format!("`bytes` takes 64..={MAX_OVERSIZE}, got {bytes}"));
+    }
+    Ok(Step::Hostile { case, count, bytes })
 }
 
 fn opt<T>(

@@ -222,7 +222,16 @@ impl Registry {
             totals.keepalives_sent += c.keepalives_sent;
             totals.bytes_sent += c.bytes_sent;
             totals.frames_sent += c.frames_sent;
+            let hostile = c
+                .by_kind
+                .iter()
+                .filter(|(kind, _)| kind.starts_with(super::hostile::PREFIX));
+            for (label, n) in hostile {
+                totals.hostile_lines += n;
+                *totals.hostile_by_label.entry(label.clone()).or_default() += n;
+            }
         }
+        totals.ordinary_lines = totals.lines_sent - totals.hostile_lines;
         Stats {
             connections,
             totals,

@@ -12,7 +12,7 @@
 //! rate = 200.0                   # events per second per connection; overrides --rate; 0 = unpaced
 //! keepalive_secs = 0.2           # silence before a blank keep-alive line; overrides the default 30
 //! gzip = true                    # gzip the body when the client sends accept-encoding: gzip
-//! format = "sse"                 # topics family: "sse" (default) or "lines" (JSON lines)
+//! format = "sse"                 # topics family: "sse" (default), "sse-cr" (CR-only) or "lines"
 //! ttl_millis = 60000             # topics family: subscription_ttl_millis of every session
 //! heartbeat_millis = 1000        # topics family: heartbeat_millis, the heartbeat interval
 //!
@@ -48,6 +48,9 @@
 //! | `{ unknown_payload = N }` | topics family: N frames whose payload key no client knows |
 //! | `{ forget_session = true }` | topics family: the server forgets the session (updates get 404) |
 //! | `{ subscriptions_event = true }` | topics family: a `/system/subscriptions` frame with no errors |
+//! | `{ hostile = "case", count = N, bytes = B }` | ndjson: N times the lines of a hostile case (see `hostile`) |
+//! | `{ raw = "text" }` | ndjson: that text as one line, as it is |
+//! | `{ unterminated = BYTES }` | a line (topics: a `data:` line) of BYTES that never ends, then a clean end |
 //!
 //! Which family a request gets is decided by its path (see [`super`]): `send` and `live` are the
 //! same step, "each family's events"; `file`, `disconnect` and `warning` only make sense on an
@@ -113,6 +116,8 @@ pub enum LiveFormat {
     Sse,
     /// `application/json`: one JSON object and CRLF per frame, blank CRLF lines as heartbeats.
     Lines,
+    /// Server-Sent Events with CR-only line endings (valid SSE, rarely seen): `data: <json>\r\r`.
+    SseCr,
 }
 
 /// The steps one request runs, in order.
@@ -218,6 +223,19 @@ pub enum Step {
     ForgetSession,
     /// Topics family: an extra `/system/subscriptions` frame with an empty error list.
     SubscriptionsEvent,
+    /// ndjson: the lines of a hostile case, `count` times.
+    Hostile {
+        /// One of `hostile::CASES`, or `all`.
+        case: String,
+        /// How many times the case's lines are written.
+        count: u64,
+        /// The size of an `oversize` case's line.
+        bytes: u64,
+    },
+    /// ndjson: one line of our own, written as it is.
+    Raw(String),
+    /// A line (topics: a `data:` field) of this many bytes that never ends; the body then ends.
+    Unterminated(u64),
 }
 
 impl Step {
@@ -242,6 +260,9 @@ impl Step {
             Step::UnknownPayload(_) => "unknown_payload",
             Step::ForgetSession => "forget_session",
             Step::SubscriptionsEvent => "subscriptions_event",
+            Step::Hostile { .. } => "hostile",
+            Step::Raw(_) => "raw",
+            Step::Unterminated(_) => "unterminated",
         }
     }
 
@@ -257,7 +278,11 @@ impl Step {
     pub fn fits_topics(&self) -> bool {
         !matches!(
             self,
-            Step::File(_) | Step::Disconnect { .. } | Step::Warning { .. }
+            Step::File(_)
+                | Step::Disconnect { .. }
+                | Step::Warning { .. }
+                | Step::Hostile { .. }
+                | Step::Raw(_)
         )
     }
 }

@@ -4,6 +4,7 @@
 
 use super::body::{BodyWriter, End};
 use super::file::LineFile;
+use super::hostile;
 use super::lines;
 use super::pace::{Pacer, deadline};
 use super::registry::{Registry, Tally};
@@ -113,6 +114,12 @@ impl Runner {
             }
             Step::Keepalive(count) => self.repeat(*count, false).await,
             Step::Close => Err(End::Eof),
+            Step::Hostile { case, count, bytes } => self.hostile(case, *count, *bytes).await,
+            Step::Raw(text) => self.line(text.clone().into_bytes(), "raw").await,
+            Step::Unterminated(bytes) => {
+                self.writer.unterminated(b"", *bytes).await?;
+                Err(End::Eof)
+            }
             // Refused before the runner started (see `Step::fits_ndjson`).
             Step::UnknownPayload(_) | Step::ForgetSession | Step::SubscriptionsEvent => {
                 Err(End::Error(format!(
@@ -221,6 +228,35 @@ impl Runner {
                 }
                 out.extend_from_slice(b"\r\n");
                 n += 1;
+            }
+            self.writer.write(out, &tally).await?;
+        }
+        Ok(())
+    }
+
+    /// `count` times the lines of a hostile `case` (`all`: every case but `oversize`), each
+    /// counted as `hostile/<label>`.
+    async fn hostile(&mut self, case: &str, count: u64, bytes: u64) -> Result<(), End> {
+        let cases: Vec<&str> = if case == "all" {
+            hostile::CASES
+                .iter()
+                .copied()
+                .filter(|c| *c != "oversize")
+                .collect()
+        } else {
+            vec![case]
+        };
+        for _ in 0..count {
+            let mut out = Vec::new();
+            let mut tally = Tally::default();
+            for case in &cases {
+                let lines = hostile::lines(case, bytes)
+                    .ok_or_else(|| End::Error(format!("unknown hostile case `{case}`")))?;
+                for (label, line) in lines {
+                    out.extend_from_slice(&line);
+                    out.extend_from_slice(b"\r\n");
+                    tally.line(label);
+                }
             }
             self.writer.write(out, &tally).await?;
         }

@@ -134,13 +134,19 @@ impl Runner {
                 self.frame(&frame, "subscriptions").await
             }
             Step::Close => Err(End::Eof),
-            // Refused before the runner started (see `Step::fits_topics`).
-            Step::File(_) | Step::Disconnect { .. } | Step::Warning { .. } => {
-                Err(End::Error(format!(
-                    "a `{}` step has no meaning on a topics session",
-                    step.kind()
-                )))
+            Step::Unterminated(bytes) => {
+                self.writer.unterminated(b"data: ", *bytes).await?;
+                Err(End::Eof)
             }
+            // Refused before the runner started (see `Step::fits_topics`).
+            Step::File(_)
+            | Step::Disconnect { .. }
+            | Step::Warning { .. }
+            | Step::Hostile { .. }
+            | Step::Raw(_) => Err(End::Error(format!(
+                "a `{}` step has no meaning on a topics session",
+                step.kind()
+            ))),
         }
     }
 

@@ -50,6 +50,15 @@ pub struct Totals {
     /// Data frames of topics sessions sent (also counted in `lines_sent`).
     #[serde(default)]
     pub frames_sent: u64,
+    /// Lines of `hostile` steps sent (also counted in `lines_sent`).
+    #[serde(default)]
+    pub hostile_lines: u64,
+    /// `lines_sent` minus `hostile_lines`: what a daemon must archive as ordinary events.
+    #[serde(default)]
+    pub ordinary_lines: u64,
+    /// `hostile_lines` by label (`hostile/<label>`, as in `by_kind`).
+    #[serde(default)]
+    pub hostile_by_label: BTreeMap<String, u64>,
 }
 
 /// One request: what was asked and what was sent. Field names are stable: tests rely on them.

@@ -3,6 +3,7 @@
 
 mod client;
 mod frames;
+mod hostile;
 mod live;
 mod scenario;
 mod server;

@@ -1,0 +1,226 @@
+//! Issue 16's acceptance, shortened for CI: `streamvault run` against the simulator's hostile
+//! scenarios on both backends. One ndjson stream carries ordinary traffic with every hostile line
+//! mixed in (`hostile`); one gets a 429 with `Retry-After: 999999999` (`hostile-retry`); three
+//! topics streams get a 1 ms subscription TTL with an eleven-day heartbeat (`hostile-ttl`), SSE
+//! with CR-only line endings (`hostile-cr`) and a 40 MB `data:` line that never ends
+//! (`hostile-endless`). The daemon must stay up, archive every ordinary line, put every hostile
+//! line where `simulate::hostile::LABELS` says, stay under 150 MB and exit 0 on TERM.
+//!
+//! Every check is made and the failures are reported together, so that one run says everything
+//! that is still wrong. `scripts/hostile.sh` runs the same against the release binary for longer.
+
+#[path = "hostile/checks.rs"]
+mod checks;
+mod common;
+
+use checks::*;
+use common::TestDb;
+use common::daemon::*;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use streamvault::simulate::Stats;
+use streamvault::simulate::hostile::{self, Expect};
+
+/// How long the daemon reads the hostile streams before the simulator stops.
+const RUN: Duration = Duration::from_secs(12);
+/// 150 MB, in the KiB of `/proc/PID/status`.
+const PEAK_RSS_LIMIT_KIB: u64 = 150_000_000 / 1024;
+const TOPIC: &str = "/tweet_engagement/1739617652";
+
+/// Checks that failed, reported together at the end.
+#[derive(Default)]
+pub struct Failures(Vec<String>);
+
+impl Failures {
+    pub fn check(&mut self, ok: bool, what: impl Into<String>) {
+        if !ok {
+            self.0.push(what.into());
+        }
+    }
+}
+
+both_backends!(the_daemon_survives_every_hostile_input, |db| async {
+    let sim = simulator(builtin("hostile"), 0.0).await;
+    let streams = [
+        stream("main", &sim, "/1.1/statuses/filter.json", "hostile"),
+        stream("retry", &sim, "/1.1/statuses/sample.json", "hostile-retry"),
+        topics_stream("ttl", &sim, "hostile-ttl", &[TOPIC]),
+        topics_stream("cr", &sim, "hostile-cr", &[TOPIC]),
+        topics_stream("endless", &sim, "hostile-endless", &[TOPIC]),
+    ];
+    let mut daemon = Daemon::start(&db, &streams, 0.01);
+    let mut failures = Failures::default();
+    let started = std::time::Instant::now();
+    while started.elapsed() < RUN && daemon.running() {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let stayed_up = daemon.running();
+    let ran = started.elapsed();
+    // Ending the bodies from the server's side makes every counted line reach the daemon.
+    let stats = sim.stop().await;
+    settle(&db).await;
+    let peak_kib = daemon.peak_rss_kib();
+    let exit = if daemon.running() {
+        daemon.stop(Duration::from_secs(15))
+    } else {
+        daemon.exit(Duration::from_secs(1))
+    };
+    let log_tail = common::faults::tail(&exit.log, 30);
+    failures.check(
+        stayed_up,
+        format!("the daemon exited by itself after {ran:?}"),
+    );
+    failures.check(
+        exit.code == Some(0),
+        format!("TERM exit code {:?}, expected 0", exit.code),
+    );
+    failures.check(!exit.log.contains("panicked"), "a panic reached the log");
+    if let Some(kib) = peak_kib {
+        failures.check(
+            kib < PEAK_RSS_LIMIT_KIB,
+            format!("peak RSS {} MB, limit 150 MB", kib * 1024 / 1_000_000),
+        );
+    }
+    main_stream(&db, &stats, &mut failures).await;
+    compliance(&db, &stats, &mut failures).await;
+    timing(&db, &stats, ran, &mut failures).await;
+    topics_streams(&db, &stats, &mut failures).await;
+    assert!(
+        failures.0.is_empty(),
+        "{} check(s) failed on {}:\n- {}\n\nlog tail:\n{log_tail}",
+        failures.0.len(),
+        if db.is_postgres() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        failures.0.join("\n- ")
+    );
+});
+
+/// Waits until the archive stops growing: what the daemon read is committed.
+async fn settle(db: &TestDb) {
+    let mut last = -1;
+    let mut same = 0;
+    for _ in 0..50 {
+        let now = db.count("events").await + db.count("rejects").await;
+        same = if now == last { same + 1 } else { 0 };
+        if same >= 3 {
+            return;
+        }
+        last = now;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// What the hostile lines sent may add to the archive: lower and upper bounds per event kind,
+/// and the number of rejects.
+#[derive(Default)]
+struct Bounds {
+    must_archive: BTreeMap<String, u64>,
+    may_archive: BTreeMap<String, u64>,
+    any_kind: u64,
+    must_reject: u64,
+    may_reject: u64,
+}
+
+fn bounds(sent: &BTreeMap<String, u64>, failures: &mut Failures) -> Bounds {
+    let mut b = Bounds::default();
+    for (label, n) in sent.iter().filter(|(k, _)| k.starts_with(hostile::PREFIX)) {
+        match hostile::expect(label) {
+            Some(Expect::Rejected) => b.must_reject += n,
+            Some(Expect::Archived(kind)) => *b.must_archive.entry(kind.into()).or_default() += n,
+            Some(Expect::ArchivedAnyKind) => b.any_kind += n,
+            Some(Expect::ArchivedOrRejected(kind)) => {
+                *b.may_archive.entry(kind.into()).or_default() += n;
+                b.may_reject += n;
+            }
+            None => failures.check(
+                false,
+                format!("the simulator sent an unknown label {label}"),
+            ),
+        }
+    }
+    b
+}
+
+/// The mixed stream: every line is one event or one reject; per kind, the events are the
+/// ordinary lines plus what the hostile lines must (and may) become; every ordinary line is
+/// archived.
+async fn main_stream(db: &TestDb, stats: &Stats, failures: &mut Failures) {
+    let connections = served(stats, "hostile");
+    let sent_kinds = by_kind(&connections);
+    let sent: u64 = connections.iter().map(|c| c.lines_sent).sum();
+    let ordinary: BTreeMap<String, u64> = sent_kinds
+        .iter()
+        .filter(|(k, _)| !k.starts_with(hostile::PREFIX))
+        .map(|(k, n)| (k.clone(), *n))
+        .collect();
+    let b = bounds(&sent_kinds, failures);
+    let hostile_sent = sent - ordinary.values().sum::<u64>();
+    failures.check(
+        hostile_sent > 0 && sent_kinds.contains_key("hostile/oversize"),
+        format!("the run sent too few hostile lines: {sent_kinds:?}"),
+    );
+    let events = count(db, "events", "main").await;
+    let rejects = count(db, "rejects", "main").await;
+    failures.check(
+        events + rejects == sent,
+        format!("main: {events} events + {rejects} rejects != {sent} lines sent"),
+    );
+    failures.check(
+        rejects >= b.must_reject && rejects <= b.must_reject + b.may_reject,
+        format!(
+            "main: {rejects} rejects, expected {} ..= {} (hostile by label: {:?})",
+            b.must_reject,
+            b.must_reject + b.may_reject,
+            stats.totals.hostile_by_label
+        ),
+    );
+    let must: u64 = ordinary.values().sum::<u64>() + b.must_archive.values().sum::<u64>();
+    failures.check(
+        events >= must + b.any_kind,
+        format!(
+            "main: {events} events < {} ordinary lines + {} hostile lines that must be archived",
+            ordinary.values().sum::<u64>(),
+            must - ordinary.values().sum::<u64>() + b.any_kind
+        ),
+    );
+    let archived = archived_kinds(db, "main").await;
+    let mut kinds: Vec<&String> = ordinary.keys().chain(b.must_archive.keys()).collect();
+    kinds.extend(b.may_archive.keys().chain(archived.keys()));
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds {
+        let get = |m: &BTreeMap<String, u64>| m.get(kind).copied().unwrap_or(0);
+        let low = get(&ordinary) + get(&b.must_archive);
+        let high = low + get(&b.may_archive) + b.any_kind;
+        let got = get(&archived);
+        failures.check(
+            (low..=high).contains(&got),
+            format!("main: {got} `{kind}` events, expected {low} ..= {high}"),
+        );
+    }
+    let internal = db
+        .int("SELECT COUNT(*) FROM rejects WHERE reason LIKE 'internal error%'")
+        .await;
+    failures.check(
+        internal == 0,
+        format!("{internal} rejects are contained panics (`internal error`)"),
+    );
+    let empty = db
+        .int("SELECT COUNT(*) FROM rejects WHERE reason = ''")
+        .await;
+    failures.check(empty == 0, format!("{empty} rejects without a reason"));
+    let null_deletes = reject_count(db, br#"{"delete":null}"#, true).await;
+    let sent_null = sent_kinds.get("hostile/delete_null").copied().unwrap_or(0);
+    failures.check(
+        null_deletes == sent_null,
+        format!("{null_deletes} of {sent_null} `{{\"delete\":null}}` lines are rejects"),
+    );
+    let dm_rejects = reject_count(db, br#""direct_message""#, false).await;
+    failures.check(
+        dm_rejects == 0,
+        format!("{dm_rejects} direct messages or DM deletes were rejected"),
+    );
+}
