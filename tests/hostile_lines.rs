@@ -559,12 +559,14 @@ fn run_cases(postgres: bool) {
         .enable_all()
         .build()
         .unwrap();
+    // PostgreSQL round trips cost more per line: fewer cases there (PROPTEST_CASES overrides).
     let config = Config {
         cases: std::env::var("PROPTEST_CASES")
             .ok()
             .and_then(|n| n.parse().ok())
-            .unwrap_or(64),
+            .unwrap_or(if postgres { 24 } else { 64 }),
         max_shrink_iters: 400,
+        max_shrink_time: 90_000,
         failure_persistence: None,
         ..Config::default()
     };
