@@ -186,8 +186,10 @@ fn pg_text(s: &str) -> String {
     }
 }
 
+/// As JSON text for a `jsonb` column, normalised as [`pg_text`] does (a NUL in a country code
+/// would otherwise fail the whole batch).
 fn countries_json(c: &[String]) -> String {
-    serde_json::to_string(c).unwrap_or_else(|_| "[]".into())
+    pg_text(&serde_json::to_string(c).unwrap_or_else(|_| "[]".into()))
 }
 
 fn countries_of_value(v: serde_json::Value) -> Vec<String> {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds the fuzz corpora (fuzz/corpus/<target>/) from the repository's own inputs, so that they
+# are reproducible rather than committed: test fixtures, the sample stream, the scenarios, the
+# README's configuration examples, and the hand-made seeds in fuzz/seeds/<target>/.
+# Safe to rerun: it only adds files (named by content hash); what fuzzing found stays.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=fuzz/corpus
+mkdir -p "$out"/{ndjson_line,frames,line_splitter,config,scenario}
+
+# put TARGET: stdin becomes one corpus file named by its hash.
+put() {
+    local tmp
+    tmp=$(mktemp)
+    cat >"$tmp"
+    mv "$tmp" "$out/$1/seed-$(sha1sum "$tmp" | cut -c1-16)"
+}
+# The frame and splitter targets read byte 0 (line limit) and bytes 1..9 (split seed) first.
+prefix() { printf "\\$(printf '%03o' "$1")\\001\\002\\003\\004\\005\\006\\007\\010"; }
+
+# Lines: the fixtures, and the first 300 lines of the sample stream.
+lines=$(mktemp)
+trap 'rm -f "$lines"' EXIT
+cat tests/fixtures/*.jsonl >"$lines"
+(gzip -dc examples/sample-stream.jsonl.gz || true) | head -n 300 >>"$lines"
+while IFS= read -r line; do
+    if [ -n "$line" ]; then printf '%s' "$line" | put ndjson_line; fi
+done <"$lines"
+
+# Bodies: groups of 5 lines as JSON lines (CRLF), as SSE events, and raw for the splitter.
+split -l 5 "$lines" "$lines.part."
+n=0
+for part in "$lines".part.*; do
+    n=$((n + 1))
+    { prefix $((n % 5)); sed 's/$/\r/' "$part"; } | put frames
+    { prefix $((n % 5)); printf ':heartbeat\n\n'; sed 's/^/data: /; s/$/\n/' "$part"; } | put frames
+    { prefix $((n % 5)); cat "$part"; } | put line_splitter
+    rm "$part"
+done
+
+# Configurations: every ```toml block of the README and docs, and the hand-made ones.
+for doc in README.md docs/*.md; do
+    awk -v base="$out/config/doc-$(basename "$doc" .md)-" '
+        /^```toml/ { n++; on = 1; next }
+        /^```/ { on = 0 }
+        on { print > (base n ".toml") }' "$doc"
+done
+
+# Scenarios, as files.
+cp scenarios/*.toml scenarios/*.json "$out/scenario/"
+
+# Hand-made seeds (the known hostile shapes).
+for target in ndjson_line frames config scenario; do
+    if [ -d "fuzz/seeds/$target" ]; then cp "fuzz/seeds/$target"/* "$out/$target/"; fi
+done
+for target in ndjson_line frames line_splitter config scenario; do
+    echo "$target: $(ls "$out/$target" | wc -l) seeds"
+done
