@@ -434,7 +434,9 @@ fn millis(ms: i64) -> Option<Duration> {
 /// A frame's record; `None` for heartbeats.
 fn frame_record(frame: FrameOut<'_>, origin: &Origin, session: Option<&str>) -> Option<Record> {
     match frame {
-        FrameOut::Frame(text) => record::from_live_frame(text, origin, session),
+        FrameOut::Frame(text) => crate::ingest::decode_contained(text.as_bytes(), origin, |_, o| {
+            record::from_live_frame(text, o, session)
+        }),
         FrameOut::Heartbeat => None,
         FrameOut::Invalid { raw, reason } => Some(record::reject(raw, origin, &reason)),
     }
