@@ -14,7 +14,7 @@ use crate::config::StreamSettings;
 use crate::ingest::IngestCounts;
 use crate::pipeline::Chunk;
 use crate::store::EndReason;
-use crate::supervisor::policy::Ending;
+use crate::supervisor::policy::{Ending, MAX_WAIT};
 use crate::supervisor::{Control, StreamState};
 use chrono::Utc;
 use futures_util::StreamExt;
@@ -123,7 +123,8 @@ pub fn request_headers(
     Ok(headers)
 }
 
-/// The wait a 420/429 answer asks for: `Retry-After` seconds, else the rate-limit reset time.
+/// The wait a 420/429 (or 503) answer asks for: `Retry-After` seconds, else the rate-limit
+/// reset time; never more than the policy's [`MAX_WAIT`] (a longer one is logged and cut).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let number = |name: &str| {
         headers
@@ -131,12 +132,23 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<i64>().ok())
     };
-    if let Some(secs) = number("retry-after") {
-        return Some(Duration::from_secs(secs.max(0) as u64));
+    let (header, secs) = match number("retry-after") {
+        Some(secs) => ("retry-after", secs),
+        None => (
+            "x-rate-limit-reset",
+            number("x-rate-limit-reset")?.saturating_sub(Utc::now().timestamp()),
+        ),
+    };
+    let secs = u64::try_from(secs).unwrap_or(0);
+    if secs > MAX_WAIT.as_secs() {
+        tracing::warn!(
+            header,
+            asked_secs = secs,
+            capped_secs = MAX_WAIT.as_secs(),
+            "the server asked for a longer wait than the reconnect policy's maximum: waiting the maximum"
+        );
     }
-    let reset = number("x-rate-limit-reset")?;
-    let wait = reset - Utc::now().timestamp();
-    Some(Duration::from_secs(wait.clamp(0, 3600) as u64))
+    Some(Duration::from_secs(secs.min(MAX_WAIT.as_secs())))
 }
 
 /// The start of an error answer's body, for the log (servers explain themselves there).
@@ -220,4 +232,34 @@ pub async fn send(
         EndReason::HttpStatus,
         format!("HTTP {status}{body}"),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn waits_from_headers_are_capped_at_the_policy_maximum() {
+        let secs = |pairs: &[(&'static str, String)]| retry_after(&headers(pairs));
+        assert_eq!(secs(&[("retry-after", "30".into())]), Some(Duration::from_secs(30)));
+        assert_eq!(secs(&[("retry-after", "999999999".into())]), Some(MAX_WAIT));
+        assert_eq!(secs(&[("retry-after", i64::MAX.to_string())]), Some(MAX_WAIT));
+        assert_eq!(secs(&[("retry-after", "-5".into())]), Some(Duration::ZERO));
+        let in_a_day = (Utc::now().timestamp() + 86_400).to_string();
+        assert_eq!(secs(&[("x-rate-limit-reset", in_a_day)]), Some(MAX_WAIT));
+        let far = i64::MIN.to_string();
+        assert_eq!(secs(&[("x-rate-limit-reset", far)]), Some(Duration::ZERO));
+        let soon = (Utc::now().timestamp() + 60).to_string();
+        let wait = secs(&[("x-rate-limit-reset", soon)]).unwrap();
+        assert!(wait >= Duration::from_secs(58) && wait <= Duration::from_secs(60), "{wait:?}");
+        assert_eq!(secs(&[]), None);
+    }
 }
