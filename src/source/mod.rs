@@ -153,15 +153,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// The start of an error answer's body, for the log (servers explain themselves there).
 pub async fn error_body(response: reqwest::Response) -> String {
-    let mut body = std::pin::pin!(response.bytes_stream());
-    let mut text = Vec::new();
-    while text.len() < 512 {
-        match tokio::time::timeout(Duration::from_secs(2), body.next()).await {
-            Ok(Some(Ok(bytes))) => text.extend_from_slice(&bytes),
-            _ => break,
-        }
-    }
-    text.truncate(512);
+    let (text, _) = read_capped(response, ERROR_BODY_BYTES, Duration::from_secs(2)).await;
     let text = String::from_utf8_lossy(&text);
     let text = text.trim();
     if text.is_empty() {
@@ -169,6 +161,33 @@ pub async fn error_body(response: reqwest::Response) -> String {
     } else {
         format!(": {text}")
     }
+}
+
+/// Of an error answer, this much is read for the log.
+pub const ERROR_BODY_BYTES: usize = 512;
+/// Longest answer read whole (a subscription update's): the rest is discarded.
+pub const ANSWER_BYTES: usize = 64 << 10;
+
+/// Reads at most `limit` bytes of `response`'s body, for at most `within`; true when more came
+/// (the rest is not read: the connection is dropped with the response). A server's answer is
+/// not allowed to take more memory than we mean to give it.
+pub async fn read_capped(
+    response: reqwest::Response,
+    limit: usize,
+    within: Duration,
+) -> (Vec<u8>, bool) {
+    let mut body = std::pin::pin!(response.bytes_stream());
+    let mut text = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while let Ok(Some(Ok(bytes))) = tokio::time::timeout_at(deadline, body.next()).await {
+        let room = limit - text.len();
+        if bytes.len() > room {
+            text.extend_from_slice(bytes.get(..room).unwrap_or_default());
+            return (text, true);
+        }
+        text.extend_from_slice(&bytes);
+    }
+    (text, false)
 }
 
 /// An error and its causes on one line (reqwest's own message hides the interesting part).
@@ -244,6 +263,31 @@ mod tests {
             h.insert(*name, HeaderValue::from_str(value).unwrap());
         }
         h
+    }
+
+    fn response(chunks: Vec<Vec<u8>>) -> reqwest::Response {
+        let stream = futures_util::stream::iter(
+            chunks
+                .into_iter()
+                .map(Ok::<_, std::io::Error>)
+                .chain(std::iter::repeat_with(|| Ok(vec![b'z'; 4096])).take(1000)),
+        );
+        reqwest::Response::from(hyper::Response::new(reqwest::Body::wrap_stream(stream)))
+    }
+
+    #[tokio::test]
+    async fn answers_are_read_up_to_their_bound() {
+        let within = Duration::from_secs(5);
+        let (body, cut) = read_capped(response(vec![b"abc".to_vec()]), ANSWER_BYTES, within).await;
+        assert!(cut);
+        assert_eq!(body.len(), ANSWER_BYTES);
+        assert!(body.starts_with(b"abczzz"));
+        let small = reqwest::Response::from(hyper::Response::new(reqwest::Body::from("ok")));
+        assert_eq!(read_capped(small, 10, within).await, (b"ok".to_vec(), false));
+        let text = error_body(response(vec![b" nope ".to_vec()])).await;
+        // ": " + the first 512 bytes, trimmed of the leading space.
+        assert_eq!(text.len(), 2 + ERROR_BODY_BYTES - 1);
+        assert!(text.starts_with(": nope zz"), "{text}");
     }
 
     #[test]

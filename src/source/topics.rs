@@ -143,10 +143,11 @@ impl TopicsStream {
             Ok(Ok(r)) => r,
         };
         let status = response.status();
-        let body = match tokio::time::timeout(UPDATE_TIMEOUT, response.text()).await {
-            Ok(Ok(body)) => body,
-            _ => String::new(),
-        };
+        let (body, cut) = super::read_capped(response, super::ANSWER_BYTES, UPDATE_TIMEOUT).await;
+        if cut {
+            tracing::warn!(stream = %self.name, limit_bytes = super::ANSWER_BYTES, "the subscription update's answer is longer than the limit: the rest was discarded");
+        }
+        let body = String::from_utf8_lossy(&body).into_owned();
         let lower = body.to_ascii_lowercase();
         if status == reqwest::StatusCode::NOT_FOUND
             || (lower.contains("session") && lower.contains("not found"))
