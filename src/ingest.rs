@@ -172,7 +172,9 @@ pub fn contained<T>(origin: &Origin, line: &[u8], decode: impl FnOnce() -> T) ->
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if CONTAINING.with(Cell::get) {
-                let at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+                let at = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()));
                 CAUGHT_AT.with(|c| *c.borrow_mut() = at);
             } else {
                 previous(info);
@@ -191,7 +193,9 @@ pub fn contained<T>(origin: &Origin, line: &[u8], decode: impl FnOnce() -> T) ->
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".into());
-    let at = CAUGHT_AT.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    let at = CAUGHT_AT
+        .with(|c| c.borrow_mut().take())
+        .unwrap_or_default();
     crate::metrics::INTERNAL_ERRORS.fetch_add(1, Ordering::Relaxed);
     let prefix = String::from_utf8_lossy(line.get(..64).unwrap_or(line)).into_owned();
     tracing::error!(
@@ -259,10 +263,18 @@ mod tests {
     fn a_panicking_decoder_costs_only_its_line() {
         let before = crate::metrics::INTERNAL_ERRORS.load(Ordering::Relaxed);
         let mut out = Vec::new();
-        let lines: [&[u8]; 3] = [b"{\"limit\":{\"track\":1}}", b"BOOM line", b"{\"limit\":{\"track\":2}}"];
+        let lines: [&[u8]; 3] = [
+            b"{\"limit\":{\"track\":1}}",
+            b"BOOM line",
+            b"{\"limit\":{\"track\":2}}",
+        ];
         for line in lines {
             out.extend(decode_contained(line, &origin(), |b, o| {
-                assert!(!b.starts_with(b"BOOM"), "crafted panic on {} bytes", b.len());
+                assert!(
+                    !b.starts_with(b"BOOM"),
+                    "crafted panic on {} bytes",
+                    b.len()
+                );
                 record::from_line(b, o)
             }));
         }
@@ -276,17 +288,25 @@ mod tests {
             }
             other => panic!("expected a reject, got {other:?}"),
         }
-        assert_eq!(crate::metrics::INTERNAL_ERRORS.load(Ordering::Relaxed), before + 1);
+        assert_eq!(
+            crate::metrics::INTERNAL_ERRORS.load(Ordering::Relaxed),
+            before + 1
+        );
         // The hook stays quiet only inside `contained`: other panics still reach it.
         assert!(!CONTAINING.with(Cell::get));
     }
 
     #[test]
     fn a_panic_with_a_string_payload_is_reported_too() {
-        let r = contained(&origin(), b"x", || -> u8 { panic!("{}", String::from("owned")) });
+        let r = contained(&origin(), b"x", || -> u8 {
+            panic!("{}", String::from("owned"))
+        });
         assert_eq!(r, Err("internal error: owned".to_owned()));
         let r = contained(&origin(), b"x", || -> u8 { std::panic::panic_any(7u8) });
-        assert_eq!(r, Err("internal error: a panic without a message".to_owned()));
+        assert_eq!(
+            r,
+            Err("internal error: a panic without a message".to_owned())
+        );
         assert_eq!(contained(&origin(), b"x", || 5), Ok(5));
     }
 

@@ -251,9 +251,7 @@ async fn assemble(
                 for record in chunk {
                     batch.push(record);
                     flush_at.get_or_insert_with(|| Instant::now() + config.flush_interval);
-                    if batch.len() >= config.batch_size
-                        || batch.bytes() >= config.batch_max_bytes
-                    {
+                    if batch.len() >= config.batch_size || batch.bytes() >= config.batch_max_bytes {
                         if batches.send(std::mem::take(&mut batch)).await.is_err() {
                             return; // the writer failed; it reports why
                         }

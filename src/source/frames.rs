@@ -283,7 +283,9 @@ mod tests {
         assert_eq!(kept, 2048);
         assert_eq!(out.len(), 2, "{out:?}");
         assert!(
-            out[0].starts_with("SSE event of 5009999 bytes of data exceeds ingest.max_line_bytes (1024)"),
+            out[0].starts_with(
+                "SSE event of 5009999 bytes of data exceeds ingest.max_line_bytes (1024)"
+            ),
             "{out:?}"
         );
         assert_eq!(out[1], "{\"ok\":1}");

@@ -283,7 +283,10 @@ mod tests {
         assert_eq!(body.len(), ANSWER_BYTES);
         assert!(body.starts_with(b"abczzz"));
         let small = reqwest::Response::from(hyper::Response::new(reqwest::Body::from("ok")));
-        assert_eq!(read_capped(small, 10, within).await, (b"ok".to_vec(), false));
+        assert_eq!(
+            read_capped(small, 10, within).await,
+            (b"ok".to_vec(), false)
+        );
         let text = error_body(response(vec![b" nope ".to_vec()])).await;
         // ": " + the first 512 bytes, trimmed of the leading space.
         assert_eq!(text.len(), 2 + ERROR_BODY_BYTES - 1);
@@ -293,9 +296,15 @@ mod tests {
     #[test]
     fn waits_from_headers_are_capped_at_the_policy_maximum() {
         let secs = |pairs: &[(&'static str, String)]| retry_after(&headers(pairs));
-        assert_eq!(secs(&[("retry-after", "30".into())]), Some(Duration::from_secs(30)));
+        assert_eq!(
+            secs(&[("retry-after", "30".into())]),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(secs(&[("retry-after", "999999999".into())]), Some(MAX_WAIT));
-        assert_eq!(secs(&[("retry-after", i64::MAX.to_string())]), Some(MAX_WAIT));
+        assert_eq!(
+            secs(&[("retry-after", i64::MAX.to_string())]),
+            Some(MAX_WAIT)
+        );
         assert_eq!(secs(&[("retry-after", "-5".into())]), Some(Duration::ZERO));
         let in_a_day = (Utc::now().timestamp() + 86_400).to_string();
         assert_eq!(secs(&[("x-rate-limit-reset", in_a_day)]), Some(MAX_WAIT));
@@ -303,7 +312,10 @@ mod tests {
         assert_eq!(secs(&[("x-rate-limit-reset", far)]), Some(Duration::ZERO));
         let soon = (Utc::now().timestamp() + 60).to_string();
         let wait = secs(&[("x-rate-limit-reset", soon)]).unwrap();
-        assert!(wait >= Duration::from_secs(58) && wait <= Duration::from_secs(60), "{wait:?}");
+        assert!(
+            wait >= Duration::from_secs(58) && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
         assert_eq!(secs(&[]), None);
     }
 }

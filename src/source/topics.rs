@@ -482,9 +482,11 @@ fn millis(ms: i64) -> Option<Duration> {
 /// A frame's record; `None` for heartbeats.
 fn frame_record(frame: FrameOut<'_>, origin: &Origin, session: Option<&str>) -> Option<Record> {
     match frame {
-        FrameOut::Frame(text) => crate::ingest::decode_contained(text.as_bytes(), origin, |_, o| {
-            record::from_live_frame(text, o, session)
-        }),
+        FrameOut::Frame(text) => {
+            crate::ingest::decode_contained(text.as_bytes(), origin, |_, o| {
+                record::from_live_frame(text, o, session)
+            })
+        }
         FrameOut::Heartbeat => None,
         FrameOut::Invalid { raw, reason } => Some(record::reject(raw, origin, &reason)),
     }
@@ -510,7 +512,10 @@ mod tests {
     fn stall_detection_survives_any_heartbeat() {
         let (floor, ceiling) = (S(15), S(90));
         assert_eq!(silence_limit(S(10), floor, ceiling), S(30));
-        assert_eq!(silence_limit(Duration::from_millis(1), floor, ceiling), S(15));
+        assert_eq!(
+            silence_limit(Duration::from_millis(1), floor, ceiling),
+            S(15)
+        );
         assert_eq!(silence_limit(S(3600), floor, ceiling), S(90));
         let huge = millis(i64::MAX).unwrap();
         assert_eq!(silence_limit(huge, floor, ceiling), S(90));
