@@ -171,14 +171,12 @@ impl TopicsStream {
     /// Stores an update's answer as a `subscriptions` event (when it is JSON).
     fn answer_record(&self, id: i64, body: &str) -> Option<Record> {
         let value: serde_json::Value = serde_json::from_str(body).ok()?;
-        value.is_object().then(|| {
-            record::from_live_frame(
-                &serde_json::json!({"topic": "/system/subscriptions", "payload": value})
-                    .to_string(),
-                &self.origin(id),
-                None,
-            )
-        })?
+        if !value.is_object() {
+            return None;
+        }
+        let frame =
+            serde_json::json!({"topic": "/system/subscriptions", "payload": value}).to_string();
+        frame_record(FrameOut::Frame(&frame), &self.origin(id), None)
     }
 }
 
