@@ -86,7 +86,7 @@ impl Default for DatabaseSettings {
         DatabaseSettings {
             url: "sqlite://streamvault.db".into(),
             batch_size: 1000,
-            batch_max_bytes: 16 << 20,
+            batch_max_bytes: 4 << 20,
             flush_interval_ms: 200,
             retry_for_secs: 60,
             purge_within_secs: 30,
@@ -519,9 +519,9 @@ mod tests {
     #[test]
     fn byte_bounds_have_defaults_and_limits() {
         let s = load("").unwrap();
-        assert_eq!(s.database.batch_max_bytes, 16 << 20);
+        assert_eq!(s.database.batch_max_bytes, 4 << 20);
         assert_eq!(s.ingest.max_reject_bytes, 1 << 20);
-        assert_eq!(s.pipeline().batch_max_bytes, 16 << 20);
+        assert_eq!(s.pipeline().batch_max_bytes, 4 << 20);
         let s = load("[database]\nbatch_max_bytes = 1048576\n").unwrap();
         assert_eq!(s.pipeline().batch_max_bytes, 1 << 20);
         assert!(s.redacted().contains("batch_max_bytes = 1048576"));

@@ -40,7 +40,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
             batch_size: 1000,
-            batch_max_bytes: 16 << 20,
+            batch_max_bytes: 4 << 20,
             flush_interval: Duration::from_millis(200),
             channel_capacity: 2000,
             retry_for: Duration::from_secs(60),
