@@ -57,6 +57,14 @@ impl Default for ReconnectSettings {
     }
 }
 
+/// Bounds of `database.batch_max_bytes`: a batch always takes at least one record, so small
+/// values only make more transactions; huge ones would undo the point of the bound.
+const MIN_BATCH_BYTES: usize = 64 << 10;
+const MAX_BATCH_BYTES: usize = 1 << 30;
+/// Ceiling of `ingest.max_line_bytes` and `ingest.max_reject_bytes`: every line (and kept
+/// reject) may sit in memory many times over between the reader and the writer.
+const MAX_LINE_LIMIT: usize = 16 << 20;
+
 /// `[database]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -64,6 +72,8 @@ pub struct DatabaseSettings {
     /// `sqlite://PATH` or `postgres://...`; may carry a password, so never logged as is.
     pub url: String,
     pub batch_size: usize,
+    /// A batch is committed once it holds this many bytes of text, however few records.
+    pub batch_max_bytes: usize,
     pub flush_interval_ms: u64,
     /// How long a failing database is retried before the daemon gives up (exit 4).
     pub retry_for_secs: u64,
@@ -76,6 +86,7 @@ impl Default for DatabaseSettings {
         DatabaseSettings {
             url: "sqlite://streamvault.db".into(),
             batch_size: 1000,
+            batch_max_bytes: 4 << 20,
             flush_interval_ms: 200,
             retry_for_secs: 60,
             purge_within_secs: 30,
@@ -89,7 +100,8 @@ impl Default for DatabaseSettings {
 pub struct IngestSettings {
     /// Lines longer than this are not parsed but kept in `rejects`.
     pub max_line_bytes: usize,
-    /// Of an oversize line, at most this many bytes are kept in `rejects`.
+    /// Of an oversize line (or SSE event), at most this many bytes are kept in `rejects`
+    /// (never fewer than `max_line_bytes`).
     pub max_reject_bytes: usize,
 }
 
@@ -97,7 +109,7 @@ impl Default for IngestSettings {
     fn default() -> Self {
         IngestSettings {
             max_line_bytes: 1 << 20,
-            max_reject_bytes: 16 << 20,
+            max_reject_bytes: 1 << 20,
         }
     }
 }
@@ -247,6 +259,12 @@ impl Settings {
                 "must be between 1 and 100000",
             ));
         }
+        if !(MIN_BATCH_BYTES..=MAX_BATCH_BYTES).contains(&db.batch_max_bytes) {
+            return Err(invalid(
+                "database.batch_max_bytes",
+                format!("must be between {MIN_BATCH_BYTES} (64 KiB) and {MAX_BATCH_BYTES} (1 GiB)"),
+            ));
+        }
         if db.flush_interval_ms == 0 || db.flush_interval_ms > 60_000 {
             return Err(invalid(
                 "database.flush_interval_ms",
@@ -266,8 +284,17 @@ impl Settings {
                 "must be greater than 0 and at most 10",
             ));
         }
-        if self.ingest.max_line_bytes < 1024 {
-            return Err(invalid("ingest.max_line_bytes", "must be at least 1024"));
+        if !(1024..=MAX_LINE_LIMIT).contains(&self.ingest.max_line_bytes) {
+            return Err(invalid(
+                "ingest.max_line_bytes",
+                format!("must be between 1024 and {MAX_LINE_LIMIT} (16 MiB)"),
+            ));
+        }
+        if self.ingest.max_reject_bytes > MAX_LINE_LIMIT {
+            return Err(invalid(
+                "ingest.max_reject_bytes",
+                format!("must be at most {MAX_LINE_LIMIT} (16 MiB)"),
+            ));
         }
         if let Some(listen) = self.metrics.as_ref().and_then(|m| m.listen.as_deref()) {
             if listen.parse::<std::net::SocketAddr>().is_err() {
@@ -351,8 +378,8 @@ impl Settings {
         );
         let _ = writeln!(
             out,
-            "batch_size = {}\nflush_interval_ms = {}",
-            db.batch_size, db.flush_interval_ms
+            "batch_size = {}\nbatch_max_bytes = {}\nflush_interval_ms = {}",
+            db.batch_size, db.batch_max_bytes, db.flush_interval_ms
         );
         let _ = writeln!(out, "retry_for_secs = {}", db.retry_for_secs);
         let _ = writeln!(out, "purge_within_secs = {}", db.purge_within_secs);
@@ -417,6 +444,7 @@ impl Settings {
     pub fn pipeline(&self) -> crate::pipeline::PipelineConfig {
         crate::pipeline::PipelineConfig {
             batch_size: self.database.batch_size,
+            batch_max_bytes: self.database.batch_max_bytes,
             flush_interval: Duration::from_millis(self.database.flush_interval_ms),
             channel_capacity: self.database.batch_size * 2,
             retry_for: Duration::from_secs(self.database.retry_for_secs),
@@ -486,5 +514,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("stream[0].url"), "{e}");
+    }
+
+    #[test]
+    fn byte_bounds_have_defaults_and_limits() {
+        let s = load("").unwrap();
+        assert_eq!(s.database.batch_max_bytes, 4 << 20);
+        assert_eq!(s.ingest.max_reject_bytes, 1 << 20);
+        assert_eq!(s.pipeline().batch_max_bytes, 4 << 20);
+        let s = load("[database]\nbatch_max_bytes = 1048576\n").unwrap();
+        assert_eq!(s.pipeline().batch_max_bytes, 1 << 20);
+        assert!(s.redacted().contains("batch_max_bytes = 1048576"));
+        for bad in [
+            "[database]\nbatch_max_bytes = 1000\n",
+            "[database]\nbatch_max_bytes = 2000000000\n",
+            "[ingest]\nmax_line_bytes = 100000000\n",
+            "[ingest]\nmax_reject_bytes = 100000000\n",
+        ] {
+            let e = load(bad).unwrap_err().to_string();
+            let key = bad.lines().nth(1).unwrap().split(' ').next().unwrap();
+            assert!(e.contains(key), "{bad}: {e}");
+        }
     }
 }

@@ -4,6 +4,11 @@
 //! handed out as slices of the chunk where possible, and only a line's unfinished tail is copied.
 //! A line longer than the limit is not allowed to grow memory without bound: it is reported as
 //! oversize, with as much of its beginning as the keep limit allows.
+//!
+//! Two line-ending rules: ndjson ends a line at `\n` only (a trailing `\r` stays in the line,
+//! for the parser to tolerate); Server-Sent Events end one at `\r\n`, `\n` or a lone `\r`
+//! ([`LineSplitter::any_line_end`]), where a `\r` closing one chunk and a `\n` opening the
+//! next are one line end, not two.
 
 /// One line out of the splitter.
 #[derive(Debug, PartialEq, Eq)]
@@ -22,6 +27,11 @@ pub struct LineSplitter {
     keep_oversize: usize,
     /// Bytes of the current line seen so far once it went over the limit.
     oversize_total: Option<usize>,
+    /// A lone `\r` ends a line too (SSE), and `\r\n` is one line end.
+    any_line_end: bool,
+    /// The last chunk ended with a `\r` that ended a line: a `\n` opening the next chunk is
+    /// the rest of that line end.
+    after_cr: bool,
 }
 
 impl LineSplitter {
@@ -33,34 +43,74 @@ impl LineSplitter {
             max_line,
             keep_oversize: keep_oversize.max(max_line),
             oversize_total: None,
+            any_line_end: false,
+            after_cr: false,
+        }
+    }
+
+    /// Like [`new`](Self::new), with the line ends of Server-Sent Events: `\r\n`, `\n` or
+    /// `\r` (lines come out without their line end).
+    pub fn any_line_end(max_line: usize, keep_oversize: usize) -> Self {
+        LineSplitter {
+            any_line_end: true,
+            ..Self::new(max_line, keep_oversize)
         }
     }
 
     /// Feeds a chunk; `emit` is called for every line it completes.
     pub fn push(&mut self, mut chunk: &[u8], emit: &mut dyn FnMut(Line<'_>)) {
-        while let Some(nl) = memchr::memchr(b'\n', chunk) {
-            let (head, rest) = (&chunk[..nl], &chunk[nl + 1..]);
-            if self.partial.is_empty() && self.oversize_total.is_none() {
-                if head.len() > self.max_line {
-                    let kept = &head[..head.len().min(self.keep_oversize)];
-                    emit(Line::Oversize {
-                        kept,
-                        total: head.len(),
-                    });
-                } else {
-                    emit(Line::Complete(head));
-                }
-            } else {
-                self.append(head);
-                self.emit_partial(emit);
+        if self.after_cr && !chunk.is_empty() {
+            self.after_cr = false;
+            if chunk.first() == Some(&b'\n') {
+                chunk = chunk.get(1..).unwrap_or_default();
             }
-            chunk = rest;
+        }
+        while let Some(end) = self.line_end(chunk) {
+            let head = chunk.get(..end).unwrap_or_default();
+            let mut next = end + 1;
+            if chunk.get(end) == Some(&b'\r') {
+                match chunk.get(next) {
+                    Some(b'\n') => next += 1,
+                    None => self.after_cr = true,
+                    Some(_) => {}
+                }
+            }
+            self.take(head, emit);
+            chunk = chunk.get(next..).unwrap_or_default();
         }
         self.append(chunk);
     }
 
+    /// Where the next line end in `chunk` starts.
+    fn line_end(&self, chunk: &[u8]) -> Option<usize> {
+        if self.any_line_end {
+            memchr::memchr2(b'\n', b'\r', chunk)
+        } else {
+            memchr::memchr(b'\n', chunk)
+        }
+    }
+
+    /// A line's last bytes arrived (`head`, without its line end).
+    fn take(&mut self, head: &[u8], emit: &mut dyn FnMut(Line<'_>)) {
+        if self.partial.is_empty() && self.oversize_total.is_none() {
+            if head.len() > self.max_line {
+                let kept = head.get(..self.keep_oversize).unwrap_or(head);
+                emit(Line::Oversize {
+                    kept,
+                    total: head.len(),
+                });
+            } else {
+                emit(Line::Complete(head));
+            }
+        } else {
+            self.append(head);
+            self.emit_partial(emit);
+        }
+    }
+
     /// Ends the stream: a final line without `\n` is still a line.
     pub fn finish(&mut self, emit: &mut dyn FnMut(Line<'_>)) {
+        self.after_cr = false;
         if !self.partial.is_empty() || self.oversize_total.is_some() {
             self.emit_partial(emit);
         }
@@ -139,6 +189,52 @@ mod tests {
         }
         let bytes: Vec<&[u8]> = text.chunks(1).collect();
         assert_eq!(split(&bytes, 100), whole);
+    }
+
+    fn split_sse(chunks: &[&[u8]]) -> Vec<String> {
+        let mut s = LineSplitter::any_line_end(100, 200);
+        let mut out = Vec::new();
+        let mut emit = |l: Line<'_>| match l {
+            Line::Complete(b) => out.push(String::from_utf8_lossy(b).into_owned()),
+            Line::Oversize { total, .. } => out.push(format!("OVERSIZE {total}")),
+        };
+        for c in chunks {
+            s.push(c, &mut emit);
+        }
+        s.finish(&mut emit);
+        out
+    }
+
+    #[test]
+    fn sse_line_ends_are_cr_lf_or_crlf_across_every_split() {
+        let text = b"a\rb\nc\r\nd\r\re\n\nf\r\n\r\ng";
+        let whole = split_sse(&[text]);
+        assert_eq!(whole, vec!["a", "b", "c", "d", "", "e", "", "f", "", "g"]);
+        for cut in 0..=text.len() {
+            assert_eq!(
+                split_sse(&[&text[..cut], &text[cut..]]),
+                whole,
+                "cut at {cut}"
+            );
+            for cut2 in cut..=text.len() {
+                let parts: [&[u8]; 4] = [&text[..cut], b"", &text[cut..cut2], &text[cut2..]];
+                assert_eq!(split_sse(&parts), whole, "cuts at {cut} and {cut2}");
+            }
+        }
+        let bytes: Vec<&[u8]> = text.chunks(1).collect();
+        assert_eq!(split_sse(&bytes), whole);
+    }
+
+    #[test]
+    fn a_cr_ending_a_chunk_then_a_new_line_is_two_lines() {
+        assert_eq!(split_sse(&[b"a\r", b"b\n"]), vec!["a", "b"]);
+        assert_eq!(split_sse(&[b"a\r", b"\n", b"\n"]), vec!["a", ""]);
+        assert_eq!(split_sse(&[b"a\r", b"\r"]), vec!["a", ""]);
+    }
+
+    #[test]
+    fn ndjson_lines_still_end_at_lf_only() {
+        assert_eq!(split(&[b"a\rb\nc"], 100), vec!["a\rb", "c"]);
     }
 
     #[test]

@@ -13,6 +13,10 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Panics caught while decoding a line, each turned into a reject (`ingest::contained`): a
+/// process-wide count, since the decoders run deep inside sources that hold no metrics handle.
+pub static INTERNAL_ERRORS: AtomicU64 = AtomicU64::new(0);
+
 /// Upper bounds (seconds) of the latency histograms' buckets.
 const BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -142,6 +146,13 @@ impl Metrics {
                 );
             }
         }
+        scalar(
+            &mut out,
+            "streamvault_internal_errors_total",
+            "counter",
+            "Lines whose decoding panicked (a bug): each kept as a reject, the stream went on.",
+            INTERNAL_ERRORS.load(Ordering::Relaxed),
+        );
         scalar(
             &mut out,
             "streamvault_batches_total",
@@ -343,6 +354,7 @@ mod tests {
             "streamvault_disconnects_total{stream=\"fil\\\"ter\",code=\"4\",name=\"Stall\"} 1"
         ));
         assert!(text.contains("streamvault_last_event_timestamp_seconds 1700000000"));
+        assert!(text.contains("# TYPE streamvault_internal_errors_total counter"));
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             assert!(
                 line.rsplit(' ').next().unwrap().parse::<f64>().is_ok(),

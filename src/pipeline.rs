@@ -1,7 +1,7 @@
 //! The pipeline every source feeds: a bounded channel into one writer that commits in batches.
 //!
-//! A batch is committed when it holds `batch_size` records or when its oldest record has waited
-//! `flush_interval`, whichever comes first. A full channel makes the sources wait (that is the
+//! A batch is committed when it holds `batch_size` records or `batch_max_bytes` bytes of text,
+//! or when its oldest record has waited `flush_interval`, whichever comes first. A full channel makes the sources wait (that is the
 //! back-pressure); nothing is ever dropped. Database errors that can heal are retried with
 //! jittered exponential backoff before the writer gives up.
 
@@ -28,6 +28,9 @@ use watched::watched;
 pub struct PipelineConfig {
     /// Records per write transaction at most.
     pub batch_size: usize,
+    /// A batch is handed over once it holds this many bytes of text (see [`Batch::bytes`]),
+    /// however few records: lines may be large, and memory is bounded in bytes.
+    pub batch_max_bytes: usize,
     /// A batch is committed at least this often.
     pub flush_interval: Duration,
     /// Records the channel holds before sources wait.
@@ -42,6 +45,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
             batch_size: 1000,
+            batch_max_bytes: 4 << 20,
             flush_interval: Duration::from_millis(200),
             channel_capacity: 2000,
             retry_for: Duration::from_secs(60),
@@ -107,12 +111,18 @@ pub struct BatchFeed {
     batches: mpsc::Sender<Batch>,
     spent: std::sync::mpsc::Receiver<Arc<Batch>>,
     batch_size: usize,
+    batch_max_bytes: usize,
 }
 
 impl BatchFeed {
     /// Records per batch the writer expects.
     pub fn batch_size(&self) -> usize {
         self.batch_size
+    }
+
+    /// Whether `batch` is due for the writer: full in records or in bytes.
+    pub fn is_full(&self, batch: &Batch) -> bool {
+        batch.len() >= self.batch_size || batch.bytes() >= self.batch_max_bytes
     }
 
     /// Frees the batches committed since the last call.
@@ -148,13 +158,14 @@ impl Pipeline {
     /// two ways in do not keep each other's order.
     pub fn start_with_feed<S: Store>(store: S, config: PipelineConfig) -> (Pipeline, BatchFeed) {
         let (spent, returned) = std::sync::mpsc::channel();
-        let batch_size = config.batch_size;
+        let (batch_size, batch_max_bytes) = (config.batch_size, config.batch_max_bytes);
         let (pipeline, batches) =
             Self::start_inner(store, config, Arc::new(Metrics::default()), Some(spent));
         let feed = BatchFeed {
             batches,
             spent: returned,
             batch_size,
+            batch_max_bytes,
         };
         (pipeline, feed)
     }
@@ -234,7 +245,8 @@ impl Pipeline {
 
 /// Regroups incoming records into batches (the CPU side of a batch), so that the next batch is
 /// assembled while the writer commits the current one: parsing, regrouping and the database
-/// work overlap instead of taking turns. A batch is handed over when full or when its oldest
+/// work overlap instead of taking turns. A batch is handed over when full (in records or in
+/// bytes) or when its oldest
 /// record has waited `flush_interval`; the hand-over holds one batch, so a slow database makes
 /// the assembler, and through it the sources, wait.
 async fn assemble(
@@ -258,7 +270,7 @@ async fn assemble(
                 for record in chunk {
                     batch.push(record);
                     flush_at.get_or_insert_with(|| Instant::now() + config.flush_interval);
-                    if batch.len() >= config.batch_size {
+                    if batch.len() >= config.batch_size || batch.bytes() >= config.batch_max_bytes {
                         if batches.send(std::mem::take(&mut batch)).await.is_err() {
                             return; // the writer failed; it reports why
                         }
@@ -474,6 +486,37 @@ async fn commit<S: Store>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn batches_are_bounded_in_bytes_as_well_as_records() {
+        let origin = crate::record::Origin {
+            stream: "s".into(),
+            connection_id: None,
+            received_at: Utc::now(),
+        };
+        let config = PipelineConfig {
+            batch_size: 1000,
+            batch_max_bytes: 64 << 10,
+            flush_interval: Duration::from_secs(3600),
+            ..PipelineConfig::default()
+        };
+        let (sender, receiver) = mpsc::channel(4);
+        let (batch_sender, mut batches) = mpsc::channel(1);
+        let assembler = tokio::spawn(assemble(receiver, batch_sender, config));
+        let big = vec![b'x'; 20 << 10];
+        let chunk: Chunk = (0..10)
+            .map(|_| crate::record::reject(&big, &origin, &"too big"))
+            .collect();
+        sender.send(chunk).await.unwrap();
+        drop(sender);
+        let mut sizes = Vec::new();
+        while let Some(batch) = batches.recv().await {
+            assert!(batch.bytes() < (64 << 10) + (21 << 10), "{}", batch.bytes());
+            sizes.push(batch.len());
+        }
+        assembler.await.unwrap();
+        assert_eq!(sizes, vec![4, 4, 2]);
+    }
 
     #[tokio::test(start_paused = true)]
     async fn the_retry_budget_is_time_not_attempts() {

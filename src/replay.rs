@@ -157,9 +157,7 @@ impl Output {
             Output::Batches(feed) => {
                 for record in pending.drain(..) {
                     batch.push(record);
-                    if batch.len() >= feed.batch_size()
-                        && !feed.blocking_send(std::mem::take(batch))
-                    {
+                    if feed.is_full(batch) && !feed.blocking_send(std::mem::take(batch)) {
                         return false;
                     }
                 }

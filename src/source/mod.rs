@@ -14,7 +14,7 @@ use crate::config::StreamSettings;
 use crate::ingest::IngestCounts;
 use crate::pipeline::Chunk;
 use crate::store::EndReason;
-use crate::supervisor::policy::Ending;
+use crate::supervisor::policy::{Ending, MAX_WAIT};
 use crate::supervisor::{Control, StreamState};
 use chrono::Utc;
 use futures_util::StreamExt;
@@ -123,7 +123,8 @@ pub fn request_headers(
     Ok(headers)
 }
 
-/// The wait a 420/429 answer asks for: `Retry-After` seconds, else the rate-limit reset time.
+/// The wait a 420/429 (or 503) answer asks for: `Retry-After` seconds, else the rate-limit
+/// reset time; never more than the policy's [`MAX_WAIT`] (a longer one is logged and cut).
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let number = |name: &str| {
         headers
@@ -131,25 +132,28 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<i64>().ok())
     };
-    if let Some(secs) = number("retry-after") {
-        return Some(Duration::from_secs(secs.max(0) as u64));
+    let (header, secs) = match number("retry-after") {
+        Some(secs) => ("retry-after", secs),
+        None => (
+            "x-rate-limit-reset",
+            number("x-rate-limit-reset")?.saturating_sub(Utc::now().timestamp()),
+        ),
+    };
+    let secs = u64::try_from(secs).unwrap_or(0);
+    if secs > MAX_WAIT.as_secs() {
+        tracing::warn!(
+            header,
+            asked_secs = secs,
+            capped_secs = MAX_WAIT.as_secs(),
+            "the server asked for a longer wait than the reconnect policy's maximum: waiting the maximum"
+        );
     }
-    let reset = number("x-rate-limit-reset")?;
-    let wait = reset - Utc::now().timestamp();
-    Some(Duration::from_secs(wait.clamp(0, 3600) as u64))
+    Some(Duration::from_secs(secs.min(MAX_WAIT.as_secs())))
 }
 
 /// The start of an error answer's body, for the log (servers explain themselves there).
 pub async fn error_body(response: reqwest::Response) -> String {
-    let mut body = std::pin::pin!(response.bytes_stream());
-    let mut text = Vec::new();
-    while text.len() < 512 {
-        match tokio::time::timeout(Duration::from_secs(2), body.next()).await {
-            Ok(Some(Ok(bytes))) => text.extend_from_slice(&bytes),
-            _ => break,
-        }
-    }
-    text.truncate(512);
+    let (text, _) = read_capped(response, ERROR_BODY_BYTES, Duration::from_secs(2)).await;
     let text = String::from_utf8_lossy(&text);
     let text = text.trim();
     if text.is_empty() {
@@ -157,6 +161,33 @@ pub async fn error_body(response: reqwest::Response) -> String {
     } else {
         format!(": {text}")
     }
+}
+
+/// Of an error answer, this much is read for the log.
+pub const ERROR_BODY_BYTES: usize = 512;
+/// Longest answer read whole (a subscription update's): the rest is discarded.
+pub const ANSWER_BYTES: usize = 64 << 10;
+
+/// Reads at most `limit` bytes of `response`'s body, for at most `within`; true when more came
+/// (the rest is not read: the connection is dropped with the response). A server's answer is
+/// not allowed to take more memory than we mean to give it.
+pub async fn read_capped(
+    response: reqwest::Response,
+    limit: usize,
+    within: Duration,
+) -> (Vec<u8>, bool) {
+    let mut body = std::pin::pin!(response.bytes_stream());
+    let mut text = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while let Ok(Some(Ok(bytes))) = tokio::time::timeout_at(deadline, body.next()).await {
+        let room = limit - text.len();
+        if bytes.len() > room {
+            text.extend_from_slice(bytes.get(..room).unwrap_or_default());
+            return (text, true);
+        }
+        text.extend_from_slice(&bytes);
+    }
+    (text, false)
 }
 
 /// An error and its causes on one line (reqwest's own message hides the interesting part).
@@ -220,4 +251,71 @@ pub async fn send(
         EndReason::HttpStatus,
         format!("HTTP {status}{body}"),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, String)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        h
+    }
+
+    fn response(chunks: Vec<Vec<u8>>) -> reqwest::Response {
+        let stream = futures_util::stream::iter(
+            chunks
+                .into_iter()
+                .map(Ok::<_, std::io::Error>)
+                .chain(std::iter::repeat_with(|| Ok(vec![b'z'; 4096])).take(1000)),
+        );
+        reqwest::Response::from(hyper::Response::new(reqwest::Body::wrap_stream(stream)))
+    }
+
+    #[tokio::test]
+    async fn answers_are_read_up_to_their_bound() {
+        let within = Duration::from_secs(5);
+        let (body, cut) = read_capped(response(vec![b"abc".to_vec()]), ANSWER_BYTES, within).await;
+        assert!(cut);
+        assert_eq!(body.len(), ANSWER_BYTES);
+        assert!(body.starts_with(b"abczzz"));
+        let small = reqwest::Response::from(hyper::Response::new(reqwest::Body::from("ok")));
+        assert_eq!(
+            read_capped(small, 10, within).await,
+            (b"ok".to_vec(), false)
+        );
+        let text = error_body(response(vec![b" nope ".to_vec()])).await;
+        // ": " + the first 512 bytes, trimmed of the leading space.
+        assert_eq!(text.len(), 2 + ERROR_BODY_BYTES - 1);
+        assert!(text.starts_with(": nope zz"), "{text}");
+    }
+
+    #[test]
+    fn waits_from_headers_are_capped_at_the_policy_maximum() {
+        let secs = |pairs: &[(&'static str, String)]| retry_after(&headers(pairs));
+        assert_eq!(
+            secs(&[("retry-after", "30".into())]),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(secs(&[("retry-after", "999999999".into())]), Some(MAX_WAIT));
+        assert_eq!(
+            secs(&[("retry-after", i64::MAX.to_string())]),
+            Some(MAX_WAIT)
+        );
+        assert_eq!(secs(&[("retry-after", "-5".into())]), Some(Duration::ZERO));
+        let in_a_day = (Utc::now().timestamp() + 86_400).to_string();
+        assert_eq!(secs(&[("x-rate-limit-reset", in_a_day)]), Some(MAX_WAIT));
+        let far = i64::MIN.to_string();
+        assert_eq!(secs(&[("x-rate-limit-reset", far)]), Some(Duration::ZERO));
+        let soon = (Utc::now().timestamp() + 60).to_string();
+        let wait = secs(&[("x-rate-limit-reset", soon)]).unwrap();
+        assert!(
+            wait >= Duration::from_secs(58) && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
+        assert_eq!(secs(&[]), None);
+    }
 }

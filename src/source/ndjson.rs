@@ -25,6 +25,9 @@ use tokio::sync::{mpsc, watch};
 /// enough that a fast stream crosses the channel in few operations, small enough that a
 /// slow one is never held back (only bytes already in hand are gathered).
 const GATHER_RECORDS: usize = 256;
+/// ... and at most this many bytes of input: lines may be large, and a chunk waits in the
+/// channel, so it is bounded in bytes as well.
+const GATHER_BYTES: u64 = 1 << 20;
 
 /// The client side of one configured ndjson stream.
 pub struct NdjsonStream {
@@ -135,9 +138,13 @@ impl StreamSource for NdjsonStream {
                     ))
                 }
                 Ok(piece) => {
+                    let start = ingest.counts().bytes;
                     end = take(piece, &mut ingest, &origin, &mut records);
                     // Gather what has already arrived, without waiting for more.
-                    while end.is_none() && records.len() < GATHER_RECORDS {
+                    while end.is_none()
+                        && records.len() < GATHER_RECORDS
+                        && ingest.counts().bytes - start < GATHER_BYTES
+                    {
                         match body.next().now_or_never() {
                             Some(piece) => end = take(piece, &mut ingest, &origin, &mut records),
                             None => break,

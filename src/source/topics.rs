@@ -3,11 +3,13 @@
 //! A session is one long GET with the topics comma-joined in a query parameter; its first
 //! frame (`config`) names the session and says how long subscriptions live and how often the
 //! server sends heartbeats. While the session lasts this client
-//! - re-asserts every subscription at 0.8 × the TTL, so that topics never expire;
+//! - re-asserts every subscription at 0.8 × the TTL, so that topics never expire — but no
+//!   more often than every 5 s and no less often than every 30 min, whatever the server says;
 //! - applies topic changes from a reload with a subscription update (subscribe the new,
 //!   unsubscribe the removed) — except new DM topics, which only a new session can take;
-//! - treats silence longer than max(3 × heartbeat, floor) as a stall, where the floor is
-//!   15 s or the stream's `stall_timeout_secs` if smaller;
+//! - treats silence longer than 3 × heartbeat as a stall, bounded below by 15 s (or the
+//!   stream's `stall_timeout_secs` if smaller) and above by `stall_timeout_secs`, so that a
+//!   huge heartbeat cannot turn stall detection off;
 //! - opens a new session when the server says it no longer knows this one.
 //!
 //! Every frame but heartbeats is an `events` row; update answers are stored as
@@ -36,6 +38,11 @@ use tokio::time::Instant;
 const SILENCE_FLOOR: Duration = Duration::from_secs(15);
 /// Subscriptions are re-asserted at this share of their TTL.
 const RENEW_AT: f64 = 0.8;
+/// Subscriptions are re-asserted at most this often, however short the server's TTL: a TTL of
+/// 1 ms must not turn the client into a flood of updates.
+const RENEW_FLOOR: Duration = Duration::from_secs(5);
+/// ... and at least this often, however long the TTL (renewing early costs one small request).
+const RENEW_CEILING: Duration = Duration::from_secs(30 * 60);
 /// How long a subscription update may take.
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -50,6 +57,8 @@ pub struct TopicsStream {
     /// The topics the current session holds.
     subscribed: Vec<String>,
     floor: Duration,
+    /// Longest silence tolerated whatever the heartbeat: the stream's stall timeout.
+    ceiling: Duration,
     max_line: usize,
     max_reject: usize,
 }
@@ -58,6 +67,8 @@ pub struct TopicsStream {
 struct Session {
     id: String,
     ttl: Option<Duration>,
+    /// How often subscriptions are re-asserted, from the TTL (see [`renew_interval`]).
+    renew_every: Option<Duration>,
     heartbeat: Option<Duration>,
 }
 
@@ -95,6 +106,7 @@ impl TopicsStream {
             subscribed,
             wanted,
             floor: SILENCE_FLOOR.min(Duration::from_secs(settings.stall_timeout_secs)),
+            ceiling: Duration::from_secs(settings.stall_timeout_secs),
             max_line,
             max_reject,
         })
@@ -131,10 +143,11 @@ impl TopicsStream {
             Ok(Ok(r)) => r,
         };
         let status = response.status();
-        let body = match tokio::time::timeout(UPDATE_TIMEOUT, response.text()).await {
-            Ok(Ok(body)) => body,
-            _ => String::new(),
-        };
+        let (body, cut) = super::read_capped(response, super::ANSWER_BYTES, UPDATE_TIMEOUT).await;
+        if cut {
+            tracing::warn!(stream = %self.name, limit_bytes = super::ANSWER_BYTES, "the subscription update's answer is longer than the limit: the rest was discarded");
+        }
+        let body = String::from_utf8_lossy(&body).into_owned();
         let lower = body.to_ascii_lowercase();
         if status == reqwest::StatusCode::NOT_FOUND
             || (lower.contains("session") && lower.contains("not found"))
@@ -158,14 +171,12 @@ impl TopicsStream {
     /// Stores an update's answer as a `subscriptions` event (when it is JSON).
     fn answer_record(&self, id: i64, body: &str) -> Option<Record> {
         let value: serde_json::Value = serde_json::from_str(body).ok()?;
-        value.is_object().then(|| {
-            record::from_live_frame(
-                &serde_json::json!({"topic": "/system/subscriptions", "payload": value})
-                    .to_string(),
-                &self.origin(id),
-                None,
-            )
-        })?
+        if !value.is_object() {
+            return None;
+        }
+        let frame =
+            serde_json::json!({"topic": "/system/subscriptions", "payload": value}).to_string();
+        frame_record(FrameOut::Frame(&frame), &self.origin(id), None)
     }
 }
 
@@ -251,7 +262,7 @@ impl StreamSource for TopicsStream {
                 _ = renew => {
                     if let Some(s) = &session {
                         end = self.renew(id, s, &mut records).await;
-                        renew_at = s.ttl.map(|ttl| Instant::now() + ttl.mul_f64(RENEW_AT));
+                        renew_at = s.renew_every.map(|every| Instant::now() + every);
                     }
                 }
                 next = tokio::time::timeout(silence, body.next()) => match next {
@@ -280,8 +291,8 @@ impl StreamSource for TopicsStream {
                         });
                         if let Some(s) = opened {
                             tracing::info!(stream = %self.name, connection_id = id, session = %s.id, ttl_ms = ?s.ttl.map(|t| t.as_millis()), "live session opened");
-                            silence = s.heartbeat.map_or(silence, |hb| (hb * 3).max(self.floor));
-                            renew_at = s.ttl.map(|ttl| Instant::now() + ttl.mul_f64(RENEW_AT));
+                            silence = s.heartbeat.map_or(silence, |hb| self.silence_limit(hb));
+                            renew_at = s.renew_every.map(|every| Instant::now() + every);
                             session = Some(s);
                         }
                     }
@@ -421,9 +432,44 @@ fn session_of(record: &Record) -> Option<Session> {
         } => Some(Session {
             id: session_id.clone(),
             ttl: subscription_ttl_millis.and_then(millis),
+            renew_every: subscription_ttl_millis.and_then(millis).map(|ttl| {
+                let every = renew_interval(ttl);
+                if Duration::try_from_secs_f64(ttl.as_secs_f64() * RENEW_AT).ok() != Some(every) {
+                    tracing::warn!(session = %session_id, ttl_ms = ttl.as_millis(), renew_every_ms = every.as_millis(), "the server's subscription TTL is out of bounds: renewing at the bound");
+                }
+                every
+            }),
             heartbeat: heartbeat_millis.and_then(millis),
         }),
         _ => None,
+    }
+}
+
+/// When to re-assert subscriptions of this TTL: at 0.8 × TTL, within [`RENEW_FLOOR`] and
+/// [`RENEW_CEILING`].
+fn renew_interval(ttl: Duration) -> Duration {
+    Duration::try_from_secs_f64(ttl.as_secs_f64() * RENEW_AT)
+        .unwrap_or(Duration::MAX)
+        .clamp(RENEW_FLOOR, RENEW_CEILING)
+}
+
+/// Silence tolerated with a server heartbeat of `heartbeat`: 3 beats, within `floor` and
+/// `ceiling`.
+fn silence_limit(heartbeat: Duration, floor: Duration, ceiling: Duration) -> Duration {
+    heartbeat
+        .saturating_mul(3)
+        .clamp(floor.min(ceiling), ceiling)
+}
+
+impl TopicsStream {
+    /// The stall limit of a session whose server beats every `heartbeat`; a heartbeat too
+    /// long for the stream's stall timeout is logged, and the stall timeout wins.
+    fn silence_limit(&self, heartbeat: Duration) -> Duration {
+        let limit = silence_limit(heartbeat, self.floor, self.ceiling);
+        if heartbeat.saturating_mul(3) > self.ceiling {
+            tracing::warn!(stream = %self.name, heartbeat_ms = heartbeat.as_millis(), stall_after_ms = limit.as_millis(), "the server's heartbeat is longer than stall_timeout_secs allows: a stall is still declared after stall_timeout_secs (raise it if the server really beats this slowly)");
+        }
+        limit
     }
 }
 
@@ -434,8 +480,45 @@ fn millis(ms: i64) -> Option<Duration> {
 /// A frame's record; `None` for heartbeats.
 fn frame_record(frame: FrameOut<'_>, origin: &Origin, session: Option<&str>) -> Option<Record> {
     match frame {
-        FrameOut::Frame(text) => record::from_live_frame(text, origin, session),
+        FrameOut::Frame(text) => {
+            crate::ingest::decode_contained(text.as_bytes(), origin, |_, o| {
+                record::from_live_frame(text, o, session)
+            })
+        }
         FrameOut::Heartbeat => None,
         FrameOut::Invalid { raw, reason } => Some(record::reject(raw, origin, &reason)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn renewals_are_bounded_whatever_the_ttl() {
+        assert_eq!(renew_interval(Duration::from_millis(1)), RENEW_FLOOR);
+        assert_eq!(renew_interval(S(60)), S(48));
+        assert_eq!(renew_interval(S(86_400)), RENEW_CEILING);
+        assert_eq!(renew_interval(millis(i64::MAX).unwrap()), RENEW_CEILING);
+        assert_eq!(millis(0), None);
+        assert_eq!(millis(-5), None);
+    }
+
+    #[test]
+    fn stall_detection_survives_any_heartbeat() {
+        let (floor, ceiling) = (S(15), S(90));
+        assert_eq!(silence_limit(S(10), floor, ceiling), S(30));
+        assert_eq!(
+            silence_limit(Duration::from_millis(1), floor, ceiling),
+            S(15)
+        );
+        assert_eq!(silence_limit(S(3600), floor, ceiling), S(90));
+        let huge = millis(i64::MAX).unwrap();
+        assert_eq!(silence_limit(huge, floor, ceiling), S(90));
+        // A stall timeout shorter than the floor is both bounds.
+        assert_eq!(silence_limit(S(1), S(5), S(5)), S(5));
+        assert_eq!(silence_limit(S(1), S(15), S(5)), S(5));
     }
 }

@@ -23,6 +23,8 @@ pub struct Batch {
     pub dms: Vec<PendingDm>,
     /// Input records taken into this batch (messages and rejects).
     pub records: usize,
+    /// Bytes of text the batch holds (see [`Batch::bytes`]).
+    bytes: usize,
     tweet_index: rustc_hash::FxHashMap<i64, usize>,
     user_index: rustc_hash::FxHashMap<i64, usize>,
     dm_index: rustc_hash::FxHashMap<i64, usize>,
@@ -112,6 +114,12 @@ impl Batch {
         self.records
     }
 
+    /// Bytes of text taken (raw JSON, texts, reasons), counted as records arrive: what a batch
+    /// weighs in memory besides its fixed per-record cost, for bounding batches in bytes.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// True when nothing was taken.
     pub fn is_empty(&self) -> bool {
         self.records == 0
@@ -137,6 +145,7 @@ impl Batch {
     pub fn push(&mut self, record: Record) {
         let seq = self.records;
         self.records += 1;
+        self.bytes += weight(&record);
         let message = match record {
             Record::Reject(reject) => {
                 self.trace.rejects.push(seq);
@@ -246,4 +255,20 @@ impl Batch {
             }
         }
     }
+}
+
+/// The bytes of text a record brings into a batch (a detail row holds a second copy of `raw`).
+fn weight(record: &Record) -> usize {
+    let m = match record {
+        Record::Reject(r) => return r.raw.len() + r.reason.len(),
+        Record::Message(m) => m,
+    };
+    let raw = m.raw.as_ref().map_or(0, String::len);
+    let copies = if m.detail == Detail::None { 1 } else { 2 };
+    raw * copies
+        + m.tweets
+            .iter()
+            .map(|t| t.raw.len() + t.text.as_ref().map_or(0, String::len))
+            .sum::<usize>()
+        + m.users.iter().map(|u| u.raw.len()).sum::<usize>()
 }

@@ -60,6 +60,11 @@ pub enum Decision {
     Shutdown,
 }
 
+/// The longest wait the policy ever takes, its own or the server's (`Retry-After`, rate-limit
+/// reset): a server's header is not allowed to park a stream for longer than our own schedule
+/// would at its slowest.
+pub const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+
 /// A connection up for at least this long before it ended resets every class's backoff.
 pub const STABLE_AFTER: Duration = Duration::from_secs(60);
 
@@ -74,7 +79,7 @@ const HTTP: ExponentialBackoff = ExponentialBackoff::from_millis(2)
 /// Rate limits and credential contention: 60 s, 120 s, ... at most 15 min (`2^n × 30 s`).
 const SLOW: ExponentialBackoff = ExponentialBackoff::from_millis(2)
     .factor(30_000)
-    .max_delay(Duration::from_secs(15 * 60));
+    .max_delay(MAX_WAIT);
 
 /// Jitter bounds: every wait is multiplied by a factor drawn uniformly from this range.
 const JITTER: (f64, f64) = (0.8, 1.2);
@@ -237,7 +242,7 @@ impl ReconnectPolicy {
             Ending::Http {
                 retry_after: Some(after),
                 ..
-            } => scaled(*after, self.scale),
+            } => scaled((*after).min(MAX_WAIT), self.scale),
             _ => return jittered,
         };
         match class {

@@ -183,8 +183,10 @@ fn retry_after_wins_for_rate_limits_exactly_and_scaled() {
     let mut policy = ReconnectPolicy::with_seed(1.0, 7);
     assert_eq!(wait(policy.decide(&limited(7))), S(7));
     assert_eq!(policy.current_backoff(), S(7));
-    // Longer than the schedule, too, and without jitter.
-    assert_eq!(wait(policy.decide(&limited(3600))), S(3600));
+    // Longer than the schedule, too, and without jitter, up to the policy's maximum.
+    assert_eq!(wait(policy.decide(&limited(600))), S(600));
+    assert_eq!(wait(policy.decide(&limited(3600))), MAX_WAIT);
+    assert_eq!(wait(policy.decide(&limited(999_999_999))), MAX_WAIT);
     let mut policy = ReconnectPolicy::with_seed(0.01, 7);
     assert_eq!(wait(policy.decide(&limited(7))), MS(70));
     // The attempt still counts: the next rate limit without a header is the second step.
@@ -202,6 +204,7 @@ fn retry_after_on_a_server_error_is_a_floor() {
     let mut policy = ReconnectPolicy::exact(1.0);
     assert_eq!(wait(policy.decide(&unavailable(30))), S(30));
     assert_eq!(wait(policy.decide(&unavailable(1))), S(10));
+    assert_eq!(wait(policy.decide(&unavailable(u32::MAX.into()))), MAX_WAIT);
 }
 
 #[test]
