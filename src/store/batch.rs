@@ -264,8 +264,13 @@ fn weight(record: &Record) -> usize {
         Record::Message(m) => m,
     };
     let raw = m.raw.as_ref().map_or(0, String::len);
-    let copies = if m.detail == Detail::None { 1 } else { 2 };
+    let (copies, dm) = match &m.detail {
+        Detail::None => (1, 0),
+        Detail::DirectMessage(dm) => (1, dm.raw.len() + dm.text.as_ref().map_or(0, String::len)),
+        _ => (2, 0),
+    };
     raw * copies
+        + dm
         + m.tweets
             .iter()
             .map(|t| t.raw.len() + t.text.as_ref().map_or(0, String::len))
