@@ -57,18 +57,31 @@ pub async fn archived_kinds(db: &TestDb, stream: &str) -> BTreeMap<String, u64> 
 
 /// Rejects whose raw bytes are `bytes` (`whole`) or contain them.
 pub async fn reject_count(db: &TestDb, bytes: &[u8], whole: bool) -> u64 {
-    let text = String::from_utf8_lossy(bytes).replace('\'', "''");
+    // The bytes go in as hex literals: nothing of the line is spliced into the SQL as text.
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let (plain, with_cr) = (hex(bytes), hex(&[bytes, b"\r"].concat()));
+    let lit = |h: &str| {
+        if db.is_postgres() {
+            format!("'\\x{h}'::bytea")
+        } else {
+            format!("X'{h}'")
+        }
+    };
+    // A line keeps the `\r` of its `\r\n` ending, as received.
     let sql = match (db.is_postgres(), whole) {
-        (true, true) => {
-            format!("SELECT COUNT(*) FROM rejects WHERE raw = convert_to('{text}', 'UTF8')")
-        }
-        (true, false) => format!(
-            "SELECT COUNT(*) FROM rejects WHERE position(convert_to('{text}', 'UTF8') in raw) > 0"
+        (_, true) => format!(
+            "SELECT COUNT(*) FROM rejects WHERE raw = {} OR raw = {}",
+            lit(&plain),
+            lit(&with_cr)
         ),
-        (false, true) => format!("SELECT COUNT(*) FROM rejects WHERE raw = CAST('{text}' AS BLOB)"),
-        (false, false) => {
-            format!("SELECT COUNT(*) FROM rejects WHERE instr(raw, CAST('{text}' AS BLOB)) > 0")
-        }
+        (true, false) => format!(
+            "SELECT COUNT(*) FROM rejects WHERE position({} in raw) > 0",
+            lit(&plain)
+        ),
+        (false, false) => format!(
+            "SELECT COUNT(*) FROM rejects WHERE instr(raw, {}) > 0",
+            lit(&plain)
+        ),
     };
     db.int(&sql).await as u64
 }
