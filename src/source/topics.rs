@@ -4,7 +4,7 @@
 //! frame (`config`) names the session and says how long subscriptions live and how often the
 //! server sends heartbeats. While the session lasts this client
 //! - re-asserts every subscription at 0.8 × the TTL, so that topics never expire — but no
-//!   more often than every 5 s and no less often than every 30 min, whatever the server says;
+//!   more often than once a second and no less often than every 30 min, whatever the server says;
 //! - applies topic changes from a reload with a subscription update (subscribe the new,
 //!   unsubscribe the removed) — except new DM topics, which only a new session can take;
 //! - treats silence longer than 3 × heartbeat as a stall, bounded below by 15 s (or the
@@ -39,8 +39,9 @@ const SILENCE_FLOOR: Duration = Duration::from_secs(15);
 /// Subscriptions are re-asserted at this share of their TTL.
 const RENEW_AT: f64 = 0.8;
 /// Subscriptions are re-asserted at most this often, however short the server's TTL: a TTL of
-/// 1 ms must not turn the client into a flood of updates.
-const RENEW_FLOOR: Duration = Duration::from_secs(5);
+/// 1 ms must not turn the client into a flood of updates (short real TTLs, such as 1.5 s, are
+/// still renewed in time).
+const RENEW_FLOOR: Duration = Duration::from_secs(1);
 /// ... and at least this often, however long the TTL (renewing early costs one small request).
 const RENEW_CEILING: Duration = Duration::from_secs(30 * 60);
 /// How long a subscription update may take.
@@ -238,6 +239,9 @@ impl StreamSource for TopicsStream {
         let mut session: Option<Session> = None;
         let mut silence = Duration::from_secs(self.settings.stall_timeout_secs);
         let mut renew_at: Option<Instant> = None;
+        // Silence is measured from the last bytes received, not from the last wake-up: renewals
+        // and reloads wake the loop too, and must not postpone stall detection.
+        let mut last_bytes = Instant::now();
         let mut records_sent = 0u64;
         let mut bytes_reported = 0u64;
         let mut end: Option<End> = None;
@@ -265,7 +269,7 @@ impl StreamSource for TopicsStream {
                         renew_at = s.renew_every.map(|every| Instant::now() + every);
                     }
                 }
-                next = tokio::time::timeout(silence, body.next()) => match next {
+                next = tokio::time::timeout_at(deadline(last_bytes, silence), body.next()) => match next {
                     Err(_) => {
                         end = Some((Ending::Stall, EndReason::Stall, Some(format!(
                             "no frame or heartbeat for {} ms", silence.as_millis()
@@ -276,6 +280,7 @@ impl StreamSource for TopicsStream {
                         end = Some((Ending::Network, EndReason::NetworkError, Some(describe(e))));
                     }
                     Ok(Some(Ok(bytes))) => {
+                        last_bytes = Instant::now();
                         let origin = self.origin(id);
                         let mut opened = None;
                         let mut current = session.as_ref().map(|s| s.id.clone());
@@ -443,6 +448,12 @@ fn session_of(record: &Record) -> Option<Session> {
         }),
         _ => None,
     }
+}
+
+/// `from + wait`, or a year from `from` when that is out of the clock's range.
+fn deadline(from: Instant, wait: Duration) -> Instant {
+    from.checked_add(wait)
+        .unwrap_or(from + Duration::from_secs(365 * 86_400))
 }
 
 /// When to re-assert subscriptions of this TTL: at 0.8 × TTL, within [`RENEW_FLOOR`] and
