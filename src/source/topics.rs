@@ -4,7 +4,7 @@
 //! frame (`config`) names the session and says how long subscriptions live and how often the
 //! server sends heartbeats. While the session lasts this client
 //! - re-asserts every subscription at 0.8 × the TTL, so that topics never expire — but no
-//!   more often than every 5 s and no less often than every 30 min, whatever the server says;
+//!   more often than once a second and no less often than every 30 min, whatever the server says;
 //! - applies topic changes from a reload with a subscription update (subscribe the new,
 //!   unsubscribe the removed) — except new DM topics, which only a new session can take;
 //! - treats silence longer than 3 × heartbeat as a stall, bounded below by 15 s (or the
@@ -31,18 +31,12 @@ use futures_util::StreamExt;
 use reqwest::header::{COOKIE, HeaderMap, HeaderName, HeaderValue};
 use std::sync::Arc;
 use std::time::Duration;
+use timing::{RENEW_AT, SILENCE_FLOOR, deadline, millis, renew_interval, silence_limit};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-/// Silence tolerated whatever the heartbeat, unless the stream's stall timeout is shorter.
-const SILENCE_FLOOR: Duration = Duration::from_secs(15);
-/// Subscriptions are re-asserted at this share of their TTL.
-const RENEW_AT: f64 = 0.8;
-/// Subscriptions are re-asserted at most this often, however short the server's TTL: a TTL of
-/// 1 ms must not turn the client into a flood of updates.
-const RENEW_FLOOR: Duration = Duration::from_secs(5);
-/// ... and at least this often, however long the TTL (renewing early costs one small request).
-const RENEW_CEILING: Duration = Duration::from_secs(30 * 60);
+mod timing;
+
 /// How long a subscription update may take.
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -238,6 +232,9 @@ impl StreamSource for TopicsStream {
         let mut session: Option<Session> = None;
         let mut silence = Duration::from_secs(self.settings.stall_timeout_secs);
         let mut renew_at: Option<Instant> = None;
+        // Silence is measured from the last bytes received, not from the last wake-up: renewals
+        // and reloads wake the loop too, and must not postpone stall detection.
+        let mut last_bytes = Instant::now();
         let mut records_sent = 0u64;
         let mut bytes_reported = 0u64;
         let mut end: Option<End> = None;
@@ -265,7 +262,7 @@ impl StreamSource for TopicsStream {
                         renew_at = s.renew_every.map(|every| Instant::now() + every);
                     }
                 }
-                next = tokio::time::timeout(silence, body.next()) => match next {
+                next = tokio::time::timeout_at(deadline(last_bytes, silence), body.next()) => match next {
                     Err(_) => {
                         end = Some((Ending::Stall, EndReason::Stall, Some(format!(
                             "no frame or heartbeat for {} ms", silence.as_millis()
@@ -276,6 +273,7 @@ impl StreamSource for TopicsStream {
                         end = Some((Ending::Network, EndReason::NetworkError, Some(describe(e))));
                     }
                     Ok(Some(Ok(bytes))) => {
+                        last_bytes = Instant::now();
                         let origin = self.origin(id);
                         let mut opened = None;
                         let mut current = session.as_ref().map(|s| s.id.clone());
@@ -445,22 +443,6 @@ fn session_of(record: &Record) -> Option<Session> {
     }
 }
 
-/// When to re-assert subscriptions of this TTL: at 0.8 × TTL, within [`RENEW_FLOOR`] and
-/// [`RENEW_CEILING`].
-fn renew_interval(ttl: Duration) -> Duration {
-    Duration::try_from_secs_f64(ttl.as_secs_f64() * RENEW_AT)
-        .unwrap_or(Duration::MAX)
-        .clamp(RENEW_FLOOR, RENEW_CEILING)
-}
-
-/// Silence tolerated with a server heartbeat of `heartbeat`: 3 beats, within `floor` and
-/// `ceiling`.
-fn silence_limit(heartbeat: Duration, floor: Duration, ceiling: Duration) -> Duration {
-    heartbeat
-        .saturating_mul(3)
-        .clamp(floor.min(ceiling), ceiling)
-}
-
 impl TopicsStream {
     /// The stall limit of a session whose server beats every `heartbeat`; a heartbeat too
     /// long for the stream's stall timeout is logged, and the stall timeout wins.
@@ -473,10 +455,6 @@ impl TopicsStream {
     }
 }
 
-fn millis(ms: i64) -> Option<Duration> {
-    (ms > 0).then(|| Duration::from_millis(ms as u64))
-}
-
 /// A frame's record; `None` for heartbeats.
 fn frame_record(frame: FrameOut<'_>, origin: &Origin, session: Option<&str>) -> Option<Record> {
     match frame {
@@ -487,38 +465,5 @@ fn frame_record(frame: FrameOut<'_>, origin: &Origin, session: Option<&str>) -> 
         }
         FrameOut::Heartbeat => None,
         FrameOut::Invalid { raw, reason } => Some(record::reject(raw, origin, &reason)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const S: fn(u64) -> Duration = Duration::from_secs;
-
-    #[test]
-    fn renewals_are_bounded_whatever_the_ttl() {
-        assert_eq!(renew_interval(Duration::from_millis(1)), RENEW_FLOOR);
-        assert_eq!(renew_interval(S(60)), S(48));
-        assert_eq!(renew_interval(S(86_400)), RENEW_CEILING);
-        assert_eq!(renew_interval(millis(i64::MAX).unwrap()), RENEW_CEILING);
-        assert_eq!(millis(0), None);
-        assert_eq!(millis(-5), None);
-    }
-
-    #[test]
-    fn stall_detection_survives_any_heartbeat() {
-        let (floor, ceiling) = (S(15), S(90));
-        assert_eq!(silence_limit(S(10), floor, ceiling), S(30));
-        assert_eq!(
-            silence_limit(Duration::from_millis(1), floor, ceiling),
-            S(15)
-        );
-        assert_eq!(silence_limit(S(3600), floor, ceiling), S(90));
-        let huge = millis(i64::MAX).unwrap();
-        assert_eq!(silence_limit(huge, floor, ceiling), S(90));
-        // A stall timeout shorter than the floor is both bounds.
-        assert_eq!(silence_limit(S(1), S(5), S(5)), S(5));
-        assert_eq!(silence_limit(S(1), S(15), S(5)), S(5));
     }
 }
