@@ -174,8 +174,8 @@ impl Batch {
             Detail::UserWithheld(w) => Some(NoticeKind::UserWithheld(w.clone())),
             _ => None,
         };
-        let detailed = notice.is_none()
-            && !matches!(message.detail, Detail::None | Detail::DirectMessage(_));
+        let detailed =
+            notice.is_none() && !matches!(message.detail, Detail::None | Detail::DirectMessage(_));
         self.trace.events.push((seq, detailed));
         if let Some(kind) = notice {
             self.notices.push(Notice {
