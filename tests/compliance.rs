@@ -15,24 +15,6 @@ async fn ids(db: &TestDb) -> Vec<i64> {
         .collect()
 }
 
-async fn actions(db: &TestDb) -> Vec<(String, i64, i64, bool)> {
-    db.rows(
-        "SELECT kind, CAST(target_id AS TEXT), CAST(rows_affected AS TEXT), \
-         CASE WHEN deferred THEN 'y' ELSE 'n' END FROM compliance_actions ORDER BY action_id",
-    )
-    .await
-    .into_iter()
-    .map(|r| {
-        (
-            r[0].clone().unwrap(),
-            r[1].as_ref().unwrap().parse().unwrap(),
-            r[2].as_ref().unwrap().parse().unwrap(),
-            r[3].as_deref() == Some("y"),
-        )
-    })
-    .collect()
-}
-
 async fn arrived_before(db: &TestDb, id: i64) -> bool {
     db.text(&format!(
         "SELECT CASE WHEN arrived_before_tweet THEN 'y' ELSE 'n' END FROM deletions WHERE tweet_id = {id}"
@@ -73,7 +55,7 @@ both_backends!(
             BIG
         );
         assert!(!arrived_before(&db, BIG).await);
-        assert_eq!(actions(&db).await, vec![("delete".into(), BIG, 2, false)]);
+        assert_eq!(db.actions().await, vec![("delete".into(), BIG, 2, false)]);
         // No content anywhere: events hold ids only.
         let leftovers = db
             .int("SELECT COUNT(*) FROM events WHERE CAST(raw AS TEXT) LIKE '%to be deleted%'")
@@ -92,7 +74,7 @@ both_backends!(delete_before_the_tweet_is_a_tombstone, |db| async {
         ids(&db).await.is_empty(),
         "neither the tweet nor a retweet of it is stored"
     );
-    let audit = actions(&db).await;
+    let audit = db.actions().await;
     assert_eq!(audit[0], ("delete".into(), BIG, 0, false));
     assert!(
         audit[1..]
@@ -132,7 +114,7 @@ both_backends!(repeated_notices_change_nothing, |db| async {
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     db.replay_lines(&refs).await;
     let before = (
-        actions(&db).await,
+        db.actions().await,
         db.count("deletions").await,
         db.count("geo_scrubs").await,
         db.count("withholdings").await,
@@ -140,7 +122,7 @@ both_backends!(repeated_notices_change_nothing, |db| async {
     db.replay_lines(&refs[2..]).await;
     db.replay_lines(&[&delete(BIG, 1), &delete(BIG, 1)]).await;
     let after = (
-        actions(&db).await,
+        db.actions().await,
         db.count("deletions").await,
         db.count("geo_scrubs").await,
         db.count("withholdings").await,
@@ -182,7 +164,7 @@ both_backends!(scrub_geo_after_arrival_strips_location, |db| async {
         assert!(raw["coordinates"].is_object());
     }
     assert_eq!(db.int("SELECT tweets_scrubbed FROM geo_scrubs").await, 1);
-    assert_eq!(actions(&db).await, vec![("scrub_geo".into(), 7, 1, false)]);
+    assert_eq!(db.actions().await, vec![("scrub_geo".into(), 7, 1, false)]);
 });
 
 both_backends!(
@@ -199,7 +181,7 @@ both_backends!(
             .int("SELECT COUNT(*) FROM tweets WHERE CAST(raw AS TEXT) LIKE '%Berlin%'")
             .await;
         assert_eq!(everywhere, 0, "no copy of the location anywhere");
-        let audit = actions(&db).await;
+        let audit = db.actions().await;
         assert_eq!(audit[0], ("scrub_geo".into(), 7, 0, false));
         assert_eq!(audit[1], ("scrub_geo".into(), 7, 1, true));
         assert_eq!(db.int("SELECT tweets_scrubbed FROM geo_scrubs").await, 1);
@@ -240,7 +222,8 @@ both_backends!(withheld_notices_before_and_after_arrival, |db| async {
         .await
         .unwrap();
     assert_eq!(user, serde_json::json!(["TR"]));
-    let kinds: Vec<_> = actions(&db)
+    let kinds: Vec<_> = db
+        .actions()
         .await
         .into_iter()
         .map(|a| (a.0, a.1, a.3))

@@ -42,25 +42,6 @@ async fn dm_ids(db: &TestDb) -> Vec<i64> {
         .collect()
 }
 
-/// `compliance_actions` as (kind, target, rows affected, deferred).
-async fn actions(db: &TestDb) -> Vec<(String, i64, i64, bool)> {
-    db.rows(
-        "SELECT kind, CAST(target_id AS TEXT), CAST(rows_affected AS TEXT), \
-         CASE WHEN deferred THEN 'y' ELSE 'n' END FROM compliance_actions ORDER BY action_id",
-    )
-    .await
-    .into_iter()
-    .map(|r| {
-        (
-            r[0].clone().unwrap(),
-            r[1].as_ref().unwrap().parse().unwrap(),
-            r[2].as_ref().unwrap().parse().unwrap(),
-            r[3].as_deref() == Some("y"),
-        )
-    })
-    .collect()
-}
-
 /// `dm_deletions` of one message: (user_id, arrived_before_message, message arrived later).
 async fn deletion(db: &TestDb, id: i64) -> Option<(Option<i64>, bool, bool)> {
     db.rows(&format!(
@@ -133,7 +114,7 @@ both_backends!(
         assert_eq!(dm_ids(&db).await, vec![BIG + 1]);
         assert_eq!(deletion(&db, BIG).await, Some((Some(456), false, false)));
         assert_eq!(
-            actions(&db).await,
+            db.actions().await,
             vec![("dm_delete".into(), BIG, 1, false)]
         );
         // The notice is a `delete` event naming the message; no content is left anywhere.
@@ -156,7 +137,7 @@ both_backends!(a_message_after_its_delete_is_never_stored, |db| async {
     assert_eq!(dm_ids(&db).await, Vec::<i64>::new());
     assert_eq!(deletion(&db, BIG).await, Some((Some(456), true, true)));
     assert_eq!(
-        actions(&db).await,
+        db.actions().await,
         vec![
             ("dm_delete".into(), BIG, 0, false),
             ("dm_delete".into(), BIG, 1, true)
@@ -179,7 +160,7 @@ both_backends!(order_within_one_batch_is_honoured, |db| async {
     assert_eq!(dm_ids(&db).await, Vec::<i64>::new());
     assert_eq!(deletion(&db, BIG).await, Some((Some(1), true, true)));
     assert_eq!(deletion(&db, BIG + 1).await, Some((Some(2), false, false)));
-    let mut got = actions(&db).await;
+    let mut got = db.actions().await;
     got.sort();
     assert_eq!(
         got,
@@ -199,13 +180,13 @@ both_backends!(the_same_delete_twice_changes_nothing, |db| async {
     let after_first = (
         dm_ids(&db).await,
         deletion(&db, BIG).await,
-        actions(&db).await,
+        db.actions().await,
     );
     db.replay_lines(&[&dm_delete(BIG, 456)]).await;
     let after_second = (
         dm_ids(&db).await,
         deletion(&db, BIG).await,
-        actions(&db).await,
+        db.actions().await,
     );
     assert_eq!(after_first, after_second);
     assert_eq!(db.count("dm_deletions").await, 1);
@@ -233,25 +214,6 @@ both_backends!(
     }
 );
 
-/// Every file of the SQLite archive that contains `needle`.
-fn files_containing(db: &TestDb, needle: &str) -> Vec<String> {
-    std::fs::read_dir(db.dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("archive.db")
-        })
-        .filter(|p| {
-            let bytes = std::fs::read(p).unwrap();
-            bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-        })
-        .map(|p| p.display().to_string())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_message_leaves_no_byte_in_the_sqlite_files() {
     let db = TestDb::sqlite().await;
@@ -264,13 +226,13 @@ async fn a_deleted_message_leaves_no_byte_in_the_sqlite_files() {
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     db.replay_lines(&refs).await;
     assert!(
-        !files_containing(&db, MARKER).is_empty(),
+        !db.files_containing(MARKER).is_empty(),
         "the marker is written first"
     );
     // The replay purges the erased content as the daemon does (rows_erased > 0).
     let summary = db.replay_lines(&[&dm_delete(BIG, 456)]).await;
     assert_eq!(summary.writer.purges, 1);
-    assert_eq!(files_containing(&db, MARKER), Vec::<String>::new());
+    assert_eq!(db.files_containing(MARKER), Vec::<String>::new());
     assert_eq!(db.count("direct_messages").await, 99, "the neighbours stay");
     db.cleanup().await;
 }

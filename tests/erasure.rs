@@ -10,25 +10,6 @@ use streamvault::pipeline::PipelineConfig;
 const MARKER: &str = "ZQX-erasure-marker-7f3a";
 const PLACE: &str = "Erasureville";
 
-/// Every file of the archive (database, WAL, shared memory) that contains `needle`.
-fn files_containing(db: &TestDb, needle: &str) -> Vec<String> {
-    std::fs::read_dir(db.dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("archive.db")
-        })
-        .filter(|p| {
-            let bytes = std::fs::read(p).unwrap();
-            bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-        })
-        .map(|p| p.display().to_string())
-        .collect()
-}
-
 fn located(id: i64, user: i64, text: &str) -> String {
     geo_tweet(id, user, text).replace("Berlin, Germany", PLACE)
 }
@@ -45,15 +26,15 @@ async fn a_deleted_status_leaves_no_byte_in_the_sqlite_files_after_close() {
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     db.replay_lines(&refs).await;
     assert!(
-        !files_containing(&db, MARKER).is_empty(),
+        !db.files_containing(MARKER).is_empty(),
         "the marker is written first"
     );
     db.replay_lines(&[&delete(BIG, 7), &scrub_geo(8, BIG + 500)])
         .await;
     db.backend.close().await;
-    assert_eq!(files_containing(&db, MARKER), Vec::<String>::new());
+    assert_eq!(db.files_containing(MARKER), Vec::<String>::new());
     assert_eq!(
-        files_containing(&db, PLACE),
+        db.files_containing(PLACE),
         Vec::<String>::new(),
         "scrubbed places are erased too"
     );
@@ -96,13 +77,13 @@ async fn a_running_pipeline_purges_erased_content_within_the_bound() {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
-        !files_containing(&db, MARKER).is_empty(),
+        !db.files_containing(MARKER).is_empty(),
         "committed content is in the files"
     );
     send((0..50).map(|i| delete(BIG + i, 5)).collect());
     // Still running, nothing closed: only the writer's bounded purge can clean the files.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(files_containing(&db, MARKER), Vec::<String>::new());
+    assert_eq!(db.files_containing(MARKER), Vec::<String>::new());
     let stats = pipeline.finish().await.unwrap();
     assert_eq!(stats.purges, 1);
     db.cleanup().await;

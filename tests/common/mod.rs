@@ -208,6 +208,44 @@ impl TestDb {
             .map(|t| serde_json::from_str(&t).unwrap())
     }
 
+    /// Every file of the SQLite archive (database, WAL, shared memory) that contains `needle`.
+    pub fn files_containing(&self, needle: &str) -> Vec<String> {
+        std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("archive.db")
+            })
+            .filter(|p| {
+                let bytes = std::fs::read(p).unwrap();
+                bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+            })
+            .map(|p| p.display().to_string())
+            .collect()
+    }
+
+    /// `compliance_actions` as (kind, target, rows affected, deferred), in order.
+    pub async fn actions(&self) -> Vec<(String, i64, i64, bool)> {
+        self.rows(
+            "SELECT kind, CAST(target_id AS TEXT), CAST(rows_affected AS TEXT), \
+             CASE WHEN deferred THEN 'y' ELSE 'n' END FROM compliance_actions ORDER BY action_id",
+        )
+        .await
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].clone().unwrap(),
+                r[1].as_ref().unwrap().parse().unwrap(),
+                r[2].as_ref().unwrap().parse().unwrap(),
+                r[3].as_deref() == Some("y"),
+            )
+        })
+        .collect()
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         self.int(&format!("SELECT COUNT(*) FROM {table}")).await
     }
