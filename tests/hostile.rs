@@ -12,10 +12,13 @@
 #[path = "hostile/checks.rs"]
 mod checks;
 mod common;
+#[path = "hostile/notices.rs"]
+mod notices;
 
 use checks::*;
 use common::TestDb;
 use common::daemon::*;
+use notices::compliance;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use streamvault::simulate::Stats;
