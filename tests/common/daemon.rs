@@ -269,11 +269,14 @@ fn time(s: &str) -> chrono::DateTime<chrono::Utc> {
 
 /// Every `connections` row of `stream`, oldest first.
 pub async fn connections(db: &TestDb, stream: &str) -> Vec<ConnRow> {
+    // Ordered by the table's column: PostgreSQL names `CAST(connection_id AS TEXT)` after the
+    // column, and an unqualified `ORDER BY connection_id` would sort that text ("13" < "2").
     let sql = format!(
         "SELECT CAST(connection_id AS TEXT), stream, CAST(started_at AS TEXT), \
          CAST(connected_at AS TEXT), CAST(ended_at AS TEXT), end_reason, \
          CAST(http_status AS TEXT), CAST(disconnect_code AS TEXT), CAST(messages AS TEXT), \
-         CAST(backoff_ms AS TEXT) FROM connections WHERE stream = '{stream}' ORDER BY connection_id"
+         CAST(backoff_ms AS TEXT) FROM connections WHERE stream = '{stream}' \
+         ORDER BY connections.connection_id"
     );
     let int = |v: &Option<String>| v.as_ref().map(|s| s.parse::<i64>().unwrap());
     db.rows(&sql)

@@ -55,8 +55,13 @@ async fn hostile_lines_are_counted_apart_from_ordinary_ones() {
     assert!(garbage >= 2, "invalid UTF-8 reaches the wire");
     assert_eq!(
         hostile::expect("hostile/delete_null"),
-        Some(Expect::Rejected)
+        Some(Expect::Rejected(
+            "delete message malformed: `delete` is null, not an object"
+        ))
     );
+    let huge = hostile::expect("hostile/huge_number").expect("a label");
+    assert_eq!(huge.on(false), Expect::Archived("tweet"));
+    assert!(matches!(huge.on(true), Expect::Rejected(r) if r.starts_with("database refused: ")));
 }
 
 #[tokio::test]
