@@ -48,7 +48,7 @@ both_backends!(every_message_kind_is_archived, |db| async {
 
     // Every status, top-level or embedded, exactly once: BIG..BIG+8 (BIG+7 from a favorite).
     let ids = db
-        .rows("SELECT CAST(tweet_id AS TEXT) FROM tweets ORDER BY tweet_id")
+        .rows("SELECT CAST(tweet_id AS TEXT) FROM tweets ORDER BY tweets.tweet_id")
         .await;
     let ids: Vec<i64> = ids
         .iter()
@@ -142,7 +142,7 @@ both_backends!(every_message_kind_is_archived, |db| async {
 
     // Per-kind tables.
     let disconnects = db
-        .rows("SELECT CAST(code AS TEXT), code_name, stream_name FROM disconnects ORDER BY code")
+        .rows("SELECT CAST(code AS TEXT), code_name, stream_name FROM disconnects ORDER BY disconnects.code")
         .await;
     assert_eq!(
         disconnects[0],

@@ -8,7 +8,7 @@ use common::{
 };
 
 async fn ids(db: &TestDb) -> Vec<i64> {
-    db.rows("SELECT CAST(tweet_id AS TEXT) FROM tweets ORDER BY tweet_id")
+    db.rows("SELECT CAST(tweet_id AS TEXT) FROM tweets ORDER BY tweets.tweet_id")
         .await
         .iter()
         .map(|r| r[0].as_ref().unwrap().parse().unwrap())

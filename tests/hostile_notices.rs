@@ -122,7 +122,7 @@ both_backends!(notices_apply_from_a_usable_id_str, |db| async {
         r#"{{"delete":{{"status":{{"id":1.5e18,"id_str":"{BIG}","user_id":-1,"user_id_str":"1"}}}}}}"#
     );
     let withheld = format!(
-        r#"{{"status_withheld":{{"id":"junk","id_str":"{}","user_id":2,"withheld_in_countries":["de","xx"]}}}}"#,
+        r#"{{"status_withheld":{{"id":"junk","id_str":"{}","user_id":2,"withheld_in_countries":["DE","XX"]}}}}"#,
         BIG + 1
     );
     let both_bad = r#"{"delete":{"status":{"id":1.5e18,"id_str":"12x"}}}"#;
@@ -170,7 +170,7 @@ both_backends!(
             "]".repeat(5000)
         );
         let mut status: serde_json::Value = serde_json::from_str(&tweet(BIG, 1, "kept")).unwrap();
-        status["withheld_in_countries"] = json!(["de", "Germany", 7]);
+        status["withheld_in_countries"] = json!(["DE", "de", "Germany", 7]);
         let lines = [
             r#"{"delete":null}"#.to_string(),
             r#"{"scrub_geo":null}"#.into(),
@@ -198,7 +198,7 @@ both_backends!(
                 "limit message malformed: `limit` is null, not an object",
                 "status_withheld message malformed: `status_withheld` is an array, not an object",
                 "disconnect message malformed: `disconnect` is a string, not an object",
-                r#"user_withheld message malformed: invalid country code "DEU": expected two ASCII letters"#,
+                r#"user_withheld message malformed: invalid country code "DEU": expected two upper-case letters"#,
                 "JSON nested deeper than 100 levels",
             ]
         );

@@ -112,7 +112,7 @@ both_backends!(
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         let summary = db.replay_lines(&refs).await;
         let ids: Vec<String> = db
-            .rows("SELECT CAST(tweet_id AS TEXT) FROM tweets ORDER BY tweet_id")
+            .rows("SELECT CAST(tweet_id AS TEXT) FROM tweets ORDER BY tweets.tweet_id")
             .await
             .into_iter()
             .map(|r| r[0].clone().unwrap())

@@ -20,14 +20,15 @@ pub fn disconnect_code_name(code: i64) -> &'static str {
     }
 }
 
-/// A withheld-in country code normalised to upper case: two ASCII letters, the API's `XX` (all
-/// countries) and `XY` (a DMCA claim) included; `None` for anything else.
+/// A withheld-in country code: two upper-case ASCII letters (ISO 3166-1 alpha-2 as the API sends
+/// them), the API's `XX` (all countries) and `XY` (a DMCA claim) included; `None` for anything
+/// else. Nothing is guessed: `de` is not `DE`, since a code the API never sends says the line is
+/// not what it claims to be.
 pub fn country_code(code: &str) -> Option<String> {
-    (code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()))
-        .then(|| code.to_ascii_uppercase())
+    (code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())).then(|| code.to_owned())
 }
 
-/// Normalised codes, sorted and unique, so that repeated notices compare equal; the first
+/// Valid codes, sorted and unique, so that repeated notices compare equal; the first
 /// invalid code is the error.
 pub fn country_codes<S: AsRef<str>>(codes: &[S]) -> Result<Vec<String>, String> {
     let mut out = codes
@@ -44,15 +45,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn country_codes_are_two_ascii_letters() {
-        assert_eq!(country_code("de").as_deref(), Some("DE"));
+    fn country_codes_are_two_upper_case_letters() {
+        assert_eq!(country_code("DE").as_deref(), Some("DE"));
         assert_eq!(country_code("XX").as_deref(), Some("XX"));
-        assert_eq!(country_code("xy").as_deref(), Some("XY"));
-        for bad in ["", "D", "DEU", "D1", " D", "É", "ÉÉ", "\u{0}E"] {
+        assert_eq!(country_code("XY").as_deref(), Some("XY"));
+        for bad in [
+            "", "D", "DEU", "D1", " D", "de", "De", "xy", "É", "ÉÉ", "\u{0}E",
+        ] {
             assert_eq!(country_code(bad), None, "{bad:?}");
         }
         assert_eq!(
-            country_codes(&["fr", "DE", "FR"]),
+            country_codes(&["FR", "DE", "FR"]),
             Ok(vec!["DE".into(), "FR".into()])
         );
         assert_eq!(country_codes(&["DE", "D1"]), Err("D1".into()));

@@ -382,7 +382,7 @@ fn countries(list: Option<Vec<String>>, kind: &'static str) -> Result<Vec<String
         let shown: String = code.chars().take(20).collect();
         bad(
             kind,
-            format!("invalid country code {shown:?}: expected two ASCII letters"),
+            format!("invalid country code {shown:?}: expected two upper-case letters"),
         )
     })
 }

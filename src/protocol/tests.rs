@@ -418,7 +418,7 @@ fn withheld_notices_need_two_letter_codes() {
     assert_eq!(w.countries, vec!["DE", "XX", "XY"]);
     assert_eq!(
         reason(r#"{"status_withheld":{"id_str":"1","withheld_in_countries":["DE","DEU"]}}"#),
-        r#"status_withheld message malformed: invalid country code "DEU": expected two ASCII letters"#
+        r#"status_withheld message malformed: invalid country code "DEU": expected two upper-case letters"#
     );
     for bad in [r#"" DE""#, r#""D1""#, r#""""#, r#""\u00c9\u00c9""#] {
         let line =
