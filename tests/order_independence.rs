@@ -545,7 +545,7 @@ async fn snapshot(db: &TestDb) -> Snapshot {
         .rows(
             "SELECT CAST(tweet_id AS TEXT), CAST(longitude AS TEXT), CAST(latitude AS TEXT), \
              CAST(place AS TEXT), CASE WHEN geo_scrubbed THEN 'y' ELSE 'n' END, \
-             CAST(withheld_in_countries AS TEXT), CAST(raw AS TEXT) FROM tweets ORDER BY tweet_id",
+             CAST(withheld_in_countries AS TEXT), CAST(raw AS TEXT) FROM tweets ORDER BY tweets.tweet_id",
         )
         .await
         .into_iter()

@@ -337,7 +337,7 @@ fn a_usable_id_str_applies_the_notice_whatever_its_numeric_twin() {
     };
     assert_eq!((s.user_id, s.up_to_status_id), (14_090_452, 23_260_136_625));
     let Ok(Message::StatusWithheld(w)) = parse_line(
-        br#"{"status_withheld":{"id":"junk","id_str":"7","user_id":1e3,"user_id_str":"8","withheld_in_countries":["de"]}}"#,
+        br#"{"status_withheld":{"id":"junk","id_str":"7","user_id":1e3,"user_id_str":"8","withheld_in_countries":["DE"]}}"#,
     ) else {
         panic!()
     };
@@ -411,7 +411,7 @@ fn two_unusable_ids_are_a_reject_naming_both() {
 #[test]
 fn withheld_notices_need_two_letter_codes() {
     let Ok(Message::StatusWithheld(w)) = parse_line(
-        br#"{"status_withheld":{"id_str":"1","withheld_in_countries":["de","XY","XX","DE"]}}"#,
+        br#"{"status_withheld":{"id_str":"1","withheld_in_countries":["DE","XY","XX","DE"]}}"#,
     ) else {
         panic!()
     };
@@ -420,7 +420,13 @@ fn withheld_notices_need_two_letter_codes() {
         reason(r#"{"status_withheld":{"id_str":"1","withheld_in_countries":["DE","DEU"]}}"#),
         r#"status_withheld message malformed: invalid country code "DEU": expected two upper-case letters"#
     );
-    for bad in [r#"" DE""#, r#""D1""#, r#""""#, r#""\u00c9\u00c9""#] {
+    for bad in [
+        r#"" DE""#,
+        r#""de""#,
+        r#""D1""#,
+        r#""""#,
+        r#""\u00c9\u00c9""#,
+    ] {
         let line =
             format!(r#"{{"user_withheld":{{"id_str":"1","withheld_in_countries":[{bad}]}}}}"#);
         assert!(reason(&line).contains("invalid country code"), "{line}");

@@ -241,7 +241,7 @@ mod tests {
     #[test]
     fn bad_country_codes_are_dropped_from_the_status_not_the_status() {
         let t = parse_status(
-            r#"{"id_str":"5","text":"x","withheld_in_countries":["de","D1",7,"xx","DEU","XY"]}"#,
+            r#"{"id_str":"5","text":"x","withheld_in_countries":["de","D1",7,"XX","DEU","XY","DE"]}"#,
         )
         .unwrap();
         assert_eq!(t.withheld_in_countries, vec!["DE", "XX", "XY"]);

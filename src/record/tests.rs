@@ -143,7 +143,7 @@ fn location_only_in_raw_is_flagged_for_scrubs() {
 #[test]
 fn invalid_country_codes_on_statuses_and_users_are_dropped_not_the_status() {
     let m = message(
-        r#"{"id_str":"5","text":"t","withheld_in_countries":["de","Germany"],"user":{"id_str":"1","withheld_in_countries":["fr",3,"XX"]}}"#,
+        r#"{"id_str":"5","text":"t","withheld_in_countries":["de","DE","Germany"],"user":{"id_str":"1","withheld_in_countries":["fr","FR",3,"XX"]}}"#,
     );
     assert_eq!(m.tweets[0].withheld_in_countries, vec!["DE"]);
     assert_eq!(m.users[0].withheld_in_countries, vec!["FR", "XX"]);
