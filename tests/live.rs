@@ -88,9 +88,11 @@ async fn a_stop_mid_stream_commits_everything_read() {
     let daemon = Daemon::start(&db, &[stream("main", &sim, PATH, "clean")], 0.01);
     // Committed rows, not lines the simulator sent: sent lines may still be in flight at TERM.
     let archive = &db;
-    wait_until("events are archived", Duration::from_secs(20), || async move {
-        archive.count("events").await >= 2000
-    })
+    wait_until(
+        "events are archived",
+        Duration::from_secs(20),
+        || async move { archive.count("events").await >= 2000 },
+    )
     .await;
     let exit = daemon.stop(Duration::from_secs(10));
     assert_eq!(exit.code, Some(0), "{}", exit.log);
