@@ -328,3 +328,17 @@ fn live_builtins_have_their_settings() {
         ]
     );
 }
+
+/// Found by the `scenario` fuzz target: through the `config` crate, a quoted key with an index
+/// (`"a[99999999]"`) grew an array to that index, 400 MB from a 20-byte file. It is now an
+/// unknown key like any other, refused at once.
+#[test]
+fn an_indexed_key_is_refused_without_allocating_to_its_index() {
+    for text in [
+        "\"a[99999999]\" = 1",
+        "name = \"x\"\n\"connection[99999999]\" = 1",
+    ] {
+        let err = Scenario::from_toml_str(text).unwrap_err().to_string();
+        assert!(err.contains("unknown field"), "{text}: {err}");
+    }
+}
