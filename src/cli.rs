@@ -417,3 +417,15 @@ fn summary_json(s: &ReplaySummary) -> serde_json::Value {
         "peak_rss_kib": s.peak_rss_kib,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicked_writer_is_a_defect_not_an_unusable_database() {
+        // Exit 1, never a re-raised panic (101) and not the database's 4.
+        let e = StoreError::Panicked("boom at byte 3".into());
+        assert_eq!(Failure::Database(e).exit_code(), 1);
+    }
+}

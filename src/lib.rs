@@ -1,47 +1,33 @@
 //! streamvault: a compliance-aware archival daemon for social-media streaming APIs.
 //!
+//! The workspace is layered so that the build keeps the layers: each crate depends only on
+//! the ones before it, and a crate cannot form a cycle with another.
+//!
 //! # Layout
-//! - [`protocol`]: the v1.1 streaming wire format, parsed by borrowing from each line.
-//! - [`record`]: owned archive rows built from one line; what crosses the channel.
-//! - [`framing`]: splits arbitrary byte chunks into lines, bounding line length.
-//! - [`ingest`]: framing plus decoding, shared by every source: bytes in, records out.
-//! - [`pipeline`]: the bounded channel and the single batching writer every source feeds.
-//! - [`compliance`]: deletes, geo scrubs and withholdings applied retroactively, in any order.
-//! - [`store`]: the archive trait and its SQLite and PostgreSQL implementations.
-//! - [`replay`]: archives recorded streams through the same pipeline as live input.
-//! - [`query`]: plain SQL against the archive, printed as a table.
-//! - [`config`]: layered settings (defaults, TOML, environment, flags) and their validation.
-//! - [`generate`]: a deterministic generator of realistic stream traffic.
-//! - [`source`]: live stream clients (HTTP), reading into the pipeline.
-//! - [`supervisor`]: one task per stream: connection log and the reconnect policy.
-//! - [`metrics`]: Prometheus metrics of the daemon.
-//! - [`daemon`]: `streamvault run`: streams, signals, reload, exit codes.
-//! - [`simulate`]: a loopback stream server with scripted faults.
-//! - [`report`]: the audit report (text, JSON, CSV, HTML).
-//! - [`demo`]: `streamvault demo`, the simulator and the daemon in one command.
-//! - [`cli`]: the command line.
-// One `unsafe` block in the whole crate: SQLite's batch path borrows the raw handle of the
-// connection sqlx opened (`store::sqlite`), under sqlx's own lock.
-#![deny(unsafe_code)]
+//! 1. `streamvault-core` ([`protocol`], [`record`], [`framing`], [`ingest`], [`batch`],
+//!    [`compliance`]): wire formats, archive rows and compliance planning; no I/O.
+//! 2. `streamvault-store` ([`store`], [`query`]): the archive trait, its SQLite and PostgreSQL
+//!    backends, and read-only SQL for users.
+//! 3. `streamvault-report` ([`report`]): the audit report (text, JSON, CSV, HTML).
+//! 4. `streamvault-daemon` ([`config`], [`source`], [`reconnect`], [`supervisor`], [`shutdown`],
+//!    [`pipeline`], [`metrics`], [`replay`], [`daemon`]): what `run` and `replay` do.
+//! 5. `streamvault-sim` ([`simulate`], [`generate`]): a loopback stream server with scripted
+//!    faults and a traffic generator, for tests, benchmarks and `demo`; never on the archive path.
+//! 6. This crate: the command line ([`cli`]) and [`demo`], which joins the simulator and the
+//!    daemon in one command.
+//!
+//! The modules of the crates below are re-exported here under their own names, so that the
+//! binary, the integration tests and the benchmarks reach them by one path.
+#![forbid(unsafe_code)]
 
 pub mod cli;
-pub mod compliance;
-pub mod config;
-pub mod daemon;
 pub mod demo;
-pub mod framing;
-pub mod generate;
-pub mod ingest;
-pub mod input;
-pub mod metrics;
-pub mod pipeline;
-pub mod protocol;
-pub mod query;
-pub mod record;
-pub mod replay;
-pub mod report;
-pub mod sched;
-pub mod simulate;
-pub mod source;
-pub mod store;
-pub mod supervisor;
+
+pub use streamvault_core::{batch, compliance, framing, ingest, protocol, record};
+pub use streamvault_daemon::{
+    config, daemon, input, metrics, pipeline, reconnect, replay, sched, shutdown, source,
+    supervisor,
+};
+pub use streamvault_report as report;
+pub use streamvault_sim::{generate, simulate};
+pub use streamvault_store::{self as store, query, with_store};

@@ -1,0 +1,385 @@
+//! Compliance notices applied retroactively and in any order.
+//!
+//! Every notice is remembered (`deletions`, `dm_deletions`, `geo_scrubs`, `withholdings`), so the
+//! rule it states holds for data already archived *and* for data that arrives later. Within a write
+//! transaction the engine works in two steps:
+//! 1. [`prepare`] cleans the batch's incoming statuses and users against every notice known so
+//!    far, from the archive or from the batch itself: tombstoned statuses (and pure retweets of
+//!    them) are never stored, located statuses of scrubbed users lose their location, withheld
+//!    countries are merged in. What it does to data that arrived after its notice is audited as
+//!    `deferred`.
+//! 2. The batch's notices are then applied to what was archived before (see `store::write`).
+//!
+//! Because the state after both steps is the union of all rules over all data, the final archive
+//! does not depend on the order in which statuses and notices arrive.
+
+mod dm;
+
+pub use dm::{DmPrepared, dm_ids, prepare_dms};
+
+use crate::batch::{Batch, Notice, NoticeKind, Rows};
+use chrono::{DateTime, Utc};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+mod geo;
+pub use geo::strip_geo_raw;
+
+/// The kinds of compliance action recorded in `compliance_actions.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    Delete,
+    ScrubGeo,
+    StatusWithheld,
+    UserWithheld,
+    /// A direct-message delete (`dm_delete`).
+    DmDelete,
+}
+
+impl ActionKind {
+    /// The contract's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Delete => "delete",
+            ActionKind::ScrubGeo => "scrub_geo",
+            ActionKind::StatusWithheld => "status_withheld",
+            ActionKind::UserWithheld => "user_withheld",
+            ActionKind::DmDelete => "dm_delete",
+        }
+    }
+}
+
+/// One `compliance_actions` row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionRow {
+    pub kind: ActionKind,
+    pub target_id: i64,
+    pub user_id: Option<i64>,
+    pub notice_received_at: DateTime<Utc>,
+    pub rows_affected: i64,
+    pub deferred: bool,
+}
+
+/// A notice already in the archive, as far as one batch needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownScrub {
+    pub up_to_status_id: i64,
+    pub notice_received_at: DateTime<Utc>,
+}
+
+/// The compliance state that concerns one batch's statuses and users.
+#[derive(Debug, Default)]
+pub struct Known {
+    /// Deleted status id → when its notice was received.
+    pub deleted: HashMap<i64, DateTime<Utc>>,
+    /// User id → the widest scrub known for that user.
+    pub scrubs: HashMap<i64, KnownScrub>,
+    /// Status id → withheld countries (sorted) and notice time.
+    pub withheld_statuses: HashMap<i64, (Vec<String>, DateTime<Utc>)>,
+    /// User id → withheld countries (sorted) and notice time.
+    pub withheld_users: HashMap<i64, (Vec<String>, DateTime<Utc>)>,
+}
+
+/// Where a rule came from: the archive (before this batch) or this batch at a position.
+#[derive(Debug, Clone, Copy)]
+struct Source {
+    seq: Option<usize>,
+    received_at: DateTime<Utc>,
+}
+
+impl Source {
+    /// Whether applying this rule to an item at `item_seq` is a deferred application.
+    fn precedes(&self, item_seq: usize) -> bool {
+        self.seq.is_none_or(|s| s < item_seq)
+    }
+}
+
+/// What [`prepare`] did, for the audit trail and the notices' own counts.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// Deferred applications: one row per rule and batch.
+    pub deferred: Vec<ActionRow>,
+    /// Tombstoned ids whose status arrived in this batch after the notice.
+    pub arrived_after_delete: Vec<i64>,
+    /// Per in-batch notice (by `seq`): statuses of this batch that arrived before it and that it
+    /// cleaned, which count as the notice's own (non-deferred) rows affected.
+    pub prior_hits: HashMap<usize, i64>,
+    /// Scrubs (user, up_to) whose counts grow by later arrivals.
+    pub scrub_growth: HashMap<(i64, i64), i64>,
+}
+
+/// Cleans the batch's statuses and users against every rule known so far: the rows to write,
+/// and what was done.
+pub fn prepare<'b>(batch: &'b Batch, known: &Known) -> (Rows<'b>, Prepared) {
+    let rules = Rules::new(batch, known);
+    let mut out = Prepared::default();
+    let mut deferred: HashMap<(ActionKind, i64), ActionRow> = HashMap::new();
+    let mut hit = |out: &mut Prepared, kind, target: i64, user, src: Source, item_seq: usize| {
+        if src.precedes(item_seq) {
+            deferred
+                .entry((kind, target))
+                .or_insert_with(|| ActionRow {
+                    kind,
+                    target_id: target,
+                    user_id: user,
+                    notice_received_at: src.received_at,
+                    rows_affected: 0,
+                    deferred: true,
+                })
+                .rows_affected += 1;
+        } else if let Some(seq) = src.seq {
+            *out.prior_hits.entry(seq).or_default() += 1;
+        }
+    };
+
+    let mut rows = Rows::default();
+    for t in &batch.tweets {
+        let doomed = [Some(t.row.tweet_id), t.row.retweeted_status_id]
+            .into_iter()
+            .flatten()
+            .find_map(|id| rules.deleted.get(&id).map(|src| (id, *src)));
+        if let Some((id, src)) = doomed {
+            hit(&mut out, ActionKind::Delete, id, None, src, t.seq);
+            if src.precedes(t.seq) && id == t.row.tweet_id {
+                out.arrived_after_delete.push(id);
+            }
+            continue;
+        }
+        let mut row = Cow::Borrowed(&t.row);
+        if let Some(user) = t.row.user_id {
+            if let Some((up_to, src)) = rules.scrubs.get(&user) {
+                // A raw that cannot be cleaned is stored as it came and neither marked nor counted.
+                if t.row.tweet_id <= *up_to && t.row.has_geo() && strip_geo_row(row.to_mut()) {
+                    hit(
+                        &mut out,
+                        ActionKind::ScrubGeo,
+                        user,
+                        Some(user),
+                        *src,
+                        t.seq,
+                    );
+                    if src.precedes(t.seq) {
+                        *out.scrub_growth.entry((user, *up_to)).or_default() += 1;
+                    }
+                }
+            }
+        }
+        if let Some((countries, src)) = rules.withheld_statuses.get(&t.row.tweet_id) {
+            if countries
+                .iter()
+                .any(|c| !t.row.withheld_in_countries.contains(c))
+            {
+                merge_countries(&mut row.to_mut().withheld_in_countries, countries);
+                hit(
+                    &mut out,
+                    ActionKind::StatusWithheld,
+                    t.row.tweet_id,
+                    t.row.user_id,
+                    *src,
+                    t.seq,
+                );
+            }
+        }
+        rows.tweets.push((t, row));
+    }
+    for u in &batch.users {
+        let mut row = Cow::Borrowed(&u.row);
+        if let Some((countries, src)) = rules.withheld_users.get(&u.row.user_id) {
+            if countries
+                .iter()
+                .any(|c| !u.row.withheld_in_countries.contains(c))
+            {
+                merge_countries(&mut row.to_mut().withheld_in_countries, countries);
+                // Users carry no arrival position of their own: a notice in the same batch counts
+                // them as its own rows (position 0 comes before any notice), an older one as deferred.
+                hit(
+                    &mut out,
+                    ActionKind::UserWithheld,
+                    u.row.user_id,
+                    Some(u.row.user_id),
+                    *src,
+                    0,
+                );
+            }
+        }
+        rows.users.push((u, row));
+    }
+    out.deferred = deferred.into_values().collect();
+    out.deferred.sort_by_key(|a| (a.kind.as_str(), a.target_id));
+    (rows, out)
+}
+
+/// Every rule that applies to the batch: the archive's, merged with the batch's own notices.
+struct Rules {
+    deleted: HashMap<i64, Source>,
+    scrubs: HashMap<i64, (i64, Source)>,
+    withheld_statuses: HashMap<i64, (Vec<String>, Source)>,
+    withheld_users: HashMap<i64, (Vec<String>, Source)>,
+}
+
+impl Rules {
+    fn new(batch: &Batch, known: &Known) -> Rules {
+        let old = |received_at| Source {
+            seq: None,
+            received_at,
+        };
+        let mut rules = Rules {
+            deleted: known
+                .deleted
+                .iter()
+                .map(|(id, at)| (*id, old(*at)))
+                .collect(),
+            scrubs: known
+                .scrubs
+                .iter()
+                .map(|(u, s)| (*u, (s.up_to_status_id, old(s.notice_received_at))))
+                .collect(),
+            withheld_statuses: known
+                .withheld_statuses
+                .iter()
+                .map(|(id, (c, at))| (*id, (c.clone(), old(*at))))
+                .collect(),
+            withheld_users: known
+                .withheld_users
+                .iter()
+                .map(|(id, (c, at))| (*id, (c.clone(), old(*at))))
+                .collect(),
+        };
+        for n in &batch.notices {
+            rules.add(n);
+        }
+        rules
+    }
+
+    fn add(&mut self, n: &Notice) {
+        let src = Source {
+            seq: Some(n.seq),
+            received_at: n.received_at,
+        };
+        match &n.kind {
+            NoticeKind::Delete(d) => {
+                self.deleted.entry(d.tweet_id).or_insert(src);
+            }
+            NoticeKind::DmDelete(_) => {} // see `prepare_dms`
+            NoticeKind::ScrubGeo(s) => {
+                let e = self
+                    .scrubs
+                    .entry(s.user_id)
+                    .or_insert((s.up_to_status_id, src));
+                if s.up_to_status_id > e.0 {
+                    *e = (s.up_to_status_id, src);
+                }
+            }
+            NoticeKind::StatusWithheld(w) => {
+                let e = self
+                    .withheld_statuses
+                    .entry(w.tweet_id)
+                    .or_insert((Vec::new(), src));
+                merge_countries(&mut e.0, &w.countries);
+            }
+            NoticeKind::UserWithheld(w) => {
+                let e = self
+                    .withheld_users
+                    .entry(w.user_id)
+                    .or_insert((Vec::new(), src));
+                merge_countries(&mut e.0, &w.countries);
+            }
+        }
+    }
+}
+
+/// Adds `extra` to the sorted set `into`; true when it grew.
+pub fn merge_countries(into: &mut Vec<String>, extra: &[String]) -> bool {
+    let before = into.len();
+    into.extend(extra.iter().cloned());
+    into.sort();
+    into.dedup();
+    into.len() != before
+}
+
+/// Removes location from a row: typed columns and the `coordinates`, `geo`, `place` of `raw`.
+/// False, with the row untouched, when `raw` is not a JSON object (never from the decoder): the
+/// row must then not claim to be scrubbed.
+pub fn strip_geo_row(row: &mut crate::record::TweetRow) -> bool {
+    let Some(raw) = strip_geo_raw(&row.raw) else {
+        tracing::error!(
+            tweet_id = row.tweet_id,
+            "raw is not a JSON object: location not scrubbed"
+        );
+        return false;
+    };
+    row.raw = raw;
+    row.longitude = None;
+    row.latitude = None;
+    row.place = None;
+    row.located = false;
+    row.geo_scrubbed = true;
+    true
+}
+
+/// The ids that a batch's compliance lookups need.
+pub fn lookup_keys(batch: &Batch) -> (Vec<i64>, Vec<i64>) {
+    let mut tweet_ids: HashSet<i64> = HashSet::new();
+    let mut user_ids: HashSet<i64> = HashSet::new();
+    for t in &batch.tweets {
+        tweet_ids.insert(t.row.tweet_id);
+        tweet_ids.extend(t.row.retweeted_status_id);
+        user_ids.extend(t.row.user_id);
+    }
+    user_ids.extend(batch.users.iter().map(|u| u.row.user_id));
+    let mut t: Vec<i64> = tweet_ids.into_iter().collect();
+    let mut u: Vec<i64> = user_ids.into_iter().collect();
+    t.sort_unstable();
+    u.sort_unstable();
+    (t, u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geo_is_stripped_from_raw_and_columns() {
+        let raw = r#"{"id":1,"coordinates":{"type":"Point","coordinates":[1.0,2.0]},"geo":null,"place":{"id":"x"},"text":"t"}"#;
+        assert_eq!(
+            strip_geo_raw(raw).as_deref(),
+            Some(r#"{"id":1,"text":"t"}"#)
+        );
+    }
+
+    #[test]
+    fn a_raw_that_cannot_be_stripped_is_not_marked_scrubbed() {
+        let mut row = crate::record::TweetRow {
+            tweet_id: 1,
+            user_id: Some(2),
+            created_at: None,
+            text: None,
+            lang: None,
+            in_reply_to_status_id: None,
+            retweeted_status_id: None,
+            quoted_status_id: None,
+            longitude: Some(1.0),
+            latitude: Some(2.0),
+            place: None,
+            withheld_in_countries: Vec::new(),
+            geo_scrubbed: false,
+            located: true,
+            raw: "not json".into(),
+            embedded: false,
+        };
+        assert!(!strip_geo_row(&mut row));
+        assert!(!row.geo_scrubbed && row.longitude.is_some());
+        row.raw = r#"{"geo":[1,2],"id":1}"#.into();
+        assert!(strip_geo_row(&mut row));
+        assert!(row.geo_scrubbed && !row.located && row.longitude.is_none());
+        assert_eq!(row.raw, r#"{"id":1}"#);
+    }
+
+    #[test]
+    fn countries_merge_as_sets() {
+        let mut c = vec!["DE".to_string()];
+        assert!(merge_countries(&mut c, &["AR".into(), "DE".into()]));
+        assert_eq!(c, vec!["AR", "DE"]);
+        assert!(!merge_countries(&mut c, &["AR".into()]));
+    }
+}

@@ -1,0 +1,198 @@
+//! The report's reads, one function per question and one implementation per backend, returning
+//! typed rows: the SQL and the time types differ between SQLite and PostgreSQL, everything after
+//! the rows is shared ([`super::build`]).
+
+mod postgres;
+mod sqlite;
+
+use super::ReportWindow;
+use super::model::BucketSize;
+use chrono::{DateTime, Duration, Utc};
+use streamvault_store::{Backend, StoreError};
+
+/// The tweets with the most engagement samples that the report charts.
+pub(super) const TOP_TWEETS: i64 = 5;
+/// The longest-waiting deletions the report lists.
+pub(super) const OLDEST_WAITING: i64 = 5;
+
+/// Events of one stream and kind.
+#[derive(Debug, Clone)]
+pub(super) struct EventCountRow {
+    pub stream: String,
+    pub kind: String,
+    pub count: i64,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+}
+
+/// Events of one kind in one time bucket.
+#[derive(Debug, Clone)]
+pub(super) struct BucketRow {
+    pub start: DateTime<Utc>,
+    pub kind: String,
+    pub count: i64,
+}
+
+/// Rejects of one stream with one exact reason.
+#[derive(Debug, Clone)]
+pub(super) struct RejectRow {
+    pub stream: String,
+    pub reason: String,
+    pub count: i64,
+}
+
+/// One compliance action.
+#[derive(Debug, Clone)]
+pub(super) struct ActionRow {
+    pub kind: String,
+    pub notice_received_at: DateTime<Utc>,
+    pub applied_at: DateTime<Utc>,
+    pub rows_affected: i64,
+    pub deferred: bool,
+}
+
+/// One deletion waiting for its tweet.
+#[derive(Debug, Clone)]
+pub(super) struct WaitingRow {
+    pub tweet_id: i64,
+    pub user_id: Option<i64>,
+    pub notice_received_at: DateTime<Utc>,
+}
+
+/// One `connections` row.
+#[derive(Debug, Clone)]
+pub(super) struct ConnectionRow {
+    pub connection_id: i64,
+    pub stream: String,
+    pub started_at: DateTime<Utc>,
+    pub connected_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<String>,
+    pub http_status: Option<i64>,
+    pub disconnect_code: Option<i64>,
+    pub messages: i64,
+    pub bytes: i64,
+    pub backoff_ms: Option<i64>,
+}
+
+/// The highest cumulative `limit.track` of one connection, in and before the window.
+#[derive(Debug, Clone)]
+pub(super) struct LimitRow {
+    pub stream: String,
+    pub connection_id: Option<i64>,
+    pub max_in_window: i64,
+    pub max_before: Option<i64>,
+}
+
+/// One warning.
+#[derive(Debug, Clone)]
+pub(super) struct WarningRow {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub percent_full: Option<i64>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// One engagement sample.
+#[derive(Debug, Clone)]
+pub(super) struct SampleRow {
+    pub observed_at: DateTime<Utc>,
+    pub like_count: Option<i64>,
+    pub retweet_count: Option<i64>,
+    pub view_count: Option<i64>,
+}
+
+/// Everything the report reads, before any arithmetic.
+#[derive(Debug, Clone)]
+pub(super) struct Raw {
+    pub event_counts: Vec<EventCountRow>,
+    pub bucket: BucketSize,
+    pub buckets: Vec<BucketRow>,
+    pub rejects: Vec<RejectRow>,
+    pub actions: Vec<ActionRow>,
+    pub waiting_count: i64,
+    pub waiting_oldest: Vec<WaitingRow>,
+    /// Every attempt started before the window's end, by stream and start: the earlier ones
+    /// tell why the window began in a gap and whether an unclosed row was superseded.
+    pub connections: Vec<ConnectionRow>,
+    /// (code, count)
+    pub disconnects: Vec<(i64, i64)>,
+    pub limits: Vec<LimitRow>,
+    pub warnings: Vec<WarningRow>,
+    /// (tweet id, samples in the window, the samples)
+    pub engagement: Vec<(i64, i64, Vec<SampleRow>)>,
+}
+
+/// Calls the same-named function of the backend's module with its pool.
+macro_rules! on_backend {
+    ($backend:expr, $f:ident ( $($arg:expr),* )) => {
+        match $backend {
+            Backend::Sqlite(s) => sqlite::$f(s.pool(), $($arg),*).await,
+            Backend::Postgres(s) => postgres::$f(s.pool(), $($arg),*).await,
+        }
+    };
+}
+
+/// Runs every query of the report for `w`.
+pub(super) async fn fetch(
+    backend: &Backend,
+    w: &ReportWindow,
+    now: DateTime<Utc>,
+) -> Result<Raw, StoreError> {
+    let event_counts = on_backend!(backend, event_counts(w))?;
+    let first = event_counts.iter().map(|r| r.first).min();
+    let last = event_counts.iter().map(|r| r.last).max();
+    let bucket = choose_bucket(w, first, last, now);
+    let buckets = on_backend!(backend, event_buckets(w, bucket))?;
+    let mut engagement = Vec::new();
+    for (tweet_id, samples) in on_backend!(backend, top_tweets(w))? {
+        let series = on_backend!(backend, engagement_series(w, tweet_id))?;
+        engagement.push((tweet_id, samples, series));
+    }
+    Ok(Raw {
+        event_counts,
+        bucket,
+        buckets,
+        rejects: on_backend!(backend, rejects(w))?,
+        actions: on_backend!(backend, actions(w))?,
+        waiting_count: on_backend!(backend, waiting_count(w))?,
+        waiting_oldest: on_backend!(backend, waiting_oldest(w))?,
+        connections: on_backend!(backend, connections(w))?,
+        disconnects: on_backend!(backend, disconnects(w))?,
+        limits: on_backend!(backend, limits(w))?,
+        warnings: on_backend!(backend, warnings(w))?,
+        engagement,
+    })
+}
+
+/// Seconds up to 5 minutes, minutes up to 5 hours, hours up to 10 days, days beyond: at most a
+/// few hundred buckets, and enough of them for a chart even over a short demo run.
+pub(super) fn choose_bucket(
+    w: &ReportWindow,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> BucketSize {
+    let start = w.since.or(first);
+    let end = w.until.map(|u| u.min(now)).or(last);
+    let span = match (start, end) {
+        (Some(s), Some(e)) if e > s => e - s,
+        _ => Duration::zero(),
+    };
+    if span <= Duration::minutes(5) {
+        BucketSize::Second
+    } else if span <= Duration::hours(5) {
+        BucketSize::Minute
+    } else if span <= Duration::days(10) {
+        BucketSize::Hour
+    } else {
+        BucketSize::Day
+    }
+}
+
+/// A decoding failure of a value the report read, as a [`StoreError`].
+pub(super) fn decode_error(what: &str, value: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Write(sqlx::Error::Decode(
+        format!("report: cannot read {what} {value:?}: {e}").into(),
+    ))
+}

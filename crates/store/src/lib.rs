@@ -1,0 +1,324 @@
+//! The archive: a domain-level [`Store`] trait with one implementation per backend.
+//!
+//! # Layout
+//! - [`Store`], [`StoreError`], [`open`]: the trait, its errors and the backend chosen from a URL.
+//! - `write`, `dm`: the one write path both backends share, over small transaction traits.
+//! - `sqlite`, `postgres`: each backend's own statements and transactions.
+//! - `connections`: the connection log the supervisor keeps.
+//! - `notice_filter`: which stored notices can concern a batch, without reading them all.
+//! - [`query`]: plain SQL against the archive, printed as a table.
+//!
+//! The backend is chosen once from the URL scheme ([`open`]); everything after that is generic.
+//! Both backends share one write path ([`write`]): a batch is one transaction, in which the
+//! compliance state relevant to the batch is read, the batch is cleaned by [`streamvault_core::compliance`],
+//! rows are inserted (SQLite: prepared statements on the connection's raw handle; PostgreSQL:
+//! multi-row statements), and the batch's own notices are applied.
+
+// `unsafe` only on SQLite's batch path, which borrows the raw handle of the connection sqlx
+// opened, under sqlx's own lock: `sqlite/mod.rs` (the handle) and `sqlite/checkpoint.rs` (WAL
+// checkpoints and their frame counts). Each site carries its SAFETY argument.
+#![deny(unsafe_code)]
+
+mod connections;
+mod dm;
+mod notice_filter;
+mod postgres;
+pub mod query;
+mod sqlite;
+mod write;
+
+pub use connections::{ConnectionEnd, EndReason};
+pub use dm::{DmDeletionRow, DmTx};
+pub use postgres::PgStore;
+pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
+pub use streamvault_core::batch::{
+    Batch, DetailRow, EventRow, Notice, NoticeKind, PendingDm, PendingTweet, PendingUser, Rows,
+};
+pub use write::BatchOutcome;
+
+use chrono::{DateTime, Utc};
+use std::future::Future;
+use std::sync::Arc;
+
+/// Why the archive could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL {url:?} is not usable: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("cannot open the database: {0}")]
+    Open(#[source] sqlx::Error),
+    #[error("cannot migrate the database schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database write failed: {0}")]
+    Write(#[source] sqlx::Error),
+    /// A failure on SQLite's batch path, which drives the connection sqlx opened directly.
+    #[error("database write failed: {0}")]
+    Sqlite(#[source] rusqlite::Error),
+    /// The writer task panicked: a defect, not a database problem (exit 1).
+    #[error("the writer panicked: {0}")]
+    Panicked(String),
+}
+
+impl StoreError {
+    /// Errors that a later attempt may not meet (a dropped connection, a busy database, a full
+    /// pool); everything else is a defect or a schema problem that retrying cannot heal.
+    pub fn is_retriable(&self) -> bool {
+        let err = match self {
+            StoreError::Write(e) | StoreError::Open(e) => e,
+            StoreError::Sqlite(e) => {
+                use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked, DiskFull};
+                return matches!(
+                    e.sqlite_error_code(),
+                    Some(DatabaseBusy | DatabaseLocked | DiskFull)
+                );
+            }
+            _ => return false,
+        };
+        match err {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // SQLite: 5 BUSY, 6 LOCKED, 13 FULL, with their extended variants (the primary
+                // code is the low byte). PostgreSQL: class 08 connection, 53 resources,
+                // 57P01-03 shutdown, 40001/40P01 serialization and deadlock.
+                let sqlite_primary = code.parse::<i64>().ok().map(|c| c & 0xff);
+                matches!(sqlite_primary, Some(5 | 6 | 13))
+                    || matches!(code.as_ref(), "40001" | "40P01")
+                    || code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57P")
+            }
+            _ => false,
+        }
+    }
+}
+
+impl StoreError {
+    /// Errors that the rows written may have caused, so that writing fewer of them may succeed:
+    /// PostgreSQL's data exceptions (class 22: bad JSON, numbers out of range), integrity
+    /// violations (23) and program limits (54, a value too large); SQLite's constraint, type
+    /// mismatch and too-big errors, and its JSON functions refusing a stored document. Schema,
+    /// connection and permission problems are not: no subset of the batch would get through.
+    pub fn is_data_error(&self) -> bool {
+        match self {
+            StoreError::Write(sqlx::Error::Database(db)) => {
+                let code = db.code().unwrap_or_default();
+                // SQLSTATEs are digits too (`22003`): tell the backends apart by type.
+                if db
+                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some()
+                {
+                    ["22", "23", "54"].iter().any(|c| code.starts_with(c))
+                } else {
+                    let primary = code.parse::<i64>().unwrap_or_default();
+                    sqlite_data_error(primary, db.message())
+                }
+            }
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, message)) => {
+                sqlite_data_error(i64::from(e.extended_code), message.as_deref().unwrap_or(""))
+            }
+            _ => false,
+        }
+    }
+
+    /// The database's own words, without the wrapper's prefix (for a reject's reason).
+    pub fn database_message(&self) -> String {
+        match self {
+            StoreError::Write(sqlx::Error::Database(db)) => db.message().to_owned(),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(_, Some(message))) => message.clone(),
+            StoreError::Sqlite(e) => e.to_string(),
+            StoreError::Write(e) | StoreError::Open(e) => e.to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// SQLite: 18 TOOBIG, 19 CONSTRAINT, 20 MISMATCH, 25 RANGE (by primary code), and a plain
+/// ERROR when it comes from a JSON function (`malformed JSON`, nesting too deep).
+fn sqlite_data_error(code: i64, message: &str) -> bool {
+    match code & 0xff {
+        18 | 19 | 20 | 25 => true,
+        1 => message.contains("JSON"),
+        _ => false,
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Write(e)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e)
+    }
+}
+
+/// The archive as the pipeline sees it.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// Creates or upgrades the schema.
+    fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Writes one batch in one transaction, compliance applied.
+    fn write_batch(
+        &self,
+        batch: &Arc<Batch>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<BatchOutcome, StoreError>> + Send;
+
+    /// Removes erased content from the store's files as far as the backend allows (see the
+    /// README's "Physical erasure"): SQLite folds and truncates its WAL, PostgreSQL vacuums.
+    fn purge(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Closes the pool, waiting for connections to finish (SQLite checkpoints its WAL here).
+    fn close(&self) -> impl Future<Output = ()> + Send;
+
+    /// Opens the `connections` row of a new attempt; its id goes with every event it reads.
+    fn begin_connection(
+        &self,
+        stream: &str,
+        started_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Records that the attempt got its stream (`connected_at`, the HTTP status).
+    fn connection_up(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        http_status: u16,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Closes the rows of `stream` that a crash left open (`end_reason = 'crash'`, ended at
+    /// their last event); returns how many. Run at start, before the stream connects.
+    fn close_abandoned(&self, stream: &str)
+    -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Closes the attempt's row: how it ended, what it read, the wait chosen after it.
+    fn end_connection(
+        &self,
+        id: i64,
+        end: &ConnectionEnd,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// An opened archive of either kind.
+#[derive(Clone)]
+pub enum Backend {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl Backend {
+    /// Runs migrations on whichever backend this is.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Backend::Sqlite(s) => s.migrate().await,
+            Backend::Postgres(s) => s.migrate().await,
+        }
+    }
+
+    /// Closes whichever backend this is.
+    pub async fn close(&self) {
+        match self {
+            Backend::Sqlite(s) => s.close().await,
+            Backend::Postgres(s) => s.close().await,
+        }
+    }
+}
+
+/// Runs generic code on a [`Backend`]'s concrete store: `with_store!(backend, s => f(s).await)`.
+#[macro_export]
+macro_rules! with_store {
+    ($backend:expr, $store:ident => $body:expr) => {
+        match $backend {
+            $crate::Backend::Sqlite($store) => $body,
+            $crate::Backend::Postgres($store) => $body,
+        }
+    };
+}
+
+/// Opens the archive named by `url` (`sqlite://PATH` or `postgres://...`), without migrating.
+pub async fn open(url: &str) -> Result<Backend, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres(PgStore::open(url).await?))
+    } else {
+        Err(StoreError::BadUrl {
+            url: redact_url(url),
+            reason: "expected sqlite://PATH or postgres://USER@HOST/DB".into(),
+        })
+    }
+}
+
+/// A URL with any password replaced, safe to log.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The SQLite text form of a time: fixed-width ISO-8601 UTC (`2026-11-23T12:00:00.123456Z`), so
+/// text order is time order. Written by hand: it runs several times per archived row.
+pub fn sqlite_time(t: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    let mut s = String::with_capacity(27);
+    let mut push = |n: u32, width: usize, sep: char| {
+        let mut digits = [b'0'; 10];
+        let mut v = n;
+        for d in digits[..width].iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        s.push_str(std::str::from_utf8(&digits[..width]).expect("ascii digits"));
+        s.push(sep);
+    };
+    push(t.year().clamp(0, 9999) as u32, 4, '-');
+    push(t.month(), 2, '-');
+    push(t.day(), 2, 'T');
+    push(t.hour(), 2, ':');
+    push(t.minute(), 2, ':');
+    push(t.second(), 2, '.');
+    push((t.nanosecond() % 1_000_000_000) / 1000, 6, 'Z');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_times_are_fixed_width_iso8601() {
+        let t = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.000067Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(sqlite_time(t), "2026-01-02T03:04:05.000067Z");
+        assert_eq!(
+            sqlite_time(t),
+            t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+        );
+    }
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://a.db"), "sqlite://a.db");
+    }
+}

@@ -1,0 +1,271 @@
+//! The PostgreSQL side of a batch's transaction: compliance lookups, row inserts, erasure, scrubs,
+//! withholdings and the compliance log, as the shared write path ([`crate::write`]) asks.
+
+use super::{PgTx, countries_json, countries_of_value};
+use crate::write::{ArchiveTx, DeletionRow};
+use crate::{Notice, Rows, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use streamvault_core::batch::Batch;
+use streamvault_core::compliance::{ActionRow, Known, KnownScrub, merge_countries};
+
+impl PgTx {
+    async fn countries_of(
+        &mut self,
+        sql: &str,
+        id: i64,
+        target: Option<&str>,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let mut q = sqlx::query(sql);
+        if let Some(t) = target {
+            q = q.bind(t);
+        }
+        let row = q.bind(id).fetch_optional(&mut *self.0).await?;
+        Ok(row.map(|r| countries_of_value(r.get::<serde_json::Value, _>(0))))
+    }
+}
+
+impl ArchiveTx for PgTx {
+    async fn lookup(&mut self, tweet_ids: &[i64], user_ids: &[i64]) -> Result<Known, StoreError> {
+        let mut known = Known::default();
+        let rows = sqlx::query(
+            "SELECT tweet_id, notice_received_at FROM deletions WHERE tweet_id = ANY($1)",
+        )
+        .bind(tweet_ids)
+        .fetch_all(&mut *self.0)
+        .await?;
+        for r in rows {
+            known.deleted.insert(r.get(0), r.get(1));
+        }
+        let rows = sqlx::query(
+            "SELECT user_id, up_to_status_id, notice_received_at FROM geo_scrubs WHERE user_id = ANY($1)",
+        )
+        .bind(user_ids)
+        .fetch_all(&mut *self.0)
+        .await?;
+        for r in rows {
+            let scrub = KnownScrub {
+                up_to_status_id: r.get(1),
+                notice_received_at: r.get(2),
+            };
+            let e = known
+                .scrubs
+                .entry(r.get(0))
+                .or_insert_with(|| scrub.clone());
+            if scrub.up_to_status_id > e.up_to_status_id {
+                *e = scrub;
+            }
+        }
+        for (target, ids) in [("status", tweet_ids), ("user", user_ids)] {
+            let rows = sqlx::query(
+                "SELECT target_id, withheld_in_countries, notice_received_at FROM withholdings \
+                 WHERE target = $1 AND target_id = ANY($2)",
+            )
+            .bind(target)
+            .bind(ids)
+            .fetch_all(&mut *self.0)
+            .await?;
+            let map = if target == "status" {
+                &mut known.withheld_statuses
+            } else {
+                &mut known.withheld_users
+            };
+            for r in rows {
+                map.insert(r.get(0), (countries_of_value(r.get(1)), r.get(2)));
+            }
+        }
+        Ok(known)
+    }
+
+    async fn insert_rows(&mut self, batch: &Batch, rows: &Rows<'_>) -> Result<(), StoreError> {
+        self.insert_tweets(rows).await?;
+        self.insert_users(rows).await?;
+        self.insert_events(batch).await?;
+        for d in &batch.details {
+            self.insert_detail(d).await?;
+        }
+        Ok(())
+    }
+
+    async fn erase_tweets(
+        &mut self,
+        tweet_ids: &[i64],
+    ) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
+        let rows = sqlx::query(
+            "DELETE FROM tweets WHERE tweet_id = ANY($1) OR retweeted_status_id = ANY($1) \
+             RETURNING tweet_id, retweeted_status_id",
+        )
+        .bind(tweet_ids)
+        .fetch_all(&mut *self.0)
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn insert_deletions(
+        &mut self,
+        rows: &[DeletionRow],
+        applied_at: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let new = sqlx::query(
+            "INSERT INTO deletions (tweet_id, user_id, notice_received_at, applied_at, arrived_before_tweet) \
+             SELECT tweet_id, user_id, received, $4, before \
+             FROM UNNEST($1::int8[], $2::int8[], $3::timestamptz[], $5::bool[]) \
+             AS u(tweet_id, user_id, received, before) \
+             ON CONFLICT (tweet_id) DO NOTHING RETURNING tweet_id",
+        )
+        .bind(rows.iter().map(|r| r.tweet_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.user_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.notice_received_at).collect::<Vec<_>>())
+        .bind(applied_at)
+        .bind(rows.iter().map(|r| r.arrived_before_tweet).collect::<Vec<_>>())
+        .fetch_all(&mut *self.0)
+        .await?;
+        Ok(new.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn mark_arrived(&mut self, ids: &[i64], at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE deletions SET tweet_arrived_at = $1 WHERE tweet_arrived_at IS NULL AND tweet_id = ANY($2)",
+        )
+        .bind(at)
+        .bind(ids)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn scrub_geo(&mut self, user_id: i64, up_to: i64) -> Result<i64, StoreError> {
+        let done = sqlx::query(
+            // `located` (set by the decoder from raw, typed columns or not) is what the index
+            // covers.
+            "UPDATE tweets SET longitude = NULL, latitude = NULL, place = NULL, geo_scrubbed = TRUE, \
+             located = FALSE, raw = raw - 'coordinates' - 'geo' - 'place' \
+             WHERE user_id = $1 AND tweet_id <= $2 AND located",
+        )
+        .bind(user_id)
+        .bind(up_to)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected() as i64)
+    }
+
+    async fn insert_scrub(
+        &mut self,
+        notice: &Notice,
+        user_id: i64,
+        up_to: i64,
+        scrubbed: i64,
+        applied_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO geo_scrubs (user_id, up_to_status_id, notice_received_at, applied_at, tweets_scrubbed) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, up_to_status_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(up_to)
+        .bind(notice.received_at)
+        .bind(applied_at)
+        .bind(scrubbed)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn grow_scrub(&mut self, user_id: i64, up_to: i64, by: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE geo_scrubs SET tweets_scrubbed = tweets_scrubbed + $1 \
+             WHERE user_id = $2 AND up_to_status_id = $3",
+        )
+        .bind(by)
+        .bind(user_id)
+        .bind(up_to)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn withhold(
+        &mut self,
+        notice: &Notice,
+        target: &'static str,
+        target_id: i64,
+        countries: &[String],
+        applied_at: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        let existing = self
+            .countries_of(
+                "SELECT withheld_in_countries FROM withholdings WHERE target = $1 AND target_id = $2",
+                target_id,
+                Some(target),
+            )
+            .await?;
+        let mut merged = existing.clone().unwrap_or_default();
+        if !merge_countries(&mut merged, countries) && existing.is_some() {
+            return Ok(None);
+        }
+        sqlx::query(
+            "INSERT INTO withholdings (target, target_id, withheld_in_countries, notice_received_at, applied_at) \
+             VALUES ($1, $2, $3::jsonb, $4, $5) ON CONFLICT (target, target_id) DO UPDATE SET \
+             withheld_in_countries = EXCLUDED.withheld_in_countries, applied_at = EXCLUDED.applied_at",
+        )
+        .bind(target)
+        .bind(target_id)
+        .bind(countries_json(&merged))
+        .bind(notice.received_at)
+        .bind(applied_at)
+        .execute(&mut *self.0)
+        .await?;
+        let (select, update) = if target == "status" {
+            (
+                "SELECT withheld_in_countries FROM tweets WHERE tweet_id = $1",
+                "UPDATE tweets SET withheld_in_countries = $1::jsonb WHERE tweet_id = $2",
+            )
+        } else {
+            (
+                "SELECT withheld_in_countries FROM users WHERE user_id = $1",
+                "UPDATE users SET withheld_in_countries = $1::jsonb WHERE user_id = $2",
+            )
+        };
+        let Some(mut current) = self.countries_of(select, target_id, None).await? else {
+            return Ok(Some(0));
+        };
+        if !merge_countries(&mut current, &merged) {
+            return Ok(Some(0));
+        }
+        sqlx::query(update)
+            .bind(countries_json(&current))
+            .bind(target_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(Some(1))
+    }
+
+    async fn insert_actions(
+        &mut self,
+        rows: &[ActionRow],
+        applied_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO compliance_actions (kind, target_id, user_id, notice_received_at, applied_at, \
+             rows_affected, deferred) \
+             SELECT kind, target_id, user_id, received, $5, rows, deferred \
+             FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::timestamptz[], $6::int8[], $7::bool[]) \
+             WITH ORDINALITY AS u(kind, target_id, user_id, received, rows, deferred, n) ORDER BY n",
+        )
+        .bind(rows.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.target_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.user_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.notice_received_at).collect::<Vec<_>>())
+        .bind(applied_at)
+        .bind(rows.iter().map(|r| r.rows_affected).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.deferred).collect::<Vec<_>>())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        self.0.commit().await?;
+        Ok(())
+    }
+}
