@@ -26,7 +26,7 @@ pub struct Report {
     pub engagement: Vec<TweetEngagement>,
 }
 
-/// Which backend the archive is on: its times and erasure guarantees differ (see the README).
+/// Which backend the archive is on: its times and erasure guarantees differ (docs/compliance.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DatabaseKind {

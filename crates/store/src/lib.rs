@@ -168,7 +168,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<BatchOutcome, StoreError>> + Send;
 
     /// Removes erased content from the store's files as far as the backend allows (see the
-    /// README's "Physical erasure"): SQLite folds and truncates its WAL, PostgreSQL vacuums.
+    /// "Physical erasure" in docs/compliance.md): SQLite folds and truncates its WAL, PostgreSQL vacuums.
     fn purge(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Closes the pool, waiting for connections to finish (SQLite checkpoints its WAL here).

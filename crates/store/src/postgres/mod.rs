@@ -127,7 +127,7 @@ impl Store for PgStore {
         // Deleted and rewritten rows (statuses, direct messages) live on as dead tuples until
         // vacuumed; VACUUM (which also covers the TOAST tables) frees them, so no tuple holds the
         // content any more. PostgreSQL does not zero the freed bytes: they persist until reused
-        // (see the README).
+        // (docs/compliance.md, "Physical erasure").
         // One table per statement: a VACUUM of a list removed fewer of the tweets' dead tuples
         // (measured: most purges of the erasure test left one behind).
         for vacuum in [
