@@ -75,7 +75,7 @@ both_backends!(the_daemon_survives_every_hostile_input, |db| async {
     } else {
         daemon.exit(Duration::from_secs(1))
     };
-    let log_tail = common::faults::tail(&exit.log, 30);
+    let log_tail = common::logs::tail(&exit.log, 30);
     failures.check(
         stayed_up,
         format!("the daemon exited by itself after {ran:?}"),
