@@ -365,7 +365,7 @@ impl Settings {
         Ok(())
     }
 
-    /// The effective settings as TOML, with the database password hidden. Token and cookie
+    /// The effective settings as TOML, with credentials in URLs hidden. Token and cookie
     /// settings only name files and variables, never their content.
     pub fn redacted(&self) -> String {
         use std::fmt::Write;
@@ -396,7 +396,8 @@ impl Settings {
                 s.name,
                 format!("{:?}", s.family).to_lowercase()
             );
-            let _ = writeln!(out, "url = {:?}\nmethod = {:?}", s.url, s.method);
+            let url = streamvault_store::redact_url(&s.url);
+            let _ = writeln!(out, "url = {url:?}\nmethod = {:?}", s.method);
             let _ = writeln!(out, "stall_timeout_secs = {}", s.stall_timeout_secs);
             if let Some(f) = &s.bearer_token_file {
                 let _ = writeln!(out, "bearer_token_file = {:?}", f.display().to_string());
