@@ -281,6 +281,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::CheckConfig => {
             let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
             println!("{}", settings.redacted());
+            for warning in crate::source::secrets::file_warnings(&settings.streams) {
+                eprintln!("warning: {warning}");
+            }
             Ok(())
         }
         Command::Migrate => {

@@ -201,3 +201,46 @@ fn check_config_redacts_the_password() {
     assert!(!text(&out).contains("hunter2"));
     assert!(text(&out).contains("postgres://u:***@127.0.0.1/db"));
 }
+
+#[test]
+fn check_config_redacts_every_url_and_warns_about_readable_secrets() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("filter.token");
+    std::fs::write(&token, "tok").unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config = dir.path().join("streamvault.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"postgres://u@127.0.0.1/db?sslmode=require&password=hun%40ter2\"\n\
+             [[stream]]\nname = \"f\"\nfamily = \"ndjson\"\n\
+             url = \"https://user:s3cr@t:pw@stream.example/1.1/x.json?access_token=tok3n\"\n\
+             bearer_token_file = {:?}\n",
+            token.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = streamvault(
+        &["check-config", "--config", config.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let all = text(&out);
+    for secret in ["hun", "ter2", "s3cr", "t:pw", "tok3n"] {
+        assert!(!all.contains(secret), "{secret} in {all}");
+    }
+    assert!(all.contains("password=***"), "{all}");
+    assert!(all.contains("https://user:***@stream.example/"), "{all}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: `stream[0].bearer_token_file`") && stderr.contains("0644"),
+        "{stderr}"
+    );
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = streamvault(
+        &["check-config", "--config", config.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(!text(&out).contains("warning"), "{}", text(&out));
+}

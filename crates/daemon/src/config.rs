@@ -19,6 +19,12 @@ pub enum ConfigError {
     Invalid { key: String, reason: String },
 }
 
+/// What to say when more than one source of a stream's bearer token is set.
+pub const ONE_TOKEN_SOURCE: &str =
+    "give one of bearer_token_file, bearer_token_env and bearer_token_credential";
+/// What to say when both sources of a stream's cookies are set.
+pub const ONE_COOKIES_SOURCE: &str = "give cookies_file or cookies_credential, not both";
+
 fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key: key.into(),
@@ -129,6 +135,8 @@ pub struct StreamSettings {
     pub headers: BTreeMap<String, String>,
     pub bearer_token_file: Option<PathBuf>,
     pub bearer_token_env: Option<String>,
+    /// A systemd credential (`LoadCredential=NAME:PATH`) holding the token.
+    pub bearer_token_credential: Option<String>,
     #[serde(default = "default_stall")]
     pub stall_timeout_secs: u64,
     pub update_url: Option<String>,
@@ -139,6 +147,8 @@ pub struct StreamSettings {
     #[serde(default = "default_true")]
     pub auto_reconnect: bool,
     pub cookies_file: Option<PathBuf>,
+    /// A systemd credential holding the cookies.
+    pub cookies_credential: Option<String>,
 }
 
 /// The two stream families.
@@ -184,12 +194,14 @@ impl StreamSettings {
             headers: BTreeMap::new(),
             bearer_token_file: None,
             bearer_token_env: None,
+            bearer_token_credential: None,
             stall_timeout_secs: default_stall(),
             update_url: None,
             topics: Vec::new(),
             topics_param: default_topics_param(),
             auto_reconnect: true,
             cookies_file: None,
+            cookies_credential: None,
         }
     }
 }
@@ -355,11 +367,21 @@ impl Settings {
                     return Err(invalid(key("topics_param"), "must not be empty"));
                 }
             }
-            if s.bearer_token_file.is_some() && s.bearer_token_env.is_some() {
-                return Err(invalid(
-                    key("bearer_token_env"),
-                    "give bearer_token_file or bearer_token_env, not both",
-                ));
+            let token_sources = [
+                s.bearer_token_file.is_some(),
+                s.bearer_token_env.is_some(),
+                s.bearer_token_credential.is_some(),
+            ];
+            if token_sources.iter().filter(|set| **set).count() > 1 {
+                let which = if s.bearer_token_env.is_some() {
+                    "bearer_token_env"
+                } else {
+                    "bearer_token_credential"
+                };
+                return Err(invalid(key(which), ONE_TOKEN_SOURCE));
+            }
+            if s.cookies_file.is_some() && s.cookies_credential.is_some() {
+                return Err(invalid(key("cookies_credential"), ONE_COOKIES_SOURCE));
             }
         }
         Ok(())
@@ -404,6 +426,15 @@ impl Settings {
             }
             if let Some(v) = &s.bearer_token_env {
                 let _ = writeln!(out, "bearer_token_env = {v:?}");
+            }
+            if let Some(c) = &s.bearer_token_credential {
+                let _ = writeln!(out, "bearer_token_credential = {c:?}");
+            }
+            if let Some(f) = &s.cookies_file {
+                let _ = writeln!(out, "cookies_file = {:?}", f.display().to_string());
+            }
+            if let Some(c) = &s.cookies_credential {
+                let _ = writeln!(out, "cookies_credential = {c:?}");
             }
             if !s.headers.is_empty() {
                 let _ = writeln!(
