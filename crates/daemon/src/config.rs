@@ -25,6 +25,37 @@ pub const ONE_TOKEN_SOURCE: &str =
 /// What to say when both sources of a stream's cookies are set.
 pub const ONE_COOKIES_SOURCE: &str = "give cookies_file or cookies_credential, not both";
 
+/// A parse error without what the file holds: TOML's message quotes the offending line (a
+/// database URL with its password, a token put in the wrong place) and serde's quotes values;
+/// the line, column, key and reason are what an operator needs.
+fn parse_error(e: config::ConfigError) -> ConfigError {
+    let text = e.to_string();
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let excerpt = line
+            .trim_start()
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start()
+            .starts_with('|');
+        if excerpt {
+            continue;
+        }
+        // Between double quotes: a value from the file.
+        for (i, part) in line.split('"').enumerate() {
+            match (i % 2, i) {
+                (_, 0) => out.push_str(part),
+                (1, _) => out.push_str("\"***"),
+                _ => {
+                    out.push('"');
+                    out.push_str(part);
+                }
+            }
+        }
+        out.push('\n');
+    }
+    ConfigError::Parse(out.trim_end().to_owned())
+}
+
 fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key: key.into(),
@@ -239,12 +270,8 @@ impl Settings {
                 .separator("__")
                 .try_parsing(true),
         );
-        let raw = builder
-            .build()
-            .map_err(|e| ConfigError::Parse(e.to_string()))?;
-        let mut settings: Settings = raw
-            .try_deserialize()
-            .map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let raw = builder.build().map_err(parse_error)?;
+        let mut settings: Settings = raw.try_deserialize().map_err(parse_error)?;
         if let Some(url) = database_url {
             settings.database.url = url.to_owned();
         }
@@ -566,6 +593,19 @@ mod tests {
             let e = load(bad).unwrap_err().to_string();
             let key = bad.lines().nth(1).unwrap().split(' ').next().unwrap();
             assert!(e.contains(key), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn parse_errors_do_not_quote_the_file() {
+        for bad in [
+            "[database]\nurl = postgres://u:hunter2@h/db\n",
+            "[database]\nurl = \"postgres://u:hunter2@h/db\"\nbatch_size = \"hunter2\"\n",
+            "[[stream]]\nname = \"a\"\nfamily = \"ndjson\"\nurl = \"https://x/y\"\nheaders = \"hunter2\"\n",
+        ] {
+            let e = load(bad).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{e}");
+            assert!(e.contains("line 2") || e.contains('`'), "{e}");
         }
     }
 }
