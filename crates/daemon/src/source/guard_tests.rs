@@ -189,3 +189,28 @@ fn the_secrets_of_a_request_include_their_decoded_and_encoded_forms() {
     plain.insert("accept", HeaderValue::from_static("application/json"));
     assert!(known_secrets(&plain).is_empty());
 }
+
+proptest::proptest! {
+    /// Secrets (upper case and digits) anywhere in a body (lower case), read up to the bound
+    /// as `error_body` reads it: nothing of any secret is left, whatever the limit.
+    #[test]
+    fn no_part_of_a_secret_survives_scrubbing(
+        secrets in proptest::collection::vec("[A-Z0-9]{4,40}", 1..4),
+        filler in proptest::collection::vec("[a-z ]{0,300}", 1..6),
+        limit in 1usize..700,
+    ) {
+        let secrets: Vec<Vec<u8>> = secrets.into_iter().map(String::into_bytes).collect();
+        let mut body = Vec::new();
+        for (i, text) in filler.iter().enumerate() {
+            body.extend_from_slice(text.as_bytes());
+            body.extend_from_slice(&secrets[i % secrets.len()]);
+        }
+        body.truncate(read_bound(limit, &secrets));
+        let out = scrub(&body, &secrets, limit);
+        proptest::prop_assert!(
+            !out.iter().any(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
+            "{:?}", String::from_utf8_lossy(&out)
+        );
+        proptest::prop_assert!(out.len() <= limit + HIDDEN.len());
+    }
+}
