@@ -231,7 +231,7 @@ fn check_config_redacts_every_url_and_warns_about_readable_secrets() {
         assert!(!all.contains(secret), "{secret} in {all}");
     }
     assert!(all.contains("password=***"), "{all}");
-    assert!(all.contains("https://user:***@stream.example/"), "{all}");
+    assert!(all.contains("https://***@stream.example/"), "{all}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("warning: `stream[0].bearer_token_file`") && stderr.contains("0644"),

@@ -10,11 +10,16 @@
 const HIDDEN: &str = "***";
 
 /// A URL with every credential replaced by `***`, safe to log: the password of the userinfo
-/// (`user:pass@`) and the value of every query or fragment parameter whose name suggests a
+/// (`user:***@`; for http(s) the whole userinfo, `***@`, as a token may be the user name) and the value of every query or fragment parameter whose name suggests a
 /// secret (`password`, `sslpassword`, `access_token`, `api_key`, `auth`, `signature`, …).
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {
-        Ok(url) if agrees_with(raw, &url) => redact_parsed(url).unwrap_or_else(|| redact_raw(raw)),
+        Ok(url) if agrees_with(raw, &url) => match redact_parsed(url) {
+            // Nothing to hide: shown as written (a path with a space stays a space).
+            Some(None) => raw.to_owned(),
+            Some(Some(redacted)) => redacted,
+            None => redact_raw(raw),
+        },
         _ => redact_raw(raw),
     }
 }
@@ -40,21 +45,34 @@ fn agrees_with(raw: &str, url: &url::Url) -> bool {
         .is_some_and(|i| start + i == at)
 }
 
-/// Redacts a URL the parser understood; `None` when it cannot be rewritten (then the caller
-/// falls back to the conservative rule).
-fn redact_parsed(mut url: url::Url) -> Option<String> {
-    if url.password().is_some() {
+/// Redacts a URL the parser understood: `Some(None)` when it holds no credential, `None` when it
+/// cannot be rewritten (then the caller falls back to the conservative rule).
+fn redact_parsed(mut url: url::Url) -> Option<Option<String>> {
+    let mut changed = false;
+    // An HTTP server's userinfo is a credential whole: `https://TOKEN@host` is a common form.
+    if matches!(url.scheme(), "http" | "https" | "ws" | "wss") && !url.username().is_empty() {
+        url.set_password(None).ok()?;
+        url.set_username(HIDDEN).ok()?;
+        changed = true;
+    } else if url.password().is_some() {
         url.set_password(Some(HIDDEN)).ok()?;
+        changed = true;
     }
     if let Some(query) = url.query() {
-        let query = redact_params(query);
-        url.set_query(Some(&query));
+        let redacted = redact_params(query);
+        if redacted != query {
+            url.set_query(Some(&redacted));
+            changed = true;
+        }
     }
     if let Some(fragment) = url.fragment() {
-        let fragment = redact_params(fragment);
-        url.set_fragment(Some(&fragment));
+        let redacted = redact_params(fragment);
+        if redacted != fragment {
+            url.set_fragment(Some(&redacted));
+            changed = true;
+        }
     }
-    Some(url.to_string())
+    Some(changed.then(|| url.to_string()))
 }
 
 /// The conservative rule for text the parser refused or misread: the scheme is kept,
@@ -157,6 +175,11 @@ mod tests {
             ("sqlite://a.db", "sqlite://a.db"),
             ("sqlite:///var/lib/x.db", "sqlite:///var/lib/x.db"),
             ("sqlite::memory:", "sqlite::memory:"),
+            (
+                "sqlite:///tmp/a b.db?mode=rwc",
+                "sqlite:///tmp/a b.db?mode=rwc",
+            ),
+            ("postgres://u@DB.example/x", "postgres://u@DB.example/x"),
             ("postgres://u:p@ss@h:5432/db", "postgres://u:***@h:5432/db"),
             ("postgres://u:p%40s%3As@h/db", "postgres://u:***@h/db"),
             ("postgres://u:p:a:s@h/db", "postgres://u:***@h/db"),
@@ -173,7 +196,11 @@ mod tests {
             ),
             (
                 "https://u:tok@stream.example/1.1/filter.json?access_token=abc&track=x",
-                "https://u:***@stream.example/1.1/filter.json?access_token=***&track=x",
+                "https://***@stream.example/1.1/filter.json?access_token=***&track=x",
+            ),
+            (
+                "https://ghp_T0KEN@stream.example/x",
+                "https://***@stream.example/x",
             ),
             (
                 "https://stream.example/s#auth=abc",
