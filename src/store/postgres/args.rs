@@ -29,7 +29,6 @@ impl Encode<'_, Postgres> for Arg<'_> {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
         match *self {
             Arg::Int(v) => Encode::<Postgres>::encode(v, buf),
-            Arg::Bool(b) => Encode::<Postgres>::encode(b, buf),
             Arg::Str(s) => Encode::<Postgres>::encode(s, buf),
             Arg::Text(s) => Encode::<Postgres>::encode(s.map(storable), buf),
             Arg::Json(s) => encode_jsonb(s, buf),
@@ -42,7 +41,6 @@ impl Encode<'_, Postgres> for Arg<'_> {
     fn produces(&self) -> Option<PgTypeInfo> {
         Some(match self {
             Arg::Int(_) => <i64 as Type<Postgres>>::type_info(),
-            Arg::Bool(_) => <bool as Type<Postgres>>::type_info(),
             Arg::Str(_) | Arg::Text(_) => <&str as Type<Postgres>>::type_info(),
             Arg::Json(_) | Arg::RawJson(_) => <JsonValue as Type<Postgres>>::type_info(),
             Arg::Time(_) => <DateTime<Utc> as Type<Postgres>>::type_info(),

@@ -66,7 +66,7 @@ impl ArchiveTx for PgTx {
         self.insert_tweets(rows).await?;
         self.insert_users(rows).await?;
         self.insert_events(batch).await?;
-        // One statement per detail row, as on SQLite: they are few, unlike the rows above.
+        // One statement per detail row, the same as SQLite's (see `detail_insert`).
         for d in &batch.details {
             if let Some((sql, args)) =
                 detail_insert(d, |sql, args| (sql, arguments::<Postgres>(args)))

@@ -31,7 +31,6 @@ use std::future::Future;
 pub enum Arg<'a> {
     /// An integer; NULL when `None`.
     Int(Option<i64>),
-    Bool(bool),
     /// Text of our own (a stream's name, a kind), bound as it is.
     Str(&'a str),
     /// Text as a server sent it: PostgreSQL, which cannot hold NUL, gets U+FFFD instead.

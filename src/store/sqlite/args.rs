@@ -17,7 +17,6 @@ impl ToSql for Arg<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         match self {
             Arg::Int(v) => v.to_sql(),
-            Arg::Bool(b) => b.to_sql(),
             Arg::Str(s) | Arg::Json(s) | Arg::RawJson(s) => s.to_sql(),
             Arg::Text(s) => s.to_sql(),
             Arg::Time(Some(t)) => Ok(ToSqlOutput::from(sqlite_time(*t))),
@@ -36,7 +35,6 @@ impl<'q> Encode<'q, Sqlite> for Arg<'q> {
     fn encode_by_ref(&self, buf: &mut Vec<SqliteArgumentValue<'q>>) -> Result<IsNull, BoxDynError> {
         match *self {
             Arg::Int(v) => Encode::<Sqlite>::encode(v, buf),
-            Arg::Bool(b) => Encode::<Sqlite>::encode(b, buf),
             Arg::Str(s) | Arg::Json(s) | Arg::RawJson(s) => Encode::<Sqlite>::encode(s, buf),
             Arg::Text(s) => Encode::<Sqlite>::encode(s, buf),
             Arg::Time(t) => Encode::<Sqlite>::encode(t.map(sqlite_time), buf),

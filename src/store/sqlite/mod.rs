@@ -214,6 +214,13 @@ impl Store for SqliteStore {
         Db::Sqlite(&self.writer)
     }
 
+    async fn purge(&self) -> Result<(), StoreError> {
+        // secure_delete already zeroed the erased cells, but in pages that so far live only in
+        // the WAL: copy them over the old pages of the main file and empty the WAL, whose older
+        // frames still hold the content as it was first written.
+        self.truncate_wal().await
+    }
+
     async fn write_batch(
         &self,
         batch: &Arc<Batch>,
@@ -225,13 +232,6 @@ impl Store for SqliteStore {
         // are ready at once, so driving them here never waits on anything but SQLite.
         self.in_transaction(move |tx| runtime.block_on(write::write_batch(tx, &batch, now)))
             .await
-    }
-
-    async fn purge(&self) -> Result<(), StoreError> {
-        // secure_delete already zeroed the erased cells, but in pages that so far live only in
-        // the WAL: copy them over the old pages of the main file and empty the WAL, whose older
-        // frames still hold the content as it was first written.
-        self.truncate_wal().await
     }
 
     async fn close(&self) {
