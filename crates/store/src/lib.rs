@@ -25,6 +25,7 @@ mod notice_filter;
 mod postgres;
 pub mod query;
 mod redact;
+mod sql;
 mod sqlite;
 mod write;
 
@@ -32,6 +33,7 @@ pub use connections::{ConnectionEnd, EndReason};
 pub use dm::{DmDeletionRow, DmTx};
 pub use postgres::PgStore;
 pub use redact::redact_url;
+pub use sql::{Arg, Db, SharedRow, Timestamp};
 pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
 pub use streamvault_core::batch::{
     Batch, DetailRow, EventRow, Notice, NoticeKind, PendingDm, PendingTweet, PendingUser, Rows,
@@ -159,8 +161,20 @@ impl From<rusqlite::Error> for StoreError {
 
 /// The archive as the pipeline sees it.
 pub trait Store: Clone + Send + Sync + 'static {
+    /// The pool for writes outside batches: migrations, the connection log.
+    #[doc(hidden)]
+    fn writer(&self) -> sql::Db<'_>;
+
     /// Creates or upgrades the schema.
-    fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            match self.writer() {
+                sql::Db::Sqlite(p) => sqlite::MIGRATOR.run(p).await?,
+                sql::Db::Postgres(p) => postgres::MIGRATOR.run(p).await?,
+            }
+            Ok(())
+        }
+    }
 
     /// Writes one batch in one transaction, compliance applied.
     fn write_batch(
@@ -181,7 +195,9 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         stream: &str,
         started_at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send {
+        connections::begin(self.writer(), stream, started_at)
+    }
 
     /// Records that the attempt got its stream (`connected_at`, the HTTP status).
     fn connection_up(
@@ -189,19 +205,27 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: i64,
         at: DateTime<Utc>,
         http_status: u16,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        connections::up(self.writer(), id, at, http_status)
+    }
 
     /// Closes the rows of `stream` that a crash left open (`end_reason = 'crash'`, ended at
     /// their last event); returns how many. Run at start, before the stream connects.
-    fn close_abandoned(&self, stream: &str)
-    -> impl Future<Output = Result<u64, StoreError>> + Send;
+    fn close_abandoned(
+        &self,
+        stream: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        connections::close_abandoned(self.writer(), stream)
+    }
 
     /// Closes the attempt's row: how it ended, what it read, the wait chosen after it.
     fn end_connection(
         &self,
         id: i64,
         end: &ConnectionEnd,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        connections::end(self.writer(), id, end)
+    }
 }
 
 /// An opened archive of either kind.
@@ -217,6 +241,15 @@ impl Backend {
         match self {
             Backend::Sqlite(s) => s.migrate().await,
             Backend::Postgres(s) => s.migrate().await,
+        }
+    }
+
+    /// The pool that queries read through (SQLite's readers, not its writer), for the
+    /// statements both backends share.
+    pub fn reader(&self) -> Db<'_> {
+        match self {
+            Backend::Sqlite(s) => Db::Sqlite(s.pool()),
+            Backend::Postgres(s) => Db::Postgres(s.pool()),
         }
     }
 

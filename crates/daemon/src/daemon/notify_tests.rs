@@ -15,6 +15,9 @@ struct GatedStore {
 }
 
 impl Store for GatedStore {
+    fn writer(&self) -> streamvault_store::Db<'_> {
+        unreachable!("every method that would use the pool is overridden")
+    }
     async fn migrate(&self) -> Result<(), StoreError> {
         Ok(())
     }
