@@ -259,6 +259,7 @@ async fn live(dir: &Path, file: &Path, input: &Input, tick: f64) -> Result<Live,
         rate: 0.0,
         seed: 7,
         keepalive: Duration::from_secs(30),
+        ..SimulatorConfig::default()
     })
     .await
     .map_err(|e| format!("the simulator does not start: {e}"))?;

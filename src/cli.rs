@@ -76,6 +76,10 @@ pub enum Command {
         /// Seconds of silence before a keep-alive line.
         #[arg(long, default_value_t = 30.0)]
         keepalive_secs: f64,
+        /// Bound of each paced stream's queue for a slow client, in bytes: it gets
+        /// FALLING_BEHIND warnings, then a stall disconnect (0: the stream waits for it).
+        #[arg(long, default_value_t = simulate::DEFAULT_QUEUE_BYTES)]
+        queue_bytes: u64,
     },
     /// Archive recorded streams (newline-delimited JSON; `-` for stdin; `.gz` accepted).
     Replay {
@@ -254,6 +258,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             rate,
             seed,
             keepalive_secs,
+            queue_bytes,
         } => {
             let scenario = Scenario::load(&scenario).map_err(|e| Failure::Usage(e.to_string()))?;
             if !(rate >= 0.0 && rate.is_finite()) {
@@ -270,12 +275,10 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
                 rate,
                 seed,
                 keepalive: std::time::Duration::from_secs_f64(keepalive_secs),
+                queue_bytes,
             };
-            let stats = simulate::serve_until_signal(config).await?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&stats).map_err(anyhow::Error::from)?
-            );
+            // It prints the final stats itself, once.
+            simulate::serve_until_signal(config).await?;
             Ok(())
         }
         Command::CheckConfig => {

@@ -41,13 +41,14 @@ pub enum DemoError {
 
 /// Runs the demo on an opened, migrated `backend`; prints the report and example queries.
 pub async fn run(backend: &Backend, options: &DemoOptions) -> Result<(), DemoError> {
-    let scenario = |name: &str| Scenario::builtin(name).expect("built-in scenario");
     let simulator = Simulator::start(SimulatorConfig {
         listen: "127.0.0.1:0".parse().expect("loopback address"),
-        scenario: scenario("demo"),
+        // Its faults spread over the run, so that even a short demo shows one and the reconnect.
+        scenario: Scenario::demo(options.seconds),
         rate: 20.0,
         seed: Utc::now().timestamp() as u64,
         keepalive: Duration::from_secs(1),
+        ..SimulatorConfig::default()
     })
     .await
     .map_err(DemoError::Simulator)?;
