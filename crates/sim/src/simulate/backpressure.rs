@@ -73,7 +73,9 @@ impl Bound {
             }
             state.bytes = 0;
             if let Some(name) = &self.notices {
-                state.chunks.push_back(notice(lines::disconnect(4, name, None), "disconnect"));
+                // After the warnings still waiting, outside the bound like them.
+                let line = lines::disconnect(4, name, None);
+                state.notices.push_back(notice(line, "disconnect"));
             }
             wake(state);
             registry.queue_overflow(index, lines, bytes);
@@ -170,8 +172,9 @@ mod tests {
         );
         let state = queue.lock();
         assert_eq!(state.bytes, 0);
-        assert_eq!(state.chunks.len(), 1, "only the disconnect is left");
-        let line = String::from_utf8_lossy(&state.chunks[0].data).into_owned();
+        assert!(state.chunks.is_empty(), "the backlog is dropped");
+        assert_eq!(state.notices.len(), 4, "the warnings, then the disconnect");
+        let line = String::from_utf8_lossy(&state.notices[3].data).into_owned();
         drop(state);
         assert!(line.contains(r#""code":4"#), "{line}");
         let c = &registry.snapshot().connections[0];
@@ -192,5 +195,6 @@ mod tests {
             Err(End::Stall)
         );
         assert!(queue.lock().chunks.is_empty());
+        assert!(queue.lock().notices.is_empty());
     }
 }

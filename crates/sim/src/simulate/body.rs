@@ -163,6 +163,9 @@ impl BodyWriter {
             bound.offer(&self.queue, chunk, &self.registry, self.index)?;
         }
         self.last_write = Instant::now();
+        // A producer behind its pace writes chunk after chunk without waiting: let the
+        // writer (and, on one thread, the client) run between them.
+        tokio::task::yield_now().await;
         Ok(())
     }
 
