@@ -48,6 +48,13 @@ impl Bound {
         }
     }
 
+    /// The bound of a stream paced at `rate` whose queue may hold `capacity` bytes; none
+    /// (every write waits for the client) when that is 0 or the stream is unpaced, since an
+    /// unpaced producer would fill any queue at once.
+    pub fn for_stream(capacity: u64, rate: f64, notices: Option<String>) -> Option<Bound> {
+        (capacity > 0 && rate > 0.0).then(|| Bound::new(capacity, notices))
+    }
+
     /// The bound, in bytes.
     pub fn capacity(&self) -> u64 {
         self.capacity
@@ -92,7 +99,9 @@ impl Bound {
             if *armed && level >= at {
                 *armed = false;
                 if self.notices.is_some() {
-                    state.notices.push_back(notice(falling_behind(at), "warning"));
+                    state
+                        .notices
+                        .push_back(notice(falling_behind(at), "warning"));
                     warnings += 1;
                 }
             }
@@ -189,7 +198,10 @@ mod tests {
         let queue = Queue::new(registry.clone(), index);
         let mut bound = Bound::new(100, None);
         bound.offer(&queue, chunk(500), &registry, index).unwrap();
-        assert!(queue.lock().notices.is_empty(), "topics sessions get no notices");
+        assert!(
+            queue.lock().notices.is_empty(),
+            "topics sessions get no notices"
+        );
         assert_eq!(
             bound.offer(&queue, chunk(1), &registry, index),
             Err(End::Stall)

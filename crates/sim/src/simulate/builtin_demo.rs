@@ -73,7 +73,10 @@ mod tests {
                 _ => 0,
             })
             .sum();
-        assert!(matches!(steps.last(), Some(Step::Disconnect { code: 12, .. })));
+        assert!(matches!(
+            steps.last(),
+            Some(Step::Disconnect { code: 12, .. })
+        ));
         events as f64 / RATE
     }
 

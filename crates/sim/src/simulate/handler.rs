@@ -2,7 +2,7 @@
 //! of either family run by a script.
 
 use super::backpressure::Bound;
-use super::body::{self, BodySettings, ResetHandle};
+use super::body::{self, BodySettings, BodyWriter, ResetHandle};
 use super::frames;
 use super::queue::ChannelBody;
 use super::registry::Registry;
@@ -196,22 +196,18 @@ fn stream(
     let gzip = scenario.gzip && info.accepts_gzip;
     let rate = scenario.rate.unwrap_or(shared.rate);
     let stream_name = format!("simulator{}", info.path);
-    let bound = bound(shared, scenario, rate, Some(stream_name.clone()));
+    let capacity = scenario.queue_bytes.unwrap_or(shared.queue_bytes);
+    let bound = Bound::for_stream(capacity, rate, Some(stream_name.clone()));
     let mut entry = entry(info, &scenario.name, key_index, 200, gzip);
     entry.queue_capacity_bytes = bound.as_ref().map_or(0, Bound::capacity);
     let index = shared.registry.open(entry);
-    let body_settings = BodySettings {
+    let heartbeat = b"\r\n";
+    let settings = BodySettings {
         gzip,
-        heartbeat: b"\r\n",
+        heartbeat,
         bound,
     };
-    let (writer, body) = body::channel(
-        shared.registry.clone(),
-        index,
-        body_settings,
-        conn.shutdown.clone(),
-        conn.reset.clone(),
-    );
+    let (writer, body) = open_body(conn, index, settings);
     let settings = Settings {
         generator: shared.generator.clone(),
         rate,
@@ -257,22 +253,18 @@ fn live_stream(
         }
     }
     let rate = scenario.rate.unwrap_or(shared.rate);
-    let bound = bound(shared, scenario, rate, None);
+    let capacity = scenario.queue_bytes.unwrap_or(shared.queue_bytes);
+    let bound = Bound::for_stream(capacity, rate, None);
     let mut entry = entry(info, &scenario.name, key_index, 200, gzip);
     entry.queue_capacity_bytes = bound.as_ref().map_or(0, Bound::capacity);
     let opened = shared.registry.open_session(entry, &topics, &live);
-    let body_settings = BodySettings {
+    let heartbeat = frames::heartbeat(live.format);
+    let settings = BodySettings {
         gzip,
-        heartbeat: frames::heartbeat(live.format),
+        heartbeat,
         bound,
     };
-    let (writer, body) = body::channel(
-        shared.registry.clone(),
-        opened.index,
-        body_settings,
-        conn.shutdown.clone(),
-        conn.reset.clone(),
-    );
+    let (writer, body) = open_body(conn, opened.index, settings);
     let run = LiveRun {
         session_id: opened.session_id,
         open_errors: opened.errors,
@@ -291,12 +283,11 @@ fn live_stream(
     streaming(body, frames::content_type(live.format), gzip)
 }
 
-/// The bound of a stream's queue: the scenario's `queue_bytes`, else the simulator's; none
-/// (every write waits for the client) when that is 0 or the stream is unpaced, since an
-/// unpaced producer would fill any queue at once.
-fn bound(shared: &Shared, scenario: &Scenario, rate: f64, notices: Option<String>) -> Option<Bound> {
-    let capacity = scenario.queue_bytes.unwrap_or(shared.queue_bytes);
-    (capacity > 0 && rate > 0.0).then(|| Bound::new(capacity, notices))
+/// The body of request `index` and the writer that feeds it.
+fn open_body(conn: &Connection, index: usize, settings: BodySettings) -> (BodyWriter, ChannelBody) {
+    let (shutdown, reset) = (conn.shutdown.clone(), conn.reset.clone());
+    let registry = conn.shared.registry.clone();
+    body::channel(registry, index, settings, shutdown, reset)
 }
 
 /// The head of a streamed response around `body`.

@@ -185,7 +185,9 @@ impl Body for ChannelBody {
                 Ok(chunk) => {
                     let len = chunk.data.len() as u64;
                     // Sent, in the stats' sense: hyper holds the chunk now.
-                    self.queue.registry.record(self.queue.index, &chunk.tally, len);
+                    self.queue
+                        .registry
+                        .record(self.queue.index, &chunk.tally, len);
                     if let Some(taken) = chunk.taken {
                         let _ = taken.send(());
                     }

@@ -100,7 +100,11 @@ async fn a_slow_reader_is_warned_then_cut_off_and_what_it_missed_is_counted() {
     let first = json_lines(&first[..first.windows(2).position(|w| w == b"\r\n").unwrap() + 2]);
     let sent_events = events.len();
     let expected = reference(sent_events + c.dropped_lines as usize + 1);
-    assert_eq!(events, expected[..sent_events], "what arrived is the generator's start");
+    assert_eq!(
+        events,
+        expected[..sent_events],
+        "what arrived is the generator's start"
+    );
     assert_eq!(first[0], expected[sent_events + c.dropped_lines as usize]);
     simulator.stop().await;
 }
@@ -110,7 +114,10 @@ async fn a_client_that_keeps_up_sees_no_warning_and_loses_nothing() {
     let simulator = start(SCENARIO).await;
     let mut fast = client::get(simulator.addr(), "/s").await.expect("request");
     let reading = read_bytes(&mut fast, 4 << 20);
-    if tokio::time::timeout(Duration::from_secs(20), reading).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(20), reading)
+        .await
+        .is_err()
+    {
         panic!("{:#?}", simulator.stats().connections);
     }
     let stats = simulator.stop().await;
@@ -119,7 +126,11 @@ async fn a_client_that_keeps_up_sees_no_warning_and_loses_nothing() {
     assert_eq!(c.queue_capacity_bytes, 4 << 20);
     assert!(c.queue_peak_bytes < (4 << 20) / 4, "{}", c.queue_peak_bytes);
     assert_eq!(
-        (c.falling_behind_warnings, c.dropped_lines, c.stall_disconnect),
+        (
+            c.falling_behind_warnings,
+            c.dropped_lines,
+            c.stall_disconnect
+        ),
         (0, 0, false)
     );
     assert!(!c.by_kind.contains_key("warning"));
@@ -136,7 +147,10 @@ async fn a_bound_of_zero_makes_the_stream_wait_for_its_client() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     let stats = simulator.stats();
     let c = &stats.connections[0];
-    assert_eq!(c.lines_sent, paused, "nothing more is sent while the client reads nothing");
+    assert_eq!(
+        c.lines_sent, paused,
+        "nothing more is sent while the client reads nothing"
+    );
     assert_eq!((c.queue_capacity_bytes, c.dropped_lines), (0, 0));
     assert_eq!((c.ended.as_str(), c.falling_behind_warnings), ("open", 0));
     read_bytes(&mut slow, c.bytes_sent + 100_000).await;

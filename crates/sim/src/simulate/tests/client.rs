@@ -36,7 +36,15 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> io::Result<Response> {
-    request_on(TcpStream::connect(addr).await?, addr, method, target, headers, body).await
+    request_on(
+        TcpStream::connect(addr).await?,
+        addr,
+        method,
+        target,
+        headers,
+        body,
+    )
+    .await
 }
 
 /// `GET target` from a client whose socket buffers little: a slow reader is one at once.
