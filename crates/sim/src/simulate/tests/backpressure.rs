@@ -3,7 +3,7 @@
 //! keeps up sees none of it, and a bound of 0 makes the stream wait for its client.
 
 use super::client::{self, split_lines};
-use super::{start, wait_for};
+use super::start;
 use crate::generate::{Mix, StreamGenerator};
 use crate::simulate::WARN_AT;
 use std::time::Duration;
@@ -61,7 +61,17 @@ async fn a_slow_reader_is_warned_then_cut_off_and_what_it_missed_is_counted() {
         .await
         .expect("request");
     // Not a byte read until the queue overflows.
-    let stats = wait_for(&simulator, |s| s.totals.stall_disconnects == 1).await;
+    let mut waited = 0;
+    while simulator.stats().totals.stall_disconnects == 0 && waited < 1000 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    let stats = simulator.stats();
+    assert_eq!(
+        stats.totals.stall_disconnects, 1,
+        "{:#?}",
+        stats.connections
+    );
     let c = &stats.connections[0];
     assert_eq!(c.ended, "stall");
     assert_eq!(c.queue_capacity_bytes, 4 << 20);
@@ -154,5 +164,37 @@ async fn a_bound_of_zero_makes_the_stream_wait_for_its_client() {
     assert_eq!((c.queue_capacity_bytes, c.dropped_lines), (0, 0));
     assert_eq!((c.ended.as_str(), c.falling_behind_warnings), ("open", 0));
     read_bytes(&mut slow, c.bytes_sent + 100_000).await;
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_topics_session_is_cut_off_without_notices() {
+    let simulator = start(
+        "name = \"bp-live\"\nrate = 5000.0\nqueue_bytes = 1048576\nformat = \"lines\"\n\
+         [[connection]]\nsteps = [{ live = \"forever\" }]\n",
+    )
+    .await;
+    let target = "/live_pipeline/events?topics=/tweet_engagement/1";
+    let mut slow = client::get_small_buffer(simulator.addr(), target)
+        .await
+        .expect("request");
+    let mut waited = 0;
+    while simulator.stats().totals.stall_disconnects == 0 && waited < 1000 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    let (body, end) = slow.body().await;
+    end.expect("the stream ends cleanly");
+    let lines = json_lines(&body);
+    assert!(
+        lines.iter().all(|l| l.get("topic").is_some()),
+        "frames only"
+    );
+    let stats = simulator.stats();
+    let c = &stats.connections[0];
+    assert_eq!((c.ended.as_str(), c.stall_disconnect), ("stall", true));
+    assert_eq!(c.falling_behind_warnings, 0);
+    assert!(c.dropped_lines > 0);
+    assert_eq!(c.lines_sent, lines.len() as u64, "everything sent arrived");
     simulator.stop().await;
 }
