@@ -54,6 +54,27 @@ async fn read_bytes(response: &mut client::Response, n: u64) {
     }
 }
 
+/// The next connection carries on where the generator left off: exactly `dropped` lines lie
+/// between the `events` the first connection delivered and the second one's first line.
+async fn assert_only_the_dropped_lines_are_missing(
+    simulator: &crate::simulate::Simulator,
+    events: &[serde_json::Value],
+    dropped: u64,
+) {
+    let mut next = client::get(simulator.addr(), "/s").await.expect("request");
+    let mut first = Vec::new();
+    next.until_lines(&mut first, 1).await.expect("a line");
+    let first = json_lines(&first[..first.windows(2).position(|w| w == b"\r\n").unwrap() + 2]);
+    let sent = events.len();
+    let expected = reference(sent + dropped as usize + 1);
+    assert_eq!(
+        events,
+        &expected[..sent],
+        "what arrived is the generator's start"
+    );
+    assert_eq!(first[0], expected[sent + dropped as usize]);
+}
+
 #[tokio::test]
 async fn a_slow_reader_is_warned_then_cut_off_and_what_it_missed_is_counted() {
     let simulator = start(SCENARIO).await;
@@ -102,20 +123,7 @@ async fn a_slow_reader_is_warned_then_cut_off_and_what_it_missed_is_counted() {
     assert_eq!(c.lines_sent, lines.len() as u64, "everything sent arrived");
     assert_eq!(c.by_kind["disconnect"], 1);
     assert_eq!(c.by_kind["warning"], WARN_AT.len() as u64);
-    // The next connection carries on where the generator left off: exactly the dropped
-    // lines lie between what the first one received and what the second one starts with.
-    let mut next = client::get(simulator.addr(), "/s").await.expect("request");
-    let mut first = Vec::new();
-    next.until_lines(&mut first, 1).await.expect("a line");
-    let first = json_lines(&first[..first.windows(2).position(|w| w == b"\r\n").unwrap() + 2]);
-    let sent_events = events.len();
-    let expected = reference(sent_events + c.dropped_lines as usize + 1);
-    assert_eq!(
-        events,
-        expected[..sent_events],
-        "what arrived is the generator's start"
-    );
-    assert_eq!(first[0], expected[sent_events + c.dropped_lines as usize]);
+    assert_only_the_dropped_lines_are_missing(&simulator, &events, c.dropped_lines).await;
     simulator.stop().await;
 }
 
