@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod reconnect;
 pub mod replay;
+pub mod spool;
 pub mod sched;
 pub mod shutdown;
 pub mod source;

@@ -14,14 +14,14 @@ use std::borrow::Cow;
 const MAX_ENVELOPE_DEPTH: usize = 2;
 
 /// `delete`: the status must be erased from the archive, whenever it arrives.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Delete {
     pub tweet_id: i64,
     pub user_id: Option<i64>,
 }
 
 /// `scrub_geo`: strip location from the user's statuses up to and including an id.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScrubGeo {
     pub user_id: i64,
     pub up_to_status_id: i64,
@@ -34,7 +34,7 @@ pub struct Limit {
 }
 
 /// `status_withheld`: a status is withheld in some countries.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatusWithheld {
     pub tweet_id: i64,
     pub user_id: Option<i64>,
@@ -42,7 +42,7 @@ pub struct StatusWithheld {
 }
 
 /// `user_withheld`: a user is withheld in some countries.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UserWithheld {
     pub user_id: i64,
     pub countries: Vec<String>,
