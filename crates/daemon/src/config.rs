@@ -5,6 +5,9 @@
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
+
+mod spool;
+pub use spool::{DaemonSettings, SpoolSettings};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -40,6 +43,10 @@ pub struct Settings {
     pub metrics: Option<MetricsSettings>,
     #[serde(default)]
     pub reconnect: ReconnectSettings,
+    #[serde(default)]
+    pub spool: SpoolSettings,
+    #[serde(default)]
+    pub daemon: DaemonSettings,
 }
 
 /// `[reconnect]`: tuning of the reconnect policy (the policy itself is the contract's table).
@@ -206,6 +213,8 @@ impl Settings {
             streams: Vec::new(),
             metrics: None,
             reconnect: ReconnectSettings::default(),
+            spool: SpoolSettings::default(),
+            daemon: DaemonSettings::default(),
         }
     }
 
@@ -242,6 +251,8 @@ impl Settings {
 
     /// Checks every value a run depends on.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.spool.validate()?;
+        self.daemon.validate()?;
         let db = &self.database;
         let url = db.url.as_str();
         if !(url.starts_with("sqlite:")

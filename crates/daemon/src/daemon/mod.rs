@@ -81,6 +81,8 @@ struct Daemon<S: Store> {
     streams: BTreeMap<String, Running>,
     tasks: JoinSet<(String, Result<StreamExit, StoreError>)>,
     refused: Vec<String>,
+    /// When a stop was requested: `daemon.shutdown_timeout_secs` counts from there.
+    stop_at: Option<tokio::time::Instant>,
 }
 
 /// Runs the daemon on `store` (migrated) until it is stopped; see the module documentation.
@@ -113,8 +115,19 @@ pub async fn run<S: Store>(
         Some(listen) => Some(start_metrics(listen, metrics.clone()).await?),
         None => None,
     };
+    // What an earlier run left in the spool is committed before any stream connects.
+    let spool_counters = Arc::new(crate::spool::SpoolCounters::default());
+    let spool_config = settings.spool.spool_config(&settings.database.url);
+    let spool = crate::pipeline::open_spool(
+        &store,
+        &settings.pipeline(),
+        &metrics,
+        spool_config,
+        spool_counters.clone(),
+    )
+    .await?;
     let pipeline =
-        Pipeline::start_with_metrics(store.clone(), settings.pipeline(), metrics.clone());
+        Pipeline::start_spooled(store.clone(), settings.pipeline(), metrics.clone(), spool);
     let counters = pipeline.counters();
     let mut daemon = Daemon {
         store,
@@ -126,6 +139,7 @@ pub async fn run<S: Store>(
         streams: BTreeMap::new(),
         tasks: JoinSet::new(),
         refused: Vec::new(),
+        stop_at: None,
     };
     let mut result = Ok(());
     for (index, stream) in settings.streams.iter().enumerate() {
@@ -160,10 +174,17 @@ pub async fn run<S: Store>(
     }
     drop(writer_gone);
     let Daemon {
-        sender, refused, ..
+        sender,
+        refused,
+        stop_at,
+        ..
     } = daemon;
     drop(sender);
-    let stats = pipeline.finish().await;
+    // Whatever the database does, the process ends within the bound (a second kept for
+    // syncing the spool and exiting); what is not committed by then is in the spool.
+    let deadline = stop_at.unwrap_or_else(tokio::time::Instant::now)
+        + settings.daemon.shutdown_timeout().saturating_sub(Duration::from_secs(1));
+    let stats = pipeline.finish_by(Some(deadline)).await;
     let stats = match (result, stats) {
         (Err(e), _) => return Err(e),
         (Ok(()), Err(e)) => return Err(e.into()),
@@ -224,6 +245,7 @@ impl<S: Store> Daemon<S> {
         };
         tokio::pin!(stop_timer);
         while result.is_ok() && !self.tasks.is_empty() {
+            let cut_off = self.stop_at.map(|_| self.streams_deadline());
             tokio::select! {
                 _ = tick.tick() => {
                     metrics.channel_depth.store(
@@ -235,6 +257,7 @@ impl<S: Store> Daemon<S> {
                 _ = &mut stop_timer, if !stopping => {
                     tracing::info!("time is up: ending connections and committing what was read");
                     stopping = true;
+                    self.stop_at = Some(tokio::time::Instant::now());
                     notify.stopping();
                     self.stop_all(Control::Shutdown);
                 }
@@ -246,6 +269,7 @@ impl<S: Store> Daemon<S> {
                         }
                         tracing::info!("stop requested: ending connections and committing what was read");
                         stopping = true;
+                        self.stop_at = Some(tokio::time::Instant::now());
                         notify.stopping();
                         self.stop_all(Control::Shutdown);
                     }
@@ -270,6 +294,11 @@ impl<S: Store> Daemon<S> {
                     tracing::error!("the writer stopped; ending every stream");
                     break;
                 }
+                // Streams that do not end in time (one waiting on the database to record its
+                // connection's end) are cut off: the stop is bounded.
+                _ = tokio::time::sleep_until(cut_off.unwrap_or_else(tokio::time::Instant::now)), if cut_off.is_some() => {
+                    break;
+                }
             }
         }
         (result, stopping)
@@ -278,7 +307,8 @@ impl<S: Store> Daemon<S> {
     /// Stops every stream and waits (at most [`STOP_DEADLINE`]) for their connections to end.
     async fn drain(&mut self, mut result: Result<(), RunError>) -> Result<(), RunError> {
         self.stop_all(Control::Shutdown);
-        let deadline = tokio::time::sleep(STOP_DEADLINE);
+        self.stop_at.get_or_insert_with(tokio::time::Instant::now);
+        let deadline = tokio::time::sleep_until(self.streams_deadline());
         tokio::pin!(deadline);
         loop {
             tokio::select! {
@@ -344,6 +374,13 @@ impl<S: Store> Daemon<S> {
             },
         );
         Ok(())
+    }
+
+    /// When streams still running after a stop request are cut off: [`STOP_DEADLINE`], or a
+    /// quarter of `daemon.shutdown_timeout_secs` if that is shorter.
+    fn streams_deadline(&self) -> tokio::time::Instant {
+        let bound = STOP_DEADLINE.min(self.settings.daemon.shutdown_timeout() / 4);
+        self.stop_at.unwrap_or_else(tokio::time::Instant::now) + bound
     }
 
     fn stop_all(&mut self, control: Control) {

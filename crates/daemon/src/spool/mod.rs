@@ -18,10 +18,9 @@ pub mod codec;
 mod config;
 mod drain;
 pub mod segment;
-mod writer;
+pub mod writer;
 
 pub use config::{DEFAULT_MAX_BYTES, DEFAULT_SEGMENT_BYTES, FsyncPolicy, SpoolConfig};
-pub use writer::Full;
 
 /// Figures of the spool, readable while it runs (for the metrics endpoint and the tests).
 #[derive(Debug, Default)]

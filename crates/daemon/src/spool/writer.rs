@@ -5,10 +5,6 @@ use super::{FsyncPolicy, Segment, Spool, segment};
 use std::io::Write;
 use std::sync::atomic::Ordering;
 
-/// The spool cannot take more: the writer makes the streams wait until it drains.
-#[derive(Debug)]
-pub struct Full;
-
 /// Why an append did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
@@ -21,11 +17,16 @@ pub enum AppendError {
 impl Spool {
     /// Appends `frames` (whole frames, `records` of them) after everything spooled so far.
     pub fn append(&mut self, frames: &[u8], records: usize) -> Result<(), AppendError> {
-        if frames.is_empty() {
-            return Ok(());
-        }
         if self.bytes() + frames.len() as u64 > self.config.max_bytes && !self.is_empty() {
             return Err(AppendError::Full);
+        }
+        Ok(self.append_over_limit(frames, records)?)
+    }
+
+    /// Appends whatever the bound: for what a stop must keep (a few batches at most).
+    pub fn append_over_limit(&mut self, frames: &[u8], records: usize) -> std::io::Result<()> {
+        if frames.is_empty() {
+            return Ok(());
         }
         let rotate = match self.segments.back() {
             Some(last) => self.tail.is_none() || last.len >= self.config.segment_bytes,
