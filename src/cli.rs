@@ -177,7 +177,11 @@ pub fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // A stop bounded by `daemon.shutdown_timeout_secs` may leave a blocking thread waiting on
+    // the database (SQLite's busy wait): it is not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             tracing::error!("{failure}");
@@ -211,7 +215,15 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
             let backend = open_migrated(&settings.database.url).await?;
             let result = with_store!(backend.clone(), s => daemon::run(s, settings, RunOptions { config_path: cli.config, database_override: cli.database, stop_after: None }).await);
-            backend.close().await;
+            // Inside the stop's bound (`daemon.shutdown_timeout_secs` keeps a second for this):
+            // a database that does not answer is not waited for (its WAL is folded back at
+            // the next start).
+            if tokio::time::timeout(std::time::Duration::from_millis(700), backend.close())
+                .await
+                .is_err()
+            {
+                tracing::warn!("the database did not close in time; leaving it as it is");
+            }
             Ok(result?)
         }
         Command::Demo { seconds } => {

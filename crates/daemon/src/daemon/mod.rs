@@ -180,10 +180,14 @@ pub async fn run<S: Store>(
         ..
     } = daemon;
     drop(sender);
-    // Whatever the database does, the process ends within the bound (a second kept for
-    // syncing the spool and exiting); what is not committed by then is in the spool.
+    // Whatever the database does, the process ends within the bound (1.5 s kept for syncing
+    // the spool, closing the database and exiting); what is not committed by then is in the
+    // spool.
     let deadline = stop_at.unwrap_or_else(tokio::time::Instant::now)
-        + settings.daemon.shutdown_timeout().saturating_sub(Duration::from_secs(1));
+        + settings
+            .daemon
+            .shutdown_timeout()
+            .saturating_sub(Duration::from_millis(1500));
     let stats = pipeline.finish_by(Some(deadline)).await;
     let stats = match (result, stats) {
         (Err(e), _) => return Err(e),
@@ -196,7 +200,8 @@ pub async fn run<S: Store>(
         refused_by_database = stats.refused,
         batches = stats.batches,
         compliance_actions = stats.compliance_actions,
-        "stopped; everything read is committed"
+        spooled_bytes = spool_counters.bytes.load(Ordering::Relaxed),
+        "stopped; everything read is committed or in the spool"
     );
     if !stopping && !refused.is_empty() {
         return Err(RunError::CredentialsRefused(refused.join("; ")));
