@@ -58,7 +58,10 @@ fn spooled(dir: &Path) -> usize {
 enum Fault {
     Proxy(Proxy),
     /// The SQLite file, and the connection holding its write lock while cut.
-    Lock(std::path::PathBuf, Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>),
+    Lock(
+        std::path::PathBuf,
+        Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
+    ),
 }
 
 impl Fault {
@@ -141,10 +144,11 @@ async fn outage_is_spooled_at_full_rate(db: &TestDb) {
     let (mut fault, url) = Fault::new(db).await;
     let (sim, config) = setup(work.path(), &url, RATE, SENDS, "").await;
     let mut daemon = Proc::start(work.path(), &config);
-    wait_until("1000 events archived", Duration::from_secs(30), || {
-        let db = db;
-        async move { archived(db).await >= 1000 }
-    })
+    wait_until(
+        "1000 events archived",
+        Duration::from_secs(30),
+        || async move { archived(db).await >= 1000 },
+    )
     .await;
     let sent_at_cut = sim.stats().totals.lines_sent;
     let archived_at_cut = archived(db).await;
@@ -165,10 +169,11 @@ async fn outage_is_spooled_at_full_rate(db: &TestDb) {
     let spooled_at_restore = segments(&work.path().join("spool"));
     fault.restore().await;
     let restored = Instant::now();
-    wait_until("everything sent is archived", Duration::from_secs(90), || {
-        let db = db;
-        async move { archived(db).await >= SENDS as i64 }
-    })
+    wait_until(
+        "everything sent is archived",
+        Duration::from_secs(90),
+        || async move { archived(db).await >= SENDS as i64 },
+    )
     .await;
     let caught_up = restored.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -193,15 +198,29 @@ async fn outage_is_spooled_at_full_rate(db: &TestDb) {
         during as f64 >= nominal as f64 * 0.85,
         "the simulator was held back: {during} lines sent during the outage, nominal {nominal}"
     );
-    assert!(exit.log.contains("spooling what is read"), "{}", tail(&exit.log, 40));
-    assert!(exit.log.contains("the spool is drained"), "{}", tail(&exit.log, 40));
+    assert!(
+        exit.log.contains("spooling what is read"),
+        "{}",
+        tail(&exit.log, 40)
+    );
+    assert!(
+        exit.log.contains("the spool is drained"),
+        "{}",
+        tail(&exit.log, 40)
+    );
     assert_eq!(stats.totals.lines_sent, SENDS);
     assert_eq!(total, SENDS as i64, "archived = sent");
     assert_eq!(dups, 0);
-    assert_eq!(segments(&work.path().join("spool")), 0, "the spool is empty");
+    assert_eq!(
+        segments(&work.path().join("spool")),
+        0,
+        "the spool is empty"
+    );
 }
 
-both_backends!(term_bounded, |db| term_during_an_outage_is_bounded_and_the_next_start_drains(&db));
+both_backends!(term_bounded, |db| {
+    term_during_an_outage_is_bounded_and_the_next_start_drains(&db)
+});
 
 async fn term_during_an_outage_is_bounded_and_the_next_start_drains(db: &TestDb) {
     const SENDS: u64 = 3000;
@@ -212,10 +231,11 @@ async fn term_during_an_outage_is_bounded_and_the_next_start_drains(db: &TestDb)
     let extra = format!("\n[daemon]\nshutdown_timeout_secs = {BOUND}\n");
     let (sim, config) = setup(work.path(), &url, 1000.0, SENDS, &extra).await;
     let mut daemon = Proc::start(work.path(), &config);
-    wait_until("500 events archived", Duration::from_secs(30), || {
-        let db = db;
-        async move { archived(db).await >= 500 }
-    })
+    wait_until(
+        "500 events archived",
+        Duration::from_secs(30),
+        || async move { archived(db).await >= 500 },
+    )
     .await;
     fault.cut().await;
     wait_until("everything is sent", Duration::from_secs(30), || {
@@ -242,14 +262,19 @@ async fn term_during_an_outage_is_bounded_and_the_next_start_drains(db: &TestDb)
         exit.took
     );
     assert!(in_spool > 0, "the outage left records in the spool");
-    assert_eq!(in_archive + in_spool as i64, SENDS as i64, "nothing read is lost");
+    assert_eq!(
+        in_archive + in_spool as i64,
+        SENDS as i64,
+        "nothing read is lost"
+    );
     fault.restore().await;
     let started = Instant::now();
     let mut again = Proc::start(work.path(), &config);
-    wait_until("the spool is committed", Duration::from_secs(60), || {
-        let db = db;
-        async move { archived(db).await >= SENDS as i64 }
-    })
+    wait_until(
+        "the spool is committed",
+        Duration::from_secs(60),
+        || async move { archived(db).await >= SENDS as i64 },
+    )
     .await;
     let drained_in = started.elapsed();
     let exit = again.stop(Duration::from_secs(30));

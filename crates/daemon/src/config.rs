@@ -400,6 +400,7 @@ impl Settings {
             self.ingest.max_line_bytes
         );
         let _ = writeln!(out, "max_reject_bytes = {}", self.ingest.max_reject_bytes);
+        spool::describe(&mut out, &self.spool, &self.daemon, &db.url);
         for s in &self.streams {
             let _ = writeln!(
                 out,

@@ -113,7 +113,10 @@ impl SpoolSettings {
             return None;
         }
         Some(SpoolConfig {
-            dir: self.dir.clone().unwrap_or_else(|| default_dir(database_url)),
+            dir: self
+                .dir
+                .clone()
+                .unwrap_or_else(|| default_dir(database_url)),
             max_bytes: self.max_bytes,
             segment_bytes: self.segment_bytes,
             fsync: self.fsync,
@@ -121,6 +124,35 @@ impl SpoolSettings {
             spool_after: Duration::from_millis(self.spool_after_ms),
         })
     }
+}
+
+/// The `[spool]` and `[daemon]` sections as `check-config` prints them, with the spool's
+/// effective directory.
+pub(super) fn describe(
+    out: &mut String,
+    spool: &SpoolSettings,
+    daemon: &DaemonSettings,
+    database_url: &str,
+) {
+    use std::fmt::Write;
+    let _ = writeln!(out, "\n[spool]\nenabled = {}", spool.enabled);
+    if let Some(c) = spool.spool_config(database_url) {
+        let _ = writeln!(out, "dir = {:?}", c.dir.display().to_string());
+    }
+    let _ = writeln!(
+        out,
+        "max_bytes = {}\nsegment_bytes = {}\nfsync = {:?}\nfsync_interval_ms = {}\nspool_after_ms = {}",
+        spool.max_bytes,
+        spool.segment_bytes,
+        format!("{:?}", spool.fsync).to_lowercase(),
+        spool.fsync_interval_ms,
+        spool.spool_after_ms
+    );
+    let _ = writeln!(
+        out,
+        "\n[daemon]\nshutdown_timeout_secs = {}",
+        daemon.shutdown_timeout_secs
+    );
 }
 
 /// Beside an SQLite archive; in the state directory for PostgreSQL.
@@ -136,7 +168,9 @@ fn default_dir(database_url: &str) -> PathBuf {
             .and_then(|dirs| {
                 // systemd lists several directories separated by ':'; the first is ours.
                 let dirs = dirs.to_string_lossy().into_owned();
-                dirs.split(':').next().map(|d| PathBuf::from(d).join("spool"))
+                dirs.split(':')
+                    .next()
+                    .map(|d| PathBuf::from(d).join("spool"))
             })
             .unwrap_or_else(|| PathBuf::from("streamvault.spool")),
     }
@@ -150,7 +184,10 @@ mod tests {
     fn the_default_spool_sits_beside_an_sqlite_archive() {
         let s = SpoolSettings::default();
         let dir = |url| s.spool_config(url).unwrap().dir;
-        assert_eq!(dir("sqlite:///var/lib/a.db"), PathBuf::from("/var/lib/a.db.spool"));
+        assert_eq!(
+            dir("sqlite:///var/lib/a.db"),
+            PathBuf::from("/var/lib/a.db.spool")
+        );
         assert_eq!(dir("sqlite://a.db?mode=rwc"), PathBuf::from("a.db.spool"));
         assert!(s.validate().is_ok());
         let off = SpoolSettings {

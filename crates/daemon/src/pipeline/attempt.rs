@@ -33,7 +33,10 @@ pub(super) fn commit_attempt<S: Store>(
 }
 
 /// Purges erased content from the store's files (retrying as a commit does).
-pub(super) fn purge_attempt<S: Store>(store: S, config: PipelineConfig) -> BoxFuture<'static, Done> {
+pub(super) fn purge_attempt<S: Store>(
+    store: S,
+    config: PipelineConfig,
+) -> BoxFuture<'static, Done> {
     Box::pin(async move {
         let result = retrying(&config, || store.purge()).await;
         let mut stats = WriterStats::default();
@@ -144,4 +147,3 @@ pub(super) async fn commit<S: Store>(
     }
     Ok(outcome.rows_erased)
 }
-

@@ -68,7 +68,10 @@ impl Spooling {
     /// flight first (it was read before), so that a stop or a crash does not lose it.
     pub(super) fn degrade(&mut self, work: &mut InflightWork, why: &str) -> Result<(), StoreError> {
         if !self.degraded {
-            tracing::warn!(why, "the database cannot take writes now: spooling what is read");
+            tracing::warn!(
+                why,
+                "the database cannot take writes now: spooling what is read"
+            );
         }
         self.degraded = true;
         if let InflightWork::Commit {
@@ -96,7 +99,10 @@ impl Spooling {
     pub(super) fn append(&mut self, work: Work) -> Result<(), StoreError> {
         let records = work.batch.len();
         let Some(frames) = work.frames else {
-            tracing::error!(records, "a batch without spool frames cannot be spooled: dropped");
+            tracing::error!(
+                records,
+                "a batch without spool frames cannot be spooled: dropped"
+            );
             return Ok(());
         };
         drop(work.batch);

@@ -215,7 +215,11 @@ impl<S: Store> Writer<S> {
                 let s = self.spool.as_mut().expect("checked");
                 s.degrade(&mut work, "the database fails")?;
                 return Ok(Some(match work {
-                    InflightWork::Commit { batch, frames, spooled_to } => {
+                    InflightWork::Commit {
+                        batch,
+                        frames,
+                        spooled_to,
+                    } => {
                         let mut again = self.start_commit(batch, frames);
                         if let InflightWork::Commit { spooled_to: to, .. } = &mut again.work {
                             *to = spooled_to;
@@ -233,7 +237,10 @@ impl<S: Store> Writer<S> {
                 return Err(e);
             }
         };
-        if let InflightWork::Commit { batch, spooled_to, .. } = work {
+        if let InflightWork::Commit {
+            batch, spooled_to, ..
+        } = work
+        {
             if let Some(s) = &mut self.spool {
                 s.committed(spooled_to, batch.len())?;
             }

@@ -43,7 +43,13 @@ impl Spool {
             let Some(segment) = self
                 .segments
                 .iter()
-                .find(|s| s.seq >= self.read.seq && Pos { seq: s.seq, offset: s.len } > self.read)
+                .find(|s| {
+                    s.seq >= self.read.seq
+                        && Pos {
+                            seq: s.seq,
+                            offset: s.len,
+                        } > self.read
+                })
                 .copied()
             else {
                 break;
@@ -118,7 +124,11 @@ impl Spool {
     pub fn commit_to(&mut self, pos: Pos) -> std::io::Result<()> {
         let drained_to_end = pos >= self.end();
         while let Some(first) = self.segments.front().copied() {
-            let whole = pos >= Pos { seq: first.seq, offset: first.len };
+            let whole = pos
+                >= Pos {
+                    seq: first.seq,
+                    offset: first.len,
+                };
             let is_tail = self.segments.len() == 1;
             if !(first.seq < pos.seq || (whole && (!is_tail || drained_to_end))) {
                 break;
@@ -171,7 +181,10 @@ impl Spool {
     pub fn end(&self) -> Pos {
         self.segments
             .back()
-            .map(|s| Pos { seq: s.seq, offset: s.len })
+            .map(|s| Pos {
+                seq: s.seq,
+                offset: s.len,
+            })
             .unwrap_or(self.read)
     }
 }

@@ -80,7 +80,10 @@ impl Spool {
         for entry in std::fs::read_dir(&config.dir)? {
             let name = entry?.file_name();
             let name = name.to_string_lossy();
-            if let Some(seq) = name.strip_suffix(".seg").and_then(|s| s.parse::<u64>().ok()) {
+            if let Some(seq) = name
+                .strip_suffix(".seg")
+                .and_then(|s| s.parse::<u64>().ok())
+            {
                 seqs.push(seq);
             }
         }
@@ -139,9 +142,12 @@ impl Spool {
 
     /// Whether records were appended that were not handed out for committing yet.
     pub fn has_unread(&self) -> bool {
-        self.segments
-            .iter()
-            .any(|s| Pos { seq: s.seq, offset: s.len } > self.read)
+        self.segments.iter().any(|s| {
+            Pos {
+                seq: s.seq,
+                offset: s.len,
+            } > self.read
+        })
     }
 
     /// Whether every appended record is committed (no segment left).

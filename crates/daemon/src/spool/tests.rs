@@ -95,7 +95,10 @@ fn a_restart_resumes_after_the_last_commit_and_cuts_a_torn_tail() {
         .unwrap();
     let half = records(99, 1);
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().append(true).open(&last).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&last)
+        .unwrap();
     f.write_all(&half[..half.len() / 2]).unwrap();
     drop(f);
     let mut spool = Spool::open(config(dir.path()), Default::default()).unwrap();

@@ -58,7 +58,8 @@ impl Spool {
 
     /// When appended data must be synced by (policy `batch`); `None` when nothing waits.
     pub fn sync_due(&self) -> Option<tokio::time::Instant> {
-        self.unsynced_since.map(|at| at + self.config.fsync_interval)
+        self.unsynced_since
+            .map(|at| at + self.config.fsync_interval)
     }
 
     /// Syncs if the `batch` policy's interval has passed since the first unsynced append.
