@@ -145,3 +145,34 @@ fn a_full_spool_refuses_appends() {
     assert_eq!(taken, (64 << 10) / chunk.len());
     assert_eq!(counters.bytes.load(Ordering::Relaxed), spool.bytes());
 }
+
+/// The cost of each fsync policy, appending 1 KiB records one chunk of 5 at a time (a live
+/// stream's reads): `cargo test -p streamvault-daemon --lib fsync_policies -- --ignored
+/// --nocapture`. Figures are in docs/operations.md.
+#[test]
+#[ignore = "a measurement: run by hand"]
+fn fsync_policies_measured() {
+    let chunk = records(0, 5);
+    for fsync in [FsyncPolicy::Always, FsyncPolicy::Batch, FsyncPolicy::Never] {
+        let dir = tempfile::tempdir_in(".").unwrap();
+        let mut spool = Spool::open(
+            SpoolConfig {
+                fsync,
+                ..SpoolConfig::new(dir.path())
+            },
+            Default::default(),
+        )
+        .unwrap();
+        let started = std::time::Instant::now();
+        let appends = 2000;
+        for _ in 0..appends {
+            spool.append(&chunk, 5).unwrap();
+        }
+        let took = started.elapsed();
+        println!(
+            "fsync = {fsync:?}: {appends} appends of {} B in {took:?} ({:.0} records/s)",
+            chunk.len(),
+            (appends * 5) as f64 / took.as_secs_f64()
+        );
+    }
+}
