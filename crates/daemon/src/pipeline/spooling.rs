@@ -72,6 +72,21 @@ impl Spooling {
                 why,
                 "the database cannot take writes now: spooling what is read"
             );
+            // What is committed leaves the spool now, not when the database is back.
+            match self.spool.compact_head() {
+                Ok(Some((seq, cut))) => {
+                    if let InflightWork::Commit {
+                        spooled_to: Some(pos),
+                        ..
+                    } = work
+                        && pos.seq == seq
+                    {
+                        pos.offset -= cut;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "cannot compact the spool's oldest segment"),
+            }
         }
         self.degraded = true;
         if let InflightWork::Commit {

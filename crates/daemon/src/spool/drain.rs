@@ -162,6 +162,51 @@ impl Spool {
         Ok(())
     }
 
+    /// Rewrites the oldest segment without its committed records, so that their bytes (a
+    /// status a delete has since erased from the archive, say) do not wait in the spool for
+    /// the rest of the segment, which a database failing again may hold up for long. Returns
+    /// the segment and how far positions in it moved back, for positions held elsewhere.
+    /// The cursor is rewritten first: a crash in between commits the prefix again (a
+    /// duplicate), never skips a record.
+    pub fn compact_head(&mut self) -> std::io::Result<Option<(u64, u64)>> {
+        let magic = segment::MAGIC.len() as u64;
+        let Some(head) = self.segments.front().copied() else {
+            return Ok(None);
+        };
+        if self.committed.seq != head.seq || self.committed.offset <= magic {
+            return Ok(None);
+        }
+        let cut = self.committed.offset - magic;
+        let path = self.path(head.seq);
+        let bytes = std::fs::read(&path)?;
+        let Some(rest) = bytes.get(self.committed.offset as usize..) else {
+            return Ok(None);
+        };
+        let mut out = segment::MAGIC.to_vec();
+        out.extend_from_slice(rest);
+        let tmp = path.with_extension("compact");
+        std::fs::write(&tmp, &out)?;
+        if self.config.fsync != super::FsyncPolicy::Never {
+            std::fs::File::open(&tmp)?.sync_data()?;
+        }
+        self.committed.offset = magic;
+        self.write_cursor(self.committed)?;
+        std::fs::rename(&tmp, &path)?;
+        if let Some(front) = self.segments.front_mut() {
+            front.len -= cut;
+        }
+        if self.read.seq == head.seq {
+            self.read.offset = self.read.offset.saturating_sub(cut).max(magic);
+        }
+        self.reading = None;
+        if self.segments.len() == 1 && self.tail.is_some() {
+            // The append handle still points at the old file.
+            self.tail = Some(std::fs::OpenOptions::new().append(true).open(&path)?);
+        }
+        self.publish_bytes();
+        Ok(Some((head.seq, cut)))
+    }
+
     /// Writes the cursor file whole (a new file renamed over the old one).
     fn write_cursor(&self, pos: Pos) -> std::io::Result<()> {
         let tmp = self.config.dir.join("cursor.tmp");
