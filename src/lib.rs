@@ -10,7 +10,7 @@
 //!    backends, and read-only SQL for users.
 //! 3. `streamvault-report` ([`report`]): the audit report (text, JSON, CSV, HTML).
 //! 4. `streamvault-daemon` ([`config`], [`source`], [`reconnect`], [`supervisor`], [`shutdown`],
-//!    [`pipeline`], [`metrics`], [`replay`], [`daemon`]): what `run` and `replay` do.
+//!    [`pipeline`], [`spool`], [`metrics`], [`replay`], [`daemon`]): what `run` and `replay` do.
 //! 5. `streamvault-sim` ([`simulate`], [`generate`]): a loopback stream server with scripted
 //!    faults and a traffic generator, for tests, benchmarks and `demo`; never on the archive path.
 //! 6. This crate: the command line ([`cli`]) and [`demo`], which joins the simulator and the
@@ -25,7 +25,7 @@ pub mod demo;
 
 pub use streamvault_core::{batch, compliance, framing, ingest, protocol, record};
 pub use streamvault_daemon::{
-    config, daemon, input, metrics, pipeline, reconnect, replay, sched, shutdown, source,
+    config, daemon, input, metrics, pipeline, reconnect, replay, sched, shutdown, source, spool,
     supervisor,
 };
 pub use streamvault_report as report;

@@ -11,14 +11,16 @@
 //!
 //! - [`postgres_unreachable_mid_stream_loses_nothing`]: PostgreSQL unreachable for
 //!   `OUTAGE_SECS` (default 30, as the issue asks) while a stream flows at 500 events/s. The
-//!   daemon does not exit; the writer retries; reading stops once the bounded channel is full
-//!   (back-pressure: the simulator can send only what the buffers hold, and the daemon's memory
-//!   stays flat); after the restore everything the daemon read is archived: per connection,
-//!   `connections.messages` = its events + rejects, and in total what the simulator sent (its
-//!   streams ended from the server side, so the count is exact) = what is archived. The gap is
-//!   measured (the longest silence in `events.received_at`) and printed with the back-pressure
-//!   figures.
-//! - [`postgres_down_for_good_exits_4_after_the_retry_budget`] (refused: each attempt waits
+//!   daemon does not exit; the writer retries while the stream is read on at full speed into the
+//!   disk spool (no back-pressure reaches the simulator, which sends at its nominal rate
+//!   throughout, and the daemon's memory stays flat); after the restore the spool drains and
+//!   everything the daemon read is archived: per connection, `connections.messages` = its
+//!   events + rejects, and in total what the simulator sent (its streams ended from the server
+//!   side, so the count is exact) = what is archived, with no segment left in the spool. The
+//!   longest silence in `events.received_at` is printed: it stays short (the events were read
+//!   on time).
+//! - [`postgres_down_for_good_exits_4_after_the_retry_budget`] (without a spool,
+//!   `spool.enabled = false`; refused: each attempt waits
 //!   for the pool's 10 s acquire timeout) and [`postgres_failing_fast_is_retried_for_the_whole_budget`]
 //!   (reset: each attempt fails at once): with `database.retry_for_secs = 5`, a database that
 //!   stays unreachable ends the daemon with exit 4 and a message naming the database failure;
@@ -92,7 +94,9 @@ async fn postgres_unreachable_mid_stream_loses_nothing() {
         &proxy.url_for(&db.url),
         vec![stream("main", &sim, PATH, "clean")],
     );
-    config.retry_for_secs = 60; // the default: an outage of 30 s must fit in it
+    config.retry_for_secs = 60; // the default
+    let spool_dir = db.dir.path().join("spool");
+    config.extra = format!("\n[spool]\ndir = {:?}\n", spool_dir.display().to_string());
     let mut daemon = Proc::start(db.dir.path(), &config);
     wait_until("1000 events archived", Duration::from_secs(30), || {
         let db = &db;
@@ -110,16 +114,20 @@ async fn postgres_unreachable_mid_stream_loses_nothing() {
     let (rss_before, rss_max) = (d.rss_before, d.rss_max);
     assert_eq!(total, sent, "everything the simulator sent is archived");
     assert!(
-        during < nominal / 2,
-        "back-pressure: the simulator sent {during} lines during the outage (nominal {nominal})"
+        during as f64 >= nominal as f64 * 0.85,
+        "no back-pressure: the simulator sent {during} lines during the outage (nominal {nominal})"
     );
+    let segments_left = std::fs::read_dir(&spool_dir)
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(segments_left, 0, "the spool is empty afterwards");
     assert!(
         rss_max < rss_before + 100 * 1024,
         "memory grew from {rss_before} KiB to {rss_max} KiB during the outage"
     );
     assert!(
-        gap_ms as f64 >= outage.as_secs_f64() * 1000.0 * 0.8,
-        "the outage shows as a silence in received_at ({gap_ms} ms)"
+        (gap_ms as f64) < outage.as_secs_f64() * 1000.0 * 0.5,
+        "records were read on time through the outage: longest silence {gap_ms} ms"
     );
     db.cleanup().await;
 }

@@ -18,6 +18,8 @@ pub struct ProcConfig {
     pub backoff_scale: f64,
     /// RLIMIT_FSIZE in bytes (SIGXFSZ ignored): every file write past it fails with EFBIG.
     pub file_size_limit: Option<u64>,
+    /// More sections, as TOML text (`[spool]`, `[daemon]`).
+    pub extra: String,
 }
 
 impl ProcConfig {
@@ -29,6 +31,7 @@ impl ProcConfig {
             retry_for_secs: 60,
             backoff_scale: 0.01,
             file_size_limit: None,
+            extra: String::new(),
         }
     }
 
@@ -38,6 +41,7 @@ impl ProcConfig {
              [reconnect]\nbackoff_scale = {}\n",
             self.db_url, self.flush_interval_ms, self.retry_for_secs, self.backoff_scale
         );
+        config.push_str(&self.extra);
         for s in &self.streams {
             config.push_str(&format!(
                 "\n[[stream]]\nname = {:?}\nfamily = {:?}\nurl = {:?}\n\

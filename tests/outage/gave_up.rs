@@ -28,6 +28,8 @@ pub async fn down_for_good(how: Outage) -> Option<GaveUp> {
         vec![stream("main", &sim, PATH, "clean")],
     );
     config.retry_for_secs = 5;
+    // The retry budget is the behaviour without a spool (with one, the writer rides it out).
+    config.extra = "\n[spool]\nenabled = false\n".into();
     let mut daemon = Proc::start(db.dir.path(), &config);
     wait_until("200 events archived", Duration::from_secs(30), || {
         let db = &db;

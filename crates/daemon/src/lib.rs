@@ -25,4 +25,5 @@ pub mod replay;
 pub mod sched;
 pub mod shutdown;
 pub mod source;
+pub mod spool;
 pub mod supervisor;

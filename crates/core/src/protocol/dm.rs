@@ -24,7 +24,7 @@ pub struct DirectMessage<'a> {
 }
 
 /// `{"delete":{"direct_message":{...}}}`: the direct message must be erased, whenever it arrives.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DmDelete {
     pub dm_id: i64,
     pub user_id: Option<i64>,

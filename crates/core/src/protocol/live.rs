@@ -41,7 +41,7 @@ pub enum LivePayload {
 }
 
 /// One engagement sample; absent counts are `None`, never zero.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Engagement {
     /// From the topic `/tweet_engagement/{id}`; `None` if the topic does not say.
     pub tweet_id: Option<i64>,

@@ -31,7 +31,7 @@ use serde_json::value::RawValue;
 use tweet::TweetWire;
 
 /// The kind of a message, as recorded in `events.kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     Tweet,
     Delete,

@@ -14,21 +14,21 @@ use serde_json::value::RawValue;
 const MAX_ENVELOPE_DEPTH: usize = 2;
 
 /// `delete`: the status must be erased from the archive, whenever it arrives.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Delete {
     pub tweet_id: i64,
     pub user_id: Option<i64>,
 }
 
 /// `scrub_geo`: strip location from the user's statuses up to and including an id.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScrubGeo {
     pub user_id: i64,
     pub up_to_status_id: i64,
 }
 
 /// `status_withheld`: a status is withheld in some countries.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatusWithheld {
     pub tweet_id: i64,
     pub user_id: Option<i64>,
@@ -36,7 +36,7 @@ pub struct StatusWithheld {
 }
 
 /// `user_withheld`: a user is withheld in some countries.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UserWithheld {
     pub user_id: i64,
     pub countries: Vec<String>,

@@ -8,7 +8,7 @@ use crate::protocol::DirectMessage;
 use chrono::{DateTime, Utc};
 
 /// A `direct_messages` row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DmRow {
     pub dm_id: i64,
     pub sender_id: Option<i64>,

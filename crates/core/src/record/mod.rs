@@ -25,7 +25,7 @@ pub use time::parse_twitter_time;
 use message::{KeepUser, from_message};
 
 /// Where and when a line was received.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
     pub stream: Arc<str>,
     pub connection_id: Option<i64>,
@@ -33,7 +33,7 @@ pub struct Origin {
 }
 
 /// One received line, ready for the writer.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum Record {
     Message(Box<MessageRecord>),
     Reject(RejectRecord),
@@ -50,7 +50,7 @@ impl Record {
 }
 
 /// Input that could not be parsed, kept byte for byte.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RejectRecord {
     pub origin: Origin,
     pub reason: String,
@@ -58,7 +58,7 @@ pub struct RejectRecord {
 }
 
 /// A parsed message and every row it produces.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct MessageRecord {
     pub origin: Origin,
     pub kind: Kind,
@@ -75,7 +75,7 @@ pub struct MessageRecord {
 }
 
 /// Kind-specific content that goes to its own table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Detail {
     None,
     Delete(protocol::Delete),
@@ -128,7 +128,7 @@ pub enum Detail {
 }
 
 /// A `tweets` row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TweetRow {
     pub tweet_id: i64,
     pub user_id: Option<i64>,
@@ -159,7 +159,7 @@ impl TweetRow {
 }
 
 /// A `users` row: the latest profile seen.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UserRow {
     pub user_id: i64,
     pub screen_name: Option<String>,

@@ -13,6 +13,7 @@ mod ingest;
 mod load;
 mod metrics;
 mod reconnect;
+mod spool;
 mod stream;
 #[cfg(test)]
 mod tests;
@@ -21,6 +22,7 @@ pub use database::DatabaseSettings;
 pub use ingest::IngestSettings;
 pub use metrics::MetricsSettings;
 pub use reconnect::ReconnectSettings;
+pub use spool::{DaemonSettings, SpoolSettings};
 pub use stream::{StreamFamily, StreamSettings};
 
 use serde::Deserialize;
@@ -65,6 +67,10 @@ pub struct Settings {
     pub metrics: Option<MetricsSettings>,
     #[serde(default)]
     pub reconnect: ReconnectSettings,
+    #[serde(default)]
+    pub spool: SpoolSettings,
+    #[serde(default)]
+    pub daemon: DaemonSettings,
 }
 
 impl Settings {
@@ -81,6 +87,8 @@ impl Settings {
 
     /// Checks every value a run depends on.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.spool.validate()?;
+        self.daemon.validate()?;
         self.database.validate()?;
         self.reconnect.validate()?;
         self.ingest.validate()?;
@@ -97,6 +105,7 @@ impl Settings {
         let mut out = String::new();
         self.database.write_redacted(&mut out);
         self.ingest.write_redacted(&mut out);
+        spool::describe(&mut out, &self.spool, &self.daemon, &self.database.url);
         stream::write_redacted_all(&self.streams, &mut out);
         self.reconnect.write_redacted(&mut out);
         if let Some(metrics) = &self.metrics {

@@ -85,6 +85,8 @@ struct Daemon<S: Store> {
     streams: BTreeMap<String, Running>,
     tasks: JoinSet<(String, Result<StreamExit, StoreError>)>,
     refused: Vec<String>,
+    /// When a stop was requested: `daemon.shutdown_timeout_secs` counts from there.
+    stop_at: Option<tokio::time::Instant>,
 }
 
 /// Runs the daemon on `store` (migrated) until it is stopped; see the module documentation.
@@ -101,8 +103,19 @@ pub async fn run<S: Store>(
         Some(listen) => Some(start_metrics(listen, metrics.clone()).await?),
         None => None,
     };
+    // What an earlier run left in the spool is committed before any stream connects.
+    let spool_counters = Arc::new(crate::spool::SpoolCounters::default());
+    let spool_config = settings.spool.spool_config(&settings.database.url);
+    let spool = crate::pipeline::open_spool(
+        &store,
+        &settings.pipeline(),
+        &metrics,
+        spool_config,
+        spool_counters.clone(),
+    )
+    .await?;
     let pipeline =
-        Pipeline::start_with_metrics(store.clone(), settings.pipeline(), metrics.clone());
+        Pipeline::start_spooled(store.clone(), settings.pipeline(), metrics.clone(), spool);
     let counters = pipeline.counters();
     let mut daemon = Daemon {
         store,
@@ -114,6 +127,7 @@ pub async fn run<S: Store>(
         streams: BTreeMap::new(),
         tasks: JoinSet::new(),
         refused: Vec::new(),
+        stop_at: None,
     };
     let result = daemon.start_all();
     tracing::info!(
@@ -142,10 +156,25 @@ pub async fn run<S: Store>(
     }
     drop(writer_gone);
     let Daemon {
-        sender, refused, ..
+        sender,
+        refused,
+        stop_at,
+        ..
     } = daemon;
     drop(sender);
-    outcome(result, pipeline.finish().await, stopping, refused)
+    // Whatever the database does, the process ends within the bound (1.5 s kept for syncing
+    // the spool, closing the database and exiting); what is not committed by then is in the
+    // spool.
+    let deadline = stop_at.unwrap_or_else(tokio::time::Instant::now)
+        + settings
+            .daemon
+            .shutdown_timeout()
+            .saturating_sub(Duration::from_millis(1500));
+    let stats = pipeline.finish_by(Some(deadline)).await;
+    let spooled_bytes = spool_counters
+        .bytes
+        .load(std::sync::atomic::Ordering::Relaxed);
+    outcome(result, stats, stopping, refused, spooled_bytes)
 }
 
 /// Before anything connects: refuses a configuration without streams, and closes as `crash`
@@ -174,6 +203,7 @@ fn outcome(
     stats: Result<WriterStats, StoreError>,
     stopping: bool,
     refused: Vec<String>,
+    spooled_bytes: u64,
 ) -> Result<(), RunError> {
     let stats = match (result, stats) {
         (Err(e), _) => return Err(e),
@@ -186,7 +216,8 @@ fn outcome(
         refused_by_database = stats.refused,
         batches = stats.batches,
         compliance_actions = stats.compliance_actions,
-        "stopped; everything read is committed"
+        spooled_bytes,
+        "stopped; everything read is committed or in the spool"
     );
     if !stopping && !refused.is_empty() {
         return Err(RunError::CredentialsRefused(refused.join("; ")));

@@ -55,6 +55,7 @@ impl<S: Store> Daemon<S> {
         };
         tokio::pin!(stop_timer);
         while result.is_ok() && !self.tasks.is_empty() {
+            let cut_off = self.stop_at.map(|_| self.streams_deadline());
             tokio::select! {
                 _ = tick.tick() => self.on_tick(writer_gone, metrics, counters, notify, &mut writer),
                 _ = &mut stop_timer, if !stopping => {
@@ -83,6 +84,11 @@ impl<S: Store> Daemon<S> {
                 }
                 _ = writer_gone.closed() => {
                     tracing::error!("the writer stopped; ending every stream");
+                    break;
+                }
+                // Streams that do not end in time (one waiting on the database to record its
+                // connection's end) are cut off: the stop is bounded.
+                _ = tokio::time::sleep_until(cut_off.unwrap_or_else(tokio::time::Instant::now)), if cut_off.is_some() => {
                     break;
                 }
             }
@@ -142,14 +148,23 @@ impl<S: Store> Daemon<S> {
 
     /// Tells systemd the daemon is stopping and asks every stream to end its connection.
     fn begin_stop(&mut self, notify: &SystemdNotify) {
+        self.stop_at = Some(tokio::time::Instant::now());
         notify.stopping();
         self.stop_all(Control::Shutdown);
+    }
+
+    /// When streams still running after a stop request are cut off: [`STOP_DEADLINE`], or a
+    /// quarter of `daemon.shutdown_timeout_secs` if that is shorter.
+    fn streams_deadline(&self) -> tokio::time::Instant {
+        let bound = STOP_DEADLINE.min(self.settings.daemon.shutdown_timeout() / 4);
+        self.stop_at.unwrap_or_else(tokio::time::Instant::now) + bound
     }
 
     /// Stops every stream and waits (at most [`STOP_DEADLINE`]) for their connections to end.
     pub(super) async fn drain(&mut self, mut result: Result<(), RunError>) -> Result<(), RunError> {
         self.stop_all(Control::Shutdown);
-        let deadline = tokio::time::sleep(STOP_DEADLINE);
+        self.stop_at.get_or_insert_with(tokio::time::Instant::now);
+        let deadline = tokio::time::sleep_until(self.streams_deadline());
         tokio::pin!(deadline);
         loop {
             tokio::select! {

@@ -1,0 +1,149 @@
+//! One piece of database work of the writer, as a future that owns what it needs: a batch's
+//! commit (retrying errors that can heal, split when the database refuses records) or a purge.
+//! Owning it lets the writer keep spooling while the database takes its time, and drop it
+//! when a stop cannot wait any longer.
+
+use super::{PipelineConfig, WriterStats, split};
+use crate::metrics::Metrics;
+use chrono::Utc;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use streamvault_store::{Batch, Store, StoreError};
+use tokio::time::Instant;
+use tokio_retry::RetryIf;
+use tokio_retry::strategy::ExponentialBackoff;
+
+/// What an attempt gives back: what it committed, and the archived rows it erased.
+pub(super) type Done = (WriterStats, Result<i64, StoreError>);
+
+/// Commits `batch` (retrying errors that can heal for `config.retry_for`).
+pub(super) fn commit_attempt<S: Store>(
+    store: S,
+    config: PipelineConfig,
+    batch: Arc<Batch>,
+    metrics: Arc<Metrics>,
+) -> BoxFuture<'static, Done> {
+    Box::pin(async move {
+        let mut stats = WriterStats::default();
+        let result = flush(&store, &config, &batch, &mut stats, &metrics).await;
+        (stats, result)
+    })
+}
+
+/// Purges erased content from the store's files (retrying as a commit does).
+pub(super) fn purge_attempt<S: Store>(
+    store: S,
+    config: PipelineConfig,
+) -> BoxFuture<'static, Done> {
+    Box::pin(async move {
+        let result = retrying(&config, || store.purge()).await;
+        let mut stats = WriterStats::default();
+        if result.is_ok() {
+            stats.purges = 1;
+            tracing::debug!("erased content purged from the store's files");
+        }
+        (stats, result.map(|()| 0))
+    })
+}
+
+/// Runs `op`, retrying errors that can heal for up to `config.retry_for`.
+pub(super) async fn retrying<T, F, Fut>(config: &PipelineConfig, op: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    retrying_for(config.retry_for, op).await
+}
+
+/// Runs `op`, retrying errors that can heal (jittered exponential backoff, 100 ms to 5 s) for
+/// up to `retry_for`; every failure is logged.
+pub async fn retrying_for<T, F, Fut>(retry_for: Duration, mut op: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    // Measured in time, not attempts: an attempt may itself take long (a connection timeout),
+    // and the budget is what the operator configured.
+    use rand::{Rng, SeedableRng};
+    use std::hash::BuildHasher;
+    let deadline = Instant::now() + retry_for;
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(
+        std::collections::hash_map::RandomState::new().hash_one(deadline),
+    );
+    let strategy = ExponentialBackoff::from_millis(2)
+        .factor(50)
+        .max_delay(Duration::from_secs(5))
+        .map(move |d| d.mul_f64(rng.random_range(0.8..1.2)))
+        .take_while(move |_| Instant::now() < deadline)
+        .map(move |d| d.min(deadline.saturating_duration_since(Instant::now())));
+    RetryIf::start(
+        strategy,
+        || {
+            let attempt = op();
+            async move {
+                attempt.await.inspect_err(|e| {
+                    tracing::warn!(error = %e, retriable = e.is_retriable(), "database operation failed");
+                })
+            }
+        },
+        |e: &StoreError| e.is_retriable(),
+    )
+    .await
+}
+
+/// Commits one batch (retrying errors that can heal), in parts if the database refuses some
+/// of its records (see [`split::split`]); returns the archived rows it erased.
+#[tracing::instrument(skip_all, fields(records = batch.len()))]
+pub(super) async fn flush<S: Store>(
+    store: &S,
+    config: &PipelineConfig,
+    batch: &Arc<Batch>,
+    stats: &mut WriterStats,
+    metrics: &Metrics,
+) -> Result<i64, StoreError> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    match commit(store, config, batch, stats, metrics).await {
+        Err(e) if e.is_data_error() => split::split(store, config, batch, e, stats, metrics).await,
+        done => done,
+    }
+}
+
+/// Writes one batch in one transaction (retrying errors that can heal) and counts it.
+pub(super) async fn commit<S: Store>(
+    store: &S,
+    config: &PipelineConfig,
+    batch: &Arc<Batch>,
+    stats: &mut WriterStats,
+    metrics: &Metrics,
+) -> Result<i64, StoreError> {
+    let started = std::time::Instant::now();
+    let outcome = retrying(config, || store.write_batch(batch, Utc::now())).await?;
+    stats.add(batch.len(), &outcome);
+    metrics.committed(
+        batch
+            .events
+            .iter()
+            .map(|e| (&*e.origin.stream, e.kind.as_str())),
+        batch.rejects.iter().map(|r| &*r.origin.stream),
+        batch
+            .events
+            .iter()
+            .map(|e| e.origin.received_at.timestamp_millis())
+            .max(),
+    );
+    metrics.batches.fetch_add(1, Ordering::Relaxed);
+    metrics.batch_latency.observe(started.elapsed());
+    metrics
+        .compliance_actions
+        .fetch_add(outcome.actions as u64, Ordering::Relaxed);
+    for ms in &outcome.notice_latencies_ms {
+        metrics
+            .notice_latency
+            .observe(Duration::from_millis((*ms).max(0) as u64));
+    }
+    Ok(outcome.rows_erased)
+}

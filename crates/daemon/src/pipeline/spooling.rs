@@ -1,0 +1,246 @@
+//! The writer's side of the spool: when to append, what to read back, what a commit frees,
+//! and the back-pressure of a full spool (an error log and a counter).
+
+use super::Work;
+use super::writer::InflightWork;
+use crate::spool::{Pos, Spool, SpoolCounters, writer::AppendError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use streamvault_core::record::Record;
+use streamvault_store::StoreError;
+use tokio::time::Instant;
+
+/// A spool failing is the archive's storage failing: the writer stops (exit 4), as for a
+/// database that cannot be written.
+pub(super) fn io_error(e: std::io::Error) -> StoreError {
+    tracing::error!(error = %e, "the spool cannot be written or read");
+    StoreError::Write(sqlx::Error::Io(e))
+}
+
+/// Frames the spool refused for want of room: the writer takes nothing more until they fit.
+pub(super) struct Held {
+    frames: Vec<u8>,
+    records: usize,
+}
+
+/// The spool and what the writer knows of the database.
+pub(super) struct Spooling {
+    spool: Spool,
+    /// The last attempt failed or took too long: what arrives goes to the spool.
+    pub(super) degraded: bool,
+    pub(super) held: Option<Held>,
+    counters: Arc<SpoolCounters>,
+}
+
+impl Spooling {
+    pub(super) fn new(spool: Spool) -> Spooling {
+        Spooling {
+            counters: spool.counters(),
+            spool,
+            degraded: false,
+            held: None,
+        }
+    }
+
+    /// Whether what arrives must go to the spool: the database is failing, or the spool still
+    /// holds records that must reach it first.
+    pub(super) fn is_spooling(&self) -> bool {
+        self.degraded || self.spool.has_unread()
+    }
+
+    pub(super) fn spool_after(&self) -> std::time::Duration {
+        self.spool.spool_after()
+    }
+
+    pub(super) fn sync_due(&self) -> Option<Instant> {
+        self.spool.sync_due()
+    }
+
+    pub(super) fn sync_if_due(&mut self) -> Result<(), StoreError> {
+        self.spool.sync_if_due().map_err(io_error)
+    }
+
+    pub(super) fn bytes(&self) -> u64 {
+        self.spool.bytes()
+    }
+
+    /// The database failed or is slow: from now on what arrives is spooled, the work in
+    /// flight first (it was read before), so that a stop or a crash does not lose it.
+    pub(super) fn degrade(&mut self, work: &mut InflightWork, why: &str) -> Result<(), StoreError> {
+        if !self.degraded {
+            tracing::warn!(
+                why,
+                "the database cannot take writes now: spooling what is read"
+            );
+            // What is committed leaves the spool now, not when the database is back.
+            match self.spool.compact_head() {
+                Ok(Some((seq, cut))) => {
+                    if let InflightWork::Commit {
+                        spooled_to: Some(pos),
+                        ..
+                    } = work
+                        && pos.seq == seq
+                    {
+                        pos.offset -= cut;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "cannot compact the spool's oldest segment"),
+            }
+        }
+        self.degraded = true;
+        if let InflightWork::Commit {
+            batch,
+            frames,
+            spooled_to,
+        } = work
+            && spooled_to.is_none()
+            && let Some(taken) = frames.take()
+        {
+            if let Err(e) = self.spool.append_over_limit(&taken, batch.len()) {
+                // Kept in memory and tried again at the next failure.
+                tracing::error!(error = %e, "cannot write to the spool: the batch stays in memory");
+                *frames = Some(taken);
+                return Ok(());
+            }
+            let end = self.spool.end();
+            self.spool.skip_to(end);
+            *spooled_to = Some(end);
+        }
+        Ok(())
+    }
+
+    /// Appends a batch that arrived while spooling; a full spool holds it (back-pressure).
+    pub(super) fn append(&mut self, work: Work) -> Result<(), StoreError> {
+        let records = work.batch.len();
+        let Some(frames) = work.frames else {
+            tracing::error!(
+                records,
+                "a batch without spool frames cannot be spooled: dropped"
+            );
+            return Ok(());
+        };
+        drop(work.batch);
+        if let Err(e) = self.spool.append(&frames, records) {
+            self.counters.full_total.fetch_add(1, Ordering::Relaxed);
+            match e {
+                AppendError::Full => tracing::error!(
+                    bytes = self.spool.bytes(),
+                    "the spool is full: the streams now wait for the database (back-pressure)"
+                ),
+                AppendError::Io(e) => tracing::error!(
+                    error = %e,
+                    "cannot write to the spool: the streams now wait for the database (back-pressure)"
+                ),
+            }
+            self.held = Some(Held { frames, records });
+        }
+        Ok(())
+    }
+
+    /// Appends the held frames if they fit now.
+    pub(super) fn retry_held(&mut self) -> Result<(), StoreError> {
+        let Some(held) = self.held.take() else {
+            return Ok(());
+        };
+        match self.spool.append(&held.frames, held.records) {
+            Ok(()) => {
+                tracing::info!("the spool has room again: the streams read on");
+                Ok(())
+            }
+            Err(_) => {
+                self.held = Some(held);
+                Ok(())
+            }
+        }
+    }
+
+    /// Appends the held frames whatever the bound (a stop).
+    pub(super) fn flush_held(&mut self) -> Result<(), StoreError> {
+        match self.held.take() {
+            Some(held) => self.force(&held.frames, held.records),
+            None => Ok(()),
+        }
+    }
+
+    fn force(&mut self, frames: &[u8], records: usize) -> Result<(), StoreError> {
+        self.spool
+            .append_over_limit(frames, records)
+            .map_err(io_error)
+    }
+
+    /// The next records to commit out of the spool, with the position past them.
+    pub(super) fn read(
+        &mut self,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<Option<(Vec<Record>, Pos)>, StoreError> {
+        while self.spool.has_unread() {
+            let (records, pos) = self
+                .spool
+                .read_batch(max_records, max_bytes)
+                .map_err(io_error)?;
+            if !records.is_empty() {
+                return Ok(Some((records, pos)));
+            }
+            // Only damaged frames: nothing to commit, move past them.
+            self.spool.commit_to(pos).map_err(io_error)?;
+        }
+        Ok(None)
+    }
+
+    /// A commit succeeded: the database is back, and spooled records up to `spooled_to` are
+    /// in the archive (their segments go once wholly committed).
+    pub(super) fn committed(
+        &mut self,
+        spooled_to: Option<Pos>,
+        records: usize,
+    ) -> Result<(), StoreError> {
+        if self.degraded {
+            tracing::info!(
+                bytes = self.spool.bytes(),
+                "the database takes writes again: draining the spool"
+            );
+        }
+        self.degraded = false;
+        if let Some(pos) = spooled_to {
+            self.spool.commit_to(pos).map_err(io_error)?;
+            self.counters
+                .drained_records
+                .fetch_add(records as u64, Ordering::Relaxed);
+            if self.spool.is_empty() {
+                tracing::info!("the spool is drained");
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps work that will not be committed in this run in the spool (a stop, or a failure
+    /// no retry heals), for the next start.
+    pub(super) fn keep(&mut self, work: InflightWork) -> Result<(), StoreError> {
+        match work {
+            InflightWork::Commit {
+                batch,
+                frames: Some(frames),
+                spooled_to: None,
+            } => self.force(&frames, batch.len()),
+            InflightWork::Commit {
+                batch,
+                frames: None,
+                spooled_to: None,
+            } => {
+                tracing::error!(
+                    records = batch.len(),
+                    "a batch that has no spool frames is lost"
+                );
+                Ok(())
+            }
+            _ => Ok(()), // already in the spool, or a purge
+        }
+    }
+
+    /// Syncs what was appended (a stop, whatever the policy).
+    pub(super) fn close(&mut self) -> Result<(), StoreError> {
+        self.spool.sync().map_err(io_error)
+    }
+}

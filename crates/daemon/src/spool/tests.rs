@@ -1,0 +1,223 @@
+//! The spool on disk: order, rotation, the cursor across a restart, a torn tail, a full spool.
+
+use super::*;
+use chrono::Utc;
+use streamvault_core::record::{Origin, Record, reject};
+
+fn config(dir: &Path) -> SpoolConfig {
+    SpoolConfig {
+        segment_bytes: 4096,
+        max_bytes: 64 << 10,
+        ..SpoolConfig::new(dir)
+    }
+}
+
+fn records(from: usize, n: usize) -> Vec<u8> {
+    let origin = Origin {
+        stream: "s".into(),
+        connection_id: Some(7),
+        received_at: Utc::now(),
+    };
+    let mut out = Vec::new();
+    for i in from..from + n {
+        let line = format!("line {i} {}", "x".repeat(200));
+        codec::encode_into(&mut out, &reject(line.as_bytes(), &origin, &"r"));
+    }
+    out
+}
+
+fn numbers(records: &[Record]) -> Vec<usize> {
+    records
+        .iter()
+        .map(|r| match r {
+            Record::Reject(r) => String::from_utf8_lossy(&r.raw)
+                .split(' ')
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap(),
+            Record::Message(_) => panic!("a message"),
+        })
+        .collect()
+}
+
+fn segment_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("seg".as_ref()))
+        .count()
+}
+
+#[test]
+fn records_drain_in_order_across_segments_and_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spool = Spool::open(config(dir.path()), Default::default()).unwrap();
+    for i in 0..10 {
+        spool.append(&records(i * 10, 10), 10).unwrap();
+    }
+    assert!(segment_files(dir.path()) > 3, "rotated");
+    let mut got = Vec::new();
+    while spool.has_unread() {
+        let (batch, pos) = spool.read_batch(7, 1 << 20).unwrap();
+        got.extend(numbers(&batch));
+        spool.commit_to(pos).unwrap();
+    }
+    assert_eq!(got, (0..100).collect::<Vec<_>>());
+    assert!(spool.is_empty());
+    assert_eq!(segment_files(dir.path()), 0);
+    assert!(!dir.path().join("cursor").exists());
+    // And it takes more afterwards.
+    spool.append(&records(100, 2), 2).unwrap();
+    let (batch, _) = spool.read_batch(10, 1 << 20).unwrap();
+    assert_eq!(numbers(&batch), vec![100, 101]);
+}
+
+#[test]
+fn a_restart_resumes_after_the_last_commit_and_cuts_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut spool = Spool::open(config(dir.path()), Default::default()).unwrap();
+        for i in 0..6 {
+            spool.append(&records(i * 5, 5), 5).unwrap();
+        }
+        let (batch, pos) = spool.read_batch(8, 1 << 20).unwrap();
+        assert_eq!(batch.len(), 8);
+        spool.commit_to(pos).unwrap();
+        // Read but not committed: drained again after the restart.
+        let _ = spool.read_batch(4, 1 << 20).unwrap();
+    }
+    // A write cut short by a kill -9: half a frame at the end of the last segment.
+    let last = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension() == Some("seg".as_ref()))
+        .max()
+        .unwrap();
+    let half = records(99, 1);
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&last)
+        .unwrap();
+    f.write_all(&half[..half.len() / 2]).unwrap();
+    drop(f);
+    let mut spool = Spool::open(config(dir.path()), Default::default()).unwrap();
+    let (batch, pos) = spool.read_batch(100, 1 << 20).unwrap();
+    assert_eq!(numbers(&batch), (8..30).collect::<Vec<_>>());
+    spool.commit_to(pos).unwrap();
+    assert!(spool.is_empty());
+}
+
+#[test]
+fn a_damaged_frame_is_skipped_with_the_rest_of_its_segment_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let counters = Arc::new(SpoolCounters::default());
+    let mut spool = Spool::open(config(dir.path()), counters.clone()).unwrap();
+    for i in 0..4 {
+        spool.append(&records(i * 10, 10), 10).unwrap();
+    }
+    let first = segment_path(dir.path(), 1);
+    let mut bytes = std::fs::read(&first).unwrap();
+    bytes[segment::MAGIC.len() + segment::FRAME_HEADER + 3] ^= 0xff;
+    std::fs::write(&first, bytes).unwrap();
+    let mut got = Vec::new();
+    while spool.has_unread() {
+        let (batch, pos) = spool.read_batch(50, 1 << 20).unwrap();
+        got.extend(numbers(&batch));
+        spool.commit_to(pos).unwrap();
+    }
+    assert!(!got.contains(&0), "the damaged record is not delivered");
+    assert!(got.contains(&39), "later segments are");
+    assert_eq!(counters.corrupt_frames.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn compacting_the_head_drops_committed_records_and_keeps_the_rest_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spool = Spool::open(config(dir.path()), Default::default()).unwrap();
+    spool.append(&records(0, 10), 10).unwrap();
+    let (batch, pos) = spool.read_batch(4, 1 << 20).unwrap();
+    assert_eq!(numbers(&batch), vec![0, 1, 2, 3]);
+    spool.commit_to(pos).unwrap();
+    // Handed out, not committed: its position moves with the compaction.
+    let (batch, mut pending) = spool.read_batch(2, 1 << 20).unwrap();
+    assert_eq!(numbers(&batch), vec![4, 5]);
+    let before = std::fs::metadata(segment_path(dir.path(), 1))
+        .unwrap()
+        .len();
+    let (seq, cut) = spool.compact_head().unwrap().expect("compacted");
+    assert_eq!(seq, 1);
+    pending.offset -= cut;
+    let after = std::fs::metadata(segment_path(dir.path(), 1))
+        .unwrap()
+        .len();
+    assert_eq!(before - after, cut);
+    let text =
+        String::from_utf8_lossy(&std::fs::read(segment_path(dir.path(), 1)).unwrap()).into_owned();
+    assert!(
+        !text.contains("line 3 "),
+        "committed records are gone from the file"
+    );
+    // Appends still go to the same (rewritten) segment, and everything reads back in order.
+    spool.append(&records(10, 2), 2).unwrap();
+    spool.commit_to(pending).unwrap();
+    let (batch, pos) = spool.read_batch(100, 1 << 20).unwrap();
+    assert_eq!(numbers(&batch), (6..12).collect::<Vec<_>>());
+    spool.commit_to(pos).unwrap();
+    assert!(spool.is_empty());
+    // A restart after a compaction resumes at the right place.
+    spool.append(&records(12, 6), 6).unwrap();
+    let (_, pos) = spool.read_batch(3, 1 << 20).unwrap();
+    spool.commit_to(pos).unwrap();
+    spool.compact_head().unwrap().expect("compacted");
+    drop(spool);
+    let mut spool = Spool::open(config(dir.path()), Default::default()).unwrap();
+    let (batch, _) = spool.read_batch(100, 1 << 20).unwrap();
+    assert_eq!(numbers(&batch), vec![15, 16, 17]);
+}
+
+#[test]
+fn a_full_spool_refuses_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let counters = Arc::new(SpoolCounters::default());
+    let mut spool = Spool::open(config(dir.path()), counters.clone()).unwrap();
+    let chunk = records(0, 20);
+    let mut taken = 0;
+    while spool.append(&chunk, 20).is_ok() {
+        taken += 1;
+    }
+    assert!(spool.bytes() <= 64 << 10);
+    assert_eq!(taken, (64 << 10) / chunk.len());
+    assert_eq!(counters.bytes.load(Ordering::Relaxed), spool.bytes());
+}
+
+/// The cost of each fsync policy, appending 1 KiB records one chunk of 5 at a time (a live
+/// stream's reads): `cargo test -p streamvault-daemon --lib fsync_policies -- --ignored
+/// --nocapture`. Figures are in docs/operations.md.
+#[test]
+#[ignore = "a measurement: run by hand"]
+fn fsync_policies_measured() {
+    let chunk = records(0, 5);
+    for fsync in [FsyncPolicy::Always, FsyncPolicy::Batch, FsyncPolicy::Never] {
+        let dir = tempfile::tempdir_in(".").unwrap();
+        let mut spool = Spool::open(
+            SpoolConfig {
+                fsync,
+                ..SpoolConfig::new(dir.path())
+            },
+            Default::default(),
+        )
+        .unwrap();
+        let started = std::time::Instant::now();
+        let appends = 2000;
+        for _ in 0..appends {
+            spool.append(&chunk, 5).unwrap();
+        }
+        let took = started.elapsed();
+        println!(
+            "fsync = {fsync:?}: {appends} appends of {} B in {took:?} ({:.0} records/s)",
+            chunk.len(),
+            (appends * 5) as f64 / took.as_secs_f64()
+        );
+    }
+}
