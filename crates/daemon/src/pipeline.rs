@@ -383,7 +383,7 @@ impl<S: Store> Writer<S> {
     }
 }
 
-/// Runs `op`, retrying errors that can heal for up to `config.retry_for`.
+/// Runs `op`, retrying errors that can heal for `config.retry_for` after its first failure.
 async fn retrying<T, F, Fut>(config: &PipelineConfig, op: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
@@ -393,7 +393,13 @@ where
 }
 
 /// Runs `op`, retrying errors that can heal (jittered exponential backoff, 100 ms to 5 s) for
-/// up to `retry_for`; every failure is logged.
+/// `retry_for` after its first failure; every failure is logged.
+///
+/// The budget starts at the first failure, not when `op` was first called: an attempt under
+/// way when the database went away began before the outage, and counting that time would give
+/// up before the outage lasted `retry_for` (a shorter outage must be ridden out). The last
+/// attempt starts no earlier than `retry_for` after the first failure, so the writer gives up
+/// between `retry_for` and `retry_for` plus one attempt (e.g. a pool's acquire timeout) after it.
 pub async fn retrying_for<T, F, Fut>(retry_for: Duration, mut op: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
@@ -403,16 +409,20 @@ where
     // and the budget is what the operator configured.
     use rand::{Rng, SeedableRng};
     use std::hash::BuildHasher;
-    let deadline = Instant::now() + retry_for;
     let mut rng = rand::rngs::SmallRng::seed_from_u64(
-        std::collections::hash_map::RandomState::new().hash_one(deadline),
+        std::collections::hash_map::RandomState::new().hash_one(Instant::now()),
     );
+    // The strategy is asked for a delay only after a failure: its first call sets the deadline.
+    let mut deadline = None;
     let strategy = ExponentialBackoff::from_millis(2)
         .factor(50)
         .max_delay(Duration::from_secs(5))
         .map(move |d| d.mul_f64(rng.random_range(0.8..1.2)))
-        .take_while(move |_| Instant::now() < deadline)
-        .map(move |d| d.min(deadline.saturating_duration_since(Instant::now())));
+        .map_while(move |d| {
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + retry_for);
+            let left = deadline.saturating_duration_since(Instant::now());
+            (!left.is_zero()).then(|| d.min(left))
+        });
     RetryIf::start(
         strategy,
         || {
@@ -549,6 +559,31 @@ mod tests {
         let spent = started.elapsed();
         assert!(
             spent >= Duration::from_secs(19) && spent <= Duration::from_secs(21),
+            "gave up after {spent:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_starts_at_the_first_failure() {
+        // The first attempt was under way for 3 s when the database went away: those 3 s are
+        // not part of the outage, and do not count against the budget.
+        let started = Instant::now();
+        let mut attempts = 0;
+        let result: Result<(), StoreError> = retrying_for(Duration::from_secs(20), || {
+            attempts += 1;
+            let first = attempts == 1;
+            async move {
+                if first {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                }
+                Err(StoreError::Write(sqlx::Error::PoolTimedOut))
+            }
+        })
+        .await;
+        assert!(result.is_err());
+        let spent = started.elapsed();
+        assert!(
+            spent >= Duration::from_secs(23) && spent <= Duration::from_secs(24),
             "gave up after {spent:?}"
         );
     }
