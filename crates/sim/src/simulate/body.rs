@@ -68,8 +68,12 @@ impl Body for ChannelBody {
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         match self.rx.poll_recv(cx) {
             Poll::Ready(Some(Msg::Data(data, taken))) => {
-                // The runner counts the chunk's lines as sent now that hyper holds them.
-                let _ = taken.send(());
+                // The runner counts the chunk's lines as sent now that hyper holds them. A
+                // runner that gave up waiting (the simulator stopping) did not count it: it is
+                // not sent either, and the body ends there.
+                if taken.send(()).is_err() {
+                    return Poll::Ready(None);
+                }
                 Poll::Ready(Some(Ok(Frame::data(data))))
             }
             Poll::Ready(Some(Msg::Abort)) => Poll::Ready(Some(Err(io::Error::new(
@@ -303,11 +307,18 @@ impl BodyWriter {
             () = stopping(&mut self.shutdown) => return Err(End::Stopped),
         };
         let shutdown = &mut self.shutdown;
+        let mut taken = taken;
         let taken = queued
             && tokio::select! {
-                result = taken => result.is_ok(),
+                result = &mut taken => result.is_ok(),
                 () = async { stopping(shutdown).await; sleep(STOP_GRACE).await } => {
-                    return Err(End::Stopped);
+                    // Closed, the chunk can no longer be taken (see `poll_frame`); taken at
+                    // the last moment, it goes out and counts.
+                    taken.close();
+                    if taken.try_recv().is_err() {
+                        return Err(End::Stopped);
+                    }
+                    true
                 }
             };
         if !taken {
