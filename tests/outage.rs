@@ -24,9 +24,10 @@
 //!   for the pool's 10 s acquire timeout) and [`postgres_failing_fast_is_retried_for_the_whole_budget`]
 //!   (reset: each attempt fails at once): with `database.retry_for_secs = 5`, a database that
 //!   stays unreachable ends the daemon with exit 4 and a message naming the database failure;
-//!   the writer gives up no sooner than 5 s after the outage began (shorter outages must be
-//!   ridden out) and no later than one more attempt after it, and the daemon exits within the
-//!   streams' stop deadline after that.
+//!   the writer gives up no sooner than 5 s after its first failure, so no sooner than 5 s
+//!   after the outage began (shorter outages must be ridden out, even when a write was under
+//!   way as the database went), and no later than one more attempt after that, and the daemon
+//!   exits within the streams' stop deadline after that.
 //! - [`a_commit_whose_answer_is_lost_is_not_archived_twice`]: the connection drops after
 //!   PostgreSQL received `COMMIT` but before the daemon got the answer (so the commit
 //!   happened): the retry must not archive the batch a second time (no duplicate status

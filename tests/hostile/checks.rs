@@ -124,6 +124,25 @@ pub async fn reason_count(db: &TestDb, stream: &str, reason: &str) -> u64 {
     db.int(&sql).await as u64
 }
 
+/// The reasons of `stream`'s rejects with their counts, cut to their first `width` characters
+/// (sizes and offsets vary), for failure messages.
+pub async fn reasons(db: &TestDb, stream: &str, width: usize) -> BTreeMap<String, u64> {
+    let sql = format!(
+        "SELECT reason, CAST(COUNT(*) AS TEXT) FROM rejects WHERE stream = '{stream}' GROUP BY reason"
+    );
+    let mut reasons = BTreeMap::new();
+    for r in db.rows(&sql).await {
+        let reason: String = r[0]
+            .clone()
+            .unwrap_or_default()
+            .chars()
+            .take(width)
+            .collect();
+        *reasons.entry(reason).or_default() += r[1].as_ref().map_or(0, |n| n.parse().unwrap());
+    }
+    reasons
+}
+
 /// Whether the retry stream got its 429 and, after the wait, connected again: the run is long
 /// enough for [`timing`] to judge the wait. (The daemon may start slowly on a loaded machine, so
 /// a fixed run length is not enough.)

@@ -48,7 +48,7 @@ pub(super) fn purge_attempt<S: Store>(
     })
 }
 
-/// Runs `op`, retrying errors that can heal for up to `config.retry_for`.
+/// Runs `op`, retrying errors that can heal for `config.retry_for` after its first failure.
 pub(super) async fn retrying<T, F, Fut>(config: &PipelineConfig, op: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
@@ -58,7 +58,13 @@ where
 }
 
 /// Runs `op`, retrying errors that can heal (jittered exponential backoff, 100 ms to 5 s) for
-/// up to `retry_for`; every failure is logged.
+/// `retry_for` after its first failure; every failure is logged.
+///
+/// The budget starts at the first failure, not when `op` was first called: an attempt under
+/// way when the database went away began before the outage, and counting that time would give
+/// up before the outage lasted `retry_for` (a shorter outage must be ridden out). The last
+/// attempt starts no earlier than `retry_for` after the first failure, so the writer gives up
+/// between `retry_for` and `retry_for` plus one attempt (e.g. a pool's acquire timeout) after it.
 pub async fn retrying_for<T, F, Fut>(retry_for: Duration, mut op: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
@@ -68,16 +74,20 @@ where
     // and the budget is what the operator configured.
     use rand::{Rng, SeedableRng};
     use std::hash::BuildHasher;
-    let deadline = Instant::now() + retry_for;
     let mut rng = rand::rngs::SmallRng::seed_from_u64(
-        std::collections::hash_map::RandomState::new().hash_one(deadline),
+        std::collections::hash_map::RandomState::new().hash_one(Instant::now()),
     );
+    // The strategy is asked for a delay only after a failure: its first call sets the deadline.
+    let mut deadline = None;
     let strategy = ExponentialBackoff::from_millis(2)
         .factor(50)
         .max_delay(Duration::from_secs(5))
         .map(move |d| d.mul_f64(rng.random_range(0.8..1.2)))
-        .take_while(move |_| Instant::now() < deadline)
-        .map(move |d| d.min(deadline.saturating_duration_since(Instant::now())));
+        .map_while(move |d| {
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + retry_for);
+            let left = deadline.saturating_duration_since(Instant::now());
+            (!left.is_zero()).then(|| d.min(left))
+        });
     RetryIf::start(
         strategy,
         || {

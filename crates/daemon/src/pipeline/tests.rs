@@ -67,3 +67,28 @@ async fn fast_failures_are_retried_for_the_whole_budget() {
         "gave up after {spent:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_budget_starts_at_the_first_failure() {
+    // The first attempt was under way for 3 s when the database went away: those 3 s are
+    // not part of the outage, and do not count against the budget.
+    let started = Instant::now();
+    let mut attempts = 0;
+    let result: Result<(), StoreError> = retrying_for(Duration::from_secs(20), || {
+        attempts += 1;
+        let first = attempts == 1;
+        async move {
+            if first {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+            }
+            Err(StoreError::Write(sqlx::Error::PoolTimedOut))
+        }
+    })
+    .await;
+    assert!(result.is_err());
+    let spent = started.elapsed();
+    assert!(
+        spent >= Duration::from_secs(23) && spent <= Duration::from_secs(24),
+        "gave up after {spent:?}"
+    );
+}

@@ -82,6 +82,7 @@ mod body;
 mod builtin;
 mod builtin_demo;
 mod builtin_hostile;
+mod drain;
 mod file;
 mod frames;
 mod handler;
@@ -131,8 +132,6 @@ use tokio::task::JoinHandle;
 use tokio::time::{sleep, timeout};
 use tracing::{debug, warn};
 
-/// After the simulator is told to stop, how long a connection may take to end its response.
-const DRAIN: Duration = Duration::from_secs(1);
 /// How long [`Simulator::stop`] waits for every connection and script to finish.
 const STOP_DEADLINE: Duration = Duration::from_secs(3);
 
@@ -229,8 +228,10 @@ impl Simulator {
         self.registry.snapshot()
     }
 
-    /// Stops accepting, ends every stream cleanly (a client that does not read is cut off
-    /// after a second), and returns the final stats: requests still open end as `stopped`.
+    /// Stops accepting, ends every stream cleanly (a client that stops reading is cut off after
+    /// 30 s without progress), and returns the final stats: requests still open end as
+    /// `stopped`. A client still reading what was counted as sent gets it all, in the
+    /// background if that outlasts the stop.
     pub async fn stop(mut self) -> Stats {
         self.shutdown.send_replace(true);
         if let Err(e) = (&mut self.accept).await {
@@ -333,6 +334,7 @@ async fn serve_tcp(
     socket.set_nonblocking(true)?;
     let stream = TcpStream::from_std(socket)?;
     stream.set_nodelay(true)?;
+    let (stream, written) = drain::Counted::new(stream);
     let conn = Arc::new(Connection {
         shared,
         reset: ResetHandle::new(duplicate),
@@ -346,7 +348,7 @@ async fn serve_tcp(
         result = serving.as_mut() => result,
         () = body::stopping(&mut shutdown) => {
             serving.as_mut().graceful_shutdown();
-            timeout(DRAIN, serving.as_mut()).await.unwrap_or(Ok(()))
+            drain::drain(serving.as_mut(), &written).await
         }
     };
     if let Err(e) = result {
