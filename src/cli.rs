@@ -91,7 +91,7 @@ pub enum Command {
     },
     /// Create or upgrade the schema.
     Migrate,
-    /// Run one SQL statement against the archive and print the result.
+    /// Run one read-only SQL statement against the archive and print the result.
     Query {
         /// The SQL (quote it for the shell).
         sql: String,
@@ -124,6 +124,9 @@ pub enum Failure {
     /// The stream refused the credentials for good: systemd must not restart (exit 3).
     #[error("{0}")]
     CredentialsRefused(String),
+    /// `query` refused or failed: 4 when the database could not be opened, else 2.
+    #[error(transparent)]
+    Query(#[from] crate::query::QueryError),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -137,6 +140,8 @@ impl Failure {
             Failure::Database(StoreError::Panicked(_)) => 1,
             Failure::Database(_) => 4,
             Failure::CredentialsRefused(_) => 3,
+            Failure::Query(e) if e.is_unusable_database() => 4,
+            Failure::Query(_) => 2,
             Failure::Other(_) => 1,
         }
     }
@@ -295,10 +300,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Query { sql } => {
             let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
-            let backend = open_migrated(&settings.database.url).await?;
-            let result = crate::query::run(&backend, &sql).await;
-            backend.close().await;
-            let table = result.map_err(|e| Failure::Usage(format!("query failed: {e}")))?;
+            let table = crate::query::read_only(&settings.database.url, &sql).await?;
             print!("{}", table.render());
             Ok(())
         }
