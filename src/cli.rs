@@ -124,6 +124,9 @@ pub enum Failure {
     /// The stream refused the credentials for good: systemd must not restart (exit 3).
     #[error("{0}")]
     CredentialsRefused(String),
+    /// Another process writes the archive (2), or its lock file cannot be used (4).
+    #[error(transparent)]
+    Lock(#[from] store::LockError),
     /// `query` refused or failed: 4 when the database could not be opened, else 2.
     #[error(transparent)]
     Query(#[from] crate::query::QueryError),
@@ -140,6 +143,8 @@ impl Failure {
             Failure::Database(StoreError::Panicked(_)) => 1,
             Failure::Database(_) => 4,
             Failure::CredentialsRefused(_) => 3,
+            Failure::Lock(store::LockError::Held { .. }) => 2,
+            Failure::Lock(_) => 4,
             Failure::Query(e) if e.is_unusable_database() => 4,
             Failure::Query(_) => 2,
             Failure::Other(_) => 1,
@@ -214,6 +219,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         } => generate(events, seed, output),
         Command::Run => {
             let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
+            let _lock = store::lock_archive(&settings.database.url)?;
             let backend = open_migrated(&settings.database.url).await?;
             let result = with_store!(backend.clone(), s => daemon::run(s, settings, RunOptions { config_path: cli.config, database_override: cli.database, stop_after: None }).await);
             backend.close().await;
@@ -230,6 +236,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
                 .unwrap_or_else(|| "sqlite://streamvault-demo.db".into());
             let settings = Settings::default_for(&database);
             settings.validate()?;
+            let _lock = store::lock_archive(&database)?;
             let backend = open_migrated(&database).await?;
             let result = demo::run(&backend, &DemoOptions { seconds, database }).await;
             backend.close().await;
@@ -290,6 +297,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Migrate => {
             let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
+            let _lock = store::lock_archive(&settings.database.url)?;
             let backend = open_migrated(&settings.database.url).await?;
             backend.close().await;
             println!(
@@ -310,6 +318,8 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             files,
         } => {
             let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
+            // A replay writes like a daemon: it never runs beside one on a SQLite archive.
+            let _lock = store::lock_archive(&settings.database.url)?;
             let backend = open_migrated(&settings.database.url).await?;
             let options = ReplayOptions {
                 inputs: files,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{BIG, TestDb, tweet};
+use common::{BIG, tweet};
 use std::process::{Command, Output};
 use streamvault::query::{QueryError, read_only};
 

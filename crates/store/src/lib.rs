@@ -5,6 +5,8 @@
 //! - `write`, `dm`: the one write path both backends share, over small transaction traits.
 //! - `sqlite`, `postgres`: each backend's own statements and transactions.
 //! - `connections`: the connection log the supervisor keeps.
+//! - `lock`, `claim`: one writer per archive (a file lock on SQLite) and one daemon per stream
+//!   (an advisory lock on PostgreSQL).
 //! - `notice_filter`: which stored notices can concern a batch, without reading them all.
 //! - [`query`]: plain SQL against the archive, printed as a table.
 //!
@@ -19,16 +21,20 @@
 // checkpoints and their frame counts). Each site carries its SAFETY argument.
 #![deny(unsafe_code)]
 
+mod claim;
 mod connections;
 mod dm;
+mod lock;
 mod notice_filter;
 mod postgres;
 pub mod query;
 mod sqlite;
 mod write;
 
+pub use claim::{ClaimHolder, StreamClaim};
 pub use connections::{ConnectionEnd, EndReason};
 pub use dm::{DmDeletionRow, DmTx};
+pub use lock::{ArchiveLock, LockError, lock_archive};
 pub use postgres::PgStore;
 pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
 pub use streamvault_core::batch::{
@@ -189,8 +195,19 @@ pub trait Store: Clone + Send + Sync + 'static {
         http_status: u16,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Claims `stream` for this process before it connects: `Ok(Err(holder))` while another
+    /// daemon runs it (PostgreSQL). On SQLite the archive lock ([`lock_archive`]) already makes
+    /// this process the only writer, so every claim is granted.
+    fn claim_stream(
+        &self,
+        stream: &str,
+    ) -> impl Future<Output = Result<Result<StreamClaim, ClaimHolder>, StoreError>> + Send {
+        let _ = stream;
+        async { Ok(Ok(StreamClaim::implied())) }
+    }
+
     /// Closes the rows of `stream` that a crash left open (`end_reason = 'crash'`, ended at
-    /// their last event); returns how many. Run at start, before the stream connects.
+    /// their last event); returns how many. Run once the stream is claimed, before it connects.
     fn close_abandoned(&self, stream: &str)
     -> impl Future<Output = Result<u64, StoreError>> + Send;
 

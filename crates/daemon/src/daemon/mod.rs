@@ -101,12 +101,7 @@ pub async fn run<S: Store>(
         }
         .into());
     }
-    for stream in &settings.streams {
-        let closed = store.close_abandoned(&stream.name).await?;
-        if closed > 0 {
-            tracing::warn!(stream = %stream.name, rows = closed, "connections left open by a crash are now closed as `crash`");
-        }
-    }
+    // Each stream's supervisor claims it and closes the rows a crash left open (`supervisor`).
     let (mut signals, signal_handle) = signal_channel()?;
     let metrics = Arc::new(Metrics::default());
     let metrics_server = match settings.metrics.as_ref().and_then(|m| m.listen.as_deref()) {

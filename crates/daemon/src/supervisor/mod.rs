@@ -14,6 +14,8 @@ use std::time::Duration;
 use streamvault_store::{ConnectionEnd, EndReason, Store, StoreError};
 use tokio::sync::{mpsc, watch};
 
+mod claim;
+
 /// How a stream's supervision ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamExit {
@@ -45,6 +47,10 @@ pub async fn supervise<S: Store, Src: StreamSource>(
 ) -> Result<StreamExit, StoreError> {
     let mut policy = ReconnectPolicy::new(sv.backoff_scale);
     let name = stream.name().clone();
+    // Held (not read) while the stream runs: dropping it lets another daemon have the stream.
+    let Some(_claim) = claim::claim(&sv.store, &name, &mut sv.control, sv.retry_for).await? else {
+        return Ok(StreamExit::Stopped(*sv.control.borrow()));
+    };
     loop {
         if *sv.control.borrow() != Control::Run {
             return Ok(StreamExit::Stopped(*sv.control.borrow()));

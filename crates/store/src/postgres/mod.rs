@@ -160,6 +160,13 @@ impl Store for PgStore {
         self.connection_up_row(id, at, http_status).await
     }
 
+    async fn claim_stream(
+        &self,
+        stream: &str,
+    ) -> Result<Result<crate::StreamClaim, crate::ClaimHolder>, StoreError> {
+        self.try_claim(stream).await
+    }
+
     async fn close_abandoned(&self, stream: &str) -> Result<u64, StoreError> {
         self.close_abandoned_rows(stream).await
     }
