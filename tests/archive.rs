@@ -22,6 +22,15 @@ async fn kinds(db: &TestDb) -> Vec<(String, i64)> {
 }
 
 both_backends!(every_message_kind_is_archived, |db| async {
+    events_by_kind(&db).await;
+    statuses_once_and_raw_where_it_belongs(&db).await;
+    typed_columns(&db).await;
+    site_stream_envelopes_and_per_kind_tables(&db).await;
+    user_events_and_profiles(&db).await;
+});
+
+/// The replay's counts and the events by kind.
+async fn events_by_kind(db: &TestDb) {
     let summary = db.replay_bytes(ALL_KINDS, PipelineConfig::default()).await;
     assert_eq!(summary.lines, 28);
     assert_eq!(summary.keepalives, 1);
@@ -43,9 +52,12 @@ both_backends!(every_message_kind_is_archived, |db| async {
     .iter()
     .map(|(k, n)| (k.to_string(), *n))
     .collect();
-    assert_eq!(kinds(&db).await, expected);
+    assert_eq!(kinds(db).await, expected);
     assert_eq!(db.count("rejects").await, 0);
+}
 
+/// Every status once; which events keep their raw; direct messages and unknown kinds.
+async fn statuses_once_and_raw_where_it_belongs(db: &TestDb) {
     // Every status, top-level or embedded, exactly once: BIG..BIG+8 (BIG+7 from a favorite).
     let ids = db
         .rows("SELECT CAST(tweet_id AS TEXT) FROM tweets ORDER BY tweets.tweet_id")
@@ -88,7 +100,10 @@ both_backends!(every_message_kind_is_archived, |db| async {
         unknown["brand_new_type"]["anything"],
         serde_json::json!([1, 2, 3])
     );
+}
 
+/// The typed columns of statuses: text, location, retweet, quote, reply.
+async fn typed_columns(db: &TestDb) {
     // Typed columns.
     let geo = &db
         .rows(&format!(
@@ -129,7 +144,10 @@ both_backends!(every_message_kind_is_archived, |db| async {
         ))
         .await;
     assert_eq!(reply, BIG);
+}
 
+/// Site-stream envelopes, and the per-kind tables: disconnects, limits, warnings.
+async fn site_stream_envelopes_and_per_kind_tables(db: &TestDb) {
     // Site-stream envelopes.
     let for_user = db.rows("SELECT kind, CAST(for_user AS TEXT) FROM events WHERE for_user IS NOT NULL ORDER BY event_id").await;
     assert_eq!(
@@ -168,6 +186,10 @@ both_backends!(every_message_kind_is_archived, |db| async {
         ]
     );
     assert_eq!(warnings[2][0].as_deref(), Some("SOMETHING_NEW"));
+}
+
+/// User events, and the latest profile seen.
+async fn user_events_and_profiles(db: &TestDb) {
     let events = db.rows("SELECT event, CAST(source_user_id AS TEXT), CAST(target_object_id AS TEXT) FROM user_events ORDER BY event").await;
     let names: Vec<_> = events.iter().map(|r| r[0].clone().unwrap()).collect();
     assert_eq!(
@@ -210,7 +232,7 @@ both_backends!(every_message_kind_is_archived, |db| async {
             .as_deref(),
         Some("bob")
     );
-});
+}
 
 both_backends!(
     bad_input_is_kept_as_rejects_and_the_run_goes_on,

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::pg_pages::{enable_pageinspect, purge_until_gone, tuples_holding};
 use common::{BIG, TestDb, tweet};
 
 const MARKER: &str = "ZQX-dm-marker-4b1e";
@@ -242,24 +243,8 @@ async fn postgres_purge_leaves_no_tuple_holding_a_deleted_message() {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    let streamvault::store::Backend::Postgres(pg) = &db.backend else {
-        unreachable!()
-    };
-    sqlx::query("CREATE EXTENSION IF NOT EXISTS pageinspect SCHEMA public")
-        .execute(pg.pool())
-        .await
-        .unwrap();
-    let tuples_with_marker = |table: &'static str| async move {
-        sqlx::query_scalar::<_, i64>(&format!(
-            "SELECT COUNT(*) FROM generate_series(0, (pg_relation_size('{table}') / 8192)::int - 1) AS p, \
-             public.heap_page_items(public.get_raw_page('{table}', p)) AS i \
-             WHERE i.t_data IS NOT NULL AND position(convert_to($1, 'UTF8') IN i.t_data) > 0"
-        ))
-        .bind(MARKER)
-        .fetch_one(pg.pool())
-        .await
-        .unwrap()
-    };
+    enable_pageinspect(&db).await;
+    let tuples_with_marker = |table| tuples_holding(&db, table, MARKER);
     let lines: Vec<String> = (1..20)
         .map(|i| dm(BIG + i, "neighbour"))
         .chain([dm(BIG, MARKER)])
@@ -274,17 +259,7 @@ async fn postgres_purge_leaves_no_tuple_holding_a_deleted_message() {
     );
     let summary = db.replay_lines(&[&dm_delete_bare(BIG, 456)]).await;
     assert_eq!(summary.writer.purges, 1);
-    // VACUUM cannot remove a dead tuple that a transaction elsewhere in the database (another
-    // test's) may still see: purge again, as the daemon's next erasure would, until none can.
-    let mut left = tuples_with_marker("direct_messages").await;
-    for _ in 0..50 {
-        if left == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        streamvault::store::Store::purge(pg).await.unwrap();
-        left = tuples_with_marker("direct_messages").await;
-    }
+    let left = purge_until_gone(&db, "direct_messages", MARKER).await;
     assert_eq!(left, 0, "no tuple, live or dead, holds the content");
     db.cleanup().await;
 }

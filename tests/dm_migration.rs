@@ -3,14 +3,15 @@
 //! events keep only the id, and a later delete erases it; nothing else changes, and no stored
 //! line can fail the migration. Both backends.
 
-use sqlx::migrate::Migrator;
+mod common;
+
+use common::migrations::{postgres_archive_before, sqlite_archive_before};
+use common::{BIG, pg_admin, url_in_schema};
 use std::path::Path;
 use streamvault::pipeline::PipelineConfig;
 use streamvault::replay::{self, ReplayOptions};
 use streamvault::store::Backend;
 use streamvault::with_store;
-
-const BIG: i64 = 1_234_567_890_123_456_789;
 
 /// (raw, for_user) of the `direct_message` events an older version left; the first five move.
 fn legacy_events() -> Vec<(String, Option<i64>)> {
@@ -44,23 +45,6 @@ fn legacy_events() -> Vec<(String, Option<i64>)> {
     ]
 }
 
-/// Copies the migrations of `dialect` older than 0006 to `dir`.
-fn migrations_before_0006(dir: &Path, dialect: &str) -> std::path::PathBuf {
-    let old = dir.join(format!("migrations-{dialect}"));
-    std::fs::create_dir(&old).unwrap();
-    let all = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("migrations")
-        .join(dialect);
-    for entry in std::fs::read_dir(all).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.as_str() < "0006" {
-            std::fs::copy(&path, old.join(&name)).unwrap();
-        }
-    }
-    old
-}
-
 async fn one(backend: &Backend, sql: &str) -> Vec<Vec<Option<String>>> {
     streamvault::query::run(backend, sql)
         .await
@@ -70,6 +54,12 @@ async fn one(backend: &Backend, sql: &str) -> Vec<Vec<Option<String>>> {
 
 /// What the migration must have done, then a delete of a migrated message through the pipeline.
 async fn check_migrated(backend: &Backend, dir: &Path, moved_then_kept: usize) {
+    messages_moved(backend, moved_then_kept).await;
+    a_delete_reaches_a_migrated_message(backend, dir).await;
+}
+
+/// Each message with a usable id is in `direct_messages`, once; its events keep only the id.
+async fn messages_moved(backend: &Backend, moved_then_kept: usize) {
     let dms = one(
         backend,
         "SELECT CAST(dm_id AS TEXT), text, CAST(sender_id AS TEXT), \
@@ -106,8 +96,10 @@ async fn check_migrated(backend: &Backend, dir: &Path, moved_then_kept: usize) {
         .collect();
     assert_eq!(kept.len(), moved_then_kept, "{events:?}");
     assert!(kept.iter().all(|e| e[0].is_none()));
+}
 
-    // A delete now reaches a message archived before the migration.
+/// A delete now reaches a message archived before the migration.
+async fn a_delete_reaches_a_migrated_message(backend: &Backend, dir: &Path) {
     let input = dir.join("delete.jsonl");
     std::fs::write(
         &input,
@@ -140,19 +132,7 @@ async fn check_migrated(backend: &Backend, dir: &Path, moved_then_kept: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_legacy_direct_messages_move_to_their_table() {
     let dir = tempfile::tempdir().unwrap();
-    let old = migrations_before_0006(dir.path(), "sqlite");
-    let url = format!("sqlite://{}", dir.path().join("archive.db").display());
-    let options = std::str::FromStr::from_str(&url);
-    let options: sqlx::sqlite::SqliteConnectOptions = options.unwrap();
-    let pool = sqlx::SqlitePool::connect_with(options.create_if_missing(true))
-        .await
-        .unwrap();
-    Migrator::new(old.as_path())
-        .await
-        .unwrap()
-        .run(&pool)
-        .await
-        .unwrap();
+    let (pool, url) = sqlite_archive_before(dir.path(), "0006").await;
     let mut events = legacy_events();
     events.push(("not json {".into(), None)); // no line, however broken, fails the migration
     for (i, (raw, for_user)) in events.iter().enumerate() {
@@ -175,32 +155,17 @@ async fn sqlite_legacy_direct_messages_move_to_their_table() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_legacy_direct_messages_move_to_their_table() {
-    let admin_url = std::env::var("STREAMVAULT_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let admin = match sqlx::PgPool::connect(&admin_url).await {
-        Ok(pool) => pool,
-        Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
-            eprintln!("SKIPPED: PostgreSQL not reachable at {admin_url}: {e}");
-            return;
-        }
-        Err(e) => panic!("PostgreSQL required under CI at {admin_url}: {e}"),
+    let Some((admin, admin_url)) = pg_admin().await else {
+        return;
     };
     let schema = format!("sv_test_dm_migration_{}", std::process::id());
     sqlx::query(&format!("CREATE SCHEMA {schema}"))
         .execute(&admin)
         .await
         .unwrap();
-    let sep = if admin_url.contains('?') { '&' } else { '?' };
-    let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+    let url = url_in_schema(&admin_url, &schema);
     let dir = tempfile::tempdir().unwrap();
-    let old = migrations_before_0006(dir.path(), "postgres");
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    Migrator::new(old.as_path())
-        .await
-        .unwrap()
-        .run(&pool)
-        .await
-        .unwrap();
+    let pool = postgres_archive_before(&url, dir.path(), "0006").await;
     for (i, (raw, for_user)) in legacy_events().iter().enumerate() {
         sqlx::query(
             "INSERT INTO events (stream, received_at, kind, for_user, raw) \

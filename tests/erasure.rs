@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::pg_pages::{enable_pageinspect, purge_until_gone, tuples_holding};
 use common::{BIG, TestDb, delete, geo_tweet, scrub_geo, tweet};
 use std::time::Duration;
 use streamvault::pipeline::PipelineConfig;
@@ -97,21 +98,8 @@ async fn postgres_purge_leaves_no_tuple_holding_deleted_content() {
     let streamvault::store::Backend::Postgres(pg) = &db.backend else {
         unreachable!()
     };
-    sqlx::query("CREATE EXTENSION IF NOT EXISTS pageinspect SCHEMA public")
-        .execute(pg.pool())
-        .await
-        .unwrap();
-    let tuples_with_marker = || async {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM generate_series(0, (pg_relation_size('tweets') / 8192)::int - 1) AS p, \
-             public.heap_page_items(public.get_raw_page('tweets', p)) AS i \
-             WHERE i.t_data IS NOT NULL AND position(convert_to($1, 'UTF8') IN i.t_data) > 0",
-        )
-        .bind(MARKER)
-        .fetch_one(pg.pool())
-        .await
-        .unwrap()
-    };
+    enable_pageinspect(&db).await;
+    let tuples_with_marker = || tuples_holding(&db, "tweets", MARKER);
     let lines: Vec<String> = (1..20)
         .map(|i| tweet(BIG + i, 5, "neighbour"))
         .chain([tweet(BIG, 7, MARKER)])
@@ -140,17 +128,7 @@ async fn postgres_purge_leaves_no_tuple_holding_deleted_content() {
         .unwrap();
     let summary = db.replay_lines(&[&delete(BIG, 7)]).await;
     assert_eq!(summary.writer.purges, 1);
-    // VACUUM cannot remove a dead tuple that a transaction elsewhere in the database (another
-    // test's, run in parallel) may still see: purge again, as the daemon's next erasure would.
-    let mut left = tuples_with_marker().await;
-    for _ in 0..50 {
-        if left == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        streamvault::store::Store::purge(pg).await.unwrap();
-        left = tuples_with_marker().await;
-    }
+    let left = purge_until_gone(&db, "tweets", MARKER).await;
     assert_eq!(left, 0, "no tuple, live or dead, holds the content");
     db.cleanup().await;
 }

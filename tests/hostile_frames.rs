@@ -7,8 +7,10 @@
 mod common;
 
 use bytes::Bytes;
+use common::TestDb;
 use common::daemon::StreamSpec;
-use common::faults::{Proc, ProcConfig, tail};
+use common::logs::tail;
+use common::process::{Proc, ProcConfig, ProcExit};
 use common::tweet;
 use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
@@ -181,7 +183,16 @@ fn peak_rss_kib(pid: u32) -> u64 {
 both_backends!(hostile_bytes_and_timing_cost_only_themselves, |db| async {
     let seen = Arc::new(Seen::default());
     let addr = serve(seen.clone()).await;
-    let streams = vec![
+    let started = std::time::Instant::now();
+    let exit = run_until_archived(&db, &seen, addr).await;
+    renewals_are_bounded_and_stalls_seen(&db, &seen, &exit, started).await;
+    rejects_are_bounded(&db).await;
+});
+
+/// An ndjson stream and a topics stream (1 ms TTL, a heartbeat far beyond its 3 s stall
+/// timeout) on the hostile server at `addr`.
+fn hostile_streams(addr: std::net::SocketAddr) -> Vec<StreamSpec> {
+    vec![
         StreamSpec {
             name: "nd".into(),
             family: "ndjson",
@@ -196,8 +207,13 @@ both_backends!(hostile_bytes_and_timing_cost_only_themselves, |db| async {
                 "update_url = \"http://{addr}/update\"\ntopics = [\"/tweet_engagement/17\"]\nstall_timeout_secs = 3\n"
             ),
         },
-    ];
-    let started = std::time::Instant::now();
+    ]
+}
+
+/// Runs the daemon until every line and frame is archived and a second live session opened
+/// (the hidden stall was detected); it must stay up, under 150 MiB, and exit 0 on TERM.
+async fn run_until_archived(db: &TestDb, seen: &Seen, addr: std::net::SocketAddr) -> ProcExit {
+    let streams = hostile_streams(addr);
     let mut daemon = Proc::start(db.dir.path(), &ProcConfig::new(&db.url, streams));
     let archived = || async {
         let tweets = db.count("tweets").await;
@@ -231,15 +247,24 @@ both_backends!(hostile_bytes_and_timing_cost_only_themselves, |db| async {
     assert_eq!(exit.code, Some(0), "{}", tail(&exit.log, 40));
     assert!(peak_kib < 150 * 1024, "peak RSS {peak_kib} KiB");
     eprintln!("peak RSS of the daemon: {} MiB", peak_kib / 1024);
+    exit
+}
 
-    // A TTL of 1 ms: renewals at most once a second, not a flood.
+/// A TTL of 1 ms: renewals at most once a second, not a flood; the stall is recorded and both
+/// out-of-bounds timings are logged.
+async fn renewals_are_bounded_and_stalls_seen(
+    db: &TestDb,
+    seen: &Seen,
+    exit: &ProcExit,
+    started: std::time::Instant,
+) {
     let updates = seen.updates.load(Ordering::SeqCst);
     let lived = started.elapsed().as_secs();
     assert!(
         updates <= lived + 1,
         "{updates} subscription updates in {lived} s"
     );
-    let stalls = common::daemon::connections(&db, "live")
+    let stalls = common::daemon::connections(db, "live")
         .await
         .iter()
         .filter(|c| c.end_reason.as_deref() == Some("stall"))
@@ -250,7 +275,11 @@ both_backends!(hostile_bytes_and_timing_cost_only_themselves, |db| async {
             .contains("heartbeat is longer than stall_timeout_secs")
     );
     assert!(exit.log.contains("subscription TTL is out of bounds"));
+}
 
+/// Every hostile line and frame is a reject that keeps at most 1 MiB; the ordinary lines
+/// around them are archived.
+async fn rejects_are_bounded(db: &TestDb) {
     let rejects = db
         .rows("SELECT stream, reason, CAST(length(raw) AS TEXT) FROM rejects ORDER BY reject_id")
         .await;
@@ -288,4 +317,4 @@ both_backends!(hostile_bytes_and_timing_cost_only_themselves, |db| async {
     let texts = db.rows("SELECT text FROM tweets ORDER BY tweet_id").await;
     let texts: Vec<_> = texts.into_iter().map(|r| r[0].clone().unwrap()).collect();
     assert_eq!(texts, ["before", "between", "after"]);
-});
+}

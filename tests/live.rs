@@ -120,13 +120,7 @@ async fn every_disconnect_code_gets_the_wait_of_its_class() {
     let db = TestDb::sqlite().await;
     // One connection per code; 6 (token revoked) last, as it ends the stream for good.
     let codes = [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 42, 6];
-    let mut toml = String::from("name = \"codes\"\n");
-    for code in codes {
-        toml.push_str(&format!(
-            "[[connection]]\nsteps = [{{ send = 3 }}, {{ disconnect = {code}, reason = \"test\" }}]\n"
-        ));
-    }
-    let scenario = scenario_toml(db.dir.path(), &toml);
+    let scenario = scenario_toml(db.dir.path(), &codes_scenario(&codes));
     let sim = simulator(scenario, 1000.0).await;
     let mut spec = stream("main", &sim, PATH, "codes");
     spec.url = format!("http://{}{PATH}", sim.addr());
@@ -147,10 +141,51 @@ async fn every_disconnect_code_gets_the_wait_of_its_class() {
     assert!(exit.log.contains("client too slow"), "{}", exit.log);
     let rows = connections(&db, "main").await;
     assert_eq!(rows.len(), codes.len(), "{rows:?}");
+    assert_waits_by_class(&rows, &codes);
+    assert_waited(&rows);
+    assert_eq!(db.count("disconnects").await, codes.len() as i64);
+    assert_eq!(
+        db.text("SELECT code_name FROM disconnects WHERE code = 4")
+            .await
+            .as_deref(),
+        Some("Stall")
+    );
+    assert_eq!(
+        db.text("SELECT code_name FROM disconnects WHERE code = 42")
+            .await
+            .as_deref(),
+        Some("Unknown")
+    );
+    // After code 9 the backfill parameter is dropped.
+    let stats = sim.stop().await;
+    let after_9 = codes.iter().position(|&c| c == 9).unwrap() + 1;
+    assert!(stats.connections[after_9 - 1].query.contains("count="));
+    assert!(
+        !stats.connections[after_9].query.contains("count="),
+        "{}",
+        stats.connections[after_9].query
+    );
+    db.cleanup().await;
+}
+
+/// A scenario named `codes`: one connection per code, each sending 3 events then that
+/// disconnect message.
+fn codes_scenario(codes: &[i64]) -> String {
+    let mut toml = String::from("name = \"codes\"\n");
+    for code in codes {
+        toml.push_str(&format!(
+            "[[connection]]\nsteps = [{{ send = 3 }}, {{ disconnect = {code}, reason = \"test\" }}]\n"
+        ));
+    }
+    toml
+}
+
+/// Each connection ended by its code's disconnect message, and the next one waited the nominal
+/// time of the code's class (by the contract's table, consecutive tries counted per class).
+fn assert_waits_by_class(rows: &[ConnRow], codes: &[i64]) {
     let scale = 0.01;
-    // Nominal waits (ms) by the contract's table, consecutive tries counted per class.
     let (mut linear, mut contention, mut http) = (0.0f64, 0.0f64, 0.0f64);
-    for (row, code) in rows.iter().zip(codes) {
+    for (row, &code) in rows.iter().zip(codes) {
         assert_eq!(row.disconnect_code, Some(code));
         assert_eq!(row.end_reason.as_deref(), Some("disconnect_message"));
         assert_eq!(row.messages, 4, "3 events and the disconnect message");
@@ -178,30 +213,6 @@ async fn every_disconnect_code_gets_the_wait_of_its_class() {
         };
         assert_wait(row, nominal * scale);
     }
-    assert_waited(&rows);
-    assert_eq!(db.count("disconnects").await, codes.len() as i64);
-    assert_eq!(
-        db.text("SELECT code_name FROM disconnects WHERE code = 4")
-            .await
-            .as_deref(),
-        Some("Stall")
-    );
-    assert_eq!(
-        db.text("SELECT code_name FROM disconnects WHERE code = 42")
-            .await
-            .as_deref(),
-        Some("Unknown")
-    );
-    // After code 9 the backfill parameter is dropped.
-    let stats = sim.stop().await;
-    let after_9 = codes.iter().position(|&c| c == 9).unwrap() + 1;
-    assert!(stats.connections[after_9 - 1].query.contains("count="));
-    assert!(
-        !stats.connections[after_9].query.contains("count="),
-        "{}",
-        stats.connections[after_9].query
-    );
-    db.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

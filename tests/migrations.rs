@@ -1,49 +1,43 @@
 //! Schema migrations applied to an archive that already holds data: nothing recorded is lost,
 //! and what the old schema guaranteed still holds.
 
+mod common;
+
+use common::BIG;
+use common::migrations::sqlite_archive_before;
 use sqlx::SqlitePool;
-use sqlx::migrate::Migrator;
-use sqlx::sqlite::SqliteConnectOptions;
-use std::path::Path;
-use std::str::FromStr;
 use streamvault::store::{SqliteStore, Store};
-
-const BIG: i64 = 1_234_567_890_123_456_789;
-
-/// A SQLite archive migrated only up to (not including) `before`, as an older streamvault left it.
-async fn archive_before(dir: &Path, before: &str) -> (SqlitePool, String) {
-    let old = dir.join("migrations");
-    std::fs::create_dir(&old).unwrap();
-    let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
-    for entry in std::fs::read_dir(all).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.as_str() < before {
-            std::fs::copy(&path, old.join(&name)).unwrap();
-        }
-    }
-    let url = format!("sqlite://{}", dir.join("archive.db").display());
-    let options = SqliteConnectOptions::from_str(&url)
-        .unwrap()
-        .create_if_missing(true);
-    let pool = SqlitePool::connect_with(options).await.unwrap();
-    Migrator::new(old.as_path())
-        .await
-        .unwrap()
-        .run(&pool)
-        .await
-        .unwrap();
-    (pool, url)
-}
 
 type DeletionRow = (i64, Option<i64>, String, String, bool, Option<String>);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletions_rebuilt_in_arrival_order_keep_their_rows_key_and_trigger() {
     let dir = tempfile::tempdir().unwrap();
-    let (pool, url) = archive_before(dir.path(), "0004").await;
-    // Recorded in this order (applied_at), keyed out of it.
-    let rows: Vec<DeletionRow> = vec![
+    let (pool, url) = sqlite_archive_before(dir.path(), "0004").await;
+    let rows = old_deletions();
+    insert_deletions(&pool, &rows).await;
+    pool.close().await;
+
+    let store = SqliteStore::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let pool = store.pool();
+    let kept: Vec<DeletionRow> = sqlx::query_as(
+        "SELECT tweet_id, user_id, notice_received_at, applied_at, arrived_before_tweet, \
+         tweet_arrived_at FROM deletions ORDER BY rowid",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, rows, "every row, in the order recorded");
+
+    keys_kept_and_trigger_still_records(pool).await;
+    tweet_id_is_still_the_key(pool).await;
+    store.close().await;
+}
+
+/// Deletions recorded in this order (applied_at), keyed out of it.
+fn old_deletions() -> Vec<DeletionRow> {
+    vec![
         (
             BIG + 2,
             Some(7),
@@ -68,8 +62,11 @@ async fn deletions_rebuilt_in_arrival_order_keep_their_rows_key_and_trigger() {
             true,
             Some("2026-01-01T00:00:03.000000Z".into()),
         ),
-    ];
-    for r in &rows {
+    ]
+}
+
+async fn insert_deletions(pool: &SqlitePool, rows: &[DeletionRow]) {
+    for r in rows {
         sqlx::query(
             "INSERT INTO deletions (tweet_id, user_id, notice_received_at, applied_at, \
              arrived_before_tweet, tweet_arrived_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -80,24 +77,14 @@ async fn deletions_rebuilt_in_arrival_order_keep_their_rows_key_and_trigger() {
         .bind(&r.3)
         .bind(r.4)
         .bind(&r.5)
-        .execute(&pool)
+        .execute(pool)
         .await
         .unwrap();
     }
-    pool.close().await;
+}
 
-    let store = SqliteStore::open(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    let pool = store.pool();
-    let kept: Vec<DeletionRow> = sqlx::query_as(
-        "SELECT tweet_id, user_id, notice_received_at, applied_at, arrived_before_tweet, \
-         tweet_arrived_at FROM deletions ORDER BY rowid",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    assert_eq!(kept, rows, "every row, in the order recorded");
-
+/// The keys recorded before are kept, and the trigger still records new deletions' keys.
+async fn keys_kept_and_trigger_still_records(pool: &SqlitePool) {
     let keys = || async {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM notice_keys WHERE kind = 0")
             .fetch_one(pool)
@@ -118,8 +105,10 @@ async fn deletions_rebuilt_in_arrival_order_keep_their_rows_key_and_trigger() {
         4,
         "the trigger still records new deletions' keys"
     );
+}
 
-    // The tweet id is still the key: a repeated notice changes nothing, a duplicate is refused.
+/// The tweet id is still the key: a repeated notice changes nothing, a duplicate is refused.
+async fn tweet_id_is_still_the_key(pool: &SqlitePool) {
     let repeated = sqlx::query(
         "INSERT INTO deletions (tweet_id, notice_received_at, applied_at, arrived_before_tweet) \
          VALUES (?, 'x', 'y', 1) ON CONFLICT (tweet_id) DO NOTHING",
@@ -144,13 +133,42 @@ async fn deletions_rebuilt_in_arrival_order_keep_their_rows_key_and_trigger() {
     .execute(pool)
     .await;
     assert!(null_id.is_err(), "a deletion always names its status");
-    store.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn location_only_in_raw_is_flagged_and_recorded_scrubs_reach_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (pool, url) = archive_before(dir.path(), "0005").await;
+    let (pool, url) = sqlite_archive_before(dir.path(), "0005").await;
+    insert_tweets_and_a_scrub(&pool).await;
+    pool.close().await;
+
+    let store = SqliteStore::open(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let got: Vec<(i64, i64, bool, String)> =
+        sqlx::query_as("SELECT tweet_id, located, geo_scrubbed, raw FROM tweets ORDER BY tweet_id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let flags: Vec<(i64, bool)> = got.iter().map(|r| (r.1, r.2)).collect();
+    assert_eq!(
+        flags,
+        [(1, false), (0, true), (1, false), (0, false), (0, false)]
+    );
+    assert_eq!(
+        got[1].3, r#"{"id":1,"text":"t"}"#,
+        "the recorded scrub now applies"
+    );
+    assert_eq!(
+        got[4].3, "not json at all",
+        "a raw SQLite cannot read is left alone"
+    );
+    located_index_is_used(store.pool()).await;
+    store.close().await;
+}
+
+/// Statuses located in their typed columns, in `raw` only, not at all, or with a `raw` that is
+/// not JSON; and a scrub recorded for user 7 before the migration.
+async fn insert_tweets_and_a_scrub(pool: &SqlitePool) {
     let raw_only = r#"{"id":1,"text":"t","coordinates":{"type":"Point","coordinates":[13.4,52.5,30]},"geo":null,"place":null}"#;
     let rows: [(i64, i64, Option<f64>, &str); 5] = [
         (
@@ -178,7 +196,7 @@ async fn location_only_in_raw_is_flagged_and_recorded_scrubs_reach_it() {
         .bind(user)
         .bind(lon)
         .bind(raw)
-        .execute(&pool)
+        .execute(pool)
         .await
         .unwrap();
     }
@@ -187,41 +205,22 @@ async fn location_only_in_raw_is_flagged_and_recorded_scrubs_reach_it() {
          tweets_scrubbed) VALUES (7, ?, 'x', 'x', 0)",
     )
     .bind(BIG + 10)
-    .execute(&pool)
+    .execute(pool)
     .await
     .unwrap();
-    pool.close().await;
+}
 
-    let store = SqliteStore::open(&url).await.unwrap();
-    store.migrate().await.unwrap();
-    let got: Vec<(i64, i64, bool, String)> =
-        sqlx::query_as("SELECT tweet_id, located, geo_scrubbed, raw FROM tweets ORDER BY tweet_id")
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-    let flags: Vec<(i64, bool)> = got.iter().map(|r| (r.1, r.2)).collect();
-    assert_eq!(
-        flags,
-        [(1, false), (0, true), (1, false), (0, false), (0, false)]
-    );
-    assert_eq!(
-        got[1].3, r#"{"id":1,"text":"t"}"#,
-        "the recorded scrub now applies"
-    );
-    assert_eq!(
-        got[4].3, "not json at all",
-        "a raw SQLite cannot read is left alone"
-    );
+/// The located statuses of a user are found through the `tweets_located` index.
+async fn located_index_is_used(pool: &SqlitePool) {
     let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
         "EXPLAIN QUERY PLAN SELECT tweet_id FROM tweets WHERE user_id = 8 AND tweet_id <= 5 \
          AND located = 1",
     )
-    .fetch_all(store.pool())
+    .fetch_all(pool)
     .await
     .unwrap();
     assert!(
         plan.iter().any(|p| p.3.contains("tweets_located")),
         "{plan:?}"
     );
-    store.close().await;
 }

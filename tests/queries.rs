@@ -65,6 +65,14 @@ fn texts(values: &[Option<&str>]) -> Vec<Option<String>> {
 }
 
 both_backends!(the_documented_queries_answer_right, |db| async {
+    write_history(&db).await;
+    let results = run_documented_queries(&db).await;
+    check_latest_and_curve(&results);
+    check_growth_dms_and_sessions(&results);
+});
+
+/// The history, written as one batch through the store.
+async fn write_history(db: &common::TestDb) {
     let mut batch = Batch::default();
     for (time, frame) in history() {
         let origin = Origin {
@@ -77,7 +85,10 @@ both_backends!(the_documented_queries_answer_right, |db| async {
     with_store!(&db.backend, s => s.write_batch(&std::sync::Arc::new(std::mem::take(&mut batch)), Utc::now()).await.unwrap());
     assert_eq!(db.count("engagement_samples").await, 8);
     assert_eq!(db.count("dm_activity").await, 4);
+}
 
+/// Every documented query, run as `streamvault query` would run it.
+async fn run_documented_queries(db: &common::TestDb) -> Vec<streamvault::query::Table> {
     let queries = documented_queries();
     assert_eq!(queries.len(), 6, "docs/queries.md holds six examples");
     let mut results = Vec::new();
@@ -87,7 +98,11 @@ both_backends!(the_documented_queries_answer_right, |db| async {
             .unwrap_or_else(|e| panic!("{sql}\n{e}"));
         results.push(table);
     }
+    results
+}
 
+/// engagement_latest and the curve with counts carried forward.
+fn check_latest_and_curve(results: &[streamvault::query::Table]) {
     // engagement_latest: every count carried forward to its latest value.
     let latest = &results[0];
     assert_eq!(
@@ -124,7 +139,10 @@ both_backends!(the_documented_queries_answer_right, |db| async {
             Some("9000")
         ])
     );
+}
 
+/// Growth per hour, the fastest-growing tweets, DM activity and sessions.
+fn check_growth_dms_and_sessions(results: &[streamvault::query::Table]) {
     // Growth per hour.
     let hourly = &results[2];
     assert_eq!(hourly.rows.len(), 2);
@@ -146,4 +164,4 @@ both_backends!(the_documented_queries_answer_right, |db| async {
     // Sessions.
     let sessions = &results[5];
     assert_eq!(column(sessions, 0), texts(&[Some("s1")]));
-});
+}

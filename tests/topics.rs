@@ -33,11 +33,25 @@ async fn wait_sent(sim: &Simulator, topics: &[&str], at_least: u64) {
 }
 
 both_backends!(samples_are_archived_for_every_topic_kind, |db| async {
+    let stats = run_until_500_sent(&db).await;
+    archived_as_sent(&db, &stats).await;
+    counts_become_integers(&db).await;
+    partial_events_keep_the_latest(&db).await;
+    let conn = &stats.connections[0];
+    let rows = connections(&db, "live").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].end_reason.as_deref(), Some("shutdown"));
+    assert_eq!(rows[0].messages as u64, conn.frames_sent);
+});
+
+/// A daemon reading the `live-finite` scenario on every topic kind until its 500 events are
+/// sent, then stopped (exit 0); what the simulator sent, in one session.
+async fn run_until_500_sent(db: &TestDb) -> Stats {
     // 500 events, then heartbeats only: what was sent can all be read before the stop.
     let sim = simulator(builtin("live-finite"), 1000.0).await;
     let topics = [TWEET, OTHER, DM, TYPING];
     let daemon = Daemon::start(
-        &db,
+        db,
         &[topics_stream("live", &sim, "live-finite", &topics)],
         0.01,
     );
@@ -56,10 +70,14 @@ both_backends!(samples_are_archived_for_every_topic_kind, |db| async {
     assert_eq!(exit.code, Some(0), "{}", exit.log);
     let stats = sim.stop().await;
     assert_eq!(stats.sessions.len(), 1);
+    stats
+}
+
+/// Every data frame sent is an event; samples, DM rows and the session match exactly.
+async fn archived_as_sent(db: &TestDb, stats: &Stats) {
     let session = &stats.sessions[0];
     let conn = &stats.connections[0];
     assert!(conn.query.contains("topics="), "{}", conn.query);
-    // Every data frame sent is an event; samples and DM rows match exactly.
     for (kind, n) in &conn.by_kind {
         let archived = db
             .int(&format!(
@@ -69,17 +87,17 @@ both_backends!(samples_are_archived_for_every_topic_kind, |db| async {
         assert_eq!(archived as u64, *n, "{kind}");
     }
     assert_eq!(db.count("events").await as u64, conn.frames_sent);
-    let engagement = sent(&stats, TWEET) + sent(&stats, OTHER);
+    let engagement = sent(stats, TWEET) + sent(stats, OTHER);
     assert_eq!(db.count("engagement_samples").await as u64, engagement);
     assert_eq!(
         db.int("SELECT COUNT(*) FROM dm_activity WHERE kind = 'update'")
             .await as u64,
-        sent(&stats, DM)
+        sent(stats, DM)
     );
     assert_eq!(
         db.int("SELECT COUNT(*) FROM dm_activity WHERE kind = 'typing'")
             .await as u64,
-        sent(&stats, TYPING)
+        sent(stats, TYPING)
     );
     assert_eq!(
         db.text("SELECT session_id FROM live_sessions")
@@ -95,7 +113,10 @@ both_backends!(samples_are_archived_for_every_topic_kind, |db| async {
         .await as u64,
         engagement
     );
-    // Counts arrive as strings and as numbers; both become integers.
+}
+
+/// Counts arrive as strings and as numbers; both become integers.
+async fn counts_become_integers(db: &TestDb) {
     let of_type = |t: &str| {
         if db.is_postgres() {
             format!(
@@ -120,7 +141,10 @@ both_backends!(samples_are_archived_for_every_topic_kind, |db| async {
         as_string + as_number,
         "every like count, string or number, became an integer"
     );
-    // Partial events: absent counts are NULL, and engagement_latest carries the last value.
+}
+
+/// Partial events: absent counts are NULL, and engagement_latest carries the last value.
+async fn partial_events_keep_the_latest(db: &TestDb) {
     assert!(
         db.int("SELECT COUNT(*) FROM engagement_samples WHERE like_count IS NULL")
             .await
@@ -143,11 +167,7 @@ both_backends!(samples_are_archived_for_every_topic_kind, |db| async {
             "{topic}: counts never decrease, so the latest is the maximum"
         );
     }
-    let rows = connections(&db, "live").await;
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].end_reason.as_deref(), Some("shutdown"));
-    assert_eq!(rows[0].messages as u64, conn.frames_sent);
-});
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_lines_sessions_are_read_too() {

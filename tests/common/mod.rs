@@ -4,8 +4,16 @@
 //! Without it a PostgreSQL test is skipped with a note, except under CI (`CI=true`), where it fails.
 #![allow(dead_code)]
 
+pub mod capability;
 pub mod daemon;
-pub mod faults;
+pub mod logs;
+pub mod migrations;
+pub mod pg_pages;
+pub mod process;
+pub mod proxy;
+pub mod reference;
+pub mod sqlite_inspect;
+pub mod tmpfs;
 
 use chrono::Utc;
 use sqlx::Row;
@@ -57,6 +65,26 @@ fn pg_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+/// A pool on PostgreSQL's admin URL and that URL; `None`, with a `SKIPPED` note, when it is not
+/// reachable outside CI (under CI that is a failure).
+pub async fn pg_admin() -> Option<(sqlx::PgPool, String)> {
+    let admin_url = pg_admin_url();
+    match sqlx::PgPool::connect(&admin_url).await {
+        Ok(pool) => Some((pool, admin_url)),
+        Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
+            eprintln!("SKIPPED: PostgreSQL not reachable at {admin_url}: {e}");
+            None
+        }
+        Err(e) => panic!("PostgreSQL required under CI at {admin_url}: {e}"),
+    }
+}
+
+/// `admin_url` with every statement's `search_path` set to `schema`.
+pub fn url_in_schema(admin_url: &str, schema: &str) -> String {
+    let sep = if admin_url.contains('?') { '&' } else { '?' };
+    format!("{admin_url}{sep}options=-c%20search_path%3D{schema}")
+}
+
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
@@ -72,23 +100,14 @@ impl TestDb {
     }
 
     pub async fn postgres() -> Option<TestDb> {
-        let admin_url = pg_admin_url();
-        let admin = match sqlx::PgPool::connect(&admin_url).await {
-            Ok(pool) => pool,
-            Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
-                eprintln!("SKIPPED: PostgreSQL not reachable at {admin_url}: {e}");
-                return None;
-            }
-            Err(e) => panic!("PostgreSQL required under CI at {admin_url}: {e}"),
-        };
+        let (admin, admin_url) = pg_admin().await?;
         let schema = format!("sv_test_{}", rand_suffix());
         sqlx::query(&format!("CREATE SCHEMA {schema}"))
             .execute(&admin)
             .await
             .unwrap();
         admin.close().await;
-        let sep = if admin_url.contains('?') { '&' } else { '?' };
-        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+        let url = url_in_schema(&admin_url, &schema);
         let backend = streamvault::cli::open_migrated(&url).await.unwrap();
         Some(TestDb {
             url,
