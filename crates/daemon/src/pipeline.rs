@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use tokio_retry::RetryIf;
 use tokio_retry::strategy::ExponentialBackoff;
 
+mod owed;
 mod split;
 mod watched;
 
@@ -299,7 +300,8 @@ async fn run_writer<S: Store>(
     mut batches: mpsc::Receiver<Batch>,
     counters: Arc<LiveCounters>,
 ) -> Result<WriterStats, StoreError> {
-    let mut purge_at: Option<Instant> = None;
+    // A purge the archive recorded before the last stop (a crash) is due as it was promised.
+    let mut purge_at = owed::owed_purge(&w.store, &w.config).await?;
     loop {
         let received = match purge_at {
             Some(at) => tokio::select! {
@@ -377,6 +379,8 @@ impl<S: Store> Writer<S> {
 
     async fn purge(&mut self) -> Result<(), StoreError> {
         retrying(&self.config, || self.store.purge()).await?;
+        // No batch committed since the purge started: every owed purge recorded is done.
+        retrying(&self.config, || self.store.purges_done()).await?;
         self.stats.purges += 1;
         tracing::debug!("erased content purged from the store's files");
         Ok(())

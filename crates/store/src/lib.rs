@@ -7,6 +7,7 @@
 //! - `connections`: the connection log the supervisor keeps.
 //! - `lock`, `claim`: one writer per archive (a file lock on SQLite) and one daemon per stream
 //!   (an advisory lock on PostgreSQL).
+//! - `purges`: the purges erasures owe, recorded with them ([`PurgeLog`], [`PurgeTx`]).
 //! - `notice_filter`: which stored notices can concern a batch, without reading them all.
 //! - [`query`]: plain SQL against the archive, printed as a table.
 //!
@@ -27,6 +28,7 @@ mod dm;
 mod lock;
 mod notice_filter;
 mod postgres;
+mod purges;
 pub mod query;
 mod sqlite;
 mod write;
@@ -36,6 +38,7 @@ pub use connections::{ConnectionEnd, EndReason};
 pub use dm::{DmDeletionRow, DmTx};
 pub use lock::{ArchiveLock, LockError, lock_archive};
 pub use postgres::PgStore;
+pub use purges::{PurgeLog, PurgeTx};
 pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
 pub use streamvault_core::batch::{
     Batch, DetailRow, EventRow, Notice, NoticeKind, PendingDm, PendingTweet, PendingUser, Rows,
@@ -162,7 +165,7 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 /// The archive as the pipeline sees it.
-pub trait Store: Clone + Send + Sync + 'static {
+pub trait Store: PurgeLog + Clone + Send + Sync + 'static {
     /// Creates or upgrades the schema.
     fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 

@@ -6,6 +6,7 @@
 mod detail;
 mod dm;
 mod json;
+mod purge;
 mod rows;
 mod tx;
 

@@ -9,6 +9,7 @@ mod candidates;
 mod checkpoint;
 mod detail;
 mod dm;
+mod purge;
 mod rows;
 mod tx;
 

@@ -1,0 +1,70 @@
+//! Durable purges: the erasures whose old bytes may still be in the store's files, recorded in
+//! the archive (`purges_due`) in the transaction that erased them.
+//!
+//! The promise that erased content leaves the files within `purge_within_secs` used to live in
+//! the writer's memory, so a kill -9 between a delete's commit and its purge forgot it and the
+//! text stayed in the WAL. Now each erasing batch writes a row ([`PurgeTx`]), the writer forgets
+//! the rows only after the purge ran ([`PurgeLog::purges_done`]), and a starting writer asks
+//! for the oldest one left ([`PurgeLog::oldest_purge_due`]) and purges when it falls due.
+
+use crate::{PgStore, SqliteStore, StoreError};
+use chrono::{DateTime, Utc};
+use std::future::Future;
+
+/// Records, inside a batch's transaction, that it erased archived content.
+pub trait PurgeTx: Send {
+    /// One `purges_due` row: `rows` erased, committed at `erased_at`.
+    fn record_purge_due(
+        &mut self,
+        erased_at: DateTime<Utc>,
+        rows: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The purges an archive still owes, as the writer sees them.
+pub trait PurgeLog {
+    /// When the oldest erasure not yet purged from the files was committed; `None`: none is owed.
+    fn oldest_purge_due(
+        &self,
+    ) -> impl Future<Output = Result<Option<DateTime<Utc>>, StoreError>> + Send;
+
+    /// Forgets every owed purge. Called by the writer right after a purge, with no batch
+    /// committed in between, so every row it deletes was covered by that purge.
+    fn purges_done(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl PurgeLog for SqliteStore {
+    async fn oldest_purge_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let oldest: Option<String> = sqlx::query_scalar("SELECT MIN(erased_at) FROM purges_due")
+            .fetch_one(self.writer())
+            .await?;
+        // An unreadable time is owed all the same: purge at once.
+        Ok(oldest.map(|t| {
+            DateTime::parse_from_rfc3339(&t)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(DateTime::<Utc>::MIN_UTC)
+        }))
+    }
+
+    async fn purges_done(&self) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM purges_due")
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+}
+
+impl PurgeLog for PgStore {
+    async fn oldest_purge_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT MIN(erased_at) FROM purges_due")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    async fn purges_done(&self) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM purges_due")
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
