@@ -135,6 +135,68 @@ async fn a_second_daemon_on_postgres_waits_for_the_stream_and_takes_it_over() {
     let rows = connections(&db, "live").await;
     assert_eq!(rows[0].end_reason.as_deref(), Some("shutdown"), "{rows:?}");
     assert!(second.log_text().contains("stream claimed"));
+
+    // A reload that restarts the stream lets go of it and claims it again at once.
+    let mut changed = stream("live", &sim, PATH, "clean");
+    changed.extra = "params = { track = \"changed\" }".into();
+    second.reload(&db, &[changed], 0.01);
+    wait_until("the stream restarts", Duration::from_secs(20), || async {
+        let rows = connections(&db, "live").await;
+        rows.len() == 3 && rows[2].connected
+    })
+    .await;
+    let rows = connections(&db, "live").await;
+    assert_eq!(rows[1].end_reason.as_deref(), Some("reload"), "{rows:?}");
+    assert_eq!(
+        second
+            .log_text()
+            .matches("another daemon runs this stream")
+            .count(),
+        1,
+        "the daemon never waits for itself"
+    );
+    let exit = second.stop(Duration::from_secs(15));
+    assert_eq!(exit.code, Some(0), "{}", exit.log);
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_killed_holder_frees_its_stream_and_its_row_is_closed_as_crash() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let sim = simulator(builtin("clean"), 200.0).await;
+    let streams = [stream("live", &sim, PATH, "clean")];
+    let first = Daemon::start(&db, &streams, 0.01);
+    wait_connected(&db, "live").await;
+    let second = Daemon::start(&db, &streams, 0.01);
+    wait_until(
+        "the second daemon waits",
+        Duration::from_secs(20),
+        || async {
+            second
+                .log_text()
+                .contains("another daemon runs this stream")
+        },
+    )
+    .await;
+    drop(first); // SIGKILL: its sessions end, and with them its claim
+    wait_until(
+        "the second takes the stream over",
+        Duration::from_secs(20),
+        || async {
+            let rows = connections(&db, "live").await;
+            rows.len() == 2 && rows[1].connected
+        },
+    )
+    .await;
+    let rows = connections(&db, "live").await;
+    assert_eq!(
+        rows[0].end_reason.as_deref(),
+        Some("crash"),
+        "the new holder closes the dead one's row: {rows:?}"
+    );
+    assert_eq!(open_rows(&rows), 1);
     let exit = second.stop(Duration::from_secs(15));
     assert_eq!(exit.code, Some(0), "{}", exit.log);
     db.cleanup().await;

@@ -15,8 +15,9 @@ use sqlx::postgres::PgConnection;
 /// A claimed stream; dropping it ends the holding session and so releases the claim.
 #[derive(Debug, Default)]
 pub struct StreamClaim {
-    /// The session holding the advisory lock (none on SQLite, whose file lock covers every stream).
-    session: Option<PgConnection>,
+    /// The session holding the advisory lock and the lock's two keys (none on SQLite, whose
+    /// file lock covers every stream).
+    session: Option<(PgConnection, i32, i32)>,
 }
 
 impl StreamClaim {
@@ -25,9 +26,15 @@ impl StreamClaim {
         StreamClaim::default()
     }
 
-    /// Releases the claim now rather than when the server notices the dropped connection.
+    /// Releases the claim now, rather than when the server notices the dropped connection: a
+    /// stream restarted by a reload claims it again at once.
     pub async fn release(mut self) {
-        if let Some(session) = self.session.take() {
+        if let Some((mut session, a, b)) = self.session.take() {
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
+                .bind(a)
+                .bind(b)
+                .execute(&mut session)
+                .await;
             let _ = session.close().await;
         }
     }
@@ -77,7 +84,7 @@ impl PgStore {
             .await?;
         if got {
             return Ok(Ok(StreamClaim {
-                session: Some(session),
+                session: Some((session, a, b)),
             }));
         }
         // pg_locks shows the two int4 keys as oids (classid, objid) with objsubid 2.
