@@ -59,7 +59,9 @@ pub fn lock_archive(url: &str) -> Result<Option<ArchiveLock>, LockError> {
     let Ok(options) = SqliteConnectOptions::from_str(url) else {
         return Ok(None); // opening reports the bad URL
     };
-    let archive = options.get_filename().to_path_buf();
+    // One lock file per archive file, however it is named (a symlink, another relative path).
+    let named = options.get_filename();
+    let archive = std::fs::canonicalize(named).unwrap_or_else(|_| named.to_path_buf());
     let path = PathBuf::from(format!("{}.lock", archive.display()));
     let io = |source| LockError::Io {
         lock: path.display().to_string(),
