@@ -179,11 +179,33 @@ impl From<ReplayError> for Failure {
     }
 }
 
+/// The runtime's workers never exceed this: one writer and a few streams gain nothing from more,
+/// and the thread count stays below the unit's `TasksMax` on any host (see
+/// docs/operations.md, "Running under systemd").
+const MAX_WORKER_THREADS: usize = 16;
+/// Threads for blocking work (SQLite transactions, freeing batches), below tokio's 512.
+const MAX_BLOCKING_THREADS: usize = 64;
+
+/// One worker per core, at most [`MAX_WORKER_THREADS`]; `TOKIO_WORKER_THREADS` overrides.
+fn worker_threads() -> usize {
+    std::env::var("TOKIO_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(MAX_WORKER_THREADS)
+        })
+}
+
 /// Parses the command line, runs the command, and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads())
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .enable_all()
         .build()
         .expect("tokio runtime");
@@ -293,6 +315,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::CheckConfig => {
             let settings = Settings::load(cli.config.as_deref(), cli.database.as_deref())?;
             println!("{}", settings.redacted());
+            for warning in crate::source::secrets::file_warnings(&settings.streams) {
+                eprintln!("warning: {warning}");
+            }
             Ok(())
         }
         Command::Migrate => {

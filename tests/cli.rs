@@ -201,3 +201,102 @@ fn check_config_redacts_the_password() {
     assert!(!text(&out).contains("hunter2"));
     assert!(text(&out).contains("postgres://u:***@127.0.0.1/db"));
 }
+
+#[test]
+fn check_config_redacts_every_url_and_warns_about_readable_secrets() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("filter.token");
+    std::fs::write(&token, "tok").unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config = dir.path().join("streamvault.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"postgres://u@127.0.0.1/db?sslmode=require&password=hun%40ter2\"\n\
+             [[stream]]\nname = \"f\"\nfamily = \"ndjson\"\n\
+             url = \"https://user:s3cr@t:pw@stream.example/1.1/x.json?access_token=tok3n\"\n\
+             bearer_token_file = {:?}\n",
+            token.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = streamvault(
+        &["check-config", "--config", config.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let all = text(&out);
+    for secret in ["hun", "ter2", "s3cr", "t:pw", "tok3n"] {
+        assert!(!all.contains(secret), "{secret} in {all}");
+    }
+    assert!(all.contains("password=***"), "{all}");
+    assert!(all.contains("https://***@stream.example/"), "{all}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: `stream[0].bearer_token_file`") && stderr.contains("0644"),
+        "{stderr}"
+    );
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = streamvault(
+        &["check-config", "--config", config.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(!text(&out).contains("warning"), "{}", text(&out));
+}
+
+/// The shipped unit and example configuration agree with each other and with the daemon's
+/// bounds; `systemd-analyze security` (where installed) rates the unit 1.5 or better.
+#[test]
+fn the_systemd_unit_fits_the_daemon() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unit = std::fs::read_to_string(root.join("systemd/streamvault.service")).unwrap();
+    let setting = |key: &str| -> Vec<String> {
+        unit.lines()
+            .filter_map(|l| l.strip_prefix(&format!("{key}=")))
+            .map(str::to_owned)
+            .collect()
+    };
+    let secs = |key: &str| setting(key)[0].parse::<u64>().unwrap();
+    // Above the daemon's stop bound (shutdown_timeout_secs, 20 s by default).
+    assert!(secs("TimeoutStopSec") >= 20 + 25);
+    // Above retry_for_secs (60 s by default) and one last attempt.
+    assert!(secs("WatchdogSec") >= 60 + 60);
+    assert_eq!(setting("SystemCallErrorNumber"), ["EPERM"]);
+    let prevent = &setting("RestartPreventExitStatus")[0];
+    for code in ["1", "2", "3", "101"] {
+        assert!(prevent.split(' ').any(|c| c == code), "{prevent}");
+    }
+    assert!(!prevent.split(' ').any(|c| c == "4"), "exit 4 must restart");
+    let tasks: u64 = secs("TasksMax");
+    assert!(tasks >= 16 + 64 + 10, "{tasks}");
+    // Every credential the example configuration names is loaded by the unit.
+    let dir = tempfile::tempdir().unwrap();
+    let example = root.join("systemd/streamvault.toml");
+    let config = std::fs::read_to_string(&example).unwrap();
+    let loaded = setting("LoadCredential");
+    for line in config.lines().filter(|l| l.contains("_credential = ")) {
+        let name = line.split('"').nth(1).unwrap();
+        assert!(
+            loaded.iter().any(|l| l.starts_with(&format!("{name}:"))),
+            "{name} not loaded: {loaded:?}"
+        );
+    }
+    let out = streamvault(
+        &["check-config", "--config", example.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("bearer_token_credential = \"filter.token\""));
+    let analyze = Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "--threshold=15"])
+        .arg(root.join("systemd/streamvault.service"))
+        .output();
+    // Only where systemd-analyze knows --offline (systemd 250+).
+    if let Some(out) = analyze
+        .ok()
+        .filter(|o| text(o).contains("Overall exposure level"))
+    {
+        assert!(out.status.success(), "exposure above 1.5:\n{}", text(&out));
+    }
+}

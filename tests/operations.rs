@@ -221,3 +221,72 @@ fn a_bad_metrics_address_or_topic_is_a_configuration_error() {
         assert!(err.contains(key), "{err}");
     }
 }
+
+/// Datagrams the socket receives within `within`.
+fn listen(socket: &std::os::unix::net::UnixDatagram, within: Duration) -> Vec<String> {
+    let mut heard = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if let Ok(n) = socket.recv(&mut buf) {
+            heard.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    heard
+}
+
+/// The watchdog follows the writer: while another process holds the archive's write lock, the
+/// writer cannot commit what keeps arriving and the pings stop (STATUS says why); once the
+/// lock is gone they resume.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_blocked_by_a_lock_stops_the_watchdog_pings() {
+    use sqlx::Connection;
+    let db = TestDb::sqlite().await;
+    let sim = simulator(builtin("clean"), 500.0).await;
+    let socket_path = db.dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let daemon = Daemon::start_with(
+        &db,
+        &[stream("main", &sim, PATH, "clean")],
+        0.01,
+        "",
+        &[
+            ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "400000"),
+        ],
+    );
+    let pings = |heard: &[String]| heard.iter().filter(|m| m.contains("WATCHDOG=1")).count();
+    let before = listen(&socket, Duration::from_secs(2));
+    assert!(pings(&before) >= 3, "{before:?}");
+
+    let mut lock = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    let _settling = listen(&socket, Duration::from_secs(1));
+    let locked = listen(&socket, Duration::from_secs(2));
+    assert_eq!(
+        pings(&locked),
+        0,
+        "pinged while the writer was blocked: {locked:?}"
+    );
+    assert!(
+        locked.iter().any(|m| m.contains("writer stuck for")),
+        "{locked:?}"
+    );
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    drop(lock);
+    let after = listen(&socket, Duration::from_secs(3));
+    assert!(
+        pings(&after) >= 3,
+        "no pings after the lock went: {after:?}"
+    );
+
+    let exit = daemon.stop(Duration::from_secs(10));
+    assert_eq!(exit.code, Some(0), "{}", exit.log);
+    db.cleanup().await;
+}

@@ -161,19 +161,8 @@ impl Batch {
         for tweet in message.tweets {
             self.add_tweet(tweet, &origin, seq);
         }
-        let dm_id = match &message.detail {
-            Detail::DirectMessage(dm) => Some(dm.dm_id),
-            Detail::DmDelete(d) => Some(d.dm_id),
-            _ => None,
-        };
-        let notice = match &message.detail {
-            Detail::Delete(d) => Some(NoticeKind::Delete(d.clone())),
-            Detail::DmDelete(d) => Some(NoticeKind::DmDelete(d.clone())),
-            Detail::ScrubGeo(s) => Some(NoticeKind::ScrubGeo(s.clone())),
-            Detail::StatusWithheld(w) => Some(NoticeKind::StatusWithheld(w.clone())),
-            Detail::UserWithheld(w) => Some(NoticeKind::UserWithheld(w.clone())),
-            _ => None,
-        };
+        let dm_id = dm_id_of(&message.detail);
+        let notice = notice_of(&message.detail);
         let detailed =
             notice.is_none() && !matches!(message.detail, Detail::None | Detail::DirectMessage(_));
         self.trace.events.push((seq, detailed));
@@ -254,6 +243,29 @@ impl Batch {
                 self.users.len() - 1
             }
         }
+    }
+}
+
+/// The direct message a detail carries or a direct-message delete names.
+#[inline]
+fn dm_id_of(detail: &Detail) -> Option<i64> {
+    match detail {
+        Detail::DirectMessage(dm) => Some(dm.dm_id),
+        Detail::DmDelete(d) => Some(d.dm_id),
+        _ => None,
+    }
+}
+
+/// The compliance notice a detail is, if it is one.
+#[inline]
+fn notice_of(detail: &Detail) -> Option<NoticeKind> {
+    match detail {
+        Detail::Delete(d) => Some(NoticeKind::Delete(d.clone())),
+        Detail::DmDelete(d) => Some(NoticeKind::DmDelete(d.clone())),
+        Detail::ScrubGeo(s) => Some(NoticeKind::ScrubGeo(s.clone())),
+        Detail::StatusWithheld(w) => Some(NoticeKind::StatusWithheld(w.clone())),
+        Detail::UserWithheld(w) => Some(NoticeKind::UserWithheld(w.clone())),
+        _ => None,
     }
 }
 

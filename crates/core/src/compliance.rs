@@ -17,13 +17,16 @@ mod dm;
 
 pub use dm::{DmPrepared, dm_ids, prepare_dms};
 
-use crate::batch::{Batch, Notice, NoticeKind, Rows};
+use crate::batch::{Batch, PendingTweet, PendingUser, Rows};
+use crate::record::{TweetRow, UserRow};
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 mod geo;
+mod rules;
 pub use geo::strip_geo_raw;
+use rules::{NoticeOrigin, Rules};
 
 /// The kinds of compliance action recorded in `compliance_actions.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,7 +54,7 @@ impl ActionKind {
 
 /// One `compliance_actions` row.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ActionRow {
+pub struct ComplianceAction {
     pub kind: ActionKind,
     pub target_id: i64,
     pub user_id: Option<i64>,
@@ -80,25 +83,11 @@ pub struct Known {
     pub withheld_users: HashMap<i64, (Vec<String>, DateTime<Utc>)>,
 }
 
-/// Where a rule came from: the archive (before this batch) or this batch at a position.
-#[derive(Debug, Clone, Copy)]
-struct Source {
-    seq: Option<usize>,
-    received_at: DateTime<Utc>,
-}
-
-impl Source {
-    /// Whether applying this rule to an item at `item_seq` is a deferred application.
-    fn precedes(&self, item_seq: usize) -> bool {
-        self.seq.is_none_or(|s| s < item_seq)
-    }
-}
-
 /// What [`prepare`] did, for the audit trail and the notices' own counts.
 #[derive(Debug, Default)]
 pub struct Prepared {
     /// Deferred applications: one row per rule and batch.
-    pub deferred: Vec<ActionRow>,
+    pub deferred: Vec<ComplianceAction>,
     /// Tombstoned ids whose status arrived in this batch after the notice.
     pub arrived_after_delete: Vec<i64>,
     /// Per in-batch notice (by `seq`): statuses of this batch that arrived before it and that it
@@ -112,13 +101,43 @@ pub struct Prepared {
 /// and what was done.
 pub fn prepare<'b>(batch: &'b Batch, known: &Known) -> (Rows<'b>, Prepared) {
     let rules = Rules::new(batch, known);
-    let mut out = Prepared::default();
-    let mut deferred: HashMap<(ActionKind, i64), ActionRow> = HashMap::new();
-    let mut hit = |out: &mut Prepared, kind, target: i64, user, src: Source, item_seq: usize| {
+    let mut tally = Tally::default();
+    let mut rows = Rows::default();
+    for t in &batch.tweets {
+        if let Some(row) = clean_tweet(t, &rules, &mut tally) {
+            rows.tweets.push((t, row));
+        }
+    }
+    for u in &batch.users {
+        rows.users.push((u, clean_user(u, &rules, &mut tally)));
+    }
+    (rows, tally.finish())
+}
+
+/// What cleaning a batch has counted so far: [`Prepared`], its deferred applications still
+/// merged by rule (kind, target).
+#[derive(Default)]
+struct Tally {
+    out: Prepared,
+    deferred: HashMap<(ActionKind, i64), ComplianceAction>,
+}
+
+impl Tally {
+    /// One application of a rule from `src` to an item at `item_seq`: deferred when the rule
+    /// came first, else one of its in-batch notice's own rows.
+    #[inline]
+    fn hit(
+        &mut self,
+        kind: ActionKind,
+        target: i64,
+        user: Option<i64>,
+        src: NoticeOrigin,
+        item_seq: usize,
+    ) {
         if src.precedes(item_seq) {
-            deferred
+            self.deferred
                 .entry((kind, target))
-                .or_insert_with(|| ActionRow {
+                .or_insert_with(|| ComplianceAction {
                     kind,
                     target_id: target,
                     user_id: user,
@@ -128,164 +147,80 @@ pub fn prepare<'b>(batch: &'b Batch, known: &Known) -> (Rows<'b>, Prepared) {
                 })
                 .rows_affected += 1;
         } else if let Some(seq) = src.seq {
-            *out.prior_hits.entry(seq).or_default() += 1;
+            *self.out.prior_hits.entry(seq).or_default() += 1;
         }
-    };
+    }
 
-    let mut rows = Rows::default();
-    for t in &batch.tweets {
-        let doomed = [Some(t.row.tweet_id), t.row.retweeted_status_id]
-            .into_iter()
-            .flatten()
-            .find_map(|id| rules.deleted.get(&id).map(|src| (id, *src)));
-        if let Some((id, src)) = doomed {
-            hit(&mut out, ActionKind::Delete, id, None, src, t.seq);
-            if src.precedes(t.seq) && id == t.row.tweet_id {
-                out.arrived_after_delete.push(id);
-            }
-            continue;
+    /// What was done, deferred applications in a stable order.
+    fn finish(self) -> Prepared {
+        let mut out = self.out;
+        out.deferred = self.deferred.into_values().collect();
+        out.deferred.sort_by_key(|a| (a.kind.as_str(), a.target_id));
+        out
+    }
+}
+
+/// A status as it may be stored: `None` when a delete dooms it (or the status it retweets),
+/// else its row, copied only when a scrub or a withholding changed it.
+#[inline]
+fn clean_tweet<'b>(
+    t: &'b PendingTweet,
+    rules: &Rules,
+    tally: &mut Tally,
+) -> Option<Cow<'b, TweetRow>> {
+    let doomed = [Some(t.row.tweet_id), t.row.retweeted_status_id]
+        .into_iter()
+        .flatten()
+        .find_map(|id| rules.deleted.get(&id).map(|src| (id, *src)));
+    if let Some((id, src)) = doomed {
+        tally.hit(ActionKind::Delete, id, None, src, t.seq);
+        if src.precedes(t.seq) && id == t.row.tweet_id {
+            tally.out.arrived_after_delete.push(id);
         }
-        let mut row = Cow::Borrowed(&t.row);
-        if let Some(user) = t.row.user_id {
-            if let Some((up_to, src)) = rules.scrubs.get(&user) {
-                // A raw that cannot be cleaned is stored as it came and neither marked nor counted.
-                if t.row.tweet_id <= *up_to && t.row.has_geo() && strip_geo_row(row.to_mut()) {
-                    hit(
-                        &mut out,
-                        ActionKind::ScrubGeo,
-                        user,
-                        Some(user),
-                        *src,
-                        t.seq,
-                    );
-                    if src.precedes(t.seq) {
-                        *out.scrub_growth.entry((user, *up_to)).or_default() += 1;
-                    }
+        return None;
+    }
+    let mut row = Cow::Borrowed(&t.row);
+    if let Some(user) = t.row.user_id {
+        if let Some((up_to, src)) = rules.scrubs.get(&user) {
+            // A raw that cannot be cleaned is stored as it came and neither marked nor counted.
+            if t.row.tweet_id <= *up_to && t.row.has_geo() && strip_geo_row(row.to_mut()) {
+                tally.hit(ActionKind::ScrubGeo, user, Some(user), *src, t.seq);
+                if src.precedes(t.seq) {
+                    *tally.out.scrub_growth.entry((user, *up_to)).or_default() += 1;
                 }
             }
         }
-        if let Some((countries, src)) = rules.withheld_statuses.get(&t.row.tweet_id) {
-            if countries
-                .iter()
-                .any(|c| !t.row.withheld_in_countries.contains(c))
-            {
-                merge_countries(&mut row.to_mut().withheld_in_countries, countries);
-                hit(
-                    &mut out,
-                    ActionKind::StatusWithheld,
-                    t.row.tweet_id,
-                    t.row.user_id,
-                    *src,
-                    t.seq,
-                );
-            }
-        }
-        rows.tweets.push((t, row));
     }
-    for u in &batch.users {
-        let mut row = Cow::Borrowed(&u.row);
-        if let Some((countries, src)) = rules.withheld_users.get(&u.row.user_id) {
-            if countries
-                .iter()
-                .any(|c| !u.row.withheld_in_countries.contains(c))
-            {
-                merge_countries(&mut row.to_mut().withheld_in_countries, countries);
-                // Users carry no arrival position of their own: a notice in the same batch counts
-                // them as its own rows (position 0 comes before any notice), an older one as deferred.
-                hit(
-                    &mut out,
-                    ActionKind::UserWithheld,
-                    u.row.user_id,
-                    Some(u.row.user_id),
-                    *src,
-                    0,
-                );
-            }
+    if let Some((countries, src)) = rules.withheld_statuses.get(&t.row.tweet_id) {
+        if countries
+            .iter()
+            .any(|c| !t.row.withheld_in_countries.contains(c))
+        {
+            merge_countries(&mut row.to_mut().withheld_in_countries, countries);
+            let (tweet, user) = (t.row.tweet_id, t.row.user_id);
+            tally.hit(ActionKind::StatusWithheld, tweet, user, *src, t.seq);
         }
-        rows.users.push((u, row));
     }
-    out.deferred = deferred.into_values().collect();
-    out.deferred.sort_by_key(|a| (a.kind.as_str(), a.target_id));
-    (rows, out)
+    Some(row)
 }
 
-/// Every rule that applies to the batch: the archive's, merged with the batch's own notices.
-struct Rules {
-    deleted: HashMap<i64, Source>,
-    scrubs: HashMap<i64, (i64, Source)>,
-    withheld_statuses: HashMap<i64, (Vec<String>, Source)>,
-    withheld_users: HashMap<i64, (Vec<String>, Source)>,
-}
-
-impl Rules {
-    fn new(batch: &Batch, known: &Known) -> Rules {
-        let old = |received_at| Source {
-            seq: None,
-            received_at,
-        };
-        let mut rules = Rules {
-            deleted: known
-                .deleted
-                .iter()
-                .map(|(id, at)| (*id, old(*at)))
-                .collect(),
-            scrubs: known
-                .scrubs
-                .iter()
-                .map(|(u, s)| (*u, (s.up_to_status_id, old(s.notice_received_at))))
-                .collect(),
-            withheld_statuses: known
-                .withheld_statuses
-                .iter()
-                .map(|(id, (c, at))| (*id, (c.clone(), old(*at))))
-                .collect(),
-            withheld_users: known
-                .withheld_users
-                .iter()
-                .map(|(id, (c, at))| (*id, (c.clone(), old(*at))))
-                .collect(),
-        };
-        for n in &batch.notices {
-            rules.add(n);
-        }
-        rules
-    }
-
-    fn add(&mut self, n: &Notice) {
-        let src = Source {
-            seq: Some(n.seq),
-            received_at: n.received_at,
-        };
-        match &n.kind {
-            NoticeKind::Delete(d) => {
-                self.deleted.entry(d.tweet_id).or_insert(src);
-            }
-            NoticeKind::DmDelete(_) => {} // see `prepare_dms`
-            NoticeKind::ScrubGeo(s) => {
-                let e = self
-                    .scrubs
-                    .entry(s.user_id)
-                    .or_insert((s.up_to_status_id, src));
-                if s.up_to_status_id > e.0 {
-                    *e = (s.up_to_status_id, src);
-                }
-            }
-            NoticeKind::StatusWithheld(w) => {
-                let e = self
-                    .withheld_statuses
-                    .entry(w.tweet_id)
-                    .or_insert((Vec::new(), src));
-                merge_countries(&mut e.0, &w.countries);
-            }
-            NoticeKind::UserWithheld(w) => {
-                let e = self
-                    .withheld_users
-                    .entry(w.user_id)
-                    .or_insert((Vec::new(), src));
-                merge_countries(&mut e.0, &w.countries);
-            }
+/// A user profile as it may be stored: copied only when a withholding adds countries.
+#[inline]
+fn clean_user<'b>(u: &'b PendingUser, rules: &Rules, tally: &mut Tally) -> Cow<'b, UserRow> {
+    let mut row = Cow::Borrowed(&u.row);
+    if let Some((countries, src)) = rules.withheld_users.get(&u.row.user_id) {
+        if countries
+            .iter()
+            .any(|c| !u.row.withheld_in_countries.contains(c))
+        {
+            merge_countries(&mut row.to_mut().withheld_in_countries, countries);
+            // Users carry no arrival position of their own: a notice in the same batch counts
+            // them as its own rows (position 0 comes before any notice), an older one as deferred.
+            let user = u.row.user_id;
+            tally.hit(ActionKind::UserWithheld, user, Some(user), *src, 0);
         }
     }
+    row
 }
 
 /// Adds `extra` to the sorted set `into`; true when it grew.

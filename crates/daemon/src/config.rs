@@ -19,6 +19,43 @@ pub enum ConfigError {
     Invalid { key: String, reason: String },
 }
 
+/// What to say when more than one source of a stream's bearer token is set.
+pub const ONE_TOKEN_SOURCE: &str =
+    "give one of bearer_token_file, bearer_token_env and bearer_token_credential";
+/// What to say when both sources of a stream's cookies are set.
+pub const ONE_COOKIES_SOURCE: &str = "give cookies_file or cookies_credential, not both";
+
+/// A parse error without what the file holds: TOML's message quotes the offending line (a
+/// database URL with its password, a token put in the wrong place) and serde's quotes values;
+/// the line, column, key and reason are what an operator needs.
+fn parse_error(e: config::ConfigError) -> ConfigError {
+    let text = e.to_string();
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let excerpt = line
+            .trim_start()
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start()
+            .starts_with('|');
+        if excerpt {
+            continue;
+        }
+        // Between double quotes: a value from the file.
+        for (i, part) in line.split('"').enumerate() {
+            match (i % 2, i) {
+                (_, 0) => out.push_str(part),
+                (1, _) => out.push_str("\"***"),
+                _ => {
+                    out.push('"');
+                    out.push_str(part);
+                }
+            }
+        }
+        out.push('\n');
+    }
+    ConfigError::Parse(out.trim_end().to_owned())
+}
+
 fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key: key.into(),
@@ -129,6 +166,8 @@ pub struct StreamSettings {
     pub headers: BTreeMap<String, String>,
     pub bearer_token_file: Option<PathBuf>,
     pub bearer_token_env: Option<String>,
+    /// A systemd credential (`LoadCredential=NAME:PATH`) holding the token.
+    pub bearer_token_credential: Option<String>,
     #[serde(default = "default_stall")]
     pub stall_timeout_secs: u64,
     pub update_url: Option<String>,
@@ -139,6 +178,8 @@ pub struct StreamSettings {
     #[serde(default = "default_true")]
     pub auto_reconnect: bool,
     pub cookies_file: Option<PathBuf>,
+    /// A systemd credential holding the cookies.
+    pub cookies_credential: Option<String>,
 }
 
 /// The two stream families.
@@ -184,12 +225,14 @@ impl StreamSettings {
             headers: BTreeMap::new(),
             bearer_token_file: None,
             bearer_token_env: None,
+            bearer_token_credential: None,
             stall_timeout_secs: default_stall(),
             update_url: None,
             topics: Vec::new(),
             topics_param: default_topics_param(),
             auto_reconnect: true,
             cookies_file: None,
+            cookies_credential: None,
         }
     }
 }
@@ -227,12 +270,8 @@ impl Settings {
                 .separator("__")
                 .try_parsing(true),
         );
-        let raw = builder
-            .build()
-            .map_err(|e| ConfigError::Parse(e.to_string()))?;
-        let mut settings: Settings = raw
-            .try_deserialize()
-            .map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let raw = builder.build().map_err(parse_error)?;
+        let mut settings: Settings = raw.try_deserialize().map_err(parse_error)?;
         if let Some(url) = database_url {
             settings.database.url = url.to_owned();
         }
@@ -355,17 +394,27 @@ impl Settings {
                     return Err(invalid(key("topics_param"), "must not be empty"));
                 }
             }
-            if s.bearer_token_file.is_some() && s.bearer_token_env.is_some() {
-                return Err(invalid(
-                    key("bearer_token_env"),
-                    "give bearer_token_file or bearer_token_env, not both",
-                ));
+            let token_sources = [
+                s.bearer_token_file.is_some(),
+                s.bearer_token_env.is_some(),
+                s.bearer_token_credential.is_some(),
+            ];
+            if token_sources.iter().filter(|set| **set).count() > 1 {
+                let which = if s.bearer_token_env.is_some() {
+                    "bearer_token_env"
+                } else {
+                    "bearer_token_credential"
+                };
+                return Err(invalid(key(which), ONE_TOKEN_SOURCE));
+            }
+            if s.cookies_file.is_some() && s.cookies_credential.is_some() {
+                return Err(invalid(key("cookies_credential"), ONE_COOKIES_SOURCE));
             }
         }
         Ok(())
     }
 
-    /// The effective settings as TOML, with the database password hidden. Token and cookie
+    /// The effective settings as TOML, with credentials in URLs hidden. Token and cookie
     /// settings only name files and variables, never their content.
     pub fn redacted(&self) -> String {
         use std::fmt::Write;
@@ -396,13 +445,23 @@ impl Settings {
                 s.name,
                 format!("{:?}", s.family).to_lowercase()
             );
-            let _ = writeln!(out, "url = {:?}\nmethod = {:?}", s.url, s.method);
+            let url = streamvault_store::redact_url(&s.url);
+            let _ = writeln!(out, "url = {url:?}\nmethod = {:?}", s.method);
             let _ = writeln!(out, "stall_timeout_secs = {}", s.stall_timeout_secs);
             if let Some(f) = &s.bearer_token_file {
                 let _ = writeln!(out, "bearer_token_file = {:?}", f.display().to_string());
             }
             if let Some(v) = &s.bearer_token_env {
                 let _ = writeln!(out, "bearer_token_env = {v:?}");
+            }
+            if let Some(c) = &s.bearer_token_credential {
+                let _ = writeln!(out, "bearer_token_credential = {c:?}");
+            }
+            if let Some(f) = &s.cookies_file {
+                let _ = writeln!(out, "cookies_file = {:?}", f.display().to_string());
+            }
+            if let Some(c) = &s.cookies_credential {
+                let _ = writeln!(out, "cookies_credential = {c:?}");
             }
             if !s.headers.is_empty() {
                 let _ = writeln!(
@@ -534,6 +593,19 @@ mod tests {
             let e = load(bad).unwrap_err().to_string();
             let key = bad.lines().nth(1).unwrap().split(' ').next().unwrap();
             assert!(e.contains(key), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn parse_errors_do_not_quote_the_file() {
+        for bad in [
+            "[database]\nurl = postgres://u:hunter2@h/db\n",
+            "[database]\nurl = \"postgres://u:hunter2@h/db\"\nbatch_size = \"hunter2\"\n",
+            "[[stream]]\nname = \"a\"\nfamily = \"ndjson\"\nurl = \"https://x/y\"\nheaders = \"hunter2\"\n",
+        ] {
+            let e = load(bad).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{e}");
+            assert!(e.contains("line 2") || e.contains('`'), "{e}");
         }
     }
 }

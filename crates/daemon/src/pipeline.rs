@@ -8,7 +8,7 @@
 use crate::metrics::Metrics;
 use chrono::Utc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use streamvault_core::record::Record;
 use streamvault_store::{Batch, BatchOutcome, Store, StoreError};
@@ -88,10 +88,26 @@ impl WriterStats {
     }
 }
 
-/// Counters readable while the pipeline runs (progress bars, metrics).
+/// Counters readable while the pipeline runs (progress bars, metrics, the watchdog).
 #[derive(Debug, Default)]
 pub struct LiveCounters {
     pub committed_records: AtomicU64,
+    /// What the writer finished: batches committed and purges run (a spool would count its
+    /// appends too). The watchdog is pinged only while this moves or the writer is idle.
+    pub progress: AtomicU64,
+    /// True while the writer waits for its next batch, with none in hand.
+    pub waiting: AtomicBool,
+}
+
+impl LiveCounters {
+    /// The writer's heartbeat: its progress so far, and whether it is waiting for work. A
+    /// writer that neither moves nor waits is stuck in the database (see `daemon::notify`).
+    pub fn heartbeat(&self) -> (u64, bool) {
+        (
+            self.progress.load(Ordering::Relaxed),
+            self.waiting.load(Ordering::Relaxed),
+        )
+    }
 }
 
 /// Records travel in chunks (what one read of the input produced): one channel operation and at
@@ -303,6 +319,7 @@ async fn run_writer<S: Store>(
     // A purge the archive recorded before the last stop (a crash) is due as it was promised.
     let mut purge_at = owed::owed_purge(&w.store, &w.config).await?;
     loop {
+        counters.waiting.store(true, Ordering::Relaxed);
         let received = match purge_at {
             Some(at) => tokio::select! {
                 batch = batches.recv() => Some(batch),
@@ -310,6 +327,7 @@ async fn run_writer<S: Store>(
             },
             None => Some(batches.recv().await),
         };
+        counters.waiting.store(false, Ordering::Relaxed);
         match received {
             Some(None) => break, // the assembler is done and everything is committed
             Some(Some(batch)) => w.flush(Arc::new(batch), &mut purge_at).await?,
@@ -322,6 +340,7 @@ async fn run_writer<S: Store>(
         counters
             .committed_records
             .store(w.stats.records, Ordering::Relaxed);
+        counters.progress.fetch_add(1, Ordering::Relaxed);
     }
     if purge_at.is_some() {
         w.purge().await?;

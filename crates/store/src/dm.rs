@@ -5,7 +5,7 @@ use super::{Batch, Notice, NoticeKind, PendingDm, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::future::Future;
-use streamvault_core::compliance::{self, ActionKind, ActionRow, DmPrepared};
+use streamvault_core::compliance::{self, ActionKind, ComplianceAction, DmPrepared};
 
 /// A `dm_deletions` row about to be written.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +70,7 @@ pub async fn apply_dm_deletes<T: DmTx>(
     notices: &[&Notice],
     prepared: &DmPrepared,
     now: DateTime<Utc>,
-) -> Result<Vec<ActionRow>, StoreError> {
+) -> Result<Vec<ComplianceAction>, StoreError> {
     let deletes: Vec<(&Notice, &streamvault_core::protocol::DmDelete)> = notices
         .iter()
         .filter_map(|n| match &n.kind {
@@ -105,7 +105,7 @@ pub async fn apply_dm_deletes<T: DmTx>(
         audit.extend(
             rows.into_iter()
                 .filter(|r| new.contains(&r.dm_id))
-                .map(|r| ActionRow {
+                .map(|r| ComplianceAction {
                     kind: ActionKind::DmDelete,
                     target_id: r.dm_id,
                     user_id: r.user_id,

@@ -30,6 +30,7 @@ mod notice_filter;
 mod postgres;
 mod purges;
 pub mod query;
+mod redact;
 mod sqlite;
 mod write;
 
@@ -39,6 +40,7 @@ pub use dm::{DmDeletionRow, DmTx};
 pub use lock::{ArchiveLock, LockError, lock_archive};
 pub use postgres::PgStore;
 pub use purges::{PurgeLog, PurgeTx};
+pub use redact::redact_url;
 pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
 pub use streamvault_core::batch::{
     Batch, DetailRow, EventRow, Notice, NoticeKind, PendingDm, PendingTweet, PendingUser, Rows,
@@ -272,25 +274,6 @@ pub async fn open(url: &str) -> Result<Backend, StoreError> {
     }
 }
 
-/// A URL with any password replaced, safe to log.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &creds[..colon],
-                    &url[at..]
-                ),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
 /// The SQLite text form of a time: fixed-width ISO-8601 UTC (`2026-11-23T12:00:00.123456Z`), so
 /// text order is time order. Written by hand: it runs several times per archived row.
 pub fn sqlite_time(t: DateTime<Utc>) -> String {
@@ -330,15 +313,5 @@ mod tests {
             sqlite_time(t),
             t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
         );
-    }
-
-    #[test]
-    fn passwords_never_reach_logs() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
-        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_url("sqlite://a.db"), "sqlite://a.db");
     }
 }

@@ -5,7 +5,7 @@ use super::purges::PurgeTx;
 use super::{Batch, Notice, NoticeKind, Rows, StoreError};
 use chrono::{DateTime, Utc};
 use std::future::Future;
-use streamvault_core::compliance::{self, ActionKind, ActionRow, Known, Prepared};
+use streamvault_core::compliance::{self, ActionKind, ComplianceAction, Known, Prepared};
 
 /// What a committed batch did.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -118,7 +118,7 @@ pub trait ArchiveTx: Send {
     /// Writes audit rows.
     fn insert_actions(
         &mut self,
-        rows: &[ActionRow],
+        rows: &[ComplianceAction],
         applied_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Commits the transaction.
@@ -213,7 +213,7 @@ async fn apply_deletes<T: ArchiveTx>(
     notices: &[&Notice],
     prepared: &Prepared,
     now: DateTime<Utc>,
-) -> Result<Vec<ActionRow>, StoreError> {
+) -> Result<Vec<ComplianceAction>, StoreError> {
     let deletes: Vec<(&Notice, &streamvault_core::protocol::Delete)> = notices
         .iter()
         .filter_map(|n| match &n.kind {
@@ -257,7 +257,7 @@ async fn apply_deletes<T: ArchiveTx>(
     Ok(rows
         .into_iter()
         .filter(|r| new.contains(&r.tweet_id))
-        .map(|r| ActionRow {
+        .map(|r| ComplianceAction {
             kind: ActionKind::Delete,
             target_id: r.tweet_id,
             user_id: r.user_id,
@@ -274,9 +274,9 @@ async fn apply_notice<T: ArchiveTx>(
     notice: &Notice,
     prepared: &Prepared,
     now: DateTime<Utc>,
-) -> Result<Option<ActionRow>, StoreError> {
+) -> Result<Option<ComplianceAction>, StoreError> {
     let prior = prepared.prior_hits.get(&notice.seq).copied().unwrap_or(0);
-    let action = |kind, target_id, user_id, rows_affected| ActionRow {
+    let action = |kind, target_id, user_id, rows_affected| ComplianceAction {
         kind,
         target_id,
         user_id,

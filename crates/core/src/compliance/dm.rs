@@ -2,7 +2,7 @@
 //! a direct message whose delete is known, from the archive or from earlier in the batch, is
 //! never stored; one that came earlier in the batch than its notice is counted as the notice's.
 
-use super::{ActionKind, ActionRow, Source};
+use super::{ActionKind, ComplianceAction, NoticeOrigin};
 use crate::batch::{Batch, NoticeKind, PendingDm};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -11,7 +11,7 @@ use std::collections::HashMap;
 #[derive(Debug, Default)]
 pub struct DmPrepared {
     /// Deferred applications: one row per deleted message refused in this batch.
-    pub deferred: Vec<ActionRow>,
+    pub deferred: Vec<ComplianceAction>,
     /// Deleted message ids whose message arrived in this batch after the notice.
     pub arrived_after_delete: Vec<i64>,
     /// Per in-batch notice (by `seq`): messages of this batch that arrived before it.
@@ -29,10 +29,10 @@ pub fn prepare_dms<'b>(
     batch: &'b Batch,
     known: &HashMap<i64, DateTime<Utc>>,
 ) -> (Vec<&'b PendingDm>, DmPrepared) {
-    let mut deleted: HashMap<i64, Source> = known
+    let mut deleted: HashMap<i64, NoticeOrigin> = known
         .iter()
         .map(|(id, at)| {
-            let src = Source {
+            let src = NoticeOrigin {
                 seq: None,
                 received_at: *at,
             };
@@ -41,7 +41,7 @@ pub fn prepare_dms<'b>(
         .collect();
     for n in &batch.notices {
         if let NoticeKind::DmDelete(d) = &n.kind {
-            deleted.entry(d.dm_id).or_insert(Source {
+            deleted.entry(d.dm_id).or_insert(NoticeOrigin {
                 seq: Some(n.seq),
                 received_at: n.received_at,
             });
@@ -56,7 +56,7 @@ pub fn prepare_dms<'b>(
         };
         if src.precedes(dm.seq) {
             out.arrived_after_delete.push(dm.row.dm_id);
-            out.deferred.push(ActionRow {
+            out.deferred.push(ComplianceAction {
                 kind: ActionKind::DmDelete,
                 target_id: dm.row.dm_id,
                 user_id: None,

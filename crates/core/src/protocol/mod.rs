@@ -6,6 +6,9 @@
 mod codes;
 mod depth;
 mod dm;
+mod event;
+mod fields;
+mod health;
 mod ids;
 mod lenient;
 pub mod live;
@@ -16,11 +19,10 @@ mod user;
 pub use codes::{country_code, country_codes, disconnect_code_name};
 pub use depth::{MAX_NESTING, nesting_exceeds};
 pub use dm::{DirectMessage, DmDelete};
+pub use event::{ControlMessage, Friends, UserEvent};
+pub use health::{Disconnect, Limit, Warning};
 pub use ids::{Id, WireId, parse_id, pick};
-pub use notice::{
-    Control, Delete, Disconnect, Friends, Limit, ScrubGeo, StatusWithheld, UserEvent, UserWithheld,
-    Warning,
-};
+pub use notice::{Delete, ScrubGeo, StatusWithheld, UserWithheld};
 pub use tweet::{Embedded, Tweet, TweetError, parse_status};
 pub use user::{TweetUser, UserError, parse_user};
 
@@ -95,7 +97,7 @@ pub enum Message<'a> {
     Event(Box<UserEvent<'a>>),
     Friends(Friends),
     DirectMessage(Box<DirectMessage<'a>>),
-    Control(Control<'a>),
+    Control(ControlMessage<'a>),
     /// A site-stream envelope addressed to one user.
     ForUser {
         for_user: i64,

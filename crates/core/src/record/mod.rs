@@ -5,18 +5,24 @@
 //! (`{"id":N,"id_str":"N"}`) in their place: each status's text is stored exactly once, which is
 //! what makes deletes and geo scrubs reach every copy, and halves what a retweet writes.
 
-use crate::protocol::{self, Kind, Message, ParseError, Tweet};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use crate::protocol::{self, Kind, Message, ParseError};
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 mod dm;
 mod live;
+mod message;
 mod stubs;
+mod time;
 
 pub use dm::DmRow;
 pub use live::from_live_frame;
 pub use stubs::stub;
-use stubs::stub_spans;
+#[cfg(test)]
+use time::fast_twitter_time;
+pub use time::parse_twitter_time;
+
+use message::{KeepUser, from_message};
 
 /// Where and when a line was received.
 #[derive(Debug, Clone)]
@@ -215,9 +221,6 @@ pub fn from_line(line: &[u8], origin: &Origin) -> Option<Record> {
     decode_line(line, origin, &mut |_, _, _| true)
 }
 
-/// Decides from a profile's id, fingerprint and withheld countries whether to keep it.
-type KeepUser<'k> = &'k mut dyn FnMut(i64, u64, &[String]) -> bool;
-
 fn decode_line(line: &[u8], origin: &Origin, keep: KeepUser<'_>) -> Option<Record> {
     let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
     let text = match std::str::from_utf8(trimmed) {
@@ -246,191 +249,6 @@ pub fn reject(line: &[u8], origin: &Origin, reason: &dyn std::fmt::Display) -> R
         reason: reason.to_string(),
         raw: line.to_vec(),
     })
-}
-
-fn from_message(
-    message: Message<'_>,
-    line: &str,
-    origin: &Origin,
-    for_user: Option<i64>,
-    keep: KeepUser<'_>,
-) -> MessageRecord {
-    let kind = message.kind().unwrap_or(Kind::Unknown);
-    let mut record = MessageRecord {
-        origin: origin.clone(),
-        kind,
-        for_user,
-        tweet_id: None,
-        // What was received, envelope included; statuses and events replace it below.
-        raw: (kind != Kind::Tweet).then(|| line.to_owned()),
-        tweets: Vec::new(),
-        users: Vec::new(),
-        detail: Detail::None,
-    };
-    let mut users = UserSink {
-        rows: Vec::new(),
-        keep,
-    };
-    match message {
-        Message::KeepAlive => {}
-        Message::Tweet(tweet) => {
-            record.tweet_id = Some(tweet.id);
-            add_tweet(&tweet, false, &mut record.tweets, &mut users);
-        }
-        Message::ForUser { for_user, message } => {
-            return from_message(*message, line, origin, Some(for_user), users.keep);
-        }
-        Message::Event(event) => {
-            if let Some(status) = &event.target_status {
-                record.tweet_id = Some(status.id);
-                add_tweet(status, true, &mut record.tweets, &mut users);
-                record.raw = Some(stub_spans(line, &[(status.raw, status.id)]));
-            }
-            for user in &event.users {
-                if let Ok(Some(user)) = protocol::parse_user(user.get()) {
-                    users.push(&user);
-                }
-            }
-            record.detail = Detail::UserEvent {
-                event: event.event.to_string(),
-                created_at: event.created_at.as_deref().and_then(parse_twitter_time),
-                source_user_id: event.source_user_id,
-                target_user_id: event.target_user_id,
-                target_object_id: event.target_object_id,
-            };
-        }
-        Message::Delete(d) => {
-            record.tweet_id = Some(d.tweet_id);
-            record.detail = Detail::Delete(d);
-        }
-        Message::DmDelete(d) => record.detail = Detail::DmDelete(d),
-        Message::DirectMessage(dm) => {
-            // The content lives in `direct_messages` only, where a delete can erase it.
-            record.raw = None;
-            record.detail = Detail::DirectMessage(DmRow::new(&dm));
-        }
-        Message::ScrubGeo(s) => record.detail = Detail::ScrubGeo(s),
-        Message::StatusWithheld(w) => {
-            record.tweet_id = Some(w.tweet_id);
-            record.detail = Detail::StatusWithheld(w);
-        }
-        Message::UserWithheld(w) => record.detail = Detail::UserWithheld(w),
-        Message::Limit(l) => record.detail = Detail::Limit { track: l.track },
-        Message::Disconnect(d) => {
-            record.detail = Detail::Disconnect {
-                code: d.code,
-                stream_name: d.stream_name.map(Into::into),
-                reason: d.reason.map(Into::into),
-            }
-        }
-        Message::Warning(w) => {
-            record.detail = Detail::Warning {
-                code: w.code.map(Into::into),
-                message: w.message.map(Into::into),
-                percent_full: w.percent_full,
-                user_id: w.user_id,
-            }
-        }
-        Message::Friends(_) | Message::Control(_) => {}
-        Message::Unknown(_) => {}
-    }
-    record.users = users.rows;
-    record
-}
-
-/// Adds a status and its embedded statuses (embedded first), with their authors.
-fn add_tweet(
-    tweet: &Tweet<'_>,
-    embedded: bool,
-    tweets: &mut Vec<TweetRow>,
-    users: &mut UserSink<'_>,
-) {
-    let mut stubs = Vec::with_capacity(2);
-    for inner in [&tweet.retweeted_status, &tweet.quoted_status]
-        .into_iter()
-        .flatten()
-    {
-        add_tweet(&inner.tweet, true, tweets, users);
-        stubs.push((inner.tweet.raw, inner.tweet.id));
-    }
-    if let Some(user) = &tweet.user {
-        users.push(user);
-    }
-    tweets.push(TweetRow {
-        tweet_id: tweet.id,
-        user_id: tweet.user_id,
-        created_at: tweet.created_at.as_deref().and_then(parse_twitter_time),
-        text: tweet.text.as_deref().map(Into::into),
-        lang: tweet.lang.as_deref().map(Into::into),
-        in_reply_to_status_id: tweet.in_reply_to_status_id,
-        retweeted_status_id: tweet.retweeted_status_id(),
-        quoted_status_id: tweet.quoted_id(),
-        longitude: tweet.point.map(|p| p.0),
-        latitude: tweet.point.map(|p| p.1),
-        place: tweet.place.map(|p| p.get().to_owned()),
-        withheld_in_countries: tweet.withheld_in_countries.clone(),
-        geo_scrubbed: false,
-        located: tweet.located,
-        raw: stub_spans(tweet.raw, &stubs),
-        embedded,
-    });
-}
-
-/// A message's author profiles: only those the caller keeps are copied out of the line.
-struct UserSink<'k> {
-    rows: Vec<UserRow>,
-    keep: KeepUser<'k>,
-}
-
-impl UserSink<'_> {
-    fn push(&mut self, user: &protocol::TweetUser<'_>) {
-        let countries = &user.withheld_in_countries;
-        if (self.keep)(user.id, user.profile_hash, countries) {
-            self.rows.push(UserRow {
-                user_id: user.id,
-                screen_name: user.screen_name.as_deref().map(Into::into),
-                withheld_in_countries: countries.clone(),
-                profile_hash: user.profile_hash,
-                raw: user.raw.to_owned(),
-            });
-        }
-    }
-}
-
-/// Parses Twitter's `Wed Oct 10 20:19:24 +0000 2018` (by hand: it runs for every status;
-/// any other layout falls back to chrono's parser, then to RFC 3339). Years outside 1..=9999
-/// read as no time: both databases and the archive's text times hold exactly those.
-pub fn parse_twitter_time(s: &str) -> Option<DateTime<Utc>> {
-    use chrono::Datelike;
-    fast_twitter_time(s)
-        .or_else(|| {
-            DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y")
-                .or_else(|_| DateTime::parse_from_rfc3339(s))
-                .map(|t| t.with_timezone(&Utc))
-                .ok()
-        })
-        .filter(|t| (1..=9999).contains(&t.year()))
-}
-
-/// The common layout, read by position. Every piece is taken with `get`: the text is the
-/// server's, and a multi-byte character may sit at any offset.
-fn fast_twitter_time(s: &str) -> Option<DateTime<Utc>> {
-    if s.len() != 30 || s.as_bytes().get(19..26) != Some(b" +0000 ".as_slice()) {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        s.get(r)?.bytes().try_fold(0u32, |n, d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
-    };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = s.get(4..7)?;
-    let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
-    let date = chrono::NaiveDate::from_ymd_opt(num(26..30)? as i32, month, num(8..10)?)?;
-    let time = chrono::NaiveTime::from_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
-    Some(NaiveDateTime::new(date, time).and_utc())
 }
 
 #[cfg(test)]

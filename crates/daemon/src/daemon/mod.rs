@@ -15,7 +15,7 @@ use crate::source::SetupError;
 use crate::source::ndjson::NdjsonStream;
 use crate::source::topics::TopicsStream;
 use crate::supervisor::{self, StreamExit, Supervision};
-use notify::SystemdNotify;
+use notify::{SystemdNotify, WriterWatch};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signals::signal_channel;
 use std::collections::BTreeMap;
@@ -211,6 +211,7 @@ impl<S: Store> Daemon<S> {
         let mut stopping = false;
         notify.ready(&self.status_line(counters));
         let mut tick = tokio::time::interval(notify.tick());
+        let mut writer = WriterWatch::new(notify.stuck_after());
         let stop_timer = async {
             match stop_after {
                 Some(after) => tokio::time::sleep(after).await,
@@ -221,11 +222,17 @@ impl<S: Store> Daemon<S> {
         while result.is_ok() && !self.tasks.is_empty() {
             tokio::select! {
                 _ = tick.tick() => {
-                    metrics.channel_depth.store(
-                        (writer_gone.max_capacity() - writer_gone.capacity()) as u64,
-                        Ordering::Relaxed,
-                    );
-                    notify.alive(&self.status_line(counters));
+                    let queued = writer_gone.max_capacity() - writer_gone.capacity();
+                    metrics.channel_depth.store(queued as u64, Ordering::Relaxed);
+                    let mut status = self.status_line(counters);
+                    let healthy = writer.healthy(counters.heartbeat(), queued);
+                    if !healthy {
+                        status.push_str(&format!(
+                            "; writer stuck for {} s",
+                            writer.stuck_for().as_secs()
+                        ));
+                    }
+                    notify.alive(&status, healthy);
                 }
                 _ = &mut stop_timer, if !stopping => {
                     tracing::info!("time is up: ending connections and committing what was read");

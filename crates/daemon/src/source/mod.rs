@@ -6,6 +6,7 @@
 //! stop request ends it. The supervisor drives both and records what happened.
 
 pub mod frames;
+pub mod guard;
 pub mod ndjson;
 pub mod secrets;
 pub mod topics;
@@ -152,9 +153,19 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::from_secs(secs.min(MAX_WAIT.as_secs())))
 }
 
-/// The start of an error answer's body, for the log (servers explain themselves there).
-pub async fn error_body(response: reqwest::Response) -> String {
-    let (text, _) = read_capped(response, ERROR_BODY_BYTES, Duration::from_secs(2)).await;
+/// The start of an error answer's body, for the log (servers explain themselves there):
+/// `secrets` (see [`guard::known_secrets`]) replaced, at most [`ERROR_BODY_BYTES`] of it. An
+/// upstream that echoes the request must not put its token into the log.
+pub async fn error_body(response: reqwest::Response, secrets: &[Vec<u8>]) -> String {
+    let bound = guard::read_bound(ERROR_BODY_BYTES, secrets);
+    let (text, _) = read_capped(response, bound, Duration::from_secs(2)).await;
+    loggable(&text, secrets)
+}
+
+/// `": body"` for a log line, or nothing when the body is empty: scrubbed and cut to
+/// [`ERROR_BODY_BYTES`].
+pub fn loggable(body: &[u8], secrets: &[Vec<u8>]) -> String {
+    let text = guard::scrub(body, secrets, ERROR_BODY_BYTES);
     let text = String::from_utf8_lossy(&text);
     let text = text.trim();
     if text.is_empty() {
@@ -205,10 +216,14 @@ pub fn describe(e: reqwest::Error) -> String {
     text
 }
 
-/// The HTTP client every stream uses: connect timeout, TCP keep-alive, our user agent.
+/// The HTTP client every stream uses: connect timeout, TCP keep-alive, our user agent;
+/// redirects followed only within the request's origin and no `Referer` (the full URL, with its
+/// parameters), so no credential reaches another server ([`guard`]).
 pub fn http_client() -> Result<reqwest::Client, SetupError> {
     reqwest::Client::builder()
         .user_agent(concat!("streamvault/", env!("CARGO_PKG_VERSION")))
+        .redirect(guard::same_origin_redirects())
+        .referer(false)
         .connect_timeout(Duration::from_secs(10))
         .tcp_keepalive(Duration::from_secs(30))
         .build()
@@ -221,7 +236,12 @@ pub async fn send(
     request: reqwest::RequestBuilder,
     within: Duration,
 ) -> Result<reqwest::Response, ConnectionReport> {
-    let response = match tokio::time::timeout(within, request.send()).await {
+    let (client, request) = request.build_split();
+    let request = request.map_err(|e| {
+        ConnectionReport::failed(Ending::Network, EndReason::NetworkError, describe(e))
+    })?;
+    let secrets = guard::known_secrets(request.headers());
+    let response = match tokio::time::timeout(within, client.execute(request)).await {
         Err(_) => {
             return Err(ConnectionReport::failed(
                 Ending::Stall,
@@ -243,7 +263,11 @@ pub async fn send(
         return Ok(response);
     }
     let retry_after = retry_after(response.headers());
-    let body = error_body(response).await;
+    let body = if status.is_redirection() {
+        format!(": {}", guard::refused_redirect(&response))
+    } else {
+        error_body(response, &secrets).await
+    };
     Err(ConnectionReport::failed(
         Ending::Http {
             status: status.as_u16(),
@@ -288,7 +312,7 @@ mod tests {
             read_capped(small, 10, within).await,
             (b"ok".to_vec(), false)
         );
-        let text = error_body(response(vec![b" nope ".to_vec()])).await;
+        let text = error_body(response(vec![b" nope ".to_vec()]), &[]).await;
         // ": " + the first 512 bytes, trimmed of the leading space.
         assert_eq!(text.len(), 2 + ERROR_BODY_BYTES - 1);
         assert!(text.starts_with(": nope zz"), "{text}");

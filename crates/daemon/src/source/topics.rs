@@ -150,7 +150,9 @@ impl TopicsStream {
             return UpdateOutcome::SessionGone;
         }
         if !status.is_success() {
-            return UpdateOutcome::Failed(format!("HTTP {status}: {}", body.trim()));
+            let body =
+                super::loggable(body.as_bytes(), &super::guard::known_secrets(&self.headers));
+            return UpdateOutcome::Failed(format!("HTTP {status}{body}"));
         }
         let errors = serde_json::from_str::<serde_json::Value>(&body)
             .ok()

@@ -7,7 +7,9 @@ use rand::{Rng, SeedableRng};
 use super::links::{SITE_COUNT, tco_code};
 use super::memory::StatusSpec;
 use super::random::{pick_source, pick_weighted};
-use super::words::{CITIES, EMOJI, HASHTAGS, LANG_WEIGHTS, LANGS, MEDIA_DIMS, SPECIALS, SYMBOLS};
+use super::words::{
+    CITIES, EMOJI, HASHTAGS, LANG_WEIGHTS, LANGS, Lang, MEDIA_DIMS, SPECIALS, SYMBOLS,
+};
 use super::world::World;
 
 /// What an entity is, with what is needed to write its JSON object.
@@ -119,7 +121,8 @@ impl Scratch {
         self.push_ent(kind, std::str::from_utf8(&buf).unwrap_or_default());
     }
 
-    /// Builds the text and entities of an original (or quoting) status from its seed.
+    /// Builds the text and entities of an original (or quoting) status from its seed. Every
+    /// step draws from the same generator, in this order.
     pub(super) fn fill(
         &mut self,
         w: &World,
@@ -142,6 +145,27 @@ impl Scratch {
             self.push_plain(" ");
             self.display_start = self.cps;
         }
+        self.push_words(w, &mut rng, lang, &mut name);
+        self.name = name;
+        self.push_links(&mut rng, quote);
+        self.display_end = self.cps;
+        self.push_media(&mut rng, spec);
+        self.sensitive = self.has_links && rng.random_bool(0.03);
+        if rng.random_bool(p_geo) {
+            let city = rng.random_range(0..CITIES.len());
+            let c = &CITIES[city];
+            self.geo = Some(Geo {
+                city,
+                lat: c.lat + rng.random_range(-c.half..=c.half),
+                lon: c.lon + rng.random_range(-c.half..=c.half),
+            });
+        }
+    }
+
+    /// The body: tokens separated by spaces or line breaks up to a drawn length (short,
+    /// ordinary or long enough to need `extended_tweet`).
+    #[inline]
+    fn push_words(&mut self, w: &World, rng: &mut SmallRng, lang: &Lang, name: &mut String) {
         // Code points of content, after a reply's leading mention.
         let target: u32 = self.cps
             + match rng.random_range(0..100) {
@@ -160,39 +184,50 @@ impl Scratch {
                 }
             }
             first = false;
-            match rng.random_range(0..100) {
-                0..=6 => self.push_plain(EMOJI[rng.random_range(0..EMOJI.len())]),
-                7..=11 => {
-                    let tag = HASHTAGS[rng.random_range(0..HASHTAGS.len())];
-                    self.push_ent(EntKind::Hashtag, tag);
-                }
-                12..=14 => {
-                    let user = w.zipf(&mut rng);
-                    name.clear();
-                    name.push('@');
-                    w.screen_name(user, &mut name);
-                    self.push_ent(EntKind::Mention(user), &name);
-                }
-                15 => {
-                    let sym = SYMBOLS[rng.random_range(0..SYMBOLS.len())];
-                    self.push_ent(EntKind::Symbol, sym);
-                }
-                16..=17 => {
-                    let (open, close) = if rng.random_bool(0.7) {
-                        ("\"", "\"")
-                    } else {
-                        ("\u{201c}", "\u{201d}")
-                    };
-                    self.push_plain(open);
-                    self.push_plain(lang.words[rng.random_range(0..lang.words.len())]);
-                    self.push_plain(close);
-                }
-                18..=19 => self.push_plain(SPECIALS[rng.random_range(0..SPECIALS.len())]),
-                _ => self.push_plain(lang.words[rng.random_range(0..lang.words.len())]),
-            }
+            self.push_token(w, rng, lang, name);
             self.mark();
         }
-        self.name = name;
+    }
+
+    /// One token: mostly a word of the language, sometimes an emoji, an entity, a quotation
+    /// or a special character (a table of draws: it reads best whole).
+    #[inline]
+    fn push_token(&mut self, w: &World, rng: &mut SmallRng, lang: &Lang, name: &mut String) {
+        match rng.random_range(0..100) {
+            0..=6 => self.push_plain(EMOJI[rng.random_range(0..EMOJI.len())]),
+            7..=11 => {
+                let tag = HASHTAGS[rng.random_range(0..HASHTAGS.len())];
+                self.push_ent(EntKind::Hashtag, tag);
+            }
+            12..=14 => {
+                let user = w.zipf(rng);
+                name.clear();
+                name.push('@');
+                w.screen_name(user, name);
+                self.push_ent(EntKind::Mention(user), name);
+            }
+            15 => {
+                let sym = SYMBOLS[rng.random_range(0..SYMBOLS.len())];
+                self.push_ent(EntKind::Symbol, sym);
+            }
+            16..=17 => {
+                let (open, close) = if rng.random_bool(0.7) {
+                    ("\"", "\"")
+                } else {
+                    ("\u{201c}", "\u{201d}")
+                };
+                self.push_plain(open);
+                self.push_plain(lang.words[rng.random_range(0..lang.words.len())]);
+                self.push_plain(close);
+            }
+            18..=19 => self.push_plain(SPECIALS[rng.random_range(0..SPECIALS.len())]),
+            _ => self.push_plain(lang.words[rng.random_range(0..lang.words.len())]),
+        }
+    }
+
+    /// Sometimes a link to a site, and a quote's link to the quoted status.
+    #[inline]
+    fn push_links(&mut self, rng: &mut SmallRng, quote: Option<(u64, u32)>) {
         // Links are 23 code points; the displayed text stays within Twitter's 280.
         let room_for_links = if quote.is_some() {
             280 - 2 * 24
@@ -213,7 +248,11 @@ impl Scratch {
             self.mark();
             self.has_links = true;
         }
-        self.display_end = self.cps;
+    }
+
+    /// Sometimes a photo, taken up to ten minutes before the status, and its trailing link.
+    #[inline]
+    fn push_media(&mut self, rng: &mut SmallRng, spec: &StatusSpec) {
         if rng.random_bool(0.22) {
             let ago = rng.random_range(1_000..600_000u64);
             let (mw, mh) = MEDIA_DIMS[rng.random_range(0..MEDIA_DIMS.len())];
@@ -228,16 +267,6 @@ impl Scratch {
             self.mark();
             self.media = Some(media);
             self.has_links = true;
-        }
-        self.sensitive = self.has_links && rng.random_bool(0.03);
-        if rng.random_bool(p_geo) {
-            let city = rng.random_range(0..CITIES.len());
-            let c = &CITIES[city];
-            self.geo = Some(Geo {
-                city,
-                lat: c.lat + rng.random_range(-c.half..=c.half),
-                lon: c.lon + rng.random_range(-c.half..=c.half),
-            });
         }
     }
 

@@ -1,7 +1,7 @@
 //! Writing a status's `entities`: hashtags, links, mentions, symbols and media, with
 //! Twitter's code-point `indices`.
 
-use super::content::{Ent, EntKind, Scratch};
+use super::content::{Ent, EntKind, Media, Scratch};
 use super::json::Esc;
 use super::json::{comma, push_u64_str, put_indices, put_str, put_str_body, put_u64};
 use super::links::{display_of, expanded_url, push_media_key, push_tco_code, quote_url};
@@ -21,11 +21,39 @@ pub(super) fn write_entities(
     self_link: Option<(u64, u32)>,
     esc: Esc,
 ) {
-    let visible = |e: &&Ent| e.c1 <= max_cp;
     out.extend_from_slice(b"{\"hashtags\":[");
+    write_tags(out, sc, max_cp, EntKind::Hashtag, esc);
+    out.extend_from_slice(b"],\"urls\":[");
+    let mut sep = write_urls(w, out, tmp, sc, max_cp, esc);
+    if let Some((id, c0)) = self_link {
+        comma(out, &mut sep);
+        write_self_link(out, tmp, id, c0, esc);
+    }
+    out.extend_from_slice(b"],\"user_mentions\":[");
+    write_mentions(w, out, tmp, sc, max_cp, esc);
+    out.extend_from_slice(b"],\"symbols\":[");
+    write_tags(out, sc, max_cp, EntKind::Symbol, esc);
+    out.push(b']');
+    if sc.media.is_some() && sc.display_end < max_cp {
+        out.extend_from_slice(b",\"media\":[");
+        write_media(w, out, tmp, sc, st, esc);
+        out.push(b']');
+    }
+    out.push(b'}');
+}
+
+/// Whether an entity ends at or before code point `max_cp`, so that it is listed.
+#[inline]
+fn visible(e: &&Ent, max_cp: u32) -> bool {
+    e.c1 <= max_cp
+}
+
+/// The visible hashtags or symbols (`kind`), without their leading `#` or `$`.
+#[inline]
+fn write_tags(out: &mut Vec<u8>, sc: &Scratch, max_cp: u32, kind: EntKind, esc: Esc) {
     let mut sep = false;
-    for e in sc.ents.iter().filter(visible) {
-        if e.kind == EntKind::Hashtag {
+    for e in sc.ents.iter().filter(|e| visible(e, max_cp)) {
+        if e.kind == kind {
             comma(out, &mut sep);
             out.extend_from_slice(b"{\"text\":");
             put_str(out, &sc.text[e.b0 as usize + 1..e.b1 as usize], esc);
@@ -33,9 +61,20 @@ pub(super) fn write_entities(
             out.push(b'}');
         }
     }
-    out.extend_from_slice(b"],\"urls\":[");
-    sep = false;
-    for e in sc.ents.iter().filter(visible) {
+}
+
+/// The visible links to sites and quoted statuses; whether any was written.
+#[inline]
+fn write_urls(
+    w: &World,
+    out: &mut Vec<u8>,
+    tmp: &mut String,
+    sc: &Scratch,
+    max_cp: u32,
+    esc: Esc,
+) -> bool {
+    let mut sep = false;
+    for e in sc.ents.iter().filter(|e| visible(e, max_cp)) {
         let expanded_done = match e.kind {
             EntKind::Url { site, path } => {
                 expanded_url(site, path, tmp);
@@ -60,27 +99,41 @@ pub(super) fn write_entities(
             out.push(b'}');
         }
     }
-    if let Some((id, c0)) = self_link {
-        comma(out, &mut sep);
-        tmp.clear();
-        tmp.push_str("https://t.co/");
-        push_tco_code(tmp, id ^ 0x5E1F);
-        out.extend_from_slice(b"{\"url\":");
-        put_str(out, tmp, esc);
-        tmp.clear();
-        tmp.push_str("https://twitter.com/i/web/status/");
-        push_u64_str(tmp, id);
-        out.extend_from_slice(b",\"expanded_url\":");
-        put_str(out, tmp, esc);
-        out.extend_from_slice(b",\"display_url\":");
-        display_of(tmp);
-        put_str(out, tmp, esc);
-        put_indices(out, c0, c0 + 23);
-        out.push(b'}');
-    }
-    out.extend_from_slice(b"],\"user_mentions\":[");
-    sep = false;
-    for e in sc.ents.iter().filter(visible) {
+    sep
+}
+
+/// The link a cut text ends with, to status `id`, at code point `c0`.
+#[inline]
+fn write_self_link(out: &mut Vec<u8>, tmp: &mut String, id: u64, c0: u32, esc: Esc) {
+    tmp.clear();
+    tmp.push_str("https://t.co/");
+    push_tco_code(tmp, id ^ 0x5E1F);
+    out.extend_from_slice(b"{\"url\":");
+    put_str(out, tmp, esc);
+    tmp.clear();
+    tmp.push_str("https://twitter.com/i/web/status/");
+    push_u64_str(tmp, id);
+    out.extend_from_slice(b",\"expanded_url\":");
+    put_str(out, tmp, esc);
+    out.extend_from_slice(b",\"display_url\":");
+    display_of(tmp);
+    put_str(out, tmp, esc);
+    put_indices(out, c0, c0 + 23);
+    out.push(b'}');
+}
+
+/// The visible `@mentions`, with the mentioned user's name and id.
+#[inline]
+fn write_mentions(
+    w: &World,
+    out: &mut Vec<u8>,
+    tmp: &mut String,
+    sc: &Scratch,
+    max_cp: u32,
+    esc: Esc,
+) {
+    let mut sep = false;
+    for e in sc.ents.iter().filter(|e| visible(e, max_cp)) {
         if let EntKind::Mention(user) = e.kind {
             comma(out, &mut sep);
             let uid = w.user_id(user);
@@ -99,24 +152,6 @@ pub(super) fn write_entities(
             out.push(b'}');
         }
     }
-    out.extend_from_slice(b"],\"symbols\":[");
-    sep = false;
-    for e in sc.ents.iter().filter(visible) {
-        if e.kind == EntKind::Symbol {
-            comma(out, &mut sep);
-            out.extend_from_slice(b"{\"text\":");
-            put_str(out, &sc.text[e.b0 as usize + 1..e.b1 as usize], esc);
-            put_indices(out, e.c0, e.c1);
-            out.push(b'}');
-        }
-    }
-    out.push(b']');
-    if sc.media.is_some() && sc.display_end < max_cp {
-        out.extend_from_slice(b",\"media\":[");
-        write_media(w, out, tmp, sc, st, esc);
-        out.push(b']');
-    }
-    out.push(b'}');
 }
 
 /// The photo's media object, as listed in `entities` and `extended_entities`.
@@ -164,6 +199,13 @@ pub(super) fn write_media(
     out.extend_from_slice(
         b",\"type\":\"photo\",\"sizes\":{\"thumb\":{\"w\":150,\"h\":150,\"resize\":\"crop\"}",
     );
+    write_sizes(out, m);
+    out.extend_from_slice(b"}}");
+}
+
+/// The `medium`, `small` and `large` sizes of a photo: its own, scaled down to fit each.
+#[inline]
+fn write_sizes(out: &mut Vec<u8>, m: Media) {
     let sizes: [(&[u8], u32); 3] = [
         (b",\"medium\":{\"w\":", 1200),
         (b",\"small\":{\"w\":", 680),
@@ -182,5 +224,4 @@ pub(super) fn write_media(
         put_u64(out, sh as u64);
         out.extend_from_slice(b",\"resize\":\"fit\"}");
     }
-    out.extend_from_slice(b"}}");
 }

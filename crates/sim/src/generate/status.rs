@@ -36,6 +36,56 @@ pub(super) fn write_status(
     esc: Esc,
 ) {
     let extended = sc.cps > 140;
+    let cut_c = write_head(out, tmp, st, sc, extended, esc);
+    write_reply(w, out, tmp, st, esc);
+    out.extend_from_slice(b",\"user\":");
+    write_user(w, out, tmp, st.user, esc);
+    match sc.geo {
+        Some(g) => write_geo(out, tmp, g, esc),
+        None => out.extend_from_slice(b",\"geo\":null,\"coordinates\":null,\"place\":null"),
+    }
+    out.extend_from_slice(b",\"contributors\":null");
+    let is_quote = write_embedded(w, out, tmp, shape, esc);
+    out.extend_from_slice(if is_quote {
+        b",\"is_quote_status\":true"
+    } else {
+        b",\"is_quote_status\":false"
+    });
+    if extended {
+        write_extended(w, out, tmp, st, sc, esc);
+    }
+    let names: [&[u8]; 4] = [
+        b",\"quote_count\":",
+        b",\"reply_count\":",
+        b",\"retweet_count\":",
+        b",\"favorite_count\":",
+    ];
+    for (name, count) in names.iter().zip(st.counts) {
+        out.extend_from_slice(name);
+        put_u64(out, count as u64);
+    }
+    out.extend_from_slice(b",\"entities\":");
+    if extended {
+        let link = (st.id, cut_c + 2);
+        write_entities(w, out, tmp, sc, st, cut_c, Some(link), esc);
+    } else {
+        write_entities(w, out, tmp, sc, st, u32::MAX, None, esc);
+        write_extended_media(w, out, tmp, sc, st, esc);
+    }
+    write_tail(out, st, sc, top);
+}
+
+/// `created_at`, the ids, the (compatibility) `text`, `source` and `truncated`; returns the
+/// code point where a long text was cut (its length when it was not).
+#[inline]
+fn write_head(
+    out: &mut Vec<u8>,
+    tmp: &mut String,
+    st: &StatusSpec,
+    sc: &Scratch,
+    extended: bool,
+    esc: Esc,
+) -> u32 {
     out.extend_from_slice(b"{\"created_at\":\"");
     put_date(out, st.ms);
     out.extend_from_slice(b"\",\"id\":");
@@ -75,6 +125,12 @@ pub(super) fn write_status(
     } else {
         b",\"truncated\":false"
     });
+    cut_c
+}
+
+/// The five `in_reply_to_*` members, null for a status that replies to nothing.
+#[inline]
+fn write_reply(w: &World, out: &mut Vec<u8>, tmp: &mut String, st: &StatusSpec, esc: Esc) {
     match st.reply {
         Some((rid, ruser)) => {
             let ruid = w.user_id(ruser);
@@ -97,22 +153,25 @@ pub(super) fn write_status(
               \"in_reply_to_screen_name\":null",
         ),
     }
-    out.extend_from_slice(b",\"user\":");
-    write_user(w, out, tmp, st.user, esc);
-    match sc.geo {
-        Some(g) => write_geo(out, tmp, g, esc),
-        None => out.extend_from_slice(b",\"geo\":null,\"coordinates\":null,\"place\":null"),
-    }
-    out.extend_from_slice(b",\"contributors\":null");
-    let mut is_quote = false;
+}
+
+/// The retweeted or quoted status, with a quote's id and permalink; whether it is a quote.
+#[inline]
+fn write_embedded(
+    w: &World,
+    out: &mut Vec<u8>,
+    tmp: &mut String,
+    shape: Shape<'_>,
+    esc: Esc,
+) -> bool {
     match shape {
-        Shape::Plain => {}
+        Shape::Plain => false,
         Shape::Retweet(orig, orig_sc) => {
             out.extend_from_slice(b",\"retweeted_status\":");
             write_status(w, out, tmp, orig, orig_sc, Shape::Plain, false, esc);
+            false
         }
         Shape::Quote(quoted, quoted_sc) => {
-            is_quote = true;
             out.extend_from_slice(b",\"quoted_status_id\":");
             put_u64(out, quoted.id);
             out.extend_from_slice(b",\"quoted_status_id_str\":\"");
@@ -131,51 +190,53 @@ pub(super) fn write_status(
             display_of(tmp);
             put_str(out, tmp, esc);
             out.push(b'}');
+            true
         }
     }
-    out.extend_from_slice(if is_quote {
-        b",\"is_quote_status\":true"
-    } else {
-        b",\"is_quote_status\":false"
-    });
-    if extended {
-        out.extend_from_slice(b",\"extended_tweet\":{\"full_text\":");
-        put_str(out, &sc.text, esc);
-        out.extend_from_slice(b",\"display_text_range\":[");
-        put_u64(out, sc.display_start as u64);
-        out.push(b',');
-        put_u64(out, sc.display_end as u64);
-        out.extend_from_slice(b"],\"entities\":");
-        write_entities(w, out, tmp, sc, st, u32::MAX, None, esc);
-        if sc.media.is_some() {
-            out.extend_from_slice(b",\"extended_entities\":{\"media\":[");
-            write_media(w, out, tmp, sc, st, esc);
-            out.extend_from_slice(b"]}");
-        }
-        out.push(b'}');
+}
+
+/// A long status's `extended_tweet`: the full text, its display range and all its entities.
+#[inline]
+fn write_extended(
+    w: &World,
+    out: &mut Vec<u8>,
+    tmp: &mut String,
+    st: &StatusSpec,
+    sc: &Scratch,
+    esc: Esc,
+) {
+    out.extend_from_slice(b",\"extended_tweet\":{\"full_text\":");
+    put_str(out, &sc.text, esc);
+    out.extend_from_slice(b",\"display_text_range\":[");
+    put_u64(out, sc.display_start as u64);
+    out.push(b',');
+    put_u64(out, sc.display_end as u64);
+    out.extend_from_slice(b"],\"entities\":");
+    write_entities(w, out, tmp, sc, st, u32::MAX, None, esc);
+    write_extended_media(w, out, tmp, sc, st, esc);
+    out.push(b'}');
+}
+
+/// `extended_entities`, for a status with a photo.
+#[inline]
+fn write_extended_media(
+    w: &World,
+    out: &mut Vec<u8>,
+    tmp: &mut String,
+    sc: &Scratch,
+    st: &StatusSpec,
+    esc: Esc,
+) {
+    if sc.media.is_some() {
+        out.extend_from_slice(b",\"extended_entities\":{\"media\":[");
+        write_media(w, out, tmp, sc, st, esc);
+        out.extend_from_slice(b"]}");
     }
-    let names: [&[u8]; 4] = [
-        b",\"quote_count\":",
-        b",\"reply_count\":",
-        b",\"retweet_count\":",
-        b",\"favorite_count\":",
-    ];
-    for (name, count) in names.iter().zip(st.counts) {
-        out.extend_from_slice(name);
-        put_u64(out, count as u64);
-    }
-    out.extend_from_slice(b",\"entities\":");
-    if extended {
-        let link = (st.id, cut_c + 2);
-        write_entities(w, out, tmp, sc, st, cut_c, Some(link), esc);
-    } else {
-        write_entities(w, out, tmp, sc, st, u32::MAX, None, esc);
-        if sc.media.is_some() {
-            out.extend_from_slice(b",\"extended_entities\":{\"media\":[");
-            write_media(w, out, tmp, sc, st, esc);
-            out.extend_from_slice(b"]}");
-        }
-    }
+}
+
+/// The flags after the entities, `lang`, and a top-level status's `timestamp_ms`.
+#[inline]
+fn write_tail(out: &mut Vec<u8>, st: &StatusSpec, sc: &Scratch, top: bool) {
     out.extend_from_slice(b",\"favorited\":false,\"retweeted\":false");
     if sc.has_links {
         out.extend_from_slice(if sc.sensitive {

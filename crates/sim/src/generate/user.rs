@@ -8,10 +8,46 @@ use super::words::{DESC_SEPS, DESCRIPTIONS, LOCATIONS, THEMES};
 use super::world::{FIRST_ID, World};
 
 /// A full v1.1 user object (~1.2–1.5 KB), derived from the user's index; only the counters move.
+/// Every part draws from the same hash `h`, in the order written.
 pub(super) fn write_user(w: &World, out: &mut Vec<u8>, tmp: &mut String, idx: u32, esc: Esc) {
     let uid = w.user_id(idx);
     let mut h = Split(w.user_hash(idx) ^ 0x0F11E);
-    let posted = w.posted[idx as usize] as u64;
+    write_profile(w, out, tmp, idx, uid, &mut h, esc);
+    write_counters(w, out, idx, &mut h);
+    let default_theme = write_theme(out, tmp, &mut h, esc);
+    let default_image = write_images(out, tmp, uid, &mut h, esc);
+    out.extend_from_slice(if default_theme {
+        b",\"default_profile\":true"
+    } else {
+        b",\"default_profile\":false"
+    });
+    out.extend_from_slice(if default_image {
+        b",\"default_profile_image\":true"
+    } else {
+        b",\"default_profile_image\":false"
+    });
+    out.extend_from_slice(
+        b",\"following\":null,\"follow_request_sent\":null,\"notifications\":null",
+    );
+    out.extend_from_slice(if h.below(1000) < 2 {
+        b",\"withheld_in_countries\":[\"DE\"]"
+    } else {
+        b",\"withheld_in_countries\":[]"
+    });
+    out.push(b'}');
+}
+
+/// The ids, names, `location`, `url` and `description` of user `idx`, whose id is `uid`.
+#[inline]
+fn write_profile(
+    w: &World,
+    out: &mut Vec<u8>,
+    tmp: &mut String,
+    idx: u32,
+    uid: u64,
+    h: &mut Split,
+    esc: Esc,
+) {
     out.extend_from_slice(b"{\"id\":");
     put_u64(out, uid);
     out.extend_from_slice(b",\"id_str\":\"");
@@ -57,6 +93,13 @@ pub(super) fn write_user(w: &World, out: &mut Vec<u8>, tmp: &mut String, idx: u3
     } else {
         out.extend_from_slice(b"null");
     }
+}
+
+/// `translator_type` to `is_translator`: flags, the counters (which grow with what the user
+/// posted) and `created_at`.
+#[inline]
+fn write_counters(w: &World, out: &mut Vec<u8>, idx: u32, h: &mut Split) {
+    let posted = w.posted[idx as usize] as u64;
     out.extend_from_slice(if h.below(100) < 2 {
         b",\"translator_type\":\"regular\",\"protected\":false"
     } else {
@@ -90,6 +133,11 @@ pub(super) fn write_user(w: &World, out: &mut Vec<u8>, tmp: &mut String, idx: u3
         b",\"geo_enabled\":false"
     });
     out.extend_from_slice(b",\"lang\":null,\"contributors_enabled\":false,\"is_translator\":false");
+}
+
+/// The `profile_*` colours and background of one of the [`THEMES`]; whether it is the default.
+#[inline]
+fn write_theme(out: &mut Vec<u8>, tmp: &mut String, h: &mut Split, esc: Esc) -> bool {
     let default_theme = h.below(100) < 55;
     let theme = if default_theme {
         &THEMES[0]
@@ -126,6 +174,12 @@ pub(super) fn write_user(w: &World, out: &mut Vec<u8>, tmp: &mut String, idx: u3
     } else {
         b"\",\"profile_use_background_image\":false"
     });
+    default_theme
+}
+
+/// The profile image URLs and, for most users, a banner; whether the image is the default.
+#[inline]
+fn write_images(out: &mut Vec<u8>, tmp: &mut String, uid: u64, h: &mut Split, esc: Esc) -> bool {
     let default_image = h.below(100) < 3;
     tmp.clear();
     if default_image {
@@ -151,23 +205,5 @@ pub(super) fn write_user(w: &World, out: &mut Vec<u8>, tmp: &mut String, idx: u3
         push_u64_str(tmp, 1_400_000_000 + h.below(240_000_000));
         put_str(out, tmp, esc);
     }
-    out.extend_from_slice(if default_theme {
-        b",\"default_profile\":true"
-    } else {
-        b",\"default_profile\":false"
-    });
-    out.extend_from_slice(if default_image {
-        b",\"default_profile_image\":true"
-    } else {
-        b",\"default_profile_image\":false"
-    });
-    out.extend_from_slice(
-        b",\"following\":null,\"follow_request_sent\":null,\"notifications\":null",
-    );
-    out.extend_from_slice(if h.below(1000) < 2 {
-        b",\"withheld_in_countries\":[\"DE\"]"
-    } else {
-        b",\"withheld_in_countries\":[]"
-    });
-    out.push(b'}');
+    default_image
 }

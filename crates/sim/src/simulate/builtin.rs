@@ -65,47 +65,12 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
     }
     let scenario = match name {
         "clean" => clean(),
-        "finite" => build(
-            name,
-            "500 events, then only keep-alives: lets a test wait for an exact count",
-            &[&[Step::Send(Amount::Events(500)), Step::Idle(Period::Forever)]],
-        ),
+        "finite" => finite(),
         "faults" => faults(),
-        "stall" => build(
-            name,
-            "10 events then silence until the client gives up; later connections send forever",
-            &[
-                &[Step::Send(Amount::Events(10)), Step::Stall(Period::Forever)],
-                &[FOREVER],
-            ],
-        ),
-        "reset" => build(
-            name,
-            "10 events then a TCP reset in the middle of a line; later connections send forever",
-            &[
-                &[Step::Send(Amount::Events(10)), reset_mid_line()],
-                &[FOREVER],
-            ],
-        ),
-        "trickle" => build(
-            name,
-            "3 events at 4 KiB/s, each split over many writes, then sends forever",
-            &[&[
-                Step::Trickle {
-                    count: 3,
-                    bytes_per_sec: 4096,
-                },
-                FOREVER,
-            ]],
-        ),
-        "gzip" => Scenario {
-            gzip: true,
-            ..build(
-                name,
-                "sends forever, gzip-encoded for clients that accept it",
-                &[&[FOREVER]],
-            )
-        },
+        "stall" => stall(),
+        "reset" => reset(),
+        "trickle" => trickle(),
+        "gzip" => gzip(),
         _ => demo(),
     };
     Some(scenario)
@@ -119,6 +84,7 @@ pub(super) fn clean() -> Scenario {
     build("clean", "one connection that sends forever", &[&[FOREVER]])
 }
 
+/// A scenario of plain scripts, with the simulator's defaults for everything else.
 pub(super) fn build(name: &str, description: &str, scripts: &[&[Step]]) -> Scenario {
     Scenario {
         name: name.to_string(),
@@ -133,6 +99,66 @@ pub(super) fn build(name: &str, description: &str, scripts: &[&[Step]]) -> Scena
                 steps: steps.to_vec(),
             })
             .collect(),
+    }
+}
+
+/// `finite`: a known number of events, then silence but for keep-alives.
+fn finite() -> Scenario {
+    build(
+        "finite",
+        "500 events, then only keep-alives: lets a test wait for an exact count",
+        &[&[Step::Send(Amount::Events(500)), Step::Idle(Period::Forever)]],
+    )
+}
+
+/// `stall`: a connection that goes silent, keep-alives included.
+fn stall() -> Scenario {
+    build(
+        "stall",
+        "10 events then silence until the client gives up; later connections send forever",
+        &[
+            &[Step::Send(Amount::Events(10)), Step::Stall(Period::Forever)],
+            &[FOREVER],
+        ],
+    )
+}
+
+/// `reset`: a TCP reset in the middle of a line.
+fn reset() -> Scenario {
+    build(
+        "reset",
+        "10 events then a TCP reset in the middle of a line; later connections send forever",
+        &[
+            &[Step::Send(Amount::Events(10)), reset_mid_line()],
+            &[FOREVER],
+        ],
+    )
+}
+
+/// `trickle`: events written a few bytes at a time.
+fn trickle() -> Scenario {
+    build(
+        "trickle",
+        "3 events at 4 KiB/s, each split over many writes, then sends forever",
+        &[&[
+            Step::Trickle {
+                count: 3,
+                bytes_per_sec: 4096,
+            },
+            FOREVER,
+        ]],
+    )
+}
+
+/// `gzip`: a gzip-encoded body for clients that accept it.
+fn gzip() -> Scenario {
+    Scenario {
+        gzip: true,
+        ..build(
+            "gzip",
+            "sends forever, gzip-encoded for clients that accept it",
+            &[&[FOREVER]],
+        )
     }
 }
 

@@ -33,69 +33,89 @@ const ENDLESS_BYTES: u64 = 40_000_000;
 /// `heartbeat_millis` of `hostile-ttl`: eleven and a half days.
 const HUGE_HEARTBEAT_MILLIS: u64 = 999_999_999;
 
-/// The hostile scenario of that name, if it is one.
+/// The hostile scenario of that name, if it is one; 50 events/s unless it says otherwise.
 pub(super) fn scenario(name: &str) -> Option<Scenario> {
-    let live = Step::Live(Amount::Forever);
     let scenario = match name {
-        "hostile" => Scenario {
-            rate: Some(400.0),
-            ..build(
-                name,
-                "ordinary traffic at 400 events/s, every hostile line of issue 16 after each \
-                 150 events, four oversize lines (2 to 17 MB) over the first minute",
-                &[&rounds()],
-            )
-        },
-        "hostile-retry" => build(
-            name,
-            "HTTP 429 with Retry-After: 999999999 once; later connections send forever",
-            &[
-                &[Step::Http {
-                    status: 429,
-                    retry_after: Some(999_999_999),
-                    body: Some("Too many requests".into()),
-                }],
-                &[Step::Send(Amount::Forever)],
-            ],
-        ),
-        "hostile-ttl" => {
-            let mut s = build(
-                name,
-                "a topics session with subscription_ttl_millis = 1 and heartbeat_millis = \
-                 999999999, events forever",
-                &[&[live]],
-            );
-            s.live.ttl_millis = 1;
-            s.live.heartbeat_millis = HUGE_HEARTBEAT_MILLIS;
-            s
-        }
-        "hostile-cr" => {
-            let mut s = build(
-                name,
-                "a topics session in SSE with CR-only line endings, events forever",
-                &[&[live]],
-            );
-            s.live.format = LiveFormat::SseCr;
-            s
-        }
-        "hostile-endless" => build(
-            name,
-            "a topics session: 20 events, then a 40 MB `data:` line that never ends and a clean \
-             end; later sessions send forever",
-            &[
-                &[
-                    Step::Live(Amount::Events(20)),
-                    Step::Unterminated(ENDLESS_BYTES),
-                ],
-                &[live],
-            ],
-        ),
+        "hostile" => mixed(),
+        "hostile-retry" => retry(),
+        "hostile-ttl" => ttl(),
+        "hostile-cr" => cr(),
+        "hostile-endless" => endless(),
         _ => return None,
     };
     Some(Scenario {
         rate: scenario.rate.or(Some(50.0)),
         ..scenario
     })
+}
+
+/// `hostile`: ordinary traffic with every hostile line mixed in.
+fn mixed() -> Scenario {
+    Scenario {
+        rate: Some(400.0),
+        ..build(
+            "hostile",
+            "ordinary traffic at 400 events/s, every hostile line of issue 16 after each \
+             150 events, four oversize lines (2 to 17 MB) over the first minute",
+            &[&rounds()],
+        )
+    }
+}
+
+/// `hostile-retry`: a `Retry-After` no client should honour as given.
+fn retry() -> Scenario {
+    build(
+        "hostile-retry",
+        "HTTP 429 with Retry-After: 999999999 once; later connections send forever",
+        &[
+            &[Step::Http {
+                status: 429,
+                retry_after: Some(999_999_999),
+                body: Some("Too many requests".into()),
+            }],
+            &[Step::Send(Amount::Forever)],
+        ],
+    )
+}
+
+/// `hostile-ttl`: session parameters at both extremes.
+fn ttl() -> Scenario {
+    let mut s = build(
+        "hostile-ttl",
+        "a topics session with subscription_ttl_millis = 1 and heartbeat_millis = \
+         999999999, events forever",
+        &[&[Step::Live(Amount::Forever)]],
+    );
+    s.live.ttl_millis = 1;
+    s.live.heartbeat_millis = HUGE_HEARTBEAT_MILLIS;
+    s
+}
+
+/// `hostile-cr`: Server-Sent Events with CR-only line endings.
+fn cr() -> Scenario {
+    let mut s = build(
+        "hostile-cr",
+        "a topics session in SSE with CR-only line endings, events forever",
+        &[&[Step::Live(Amount::Forever)]],
+    );
+    s.live.format = LiveFormat::SseCr;
+    s
+}
+
+/// `hostile-endless`: a `data:` line that never ends.
+fn endless() -> Scenario {
+    build(
+        "hostile-endless",
+        "a topics session: 20 events, then a 40 MB `data:` line that never ends and a clean \
+         end; later sessions send forever",
+        &[
+            &[
+                Step::Live(Amount::Events(20)),
+                Step::Unterminated(ENDLESS_BYTES),
+            ],
+            &[Step::Live(Amount::Forever)],
+        ],
+    )
 }
 
 /// The `hostile` script: rounds of events and every hostile case, the oversize lines in their

@@ -160,11 +160,7 @@ pub(super) fn parse_step(value: &Value) -> Result<Step, String> {
     let step = match kind {
         "send" => Step::Send(amount(kind, value)?),
         "file" => Step::File(PathBuf::from(string(kind, value)?)),
-        "disconnect" => Step::Disconnect {
-            code: u32::try_from(uint(kind, value)?).map_err(|e| format!("`{kind}`: {e}"))?,
-            reason: opt(table, "reason", string)?,
-            stream_name: opt(table, "stream_name", string)?,
-        },
+        "disconnect" => disconnect_step(table, value)?,
         "http" => http_step(table, value)?,
         "reset" | "reset_mid_line" | "close" | "forget_session" | "subscriptions_event" => {
             flag_step(kind, value)?
@@ -173,48 +169,64 @@ pub(super) fn parse_step(value: &Value) -> Result<Step, String> {
         "unknown_payload" => Step::UnknownPayload(uint(kind, value)?),
         "stall" => Step::Stall(period(kind, value)?),
         "idle" => Step::Idle(period(kind, value)?),
-        "trickle" => Step::Trickle {
-            count: uint(kind, value)?,
-            bytes_per_sec: match opt(table, "bytes_per_sec", uint)? {
-                Some(b) if b > 0 => b,
-                _ => return Err("`trickle` needs `bytes_per_sec` > 0".into()),
-            },
-        },
-        "oversize" => match uint(kind, value)? {
-            b @ 64..=MAX_OVERSIZE => Step::Oversize(b),
-            b => {
-                return Err(format!(
-                    "`oversize` takes 64..={MAX_OVERSIZE} bytes, got {b}"
-                ));
-            }
-        },
+        "trickle" => trickle_step(table, value)?,
+        "oversize" => Step::Oversize(bytes(kind, value, 64)?),
         "malformed" => Step::Malformed(uint(kind, value)?),
         "hostile" => hostile_step(table, value)?,
-        "raw" => match string(kind, value)? {
-            text if text.contains(['\n', '\r']) => {
-                return Err("`raw` is one line: no line break in it".into());
-            }
-            text => Step::Raw(text),
-        },
-        "unterminated" => match uint(kind, value)? {
-            b @ 1..=MAX_OVERSIZE => Step::Unterminated(b),
-            b => {
-                return Err(format!(
-                    "`unterminated` takes 1..={MAX_OVERSIZE} bytes, got {b}"
-                ));
-            }
-        },
+        "raw" => raw_step(value)?,
+        "unterminated" => Step::Unterminated(bytes(kind, value, 1)?),
         "keepalive" => Step::Keepalive(uint(kind, value)?),
-        _ => Step::Warning {
-            code: string(kind, value)?,
-            message: opt(table, "message", string)?,
-            percent_full: opt(table, "percent_full", uint)?
-                .map(|p| u32::try_from(p).map_err(|e| format!("`percent_full`: {e}")))
-                .transpose()?,
-            user_id: opt(table, "user_id", uint)?,
-        },
+        _ => warning_step(table, value)?,
     };
     Ok(step)
+}
+
+fn disconnect_step(table: &Map<String, Value>, value: &Value) -> Result<Step, String> {
+    Ok(Step::Disconnect {
+        code: u32::try_from(uint("disconnect", value)?)
+            .map_err(|e| format!("`disconnect`: {e}"))?,
+        reason: opt(table, "reason", string)?,
+        stream_name: opt(table, "stream_name", string)?,
+    })
+}
+
+fn trickle_step(table: &Map<String, Value>, value: &Value) -> Result<Step, String> {
+    Ok(Step::Trickle {
+        count: uint("trickle", value)?,
+        bytes_per_sec: match opt(table, "bytes_per_sec", uint)? {
+            Some(b) if b > 0 => b,
+            _ => return Err("`trickle` needs `bytes_per_sec` > 0".into()),
+        },
+    })
+}
+
+/// The size of an `oversize` or `unterminated` line: `min..=MAX_OVERSIZE` bytes.
+fn bytes(kind: &str, value: &Value, min: u64) -> Result<u64, String> {
+    match uint(kind, value)? {
+        b if (min..=MAX_OVERSIZE).contains(&b) => Ok(b),
+        b => Err(format!(
+            "`{kind}` takes {min}..={MAX_OVERSIZE} bytes, got {b}"
+        )),
+    }
+}
+
+/// One line of our own: a line break would make it two.
+fn raw_step(value: &Value) -> Result<Step, String> {
+    match string("raw", value)? {
+        text if text.contains(['\n', '\r']) => Err("`raw` is one line: no line break in it".into()),
+        text => Ok(Step::Raw(text)),
+    }
+}
+
+fn warning_step(table: &Map<String, Value>, value: &Value) -> Result<Step, String> {
+    Ok(Step::Warning {
+        code: string("warning", value)?,
+        message: opt(table, "message", string)?,
+        percent_full: opt(table, "percent_full", uint)?
+            .map(|p| u32::try_from(p).map_err(|e| format!("`percent_full`: {e}")))
+            .transpose()?,
+        user_id: opt(table, "user_id", uint)?,
+    })
 }
 
 /// The step's one kind key; unknown keys and companions of another kind are refused.

@@ -7,7 +7,7 @@ use crate::{Notice, Rows, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use streamvault_core::batch::Batch;
-use streamvault_core::compliance::{ActionRow, Known, KnownScrub, merge_countries};
+use streamvault_core::compliance::{ComplianceAction, Known, KnownScrub, merge_countries};
 
 impl PgTx {
     async fn countries_of(
@@ -242,7 +242,7 @@ impl ArchiveTx for PgTx {
 
     async fn insert_actions(
         &mut self,
-        rows: &[ActionRow],
+        rows: &[ComplianceAction],
         applied_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         sqlx::query(

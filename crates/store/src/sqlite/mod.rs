@@ -60,7 +60,7 @@ impl SqliteStore {
     pub async fn open_with(url: &str, checkpoints: Checkpoints) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::BadUrl {
-                url: url.to_owned(),
+                url: crate::redact_url(url),
                 reason: e.to_string(),
             })?
             .create_if_missing(true)

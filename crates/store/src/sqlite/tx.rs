@@ -10,7 +10,7 @@ use crate::{Notice, Rows, StoreError, sqlite_time};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use streamvault_core::batch::Batch;
-use streamvault_core::compliance::{ActionRow, Known, KnownScrub, merge_countries};
+use streamvault_core::compliance::{ComplianceAction, Known, KnownScrub, merge_countries};
 
 impl SqliteTx {
     fn countries_of(
@@ -352,7 +352,7 @@ impl ArchiveTx for SqliteTx {
 
     async fn insert_actions(
         &mut self,
-        rows: &[ActionRow],
+        rows: &[ComplianceAction],
         applied_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let applied = sqlite_time(applied_at);

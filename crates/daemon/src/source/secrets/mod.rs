@@ -1,9 +1,13 @@
-//! Secrets for stream requests: bearer tokens and cookies, read from files or the environment.
+//! Secrets for stream requests: bearer tokens and cookies, read from files, systemd credentials
+//! or the environment.
 //!
 //! Values are wrapped in [`Secret`] as soon as they are read, so `Debug`, `Display` and error
 //! messages can only ever show `***`, cookie names, config keys, paths and variable names.
 
-use crate::config::StreamSettings;
+mod files;
+
+use crate::config::{ONE_COOKIES_SOURCE, ONE_TOKEN_SOURCE, StreamSettings};
+pub use files::{CREDENTIALS_DIRECTORY, file_warnings, permission_warning, readable_by_others};
 use std::env::VarError;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -61,16 +65,23 @@ pub enum SecretError {
         var: String,
         reason: String,
     },
-    /// Both `bearer_token_file` and `bearer_token_env` are set: which one is meant is unclear.
-    #[error(
-        "invalid configuration key `{key}`: give bearer_token_file or bearer_token_env, not both"
-    )]
-    Ambiguous { key: String },
+    /// A systemd credential (`*_credential`) that cannot be located.
+    #[error("invalid configuration key `{key}`: credential `{name}` {reason}")]
+    Credential {
+        key: String,
+        name: String,
+        reason: String,
+    },
+    /// More than one source of one secret is set: which one is meant is unclear.
+    #[error("invalid configuration key `{key}`: {sources}")]
+    Ambiguous { key: String, sources: &'static str },
 }
 
 /// Reads the bearer token of the `index`-th stream: `bearer_token_file` (whole file, surrounding
-/// whitespace trimmed) or `bearer_token_env`. `None` when neither is set; an empty token is an
-/// error, so a misconfigured deployment fails at start rather than with 401s.
+/// whitespace trimmed), `bearer_token_credential` (the same, from `$CREDENTIALS_DIRECTORY`) or
+/// `bearer_token_env`. `None` when none is set; an empty token is an error, so a misconfigured
+/// deployment fails at start rather than with 401s. A token file others may read is logged as
+/// a warning.
 pub fn bearer_token(stream: &StreamSettings, index: usize) -> Result<Option<Secret>, SecretError> {
     bearer_token_from(stream, index, |var| std::env::var(var))
 }
@@ -83,21 +94,32 @@ fn bearer_token_from(
     env: impl Fn(&str) -> Result<String, VarError>,
 ) -> Result<Option<Secret>, SecretError> {
     let key = |name: &str| format!("stream[{index}].{name}");
-    match (&stream.bearer_token_file, &stream.bearer_token_env) {
-        (Some(_), Some(_)) => Err(SecretError::Ambiguous {
-            key: key("bearer_token_env"),
-        }),
-        (Some(path), None) => {
+    let file = stream.bearer_token_file.as_ref();
+    let credential = stream.bearer_token_credential.as_ref();
+    let var = stream.bearer_token_env.as_ref();
+    let set = [file.is_some(), credential.is_some(), var.is_some()];
+    if set.iter().filter(|s| **s).count() > 1 {
+        let which = if var.is_some() {
+            "bearer_token_env"
+        } else {
+            "bearer_token_credential"
+        };
+        return Err(SecretError::Ambiguous {
+            key: key(which),
+            sources: ONE_TOKEN_SOURCE,
+        });
+    }
+    let (path, key) = match (file, credential, var) {
+        (Some(path), _, _) => {
             let key = key("bearer_token_file");
-            let text = read(path, &key)?;
-            let token = token(&text).map_err(|reason| SecretError::File {
-                key,
-                path: path.clone(),
-                reason: reason.into(),
-            })?;
-            Ok(Some(token))
+            files::warn_if_readable(&key, path);
+            (path.clone(), key)
         }
-        (None, Some(var)) => {
+        (_, Some(name), _) => {
+            let key = key("bearer_token_credential");
+            (files::credential_path(name, &key, &env)?, key)
+        }
+        (_, _, Some(var)) => {
             let fail = |reason: &str| SecretError::Env {
                 key: key("bearer_token_env"),
                 var: var.clone(),
@@ -107,17 +129,47 @@ fn bearer_token_from(
                 VarError::NotPresent => fail("is not set"),
                 VarError::NotUnicode(_) => fail("is not valid UTF-8"),
             })?;
-            Ok(Some(token(&text).map_err(fail)?))
+            return Ok(Some(token(&text).map_err(fail)?));
         }
-        (None, None) => Ok(None),
-    }
+        (None, None, None) => return Ok(None),
+    };
+    let text = read(&path, &key)?;
+    let token = token(&text).map_err(|reason| SecretError::File {
+        key,
+        path,
+        reason: reason.into(),
+    })?;
+    Ok(Some(token))
 }
 
-/// Reads the cookies of the `index`-th stream from its `cookies_file`; `None` when not set.
+/// Reads the cookies of the `index`-th stream from its `cookies_file` or `cookies_credential`;
+/// `None` when neither is set.
 pub fn cookies(stream: &StreamSettings, index: usize) -> Result<Option<Cookies>, SecretError> {
-    match &stream.cookies_file {
-        Some(path) => Cookies::load(path, &format!("stream[{index}].cookies_file")).map(Some),
-        None => Ok(None),
+    cookies_from(stream, index, |var| std::env::var(var))
+}
+
+/// [`cookies`] with the environment as an argument.
+fn cookies_from(
+    stream: &StreamSettings,
+    index: usize,
+    env: impl Fn(&str) -> Result<String, VarError>,
+) -> Result<Option<Cookies>, SecretError> {
+    match (&stream.cookies_file, &stream.cookies_credential) {
+        (Some(_), Some(_)) => Err(SecretError::Ambiguous {
+            key: format!("stream[{index}].cookies_credential"),
+            sources: ONE_COOKIES_SOURCE,
+        }),
+        (Some(path), None) => {
+            let key = format!("stream[{index}].cookies_file");
+            files::warn_if_readable(&key, path);
+            Cookies::load(path, &key).map(Some)
+        }
+        (None, Some(name)) => {
+            let key = format!("stream[{index}].cookies_credential");
+            let path = files::credential_path(name, &key, &env)?;
+            Cookies::load(&path, &key).map(Some)
+        }
+        (None, None) => Ok(None),
     }
 }
 

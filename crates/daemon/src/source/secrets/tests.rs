@@ -1,4 +1,5 @@
-//! Unit tests of secret loading: tokens and cookies from files and the environment, redaction.
+//! Unit tests of secret loading: tokens and cookies from files, systemd credentials and the
+//! environment, redaction, the permission check.
 
 use super::*;
 use std::io::Write;
@@ -152,7 +153,15 @@ fn file_and_variable_together_are_refused() {
     let (_f, mut s) = token_file(TOKEN);
     s.bearer_token_env = Some("SV_TOKEN".into());
     let e = bearer_token(&s, 0).unwrap_err();
-    assert_safe(&e, &["stream[0].bearer_token_env", "not both"], TOKEN);
+    assert_safe(&e, &["stream[0].bearer_token_env", "give one of"], TOKEN);
+    s.bearer_token_env = None;
+    s.bearer_token_credential = Some("filter.token".into());
+    let e = bearer_token(&s, 0).unwrap_err();
+    assert_safe(
+        &e,
+        &["stream[0].bearer_token_credential", "give one of"],
+        TOKEN,
+    );
 }
 
 fn pairs(c: &Cookies) -> Vec<(String, String)> {
@@ -290,3 +299,6 @@ fn cookie_files_load_and_errors_name_key_and_path() {
         TOKEN,
     );
 }
+
+#[path = "files_tests.rs"]
+mod files;

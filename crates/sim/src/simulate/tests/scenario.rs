@@ -10,10 +10,8 @@ fn invalid(toml: &str) -> String {
     }
 }
 
-#[test]
-fn every_step_kind_parses() {
-    let scenario = Scenario::from_toml_str(
-        r#"
+/// A scenario with every ndjson step kind, companions included.
+const EVERY_STEP: &str = r#"
         name = "all"
         description = "every step"
         rate = 200
@@ -44,20 +42,11 @@ fn every_step_kind_parses() {
           { idle = "forever" },
           { close = true },
         ]
-        "#,
-    )
-    .expect("parses");
-    assert_eq!(scenario.name, "all");
-    assert_eq!(scenario.rate, Some(200.0));
-    assert_eq!(scenario.keepalive_secs, Some(0.2));
-    assert!(scenario.gzip);
-    let http = Step::Http {
-        status: 429,
-        retry_after: Some(7),
-        body: Some("slow down".into()),
-    };
-    assert_eq!(scenario.connections[0].steps, vec![http]);
-    let expected = vec![
+        "#;
+
+/// The steps of [`EVERY_STEP`]'s second connection, in order.
+fn every_step() -> Vec<Step> {
+    vec![
         Step::Send(Amount::Events(10)),
         Step::Send(Amount::Forever),
         Step::File(PathBuf::from("/tmp/x.jsonl")),
@@ -97,7 +86,23 @@ fn every_step_kind_parses() {
         Step::Idle(Period::Seconds(3.0)),
         Step::Idle(Period::Forever),
         Step::Close,
-    ];
+    ]
+}
+
+#[test]
+fn every_step_kind_parses() {
+    let scenario = Scenario::from_toml_str(EVERY_STEP).expect("parses");
+    assert_eq!(scenario.name, "all");
+    assert_eq!(scenario.rate, Some(200.0));
+    assert_eq!(scenario.keepalive_secs, Some(0.2));
+    assert!(scenario.gzip);
+    let http = Step::Http {
+        status: 429,
+        retry_after: Some(7),
+        body: Some("slow down".into()),
+    };
+    assert_eq!(scenario.connections[0].steps, vec![http]);
+    let expected = every_step();
     assert_eq!(scenario.connections[1].steps, expected);
 }
 
