@@ -21,16 +21,21 @@ pub trait PurgeTx: Send {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// The purges an archive still owes, as the writer sees them.
+/// The purges an archive still owes, as the writer sees them. The defaults owe nothing: for
+/// stores without files (test doubles); both backends record and read `purges_due`.
 pub trait PurgeLog {
     /// When the oldest erasure not yet purged from the files was committed; `None`: none is owed.
     fn oldest_purge_due(
         &self,
-    ) -> impl Future<Output = Result<Option<DateTime<Utc>>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<DateTime<Utc>>, StoreError>> + Send {
+        async { Ok(None) }
+    }
 
     /// Forgets every owed purge. Called by the writer right after a purge, with no batch
     /// committed in between, so every row it deletes was covered by that purge.
-    fn purges_done(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn purges_done(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async { Ok(()) }
+    }
 }
 
 impl PurgeLog for SqliteStore {
