@@ -57,6 +57,22 @@ async fn a_second_daemon_on_a_sqlite_archive_refuses_to_start() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("one writer per archive"));
 
+    // Reading beside the daemon works: query takes no lock and reads through the WAL.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_streamvault"))
+        .args([
+            "--database",
+            &db.url,
+            "query",
+            "SELECT COUNT(*) AS n FROM connections",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(1 row)"));
     let rows = connections(&db, "live").await;
     assert_eq!(
         rows.len(),
