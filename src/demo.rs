@@ -7,10 +7,11 @@
 use crate::config::{Settings, StreamFamily, StreamSettings};
 use crate::daemon::{self, RunError, RunOptions};
 use crate::report::{self, ReportFormat, ReportWindow};
-use crate::simulate::{Scenario, Simulator, SimulatorConfig};
+use crate::simulate::{Scenario, Simulator, SimulatorConfig, Stats as SimulatorStats};
 use crate::store::Backend;
 use crate::with_store;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Tweets whose engagement the demo's live session watches.
@@ -41,8 +42,33 @@ pub enum DemoError {
 
 /// Runs the demo on an opened, migrated `backend`; prints the report and example queries.
 pub async fn run(backend: &Backend, options: &DemoOptions) -> Result<(), DemoError> {
+    let simulator = start_simulator().await?;
+    let mut settings = Settings::default_for(&options.database);
+    settings.streams = streams(simulator.addr());
+    let started = Utc::now();
+    eprintln!(
+        "streamvault demo: archiving a simulated stream and a live session into {} for {} s \
+         (Ctrl-C stops early)...",
+        crate::store::redact_url(&options.database),
+        options.seconds
+    );
+    let result = with_store!(backend.clone(), s => daemon::run(
+        s,
+        settings,
+        RunOptions { stop_after: Some(Duration::from_secs(options.seconds)), ..RunOptions::default() },
+    )
+    .await);
+    let sent = simulator.stop().await;
+    result?;
+    print_report(backend, started, &sent).await?;
+    println!("{}", next_steps(&options.database));
+    Ok(())
+}
+
+/// The in-process simulator, serving the `demo` scenario on a free loopback port.
+async fn start_simulator() -> Result<Simulator, DemoError> {
     let scenario = |name: &str| Scenario::builtin(name).expect("built-in scenario");
-    let simulator = Simulator::start(SimulatorConfig {
+    Simulator::start(SimulatorConfig {
         listen: "127.0.0.1:0".parse().expect("loopback address"),
         scenario: scenario("demo"),
         rate: 20.0,
@@ -50,10 +76,13 @@ pub async fn run(backend: &Backend, options: &DemoOptions) -> Result<(), DemoErr
         keepalive: Duration::from_secs(1),
     })
     .await
-    .map_err(DemoError::Simulator)?;
-    let addr = simulator.addr();
-    let mut settings = Settings::default_for(&options.database);
-    settings.streams = vec![
+    .map_err(DemoError::Simulator)
+}
+
+/// The demo's two streams on the simulator at `addr`: a v1.1 sample stream and a live session
+/// watching [`WATCHED`] and a DM conversation.
+fn streams(addr: SocketAddr) -> Vec<StreamSettings> {
+    vec![
         StreamSettings {
             stall_timeout_secs: 2,
             ..StreamSettings::new(
@@ -81,22 +110,15 @@ pub async fn run(backend: &Backend, options: &DemoOptions) -> Result<(), DemoErr
                 &format!("http://{addr}/live_pipeline/events?scenario=live"),
             )
         },
-    ];
-    let started = Utc::now();
-    eprintln!(
-        "streamvault demo: archiving a simulated stream and a live session into {} for {} s \
-         (Ctrl-C stops early)...",
-        crate::store::redact_url(&options.database),
-        options.seconds
-    );
-    let result = with_store!(backend.clone(), s => daemon::run(
-        s,
-        settings,
-        RunOptions { stop_after: Some(Duration::from_secs(options.seconds)), ..RunOptions::default() },
-    )
-    .await);
-    let sent = simulator.stop().await;
-    result?;
+    ]
+}
+
+/// The audit report of the run since `started`, and what the simulator sent.
+async fn print_report(
+    backend: &Backend,
+    started: DateTime<Utc>,
+    sent: &SimulatorStats,
+) -> Result<(), DemoError> {
     let window = ReportWindow {
         since: Some(started),
         until: None,
@@ -111,7 +133,6 @@ pub async fn run(backend: &Backend, options: &DemoOptions) -> Result<(), DemoErr
         sent.totals.lines_sent,
         sent.connections.len()
     );
-    println!("{}", next_steps(&options.database));
     Ok(())
 }
 

@@ -67,7 +67,7 @@ impl Window {
 }
 
 /// The read-ahead thread's side: the file and where it is.
-struct Source {
+struct ReadAheadFile {
     path: PathBuf,
     file: File,
     direct: Arc<AtomicBool>,
@@ -85,7 +85,7 @@ impl InputFile {
             _ => (File::open(path)?, false),
         };
         let direct = Arc::new(AtomicBool::new(direct));
-        let mut source = Source {
+        let mut reader = ReadAheadFile {
             path: path.to_owned(),
             file,
             direct: Arc::clone(&direct),
@@ -101,7 +101,7 @@ impl InputFile {
             .spawn(move || {
                 // Ends at the end of the file, on an error, or when the reader is dropped.
                 while let Ok(mut window) = spent_rx.recv() {
-                    let read = source.fill(&mut window);
+                    let read = reader.fill(&mut window);
                     let last = !matches!(read, Ok(n) if n > 0);
                     if filled_tx.send(read.map(|_| window)).is_err() || last {
                         return;
@@ -123,7 +123,7 @@ impl InputFile {
     }
 }
 
-impl Source {
+impl ReadAheadFile {
     /// Reads the next window; 0 at the end of the file.
     fn fill(&mut self, window: &mut Window) -> io::Result<usize> {
         let space = &mut window.storage[window.start..window.start + READ_SIZE];

@@ -13,8 +13,9 @@ use crate::reconnect::Ending;
 use crate::shutdown::{Control, stop_requested};
 use bytes::Bytes;
 use chrono::Utc;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 use reqwest::header::HeaderMap;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use streamvault_core::ingest::{Ingest, IngestCounts};
@@ -29,6 +30,10 @@ const GATHER_RECORDS: usize = 256;
 /// ... and at most this many bytes of input: lines may be large, and a chunk waits in the
 /// channel, so it is bounded in bytes as well.
 const GATHER_BYTES: u64 = 1 << 20;
+
+/// How a connection ended: how the reconnect policy sees it, the connection log's reason, and
+/// a detail for the log.
+type End = (Ending, EndReason, Option<String>);
 
 /// The client side of one configured ndjson stream.
 pub struct NdjsonStream {
@@ -76,6 +81,30 @@ impl NdjsonStream {
     }
 }
 
+impl NdjsonStream {
+    /// The end of a connection silent for longer than the stall timeout.
+    fn stalled(&self) -> End {
+        (
+            Ending::Stall,
+            EndReason::Stall,
+            Some(format!(
+                "nothing received for {} s",
+                self.stall_timeout.as_secs()
+            )),
+        )
+    }
+
+    /// Stopped by a shutdown: what the reader still holds (an unfinished line) is handed to
+    /// the writer too, if it is still there.
+    async fn hand_over_rest(&self, id: i64, ingest: &mut Ingest, sender: &mpsc::Sender<Chunk>) {
+        let mut records = Chunk::new();
+        ingest.abandon(&self.origin(id), &mut records);
+        if !records.is_empty() {
+            let _ = sender.send(records).await;
+        }
+    }
+}
+
 impl StreamSource for NdjsonStream {
     fn name(&self) -> &Arc<str> {
         &self.name
@@ -113,7 +142,7 @@ impl StreamSource for NdjsonStream {
     ) -> ConnectionReport {
         let mut body = std::pin::pin!(response.bytes_stream());
         let mut ingest = Ingest::new(self.max_line, self.max_reject);
-        let mut end: Option<(Ending, EndReason, Option<String>)> = None;
+        let mut end: Option<End> = None;
         let mut disconnect_code = None;
         let mut reported = IngestCounts::default();
         while end.is_none() {
@@ -127,32 +156,10 @@ impl StreamSource for NdjsonStream {
             };
             let origin = self.origin(id);
             let mut records = Chunk::new();
-            match next {
-                Err(_) => {
-                    end = Some((
-                        Ending::Stall,
-                        EndReason::Stall,
-                        Some(format!(
-                            "nothing received for {} s",
-                            self.stall_timeout.as_secs()
-                        )),
-                    ))
-                }
-                Ok(piece) => {
-                    let start = ingest.counts().bytes;
-                    end = take(piece, &mut ingest, &origin, &mut records);
-                    // Gather what has already arrived, without waiting for more.
-                    while end.is_none()
-                        && records.len() < GATHER_RECORDS
-                        && ingest.counts().bytes - start < GATHER_BYTES
-                    {
-                        match body.next().now_or_never() {
-                            Some(piece) => end = take(piece, &mut ingest, &origin, &mut records),
-                            None => break,
-                        }
-                    }
-                }
-            }
+            end = match next {
+                Err(_) => Some(self.stalled()),
+                Ok(piece) => gather(piece, &mut body, &mut ingest, &origin, &mut records),
+            };
             if let Some(code) = records.iter().find_map(disconnect_of) {
                 disconnect_code = Some(code);
                 end = Some((Ending::Disconnect(code), EndReason::DisconnectMessage, None));
@@ -160,23 +167,14 @@ impl StreamSource for NdjsonStream {
             if end.is_some() {
                 ingest.abandon(&origin, &mut records);
             }
-            let now = ingest.counts();
-            state.read(
-                now.records() - reported.records(),
-                now.bytes - reported.bytes,
-            );
-            reported = now;
+            count(&ingest, &mut reported, state);
             if !records.is_empty() && sender.send(records).await.is_err() {
                 // The writer is gone (it failed); the daemon reports why and stops.
                 end.get_or_insert((Ending::Shutdown, EndReason::Shutdown, None));
             }
         }
         if matches!(end, Some((Ending::Shutdown, ..))) {
-            let mut records = Chunk::new();
-            ingest.abandon(&self.origin(id), &mut records);
-            if !records.is_empty() {
-                let _ = sender.send(records).await;
-            }
+            self.hand_over_rest(id, &mut ingest, sender).await;
         }
         let (ending, reason, detail) = end.unwrap_or((Ending::Eof, EndReason::Eof, None));
         ConnectionReport {
@@ -190,13 +188,51 @@ impl StreamSource for NdjsonStream {
     }
 }
 
+/// Feeds the piece that woke the reader, then what has already arrived behind it, without
+/// waiting for more, up to [`GATHER_RECORDS`] and [`GATHER_BYTES`]; returns how the connection
+/// ended if one of the pieces ends it.
+fn gather<B>(
+    first: Option<reqwest::Result<Bytes>>,
+    body: &mut Pin<&mut B>,
+    ingest: &mut Ingest,
+    origin: &Origin,
+    records: &mut Chunk,
+) -> Option<End>
+where
+    B: Stream<Item = reqwest::Result<Bytes>>,
+{
+    let start = ingest.counts().bytes;
+    let mut end = take(first, ingest, origin, records);
+    // Gather what has already arrived, without waiting for more.
+    while end.is_none()
+        && records.len() < GATHER_RECORDS
+        && ingest.counts().bytes - start < GATHER_BYTES
+    {
+        match body.next().now_or_never() {
+            Some(piece) => end = take(piece, ingest, origin, records),
+            None => break,
+        }
+    }
+    end
+}
+
+/// Tells the stream's metrics what was read since `reported`, and moves `reported` on.
+fn count(ingest: &Ingest, reported: &mut IngestCounts, state: &StreamState) {
+    let now = ingest.counts();
+    state.read(
+        now.records() - reported.records(),
+        now.bytes - reported.bytes,
+    );
+    *reported = now;
+}
+
 /// Feeds one piece of the body; returns how the connection ended if this piece ends it.
 fn take(
     piece: Option<reqwest::Result<Bytes>>,
     ingest: &mut Ingest,
     origin: &Origin,
     records: &mut Chunk,
-) -> Option<(Ending, EndReason, Option<String>)> {
+) -> Option<End> {
     match piece {
         Some(Ok(bytes)) => {
             ingest.push(&bytes, origin, records);

@@ -66,98 +66,144 @@ async fn supervise_claimed<S: Store, Src: StreamSource>(
         if *sv.control.borrow() != Control::Run {
             return Ok(StreamExit::Stopped(*sv.control.borrow()));
         }
-        let started = Utc::now();
-        let id = retrying_for(sv.retry_for, || sv.store.begin_connection(&name, started)).await?;
-        sv.state.connections.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(stream = %name, connection_id = id, "connecting");
-        let connected = tokio::select! {
-            biased;
-            control = stop_requested(&mut sv.control) => Err(stopped_report(control)),
-            connected = stream.connect() => connected,
-        };
-        let report = match connected {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                retrying_for(sv.retry_for, || {
-                    sv.store.connection_up(id, Utc::now(), status)
-                })
-                .await?;
-                policy.connected();
-                sv.state.connected.store(true, Ordering::Relaxed);
-                tracing::info!(stream = %name, connection_id = id, status, "stream connected");
-                let mut report = stream
-                    .read(id, response, &sv.sender, &mut sv.control, &sv.state)
-                    .await;
-                sv.state.connected.store(false, Ordering::Relaxed);
-                report.http_status = Some(status);
-                report
-            }
-            Err(report) => report,
-        };
+        let (id, report) = attempt(&mut stream, &mut sv, &mut policy, &name).await?;
         let control = *sv.control.borrow();
-        // The source itself asked for a new connection (new DM topics need a new session).
-        let renewing = report.reason == EndReason::Reload && control == Control::Run;
-        let mut decision = if renewing {
-            Decision::Reconnect {
-                wait: Duration::ZERO,
-                class: crate::reconnect::Class::Network,
-                drop_count_param: false,
-            }
-        } else {
-            policy.decide(&report.ending)
-        };
-        let ended = !stream.reconnects() && matches!(decision, Decision::Reconnect { .. });
-        if ended {
-            decision = Decision::Shutdown;
-        }
+        let (decision, ended) = decide(&stream, &mut policy, &report, control);
         let wait = match &decision {
             Decision::Reconnect { wait, .. } => Some(*wait),
             _ => None,
         };
-        let end = ConnectionEnd {
-            ended_at: Utc::now(),
-            reason: match (&report.ending, control) {
-                (Ending::Shutdown, Control::Reload) => EndReason::Reload,
-                _ => report.reason,
-            },
-            http_status: report.http_status,
-            disconnect_code: report.disconnect_code,
-            messages: report.counts.records(),
-            bytes: report.counts.bytes,
-            backoff_ms: wait.map(|w| w.as_millis() as u64),
-        };
-        retrying_for(sv.retry_for, || sv.store.end_connection(id, &end)).await?;
+        end_connection(&sv, id, &report, control, wait).await?;
         record_state(&sv.state, &report, wait);
         log_ending(&name, id, &report, &decision);
         if ended {
             tracing::warn!(stream = %name, "auto_reconnect is off: the stream stays disconnected");
             return Ok(StreamExit::Ended);
         }
-        match decision {
-            Decision::Shutdown => {
-                let control = if control == Control::Run {
-                    Control::Shutdown // the writer is gone: stop as if asked
-                } else {
-                    control
-                };
-                return Ok(StreamExit::Stopped(control));
+        if let Some(exit) = follow(decision, control, &mut stream, &mut sv.control).await {
+            return Ok(exit);
+        }
+    }
+}
+
+/// One attempt: a row opened in the connection log, the connection (cut short by a stop
+/// request), and its body read to the end.
+async fn attempt<S: Store, Src: StreamSource>(
+    stream: &mut Src,
+    sv: &mut Supervision<S>,
+    policy: &mut ReconnectPolicy,
+    name: &str,
+) -> Result<(i64, ConnectionReport), StoreError> {
+    let started = Utc::now();
+    let id = retrying_for(sv.retry_for, || sv.store.begin_connection(name, started)).await?;
+    sv.state.connections.fetch_add(1, Ordering::Relaxed);
+    tracing::info!(stream = %name, connection_id = id, "connecting");
+    let connected = tokio::select! {
+        biased;
+        control = stop_requested(&mut sv.control) => Err(stopped_report(control)),
+        connected = stream.connect() => connected,
+    };
+    let report = match connected {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            retrying_for(sv.retry_for, || {
+                sv.store.connection_up(id, Utc::now(), status)
+            })
+            .await?;
+            policy.connected();
+            sv.state.connected.store(true, Ordering::Relaxed);
+            tracing::info!(stream = %name, connection_id = id, status, "stream connected");
+            let mut report = stream
+                .read(id, response, &sv.sender, &mut sv.control, &sv.state)
+                .await;
+            sv.state.connected.store(false, Ordering::Relaxed);
+            report.http_status = Some(status);
+            report
+        }
+        Err(report) => report,
+    };
+    Ok((id, report))
+}
+
+/// What follows an attempt, by the policy; `true` when a reconnect was turned into a stop
+/// because the stream does not reconnect (`auto_reconnect = false`).
+fn decide<Src: StreamSource>(
+    stream: &Src,
+    policy: &mut ReconnectPolicy,
+    report: &ConnectionReport,
+    control: Control,
+) -> (Decision, bool) {
+    // The source itself asked for a new connection (new DM topics need a new session).
+    let renewing = report.reason == EndReason::Reload && control == Control::Run;
+    let decision = if renewing {
+        Decision::Reconnect {
+            wait: Duration::ZERO,
+            class: crate::reconnect::Class::Network,
+            drop_count_param: false,
+        }
+    } else {
+        policy.decide(&report.ending)
+    };
+    if !stream.reconnects() && matches!(decision, Decision::Reconnect { .. }) {
+        return (Decision::Shutdown, true);
+    }
+    (decision, false)
+}
+
+/// Closes the attempt's row in the connection log, with the wait before the next one.
+async fn end_connection<S: Store>(
+    sv: &Supervision<S>,
+    id: i64,
+    report: &ConnectionReport,
+    control: Control,
+    wait: Option<Duration>,
+) -> Result<(), StoreError> {
+    let end = ConnectionEnd {
+        ended_at: Utc::now(),
+        reason: match (&report.ending, control) {
+            (Ending::Shutdown, Control::Reload) => EndReason::Reload,
+            _ => report.reason,
+        },
+        http_status: report.http_status,
+        disconnect_code: report.disconnect_code,
+        messages: report.counts.records(),
+        bytes: report.counts.bytes,
+        backoff_ms: wait.map(|w| w.as_millis() as u64),
+    };
+    retrying_for(sv.retry_for, || sv.store.end_connection(id, &end)).await?;
+    Ok(())
+}
+
+/// Acts on the decision: the stream's exit, or `None` once the wait before the next attempt
+/// is over (a stop request cuts the wait short).
+async fn follow<Src: StreamSource>(
+    decision: Decision,
+    control: Control,
+    stream: &mut Src,
+    requests: &mut watch::Receiver<Control>,
+) -> Option<StreamExit> {
+    match decision {
+        Decision::Shutdown => {
+            let control = if control == Control::Run {
+                Control::Shutdown // the writer is gone: stop as if asked
+            } else {
+                control
+            };
+            Some(StreamExit::Stopped(control))
+        }
+        Decision::StopForGood { reason } => Some(StreamExit::CredentialsRefused { reason }),
+        Decision::Reconnect {
+            wait,
+            drop_count_param,
+            ..
+        } => {
+            if drop_count_param {
+                stream.drop_count_param();
             }
-            Decision::StopForGood { reason } => {
-                return Ok(StreamExit::CredentialsRefused { reason });
-            }
-            Decision::Reconnect {
-                wait,
-                drop_count_param,
-                ..
-            } => {
-                if drop_count_param {
-                    stream.drop_count_param();
-                }
-                tokio::select! {
-                    biased;
-                    control = stop_requested(&mut sv.control) => return Ok(StreamExit::Stopped(control)),
-                    _ = tokio::time::sleep(wait) => {}
-                }
+            tokio::select! {
+                biased;
+                control = stop_requested(requests) => Some(StreamExit::Stopped(control)),
+                _ = tokio::time::sleep(wait) => None,
             }
         }
     }

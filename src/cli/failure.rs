@@ -1,0 +1,85 @@
+//! Failures of a command and the exit code the contract assigns to each.
+
+use crate::config::ConfigError;
+use crate::daemon::RunError;
+use crate::replay::ReplayError;
+use crate::store::StoreError;
+
+/// A failure with the exit code the contract assigns to it.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Database(StoreError),
+    /// The stream refused the credentials for good: systemd must not restart (exit 3).
+    #[error("{0}")]
+    CredentialsRefused(String),
+    /// Another process writes the archive (2), or its lock file cannot be used (4).
+    #[error(transparent)]
+    Lock(#[from] crate::store::LockError),
+    /// `query` refused or failed: 4 when the database could not be opened, else 2.
+    #[error(transparent)]
+    Query(#[from] crate::query::QueryError),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl Failure {
+    /// 2 usage/configuration, 4 database unusable, 1 anything else (a panicking writer too).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Config(_) | Failure::Usage(_) => 2,
+            Failure::Database(StoreError::BadUrl { .. }) => 2,
+            Failure::Database(StoreError::Panicked(_)) => 1,
+            Failure::Database(_) => 4,
+            Failure::CredentialsRefused(_) => 3,
+            Failure::Lock(crate::store::LockError::Held { .. }) => 2,
+            Failure::Lock(_) => 4,
+            Failure::Query(e) if e.is_unusable_database() => 4,
+            Failure::Query(_) => 2,
+            Failure::Other(_) => 1,
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Database(e)
+    }
+}
+
+impl From<RunError> for Failure {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Config(c) => Failure::Config(c),
+            RunError::Setup(s) => Failure::Usage(s.to_string()),
+            RunError::Store(s) => Failure::Database(s),
+            RunError::CredentialsRefused(_) => Failure::CredentialsRefused(e.to_string()),
+            RunError::Signals(_) => Failure::Other(e.into()),
+        }
+    }
+}
+
+impl From<ReplayError> for Failure {
+    fn from(e: ReplayError) -> Self {
+        match e {
+            ReplayError::Store(s) => Failure::Database(s),
+            ReplayError::Input { .. } => Failure::Usage(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicked_writer_is_a_defect_not_an_unusable_database() {
+        // Exit 1, never a re-raised panic (101) and not the database's 4.
+        let e = StoreError::Panicked("boom at byte 3".into());
+        assert_eq!(Failure::Database(e).exit_code(), 1);
+    }
+}
