@@ -275,6 +275,7 @@ async fn serve_unpaced(file: &Path) -> Result<Simulator, String> {
         rate: 0.0,
         seed: 7,
         keepalive: Duration::from_secs(30),
+        ..SimulatorConfig::default()
     })
     .await
     .map_err(|e| format!("the simulator does not start: {e}"))

@@ -42,7 +42,7 @@ pub enum DemoError {
 
 /// Runs the demo on an opened, migrated `backend`; prints the report and example queries.
 pub async fn run(backend: &Backend, options: &DemoOptions) -> Result<(), DemoError> {
-    let simulator = start_simulator().await?;
+    let simulator = start_simulator(options.seconds).await?;
     let mut settings = Settings::default_for(&options.database);
     settings.streams = streams(simulator.addr());
     let started = Utc::now();
@@ -65,15 +65,16 @@ pub async fn run(backend: &Backend, options: &DemoOptions) -> Result<(), DemoErr
     Ok(())
 }
 
-/// The in-process simulator, serving the `demo` scenario on a free loopback port.
-async fn start_simulator() -> Result<Simulator, DemoError> {
-    let scenario = |name: &str| Scenario::builtin(name).expect("built-in scenario");
+/// The in-process simulator on a free loopback port, its faults spread over `seconds`.
+async fn start_simulator(seconds: u64) -> Result<Simulator, DemoError> {
     Simulator::start(SimulatorConfig {
         listen: "127.0.0.1:0".parse().expect("loopback address"),
-        scenario: scenario("demo"),
+        // Its faults spread over the run, so that even a short demo shows one and the reconnect.
+        scenario: Scenario::demo(seconds),
         rate: 20.0,
         seed: Utc::now().timestamp() as u64,
         keepalive: Duration::from_secs(1),
+        ..SimulatorConfig::default()
     })
     .await
     .map_err(DemoError::Simulator)

@@ -75,6 +75,64 @@ fn readme_first_command_runs_the_demo_and_prints_the_report() {
 }
 
 #[test]
+fn a_five_second_demo_shows_a_fault_and_the_reconnect_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = streamvault(&["demo", "--seconds", "5"], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    // The demo's scripted disconnect (code 12) ends a connection of the v1.1 stream, and a
+    // later connection of that stream connects and reads.
+    let out = streamvault(
+        &[
+            "--database",
+            "sqlite://streamvault-demo.db",
+            "query",
+            "SELECT COUNT(*) AS n FROM connections c WHERE c.stream = 'sample' \
+             AND c.connected_at IS NOT NULL AND c.messages > 0 AND EXISTS (SELECT 1 FROM \
+             connections d WHERE d.stream = 'sample' AND d.disconnect_code = 12 \
+             AND d.connection_id < c.connection_id)",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let n: i64 = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(2)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(n >= 1, "a reconnect after the fault: {}", text(&out));
+}
+
+#[test]
+fn simulate_prints_its_final_stats_once_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_streamvault"))
+        .args(["simulate", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run streamvault simulate");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert!(first.starts_with("listening on "), "{first}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    let stats: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&rest)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .expect("JSON stats");
+    assert_eq!(stats.len(), 1, "printed once:\n{rest}");
+    assert!(stats[0]["totals"]["stall_disconnects"].is_u64(), "{rest}");
+}
+
+#[test]
 fn the_replay_example_archives_the_sample_and_answers_sql() {
     let dir = tempfile::tempdir().unwrap();
     let sample = concat!(

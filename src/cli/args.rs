@@ -68,6 +68,10 @@ pub enum Command {
         /// Seconds of silence before a keep-alive line.
         #[arg(long, default_value_t = 30.0)]
         keepalive_secs: f64,
+        /// Bound of each paced stream's queue for a slow client, in bytes: it gets
+        /// FALLING_BEHIND warnings, then a stall disconnect (0: the stream waits for it).
+        #[arg(long, default_value_t = crate::simulate::DEFAULT_QUEUE_BYTES)]
+        queue_bytes: u64,
     },
     /// Archive recorded streams (newline-delimited JSON; `-` for stdin; `.gz` accepted).
     Replay {

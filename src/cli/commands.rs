@@ -79,6 +79,7 @@ pub(super) async fn serve_simulator(
     rate: f64,
     seed: u64,
     keepalive_secs: f64,
+    queue_bytes: u64,
 ) -> Result<(), Failure> {
     let scenario = Scenario::load(&scenario).map_err(|e| Failure::Usage(e.to_string()))?;
     if !(rate >= 0.0 && rate.is_finite()) {
@@ -95,12 +96,10 @@ pub(super) async fn serve_simulator(
         rate,
         seed,
         keepalive: std::time::Duration::from_secs_f64(keepalive_secs),
+        queue_bytes,
     };
-    let stats = simulate::serve_until_signal(config).await?;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&stats).map_err(anyhow::Error::from)?
-    );
+    // It prints the final stats itself, once.
+    simulate::serve_until_signal(config).await?;
     Ok(())
 }
 

@@ -94,7 +94,11 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             rate,
             seed,
             keepalive_secs,
-        } => commands::serve_simulator(listen, scenario, rate, seed, keepalive_secs).await,
+            queue_bytes,
+        } => {
+            commands::serve_simulator(listen, scenario, rate, seed, keepalive_secs, queue_bytes)
+                .await
+        }
         Command::CheckConfig => commands::check_config(&overrides),
         Command::Migrate => commands::migrate(&overrides).await,
         Command::Query { sql } => commands::run_query(&overrides, &sql).await,

@@ -14,6 +14,7 @@ pub async fn simulator(scenario: Scenario, rate: f64) -> Simulator {
         rate,
         seed: 7,
         keepalive: Duration::from_millis(200),
+        ..SimulatorConfig::default()
     })
     .await
     .expect("simulator starts")

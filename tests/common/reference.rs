@@ -51,6 +51,7 @@ pub async fn reference_stream(seed: u64, n: usize) -> Vec<RefEvent> {
         rate: 0.0,
         seed,
         keepalive: Duration::from_secs(30),
+        ..Default::default()
     })
     .await
     .unwrap();

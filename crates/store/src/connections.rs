@@ -4,7 +4,8 @@
 //! These rows are written directly, outside the batch writer: there are a handful per hour,
 //! and the id must exist before the first event of the connection is read.
 
-use super::{PgStore, SqliteStore, StoreError, sqlite_time};
+use super::StoreError;
+use super::sql::{Arg, Db};
 use chrono::{DateTime, Utc};
 
 /// How a connection ended, as recorded in `connections.end_reason`.
@@ -63,146 +64,71 @@ fn int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-impl SqliteStore {
-    pub(super) async fn begin_connection_row(
-        &self,
-        stream: &str,
-        started_at: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO connections (stream, started_at) VALUES (?, ?) RETURNING connection_id",
-        )
-        .bind(stream)
-        .bind(sqlite_time(started_at))
-        .fetch_one(self.writer())
-        .await?;
-        Ok(id)
-    }
+const BEGIN: &str =
+    "INSERT INTO connections (stream, started_at) VALUES ($1, $2) RETURNING connection_id";
 
-    pub(super) async fn connection_up_row(
-        &self,
-        id: i64,
-        at: DateTime<Utc>,
-        http_status: u16,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE connections SET connected_at = ?, http_status = ? WHERE connection_id = ?",
-        )
-        .bind(sqlite_time(at))
-        .bind(i64::from(http_status))
-        .bind(id)
-        .execute(self.writer())
-        .await?;
-        Ok(())
-    }
+const UP: &str =
+    "UPDATE connections SET connected_at = $1, http_status = $2 WHERE connection_id = $3";
 
-    pub(super) async fn end_connection_row(
-        &self,
-        id: i64,
-        end: &ConnectionEnd,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE connections SET ended_at = ?, end_reason = ?, \
-             http_status = COALESCE(?, http_status), disconnect_code = ?, messages = ?, \
-             bytes = ?, backoff_ms = ? WHERE connection_id = ?",
-        )
-        .bind(sqlite_time(end.ended_at))
-        .bind(end.reason.as_str())
-        .bind(end.http_status.map(i64::from))
-        .bind(end.disconnect_code)
-        .bind(int(end.messages))
-        .bind(int(end.bytes))
-        .bind(end.backoff_ms.map(int))
-        .bind(id)
-        .execute(self.writer())
-        .await?;
-        Ok(())
-    }
+const END: &str = "UPDATE connections SET ended_at = $1, end_reason = $2, \
+     http_status = COALESCE($3, http_status), disconnect_code = $4, messages = $5, \
+     bytes = $6, backoff_ms = $7 WHERE connection_id = $8";
+
+const CLOSE_ABANDONED: &str = "UPDATE connections SET \
+     ended_at = COALESCE((SELECT MAX(e.received_at) FROM events e \
+         WHERE e.connection_id = connections.connection_id), connected_at, started_at), \
+     end_reason = 'crash', \
+     messages = (SELECT COUNT(*) FROM events e WHERE e.connection_id = connections.connection_id) \
+         + (SELECT COUNT(*) FROM rejects r WHERE r.connection_id = connections.connection_id) \
+     WHERE ended_at IS NULL AND stream = $1";
+
+#[cfg(test)]
+pub(crate) const ALL: &[&str] = &[BEGIN, UP, END, CLOSE_ABANDONED];
+
+/// Opens the row of a new attempt; its id.
+pub(super) async fn begin(
+    db: Db<'_>,
+    stream: &str,
+    started_at: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let args = [Arg::Str(stream), Arg::Time(Some(started_at))];
+    let (id,): (i64,) = db.fetch_one(BEGIN, &args).await?;
+    Ok(id)
 }
 
-impl SqliteStore {
-    pub(super) async fn close_abandoned_rows(&self, stream: &str) -> Result<u64, StoreError> {
-        let done = sqlx::query("UPDATE connections SET \
-             ended_at = COALESCE((SELECT MAX(e.received_at) FROM events e \
-                 WHERE e.connection_id = connections.connection_id), connected_at, started_at), \
-             end_reason = 'crash', \
-             messages = (SELECT COUNT(*) FROM events e WHERE e.connection_id = connections.connection_id) \
-                 + (SELECT COUNT(*) FROM rejects r WHERE r.connection_id = connections.connection_id) \
-             WHERE ended_at IS NULL AND stream = ?")
-        .bind(stream)
-        .execute(self.writer())
-        .await?;
-        Ok(done.rows_affected())
-    }
+/// Records that the attempt got its stream.
+pub(super) async fn up(
+    db: Db<'_>,
+    id: i64,
+    at: DateTime<Utc>,
+    http_status: u16,
+) -> Result<(), StoreError> {
+    let args = [
+        Arg::Time(Some(at)),
+        Arg::Int(Some(i64::from(http_status))),
+        Arg::Int(Some(id)),
+    ];
+    db.execute(UP, &args).await?;
+    Ok(())
 }
 
-impl PgStore {
-    pub(super) async fn close_abandoned_rows(&self, stream: &str) -> Result<u64, StoreError> {
-        let done = sqlx::query("UPDATE connections SET \
-             ended_at = COALESCE((SELECT MAX(e.received_at) FROM events e \
-                 WHERE e.connection_id = connections.connection_id), connected_at, started_at), \
-             end_reason = 'crash', \
-             messages = (SELECT COUNT(*) FROM events e WHERE e.connection_id = connections.connection_id) \
-                 + (SELECT COUNT(*) FROM rejects r WHERE r.connection_id = connections.connection_id) \
-             WHERE ended_at IS NULL AND stream = $1")
-        .bind(stream)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected())
-    }
+/// Closes the attempt's row.
+pub(super) async fn end(db: Db<'_>, id: i64, end: &ConnectionEnd) -> Result<(), StoreError> {
+    let args = [
+        Arg::Time(Some(end.ended_at)),
+        Arg::Str(end.reason.as_str()),
+        Arg::Int(end.http_status.map(i64::from)),
+        Arg::Int(end.disconnect_code),
+        Arg::Int(Some(int(end.messages))),
+        Arg::Int(Some(int(end.bytes))),
+        Arg::Int(end.backoff_ms.map(int)),
+        Arg::Int(Some(id)),
+    ];
+    db.execute(END, &args).await?;
+    Ok(())
+}
 
-    pub(super) async fn begin_connection_row(
-        &self,
-        stream: &str,
-        started_at: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO connections (stream, started_at) VALUES ($1, $2) RETURNING connection_id",
-        )
-        .bind(stream)
-        .bind(started_at)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(id)
-    }
-
-    pub(super) async fn connection_up_row(
-        &self,
-        id: i64,
-        at: DateTime<Utc>,
-        http_status: u16,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE connections SET connected_at = $1, http_status = $2 WHERE connection_id = $3",
-        )
-        .bind(at)
-        .bind(i64::from(http_status))
-        .bind(id)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    pub(super) async fn end_connection_row(
-        &self,
-        id: i64,
-        end: &ConnectionEnd,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE connections SET ended_at = $1, end_reason = $2, \
-             http_status = COALESCE($3, http_status), disconnect_code = $4, messages = $5, \
-             bytes = $6, backoff_ms = $7 WHERE connection_id = $8",
-        )
-        .bind(end.ended_at)
-        .bind(end.reason.as_str())
-        .bind(end.http_status.map(i64::from))
-        .bind(end.disconnect_code)
-        .bind(int(end.messages))
-        .bind(int(end.bytes))
-        .bind(end.backoff_ms.map(int))
-        .bind(id)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
+/// Closes the rows of `stream` a crash left open; how many.
+pub(super) async fn close_abandoned(db: Db<'_>, stream: &str) -> Result<u64, StoreError> {
+    db.execute(CLOSE_ABANDONED, &[Arg::Str(stream)]).await
 }

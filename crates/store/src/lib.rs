@@ -31,6 +31,7 @@ mod postgres;
 mod purges;
 pub mod query;
 mod redact;
+mod sql;
 mod sqlite;
 mod write;
 
@@ -41,6 +42,7 @@ pub use lock::{ArchiveLock, LockError, lock_archive};
 pub use postgres::PgStore;
 pub use purges::{PurgeLog, PurgeTx};
 pub use redact::redact_url;
+pub use sql::{Arg, Db, SharedRow, Timestamp};
 pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
 pub use streamvault_core::batch::{
     Batch, DetailRow, EventRow, Notice, NoticeKind, PendingDm, PendingTweet, PendingUser, Rows,
@@ -168,8 +170,20 @@ impl From<rusqlite::Error> for StoreError {
 
 /// The archive as the pipeline sees it.
 pub trait Store: PurgeLog + Clone + Send + Sync + 'static {
+    /// The pool for writes outside batches: migrations, the connection log.
+    #[doc(hidden)]
+    fn writer(&self) -> sql::Db<'_>;
+
     /// Creates or upgrades the schema.
-    fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            match self.writer() {
+                sql::Db::Sqlite(p) => sqlite::MIGRATOR.run(p).await?,
+                sql::Db::Postgres(p) => postgres::MIGRATOR.run(p).await?,
+            }
+            Ok(())
+        }
+    }
 
     /// Writes one batch in one transaction, compliance applied.
     fn write_batch(
@@ -190,7 +204,9 @@ pub trait Store: PurgeLog + Clone + Send + Sync + 'static {
         &self,
         stream: &str,
         started_at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send {
+        connections::begin(self.writer(), stream, started_at)
+    }
 
     /// Records that the attempt got its stream (`connected_at`, the HTTP status).
     fn connection_up(
@@ -198,7 +214,9 @@ pub trait Store: PurgeLog + Clone + Send + Sync + 'static {
         id: i64,
         at: DateTime<Utc>,
         http_status: u16,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        connections::up(self.writer(), id, at, http_status)
+    }
 
     /// Claims `stream` for this process before it connects: `Ok(Err(holder))` while another
     /// daemon runs it (PostgreSQL). On SQLite the archive lock ([`lock_archive`]) already makes
@@ -213,15 +231,21 @@ pub trait Store: PurgeLog + Clone + Send + Sync + 'static {
 
     /// Closes the rows of `stream` that a crash left open (`end_reason = 'crash'`, ended at
     /// their last event); returns how many. Run once the stream is claimed, before it connects.
-    fn close_abandoned(&self, stream: &str)
-    -> impl Future<Output = Result<u64, StoreError>> + Send;
+    fn close_abandoned(
+        &self,
+        stream: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        connections::close_abandoned(self.writer(), stream)
+    }
 
     /// Closes the attempt's row: how it ended, what it read, the wait chosen after it.
     fn end_connection(
         &self,
         id: i64,
         end: &ConnectionEnd,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        connections::end(self.writer(), id, end)
+    }
 }
 
 /// An opened archive of either kind.
@@ -237,6 +261,15 @@ impl Backend {
         match self {
             Backend::Sqlite(s) => s.migrate().await,
             Backend::Postgres(s) => s.migrate().await,
+        }
+    }
+
+    /// The pool that queries read through (SQLite's readers, not its writer), for the
+    /// statements both backends share.
+    pub fn reader(&self) -> Db<'_> {
+        match self {
+            Backend::Sqlite(s) => Db::Sqlite(s.pool()),
+            Backend::Postgres(s) => Db::Postgres(s.pool()),
         }
     }
 

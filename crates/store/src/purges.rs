@@ -7,7 +7,7 @@
 //! the rows only after the purge ran ([`PurgeLog::purges_done`]), and a starting writer asks
 //! for the oldest one left ([`PurgeLog::oldest_purge_due`]) and purges when it falls due.
 
-use crate::{PgStore, SqliteStore, StoreError};
+use crate::{Db, PgStore, SqliteStore, Store, StoreError, Timestamp};
 use chrono::{DateTime, Utc};
 use std::future::Future;
 
@@ -38,38 +38,33 @@ pub trait PurgeLog {
     }
 }
 
+const OLDEST: &str = "SELECT MIN(erased_at) FROM purges_due";
+const DONE: &str = "DELETE FROM purges_due";
+
 impl PurgeLog for SqliteStore {
     async fn oldest_purge_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let oldest: Option<String> = sqlx::query_scalar("SELECT MIN(erased_at) FROM purges_due")
-            .fetch_one(self.writer())
-            .await?;
-        // An unreadable time is owed all the same: purge at once.
-        Ok(oldest.map(|t| {
-            DateTime::parse_from_rfc3339(&t)
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or(DateTime::<Utc>::MIN_UTC)
-        }))
+        oldest(self.writer()).await
     }
 
     async fn purges_done(&self) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM purges_due")
-            .execute(self.writer())
-            .await?;
+        self.writer().execute(DONE, &[]).await?;
         Ok(())
     }
 }
 
 impl PurgeLog for PgStore {
     async fn oldest_purge_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT MIN(erased_at) FROM purges_due")
-            .fetch_one(self.pool())
-            .await?)
+        oldest(self.writer()).await
     }
 
     async fn purges_done(&self) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM purges_due")
-            .execute(self.pool())
-            .await?;
+        self.writer().execute(DONE, &[]).await?;
         Ok(())
     }
+}
+
+/// The oldest owed purge's erasure time, read through the writer (it sees every commit).
+async fn oldest(db: Db<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let (oldest,): (Option<Timestamp>,) = db.fetch_one(OLDEST, &[]).await?;
+    Ok(oldest.map(Into::into))
 }

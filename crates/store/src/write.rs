@@ -2,6 +2,7 @@
 
 use super::dm::{DmTx, apply_dm_deletes, store_dms};
 use super::purges::PurgeTx;
+use super::sql::{Compliance, Statements};
 use super::{Batch, Notice, NoticeKind, Rows, StoreError};
 use chrono::{DateTime, Utc};
 use std::future::Future;
@@ -51,8 +52,9 @@ pub struct DeletionRow {
     pub erased: i64,
 }
 
-/// The statements one backend provides inside a transaction; the logic around them is shared.
-pub trait ArchiveTx: Send {
+/// The statements one backend provides inside a transaction; the logic around them is shared,
+/// and so are the statements both dialects write alike ([`Statements`], [`Compliance`]).
+pub trait ArchiveTx: Statements {
     /// Reads the compliance state that concerns these statuses and users.
     fn lookup(
         &mut self,
@@ -89,32 +91,6 @@ pub trait ArchiveTx: Send {
         user_id: i64,
         up_to: i64,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
-    /// Records a scrub; false when the same scrub is already recorded.
-    fn insert_scrub(
-        &mut self,
-        notice: &Notice,
-        user_id: i64,
-        up_to: i64,
-        scrubbed: i64,
-        applied_at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Adds later arrivals to a scrub's count.
-    fn grow_scrub(
-        &mut self,
-        user_id: i64,
-        up_to: i64,
-        by: i64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Merges countries into a withholding and into its target row. Returns `None` when the
-    /// withholding already covered them (a repeated notice), else the rows changed.
-    fn withhold(
-        &mut self,
-        notice: &Notice,
-        target: &'static str,
-        target_id: i64,
-        countries: &[String],
-        applied_at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
     /// Writes audit rows.
     fn insert_actions(
         &mut self,

@@ -1,9 +1,7 @@
-//! The report's reads, one function per question and one implementation per backend, returning
-//! typed rows: the SQL and the time types differ between SQLite and PostgreSQL, everything after
-//! the rows is shared ([`super::build`]).
+//! The report's reads, one function per question ([`queries`]), returning typed rows; everything
+//! after the rows is shared too ([`super::build`]).
 
-mod postgres;
-mod sqlite;
+mod queries;
 
 use super::ReportWindow;
 use super::model::BucketSize;
@@ -123,44 +121,35 @@ pub(super) struct Raw {
     pub engagement: Vec<(i64, i64, Vec<SampleRow>)>,
 }
 
-/// Calls the same-named function of the backend's module with its pool.
-macro_rules! on_backend {
-    ($backend:expr, $f:ident ( $($arg:expr),* )) => {
-        match $backend {
-            Backend::Sqlite(s) => sqlite::$f(s.pool(), $($arg),*).await,
-            Backend::Postgres(s) => postgres::$f(s.pool(), $($arg),*).await,
-        }
-    };
-}
-
 /// Runs every query of the report for `w`.
 pub(super) async fn fetch(
     backend: &Backend,
     w: &ReportWindow,
     now: DateTime<Utc>,
 ) -> Result<Raw, StoreError> {
-    let event_counts = on_backend!(backend, event_counts(w))?;
+    let db = backend.reader();
+    let event_counts = queries::event_counts(db, w).await?;
     let first = event_counts.iter().map(|r| r.first).min();
     let last = event_counts.iter().map(|r| r.last).max();
     let bucket = choose_bucket(w, first, last, now);
-    let buckets = on_backend!(backend, event_buckets(w, bucket))?;
+    let buckets = queries::event_buckets(db, w, bucket).await?;
     let mut engagement = Vec::new();
-    for (tweet_id, samples) in on_backend!(backend, top_tweets(w))? {
-        let series = on_backend!(backend, engagement_series(w, tweet_id))?;
+    for (tweet_id, samples) in queries::top_tweets(db, w).await? {
+        let series = queries::engagement_series(db, w, tweet_id).await?;
         engagement.push((tweet_id, samples, series));
     }
     Ok(Raw {
         event_counts,
         bucket,
         buckets,
-        rejects: on_backend!(backend, rejects(w))?,
-        actions: on_backend!(backend, actions(w))?,
-        waiting_count: on_backend!(backend, waiting_count(w))?,
-        waiting_oldest: on_backend!(backend, waiting_oldest(w))?,
-        connections: on_backend!(backend, connections(w))?,
-        disconnects: on_backend!(backend, disconnects(w))?,
-        limits: on_backend!(backend, limits(w))?,
-        warnings: on_backend!(backend, warnings(w))?,
+        rejects: queries::rejects(db, w).await?,
+        actions: queries::actions(db, w).await?,
+        waiting_count: queries::waiting_count(db, w).await?,
+        waiting_oldest: queries::waiting_oldest(db, w).await?,
+        connections: queries::connections(db, w).await?,
+        disconnects: queries::disconnects(db, w).await?,
+        limits: queries::limits(db, w).await?,
+        warnings: queries::warnings(db, w).await?,
         engagement,
     })
 }
@@ -188,11 +177,4 @@ pub(super) fn choose_bucket(
     } else {
         BucketSize::Day
     }
-}
-
-/// A decoding failure of a value the report read, as a [`StoreError`].
-pub(super) fn decode_error(what: &str, value: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Write(sqlx::Error::Decode(
-        format!("report: cannot read {what} {value:?}: {e}").into(),
-    ))
 }

@@ -1,19 +1,16 @@
-//! The body of a streamed response: a channel from the script runner to hyper that reports when
-//! hyper has taken each chunk (which is what "sent" means, see [`super::stats`]), gzips when
-//! asked, and can end in a real TCP reset.
+//! The producer's end of a streamed response: writes into the response's queue (see
+//! `queue`), either offered to the bounded queue at the producer's own pace (see
+//! `backpressure`) or waiting until hyper has taken them (which is what "sent" means, see
+//! [`super::stats`]); and the end of the response, which may be a real TCP reset.
 
+use super::backpressure::Bound;
+use super::queue::{ChannelBody, Chunk, Queue};
 use super::registry::{Registry, Tally};
-use bytes::Bytes;
-use flate2::Compression;
-use flate2::write::GzEncoder;
-use hyper::body::{Body, Frame};
-use std::io::{self, Write};
-use std::pin::Pin;
+use std::io;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::time::{Instant, sleep, sleep_until, timeout};
+use tokio::time::{Instant, sleep, sleep_until};
 
 /// Time hyper gets to flush what it took before a scripted reset discards its buffers.
 const FLUSH_GRACE: Duration = Duration::from_millis(50);
@@ -29,6 +26,8 @@ pub(crate) enum End {
     Reset,
     /// The client closed the connection or stopped reading until hyper gave up.
     ClientGone,
+    /// The client fell so far behind that its queue overflowed: a stall disconnect.
+    Stall,
     /// The simulator is stopping.
     Stopped,
     /// Something the script needed failed (e.g. its file), described here.
@@ -42,42 +41,9 @@ impl End {
             End::Eof => "eof",
             End::Reset => "reset",
             End::ClientGone => "client_gone",
+            End::Stall => "stall",
             End::Stopped => "stopped",
             End::Error(_) => "error",
-        }
-    }
-}
-
-enum Msg {
-    Data(Bytes, oneshot::Sender<()>),
-    Abort,
-}
-
-/// What hyper reads: chunks from the runner, an error to abort the connection, or the end.
-pub(crate) struct ChannelBody {
-    rx: mpsc::Receiver<Msg>,
-}
-
-impl Body for ChannelBody {
-    type Data = Bytes;
-    type Error = io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        match self.rx.poll_recv(cx) {
-            Poll::Ready(Some(Msg::Data(data, taken))) => {
-                // The runner counts the chunk's lines as sent now that hyper holds them.
-                let _ = taken.send(());
-                Poll::Ready(Some(Ok(Frame::data(data))))
-            }
-            Poll::Ready(Some(Msg::Abort)) => Poll::Ready(Some(Err(io::Error::new(
-                io::ErrorKind::ConnectionReset,
-                "scripted reset",
-            )))),
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -99,10 +65,13 @@ impl ResetHandle {
     }
 }
 
-/// Where the runner of one request writes; counts into the stats what hyper has taken.
+/// Where the runner of one request writes; what hyper takes is counted into the stats.
 pub(crate) struct BodyWriter {
-    tx: mpsc::Sender<Msg>,
-    gzip: Option<GzEncoder<Vec<u8>>>,
+    queue: Arc<Queue>,
+    /// Closed once hyper has dropped the body: the client is gone.
+    alive: mpsc::Sender<()>,
+    /// The bound of offered writes; `None`: every write waits for the client.
+    bound: Option<Bound>,
     registry: Arc<Registry>,
     index: usize,
     shutdown: watch::Receiver<bool>,
@@ -112,28 +81,38 @@ pub(crate) struct BodyWriter {
     heartbeat: &'static [u8],
 }
 
-/// A body for hyper and the writer that feeds it, counting into `registry` entry `index`;
-/// `heartbeat` is what a keep-alive writes.
+/// How the body of one response is written.
+pub(crate) struct BodySettings {
+    /// Whether the body is gzip-encoded.
+    pub gzip: bool,
+    /// What a keep-alive writes.
+    pub heartbeat: &'static [u8],
+    /// The bound of the queue of paced traffic; `None`: writes wait for the client.
+    pub bound: Option<Bound>,
+}
+
+/// A body for hyper and the writer that feeds it, counting into `registry` entry `index`.
 pub(crate) fn channel(
     registry: Arc<Registry>,
     index: usize,
-    gzip: bool,
+    settings: BodySettings,
     shutdown: watch::Receiver<bool>,
     reset: ResetHandle,
-    heartbeat: &'static [u8],
 ) -> (BodyWriter, ChannelBody) {
-    let (tx, rx) = mpsc::channel(1);
+    let queue = Queue::new(registry.clone(), index);
+    let (alive, alive_rx) = mpsc::channel(1);
     let writer = BodyWriter {
-        tx,
-        gzip: gzip.then(|| GzEncoder::new(Vec::new(), Compression::fast())),
+        queue: queue.clone(),
+        alive,
+        bound: settings.bound,
         registry,
         index,
         shutdown,
         reset,
         last_write: Instant::now(),
-        heartbeat,
+        heartbeat: settings.heartbeat,
     };
-    (writer, ChannelBody { rx })
+    (writer, ChannelBody::new(queue, settings.gzip, alive_rx))
 }
 
 /// Resolves once the simulator is stopping (or was dropped).
@@ -142,21 +121,64 @@ pub(super) async fn stopping(shutdown: &mut watch::Receiver<bool>) {
 }
 
 impl BodyWriter {
-    /// Writes `data` (whole lines, or a line's piece) and, once hyper has taken it, counts
-    /// `tally` and the bytes as sent.
+    /// Writes `data` (whole lines, or a line's piece) and waits until hyper has taken it,
+    /// which counts `tally` and the bytes as sent.
     pub async fn write(&mut self, data: Vec<u8>, tally: &Tally) -> Result<(), End> {
-        let len = data.len() as u64;
-        let chunk = self.encode(data)?;
-        self.send(chunk).await?;
-        self.registry.record(self.index, tally, len);
+        self.check()?;
+        let (taken_tx, taken) = oneshot::channel();
+        self.queue.push(Chunk {
+            data,
+            tally: tally.clone(),
+            taken: Some(taken_tx),
+        });
+        let (shutdown, alive) = (&mut self.shutdown, &self.alive);
+        let taken = tokio::select! {
+            biased;
+            result = taken => result.is_ok(),
+            () = alive.closed() => false,
+            () = async { stopping(shutdown).await; sleep(STOP_GRACE).await } => {
+                return Err(End::Stopped);
+            }
+        };
+        if !taken {
+            return Err(self.gone());
+        }
+        self.last_write = Instant::now();
         Ok(())
+    }
+
+    /// Paced traffic: queues `data` at once when the queue is bounded (see `backpressure`:
+    /// this is where a slow client is warned, and cut off), else as [`BodyWriter::write`].
+    pub async fn offer(&mut self, data: Vec<u8>, tally: &Tally) -> Result<(), End> {
+        if self.bound.is_none() {
+            return self.write(data, tally).await;
+        }
+        self.check()?;
+        let chunk = Chunk {
+            data,
+            tally: tally.clone(),
+            taken: None,
+        };
+        if let Some(bound) = &mut self.bound {
+            bound.offer(&self.queue, chunk, &self.registry, self.index)?;
+        }
+        self.last_write = Instant::now();
+        // A producer behind its pace writes chunk after chunk without waiting: let the
+        // writer (and, on one thread, the client) run between them.
+        tokio::task::yield_now().await;
+        Ok(())
+    }
+
+    /// Waits until hyper has taken everything queued so far.
+    pub async fn flush(&mut self) -> Result<(), End> {
+        self.write(Vec::new(), &Tally::default()).await
     }
 
     /// One keep-alive: a blank line, or the heartbeat the writer was made with.
     pub async fn keepalive(&mut self) -> Result<(), End> {
         let mut tally = Tally::default();
         tally.keepalive();
-        self.write(self.heartbeat.to_vec(), &tally).await
+        self.offer(self.heartbeat.to_vec(), &tally).await
     }
 
     /// Waits until `until` (`None`: forever), writing a keep-alive line after every
@@ -182,7 +204,7 @@ impl BodyWriter {
             tokio::select! {
                 () = sleeping => {}
                 () = stopping(&mut self.shutdown) => return Err(End::Stopped),
-                () = self.tx.closed() => return Err(End::ClientGone),
+                () = self.alive.closed() => return Err(End::ClientGone),
             }
             if until.is_some_and(|u| Instant::now() >= u) {
                 return Ok(());
@@ -215,40 +237,22 @@ impl BodyWriter {
         self.pause(Some(Instant::now() + delay), None).await
     }
 
-    /// Ends a gzip body with its trailer; nothing to do otherwise. When the simulator is
-    /// stopping, the trailer still goes out if hyper takes it promptly, so that the clean end
-    /// of the body is also a valid end of the gzip stream.
-    pub async fn finish(&mut self) -> Result<(), End> {
-        let Some(encoder) = self.gzip.take() else {
-            return Ok(());
-        };
-        let trailer = Bytes::from(encoder.finish().map_err(|e| End::Error(e.to_string()))?);
-        if !*self.shutdown.borrow() {
-            return self.send(trailer).await;
-        }
-        let (taken_tx, taken) = oneshot::channel();
-        let delivered = async {
-            self.tx.send(Msg::Data(trailer, taken_tx)).await.is_ok() && taken.await.is_ok()
-        };
-        match timeout(STOP_GRACE, delivered).await {
-            Ok(true) => Ok(()),
-            _ => Err(End::Stopped),
-        }
-    }
-
-    /// Prepares a scripted reset: gives hyper a moment to flush what it took, then arms the
-    /// socket so that its last close sends RST. [`BodyWriter::abort`] then drops the connection.
+    /// Prepares a scripted reset: waits until hyper has taken what is queued, gives it a
+    /// moment to flush that, then arms the socket so that its last close sends RST; the body
+    /// then fails (see [`BodyWriter::conclude`]), which drops the connection.
     pub async fn arm_reset(&mut self) -> Result<(), End> {
+        self.flush().await?;
         sleep(FLUSH_GRACE).await;
         self.reset
             .arm()
             .map_err(|e| End::Error(format!("cannot set SO_LINGER for a reset: {e}")))
     }
 
-    /// Makes hyper fail the body, which aborts the connection without a clean end.
-    /// Ends a scripted response: the body is finished cleanly unless it already ended, the
-    /// stats record how it ended (before the body ends, so that a client seeing the end sees
-    /// final stats), and the connection is reset when the script asked for that.
+    /// Ends a scripted response: after a clean end, once hyper has taken everything queued;
+    /// the stats record how it ended (before the body ends, so that a client seeing the end
+    /// sees final stats); then the body ends after what is still queued (a stall's disconnect),
+    /// cleanly, or with an error for a scripted reset. When the simulator stops, what hyper
+    /// has not taken yet is thrown away, so that the final stats are final.
     pub async fn conclude(
         mut self,
         mut end: End,
@@ -256,10 +260,13 @@ impl BodyWriter {
         index: usize,
         what: &str,
     ) {
-        if matches!(end, End::Eof | End::Stopped) {
-            if let Err(ended) = self.finish().await {
+        if end == End::Eof {
+            if let Err(ended) = self.flush().await {
                 end = ended;
             }
+        }
+        if end == End::Stopped {
+            self.queue.discard();
         }
         let error = match &end {
             End::Error(message) => {
@@ -270,51 +277,18 @@ impl BodyWriter {
         };
         registry.end(index, end.word(), error);
         tracing::debug!(ended = end.word(), "simulated {what} ended");
-        if end == End::Reset {
-            self.abort().await;
-        }
+        self.queue.end(end == End::Reset);
     }
 
-    pub async fn abort(self) {
-        let _ = self.tx.send(Msg::Abort).await;
-    }
-
-    fn encode(&mut self, data: Vec<u8>) -> Result<Bytes, End> {
-        let Some(encoder) = &mut self.gzip else {
-            return Ok(Bytes::from(data));
-        };
-        // A sync flush after every chunk keeps the compressed stream live: the client can
-        // decode every line as soon as it arrives.
-        encoder
-            .write_all(&data)
-            .and_then(|()| encoder.flush())
-            .map_err(|e| End::Error(format!("gzip: {e}")))?;
-        Ok(Bytes::from(std::mem::take(encoder.get_mut())))
-    }
-
-    /// Hands `chunk` to hyper and waits until hyper has taken it.
-    async fn send(&mut self, chunk: Bytes) -> Result<(), End> {
+    /// `Stopped` when the simulator is stopping, `ClientGone` when hyper dropped the body.
+    fn check(&self) -> Result<(), End> {
         if *self.shutdown.borrow() {
-            return Err(End::Stopped);
+            Err(End::Stopped)
+        } else if self.alive.is_closed() {
+            Err(End::ClientGone)
+        } else {
+            Ok(())
         }
-        let (taken_tx, taken) = oneshot::channel();
-        let queued = tokio::select! {
-            sent = self.tx.send(Msg::Data(chunk, taken_tx)) => sent.is_ok(),
-            () = stopping(&mut self.shutdown) => return Err(End::Stopped),
-        };
-        let shutdown = &mut self.shutdown;
-        let taken = queued
-            && tokio::select! {
-                result = taken => result.is_ok(),
-                () = async { stopping(shutdown).await; sleep(STOP_GRACE).await } => {
-                    return Err(End::Stopped);
-                }
-            };
-        if !taken {
-            return Err(self.gone());
-        }
-        self.last_write = Instant::now();
-        Ok(())
     }
 
     /// Why hyper dropped the body: the simulator stopping, else the client.

@@ -92,6 +92,7 @@ pub(super) fn build(name: &str, description: &str, scripts: &[&[Step]]) -> Scena
         rate: None,
         keepalive_secs: None,
         gzip: false,
+        queue_bytes: None,
         live: LiveSettings::default(),
         connections: scripts
             .iter()
@@ -247,30 +248,9 @@ fn faults() -> Scenario {
     )
 }
 
-/// About 15 seconds of varied traffic at 200 events/s: notices come from the generator.
+/// The demo's 15 seconds (see `builtin_demo`).
 fn demo() -> Scenario {
-    Scenario {
-        rate: Some(200.0),
-        ..build(
-            "demo",
-            "15 s of traffic at 200 events/s with a warning, rejects, a disconnect (code 12) and \
-             a 3 s stall",
-            &[
-                &[
-                    Step::Send(Amount::Events(800)),
-                    falling_behind(60),
-                    Step::Malformed(2),
-                    Step::Send(Amount::Events(400)),
-                    disconnect_step(12),
-                ],
-                &[
-                    Step::Send(Amount::Events(600)),
-                    Step::Stall(Period::Seconds(3.0)),
-                    FOREVER,
-                ],
-            ],
-        )
-    }
+    Scenario::demo(15)
 }
 
 /// The topics family's scenarios: `live` and one per fault a session client must survive.

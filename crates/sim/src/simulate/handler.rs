@@ -1,8 +1,10 @@
 //! Answers one HTTP request: `/stats`, a subscription update, a scripted HTTP error, or a stream
 //! of either family run by a script.
 
-use super::body::{self, ResetHandle};
+use super::backpressure::Bound;
+use super::body::{self, BodySettings, BodyWriter, ResetHandle};
 use super::frames;
+use super::queue::ChannelBody;
 use super::registry::Registry;
 use super::request::RequestInfo;
 use super::scenario::{LiveFormat, Scenario, Step};
@@ -37,6 +39,8 @@ pub(crate) struct Shared {
     pub rate: f64,
     /// Keep-alive interval unless the scenario says otherwise.
     pub keepalive: Duration,
+    /// The queue bound of paced streams unless the scenario says otherwise; 0: none.
+    pub queue_bytes: u64,
     /// One generator for all connections, so that ids never repeat.
     pub generator: Arc<Mutex<StreamGenerator>>,
     pub registry: Arc<Registry>,
@@ -190,25 +194,29 @@ fn stream(
 ) -> Response<ResponseBody> {
     let shared = &conn.shared;
     let gzip = scenario.gzip && info.accepts_gzip;
-    let entry = entry(info, &scenario.name, key_index, 200, gzip);
+    let rate = scenario.rate.unwrap_or(shared.rate);
+    let stream_name = format!("simulator{}", info.path);
+    let capacity = scenario.queue_bytes.unwrap_or(shared.queue_bytes);
+    let bound = Bound::for_stream(capacity, rate, Some(stream_name.clone()));
+    let mut entry = entry(info, &scenario.name, key_index, 200, gzip);
+    entry.queue_capacity_bytes = bound.as_ref().map_or(0, Bound::capacity);
     let index = shared.registry.open(entry);
-    let (writer, body) = body::channel(
-        shared.registry.clone(),
-        index,
+    let heartbeat = b"\r\n";
+    let settings = BodySettings {
         gzip,
-        conn.shutdown.clone(),
-        conn.reset.clone(),
-        b"\r\n",
-    );
+        heartbeat,
+        bound,
+    };
+    let (writer, body) = open_body(conn, index, settings);
     let settings = Settings {
         generator: shared.generator.clone(),
-        rate: scenario.rate.unwrap_or(shared.rate),
+        rate,
         keepalive: scenario
             .keepalive_secs
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
             .unwrap_or(shared.keepalive)
             .max(Duration::from_millis(1)),
-        stream_name: format!("simulator{}", info.path),
+        stream_name,
     };
     let registry = shared.registry.clone();
     let task = conn.tasks.clone();
@@ -244,23 +252,26 @@ fn live_stream(
             }
         }
     }
-    let entry = entry(info, &scenario.name, key_index, 200, gzip);
+    let rate = scenario.rate.unwrap_or(shared.rate);
+    let capacity = scenario.queue_bytes.unwrap_or(shared.queue_bytes);
+    let bound = Bound::for_stream(capacity, rate, None);
+    let mut entry = entry(info, &scenario.name, key_index, 200, gzip);
+    entry.queue_capacity_bytes = bound.as_ref().map_or(0, Bound::capacity);
     let opened = shared.registry.open_session(entry, &topics, &live);
-    let (writer, body) = body::channel(
-        shared.registry.clone(),
-        opened.index,
+    let heartbeat = frames::heartbeat(live.format);
+    let settings = BodySettings {
         gzip,
-        conn.shutdown.clone(),
-        conn.reset.clone(),
-        frames::heartbeat(live.format),
-    );
+        heartbeat,
+        bound,
+    };
+    let (writer, body) = open_body(conn, opened.index, settings);
     let run = LiveRun {
         session_id: opened.session_id,
         open_errors: opened.errors,
         format: live.format,
         ttl_millis: live.ttl_millis,
         heartbeat: Duration::from_millis(live.heartbeat_millis),
-        rate: scenario.rate.unwrap_or(shared.rate),
+        rate,
         traffic: Traffic::new(shared.seed, opened.index as u64, shared.engagement.clone()),
     };
     let registry = shared.registry.clone();
@@ -272,8 +283,15 @@ fn live_stream(
     streaming(body, frames::content_type(live.format), gzip)
 }
 
+/// The body of request `index` and the writer that feeds it.
+fn open_body(conn: &Connection, index: usize, settings: BodySettings) -> (BodyWriter, ChannelBody) {
+    let (shutdown, reset) = (conn.shutdown.clone(), conn.reset.clone());
+    let registry = conn.shared.registry.clone();
+    body::channel(registry, index, settings, shutdown, reset)
+}
+
 /// The head of a streamed response around `body`.
-fn streaming(body: body::ChannelBody, content_type: &str, gzip: bool) -> Response<ResponseBody> {
+fn streaming(body: ChannelBody, content_type: &str, gzip: bool) -> Response<ResponseBody> {
     let mut response = Response::builder()
         .header(CONTENT_TYPE, content_type)
         // A stream ends its connection, as a real one does: the client reconnects afresh.

@@ -49,6 +49,19 @@
 //! session whose stream ended or one forgotten by a `forget_session` step is answered 404
 //! `{"errors":[{"message":"session not found"}]}`; a missing header is answered 400.
 //!
+//! # Slow readers
+//!
+//! A paced stream keeps its pace whatever its client does: its producer (the script runner)
+//! fills a bounded queue per connection, and hyper's connection task drains it to the socket
+//! as fast as the client reads. A client that falls behind gets `FALLING_BEHIND` warnings at
+//! 25, 50 and 75 % full, then, when the queue cannot take the next chunk, loses the backlog
+//! (counted as dropped) and gets a `disconnect` with code 4 (stall) after what it already has.
+//! The bound is [`SimulatorConfig::queue_bytes`] (default [`DEFAULT_QUEUE_BYTES`], the
+//! `--queue-bytes` of `streamvault simulate`), overridden by a scenario's `queue_bytes`; 0
+//! restores a stream that waits for its client (TCP back-pressure), as unpaced streams always
+//! do. The stats count it all per connection and in total (see [`stats`]); the details are in
+//! `backpressure`.
+//!
 //! # Layout
 //! - [`scenario`]: the script model and its TOML/JSON format; `parse`: checking a file's steps.
 //! - `builtin`: the built-in scenarios of both families.
@@ -59,11 +72,15 @@
 //!   `traffic`: its events; `topic`: which topics are valid; `live`: sessions, subscriptions
 //!   and their expiry.
 //! - `pace`: spacing events at the rate, for both families.
-//! - `body`: the body channel to hyper, which defines "sent", gzip, and TCP resets.
+//! - `body`: what runners write into and how a response ends (TCP resets included); `queue`:
+//!   the queue between a runner and hyper, which defines "sent" and gzips; `backpressure`: its
+//!   bound, warnings and stall disconnects.
 //! - [`stats`]: what was sent and what each session went through; `registry`: the same, live.
 
+mod backpressure;
 mod body;
 mod builtin;
+mod builtin_demo;
 mod builtin_hostile;
 mod file;
 mod frames;
@@ -73,6 +90,7 @@ mod lines;
 mod live;
 mod pace;
 mod parse;
+mod queue;
 mod registry;
 mod request;
 pub mod scenario;
@@ -86,6 +104,7 @@ mod update;
 #[cfg(test)]
 mod tests;
 
+pub use backpressure::{DEFAULT_QUEUE_BYTES, WARN_AT};
 pub use scenario::{
     Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, ScenarioError, Step,
 };
@@ -130,10 +149,15 @@ pub struct SimulatorConfig {
     pub seed: u64,
     /// Silence after which a blank keep-alive line is sent (a scenario's `keepalive_secs` wins).
     pub keepalive: Duration,
+    /// The bound, in bytes, of each paced stream's queue for a client that reads slower than
+    /// the stream flows (a scenario's `queue_bytes` wins); 0: no queue, the stream waits for
+    /// its client. See "Slow readers" in the module documentation.
+    pub queue_bytes: u64,
 }
 
 impl Default for SimulatorConfig {
-    /// Loopback on a free port, the `clean` scenario at 50 events/s, 30 s keep-alives.
+    /// Loopback on a free port, the `clean` scenario at 50 events/s, 30 s keep-alives, queues
+    /// of [`DEFAULT_QUEUE_BYTES`].
     fn default() -> Self {
         SimulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -141,6 +165,7 @@ impl Default for SimulatorConfig {
             rate: 50.0,
             seed: 0,
             keepalive: Duration::from_secs(30),
+            queue_bytes: DEFAULT_QUEUE_BYTES,
         }
     }
 }
@@ -176,6 +201,7 @@ impl Simulator {
             default: Arc::new(config.scenario),
             rate: config.rate,
             keepalive: config.keepalive,
+            queue_bytes: config.queue_bytes,
             registry: registry.clone(),
             positions: Mutex::new(HashMap::new()),
             seed: config.seed,

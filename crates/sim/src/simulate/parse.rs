@@ -60,6 +60,7 @@ pub(super) struct ScenarioFile {
     keepalive_secs: Option<f64>,
     #[serde(default)]
     gzip: bool,
+    queue_bytes: Option<u64>,
     format: Option<String>,
     ttl_millis: Option<u64>,
     heartbeat_millis: Option<u64>,
@@ -113,6 +114,7 @@ impl TryFrom<ScenarioFile> for Scenario {
             rate: file.rate,
             keepalive_secs: file.keepalive_secs,
             gzip: file.gzip,
+            queue_bytes: file.queue_bytes,
             connections,
             live,
         })

@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use tokio::time::Instant;
 
 /// What one body chunk carries, applied to the stats once hyper has taken the chunk.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Tally {
     pub lines: u64,
     pub keepalives: u64,
@@ -177,6 +177,25 @@ impl Registry {
         }
     }
 
+    /// The queue of connection `index` reached a new `peak` (bytes), or sent `warnings` more
+    /// `FALLING_BEHIND` warnings.
+    pub fn queue_filled(&self, index: usize, peak: u64, warnings: u64) {
+        if let Some(entry) = self.lock().connections.get_mut(index) {
+            entry.queue_peak_bytes = entry.queue_peak_bytes.max(peak);
+            entry.falling_behind_warnings += warnings;
+        }
+    }
+
+    /// The queue of connection `index` overflowed: `lines` complete lines (`bytes` bytes) were
+    /// dropped and the connection gets a stall disconnect.
+    pub fn queue_overflow(&self, index: usize, lines: u64, bytes: u64) {
+        if let Some(entry) = self.lock().connections.get_mut(index) {
+            entry.dropped_lines += lines;
+            entry.dropped_bytes += bytes;
+            entry.stall_disconnect = true;
+        }
+    }
+
     /// Marks a request ended, unless it already is (the first reason wins); its session, if
     /// any, ends with it.
     pub fn end(&self, index: usize, ended: &str, error: Option<String>) {
@@ -222,6 +241,11 @@ impl Registry {
             totals.keepalives_sent += c.keepalives_sent;
             totals.bytes_sent += c.bytes_sent;
             totals.frames_sent += c.frames_sent;
+            totals.queue_peak_bytes = totals.queue_peak_bytes.max(c.queue_peak_bytes);
+            totals.falling_behind_warnings += c.falling_behind_warnings;
+            totals.dropped_lines += c.dropped_lines;
+            totals.dropped_bytes += c.dropped_bytes;
+            totals.stall_disconnects += u64::from(c.stall_disconnect);
             let hostile = c
                 .by_kind
                 .iter()

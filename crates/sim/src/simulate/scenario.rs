@@ -12,6 +12,7 @@
 //! rate = 200.0                   # events per second per connection; overrides --rate; 0 = unpaced
 //! keepalive_secs = 0.2           # silence before a blank keep-alive line; overrides the default 30
 //! gzip = true                    # gzip the body when the client sends accept-encoding: gzip
+//! queue_bytes = 65536            # bound of a slow client's queue; overrides --queue-bytes; 0 = none
 //! format = "sse"                 # topics family: "sse" (default), "sse-cr" (CR-only) or "lines"
 //! ttl_millis = 60000             # topics family: subscription_ttl_millis of every session
 //! heartbeat_millis = 1000        # topics family: heartbeat_millis, the heartbeat interval
@@ -83,6 +84,9 @@ pub struct Scenario {
     pub keepalive_secs: Option<f64>,
     /// Whether the body is gzip-encoded for clients that accept it.
     pub gzip: bool,
+    /// The bound of each paced stream's queue for a slow client, overriding the simulator's;
+    /// `Some(0)`: streams wait for their client (see "Slow readers" in [`super`]).
+    pub queue_bytes: Option<u64>,
     /// The script of each successive request; the last one repeats.
     pub connections: Vec<ConnectionScript>,
     /// How topic-based live sessions are served (ignored by ndjson streams).

@@ -139,7 +139,7 @@ impl Runner {
             let mut out = Vec::with_capacity(CHUNK_BYTES.min(64 * 1024));
             let mut tally = Tally::default();
             let events = self.generate(left.min(due), &mut out, &mut tally);
-            self.writer.write(out, &tally).await?;
+            self.writer.offer(out, &tally).await?;
             self.pacer.consumed(events);
             left -= events;
         }
@@ -196,7 +196,7 @@ impl Runner {
                 .await
                 .map_err(|e| End::Error(e.to_string()))?;
             if !out.is_empty() {
-                self.writer.write(out, &tally).await?;
+                self.writer.offer(out, &tally).await?;
             }
             self.pacer.consumed(tally.lines);
             if !more {

@@ -165,7 +165,7 @@ impl Runner {
                 self.event(&topics, &mut out, &mut tally)?;
                 events += 1;
             }
-            self.writer.write(out, &tally).await?;
+            self.writer.offer(out, &tally).await?;
             self.pacer.consumed(events);
             left -= events;
         }

@@ -12,6 +12,15 @@
 //! reach the client: before a scripted reset the simulator gives hyper a moment to flush, which
 //! makes the loss of complete lines unlikely on loopback but not impossible.
 //!
+//! # Slow readers
+//!
+//! Paced traffic queues up for a client that reads slower than it flows, in a bounded queue per
+//! connection (`queue_capacity_bytes`), as on a real server: lines still queued are not sent.
+//! As it fills, `FALLING_BEHIND` warnings go out (`falling_behind_warnings`); when it
+//! overflows, its lines are dropped (`dropped_lines`, never sent) and the connection ends with
+//! a stall disconnect (`stall_disconnect`, `ended` = `stall`). A client that keeps up shows a
+//! `queue_peak_bytes` of about one chunk and none of the rest.
+//!
 //! The frames of a topics session are "lines" in this sense too (`lines_sent` counts them,
 //! `frames_sent` again for that family alone), and its heartbeats are keep-alives. What each
 //! session was subscribed to, when its subscriptions expired and which updates it received are
@@ -59,6 +68,21 @@ pub struct Totals {
     /// `hostile_lines` by label (`hostile/<label>`, as in `by_kind`).
     #[serde(default)]
     pub hostile_by_label: BTreeMap<String, u64>,
+    /// The fullest any connection's queue was, in bytes (see [`ConnectionStats`]).
+    #[serde(default)]
+    pub queue_peak_bytes: u64,
+    /// `FALLING_BEHIND` warnings the queues sent, over all connections.
+    #[serde(default)]
+    pub falling_behind_warnings: u64,
+    /// Lines dropped by queues that overflowed, over all connections.
+    #[serde(default)]
+    pub dropped_lines: u64,
+    /// Bytes of those lines.
+    #[serde(default)]
+    pub dropped_bytes: u64,
+    /// Connections ended by a stall disconnect (`ended` = `stall`).
+    #[serde(default)]
+    pub stall_disconnects: u64,
 }
 
 /// One request: what was asked and what was sent. Field names are stable: tests rely on them.
@@ -114,8 +138,30 @@ pub struct ConnectionStats {
     /// `subscriptions`, `tweet_engagement`, `dm_update`, `dm_typing`, `unknown`, `malformed`
     /// and `oversize`.
     pub by_kind: BTreeMap<String, u64>,
-    /// How it ended: `open` (still streaming), `eof`, `reset`, `client_gone`, `http_status`,
-    /// `stopped`, or `error` (see `error`).
+    /// The bound of its queue of paced traffic in bytes; 0 when every write waited for the
+    /// client (unpaced streams, a bound of 0, whole-body answers). See "Slow readers" above.
+    #[serde(default)]
+    pub queue_capacity_bytes: u64,
+    /// The fullest its queue was, in bytes before content encoding.
+    #[serde(default)]
+    pub queue_peak_bytes: u64,
+    /// `FALLING_BEHIND` warnings its queue raised (each also counts in `lines_sent` and
+    /// `by_kind.warning` once sent, as scripted warnings do).
+    #[serde(default)]
+    pub falling_behind_warnings: u64,
+    /// Complete lines dropped when its queue overflowed: the backlog and the line that did
+    /// not fit. Never counted in `lines_sent`.
+    #[serde(default)]
+    pub dropped_lines: u64,
+    /// Bytes of those lines (keep-alives among them included).
+    #[serde(default)]
+    pub dropped_bytes: u64,
+    /// Whether its queue overflowed and it was cut off with a stall disconnect (code 4 on
+    /// ndjson streams, counted in `by_kind.disconnect` once sent); `ended` is then `stall`.
+    #[serde(default)]
+    pub stall_disconnect: bool,
+    /// How it ended: `open` (still streaming), `eof`, `reset`, `client_gone`, `stall`,
+    /// `http_status`, `stopped`, or `error` (see `error`).
     pub ended: String,
     /// What went wrong when `ended` is `error` (e.g. a `file` step's file could not be read).
     pub error: Option<String>,

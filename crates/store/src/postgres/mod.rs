@@ -3,7 +3,7 @@
 //! Rows go in with one `INSERT ... SELECT FROM UNNEST(arrays)` per table and batch: parsing
 //! `jsonb` dominates the cost here, and array binds avoid a round trip and a plan per row.
 
-mod detail;
+mod args;
 mod dm;
 mod json;
 mod purge;
@@ -11,17 +11,19 @@ mod rows;
 mod tx;
 
 use super::write::{self, ArchiveTx, BatchOutcome};
-use super::{ConnectionEnd, Store, StoreError};
+use super::{Store, StoreError};
+use crate::sql::Db;
 use chrono::{DateTime, Utc};
 use json::pg_json;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
+use std::borrow::Cow;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use streamvault_core::batch::Batch;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
 /// A PostgreSQL archive.
 #[derive(Clone, Debug)]
@@ -90,8 +92,23 @@ impl PgStore {
 }
 
 impl Store for PgStore {
-    async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.pool).await?;
+    fn writer(&self) -> Db<'_> {
+        Db::Postgres(&self.pool)
+    }
+
+    async fn purge(&self) -> Result<(), StoreError> {
+        // Deleted and rewritten rows (statuses, direct messages) live on as dead tuples until
+        // vacuumed; VACUUM (which also covers the TOAST tables) frees them, so no tuple holds the
+        // content any more. PostgreSQL does not zero the freed bytes: they persist until reused
+        // (docs/compliance.md, "Physical erasure").
+        // One table per statement: a VACUUM of a list removed fewer of the tweets' dead tuples
+        // (measured: most purges of the erasure test left one behind).
+        for vacuum in [
+            "VACUUM (SKIP_LOCKED) tweets",
+            "VACUUM (SKIP_LOCKED) direct_messages",
+        ] {
+            sqlx::query(vacuum).execute(&self.pool).await?;
+        }
         Ok(())
     }
 
@@ -124,41 +141,8 @@ impl Store for PgStore {
         outcome
     }
 
-    async fn purge(&self) -> Result<(), StoreError> {
-        // Deleted and rewritten rows (statuses, direct messages) live on as dead tuples until
-        // vacuumed; VACUUM (which also covers the TOAST tables) frees them, so no tuple holds the
-        // content any more. PostgreSQL does not zero the freed bytes: they persist until reused
-        // (docs/compliance.md, "Physical erasure").
-        // One table per statement: a VACUUM of a list removed fewer of the tweets' dead tuples
-        // (measured: most purges of the erasure test left one behind).
-        for vacuum in [
-            "VACUUM (SKIP_LOCKED) tweets",
-            "VACUUM (SKIP_LOCKED) direct_messages",
-        ] {
-            sqlx::query(vacuum).execute(&self.pool).await?;
-        }
-        Ok(())
-    }
-
     async fn close(&self) {
         self.pool.close().await;
-    }
-
-    async fn begin_connection(
-        &self,
-        stream: &str,
-        started_at: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        self.begin_connection_row(stream, started_at).await
-    }
-
-    async fn connection_up(
-        &self,
-        id: i64,
-        at: DateTime<Utc>,
-        http_status: u16,
-    ) -> Result<(), StoreError> {
-        self.connection_up_row(id, at, http_status).await
     }
 
     async fn claim_stream(
@@ -166,14 +150,6 @@ impl Store for PgStore {
         stream: &str,
     ) -> Result<Result<crate::StreamClaim, crate::ClaimHolder>, StoreError> {
         self.try_claim(stream).await
-    }
-
-    async fn close_abandoned(&self, stream: &str) -> Result<u64, StoreError> {
-        self.close_abandoned_rows(stream).await
-    }
-
-    async fn end_connection(&self, id: i64, end: &ConnectionEnd) -> Result<(), StoreError> {
-        self.end_connection_row(id, end).await
     }
 }
 
@@ -186,18 +162,23 @@ fn poisoned() -> StoreError {
 
 /// PostgreSQL text cannot hold NUL: it becomes U+FFFD rather than failing a whole batch.
 /// Everything else is stored as received. JSON goes through [`pg_json`] instead.
-fn pg_text(s: &str) -> String {
+fn storable(s: &str) -> Cow<'_, str> {
     if s.contains('\0') {
-        s.replace('\0', "\u{FFFD}")
+        Cow::Owned(s.replace('\0', "\u{FFFD}"))
     } else {
-        s.to_owned()
+        Cow::Borrowed(s)
     }
+}
+
+/// [`storable`], owned (for the array binds of multi-row inserts).
+fn pg_text(s: &str) -> String {
+    storable(s).into_owned()
 }
 
 /// As JSON text for a `jsonb` column, normalised as [`pg_text`] does (a NUL in a country code
 /// would otherwise fail the whole batch).
 fn countries_json(c: &[String]) -> String {
-    pg_text(&serde_json::to_string(c).unwrap_or_else(|_| "[]".into()))
+    pg_text(&super::sql::countries_json(c))
 }
 
 fn countries_of_value(v: serde_json::Value) -> Vec<String> {

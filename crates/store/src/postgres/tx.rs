@@ -1,29 +1,14 @@
 //! The PostgreSQL side of a batch's transaction: compliance lookups, row inserts, erasure, scrubs,
 //! withholdings and the compliance log, as the shared write path ([`crate::write`]) asks.
 
-use super::{PgTx, countries_json, countries_of_value};
+use super::{PgTx, countries_of_value};
+use crate::sql::{arguments, detail_insert};
 use crate::write::{ArchiveTx, DeletionRow};
-use crate::{Notice, Rows, StoreError};
+use crate::{Rows, StoreError};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{Postgres, Row};
 use streamvault_core::batch::Batch;
-use streamvault_core::compliance::{ComplianceAction, Known, KnownScrub, merge_countries};
-
-impl PgTx {
-    async fn countries_of(
-        &mut self,
-        sql: &str,
-        id: i64,
-        target: Option<&str>,
-    ) -> Result<Option<Vec<String>>, StoreError> {
-        let mut q = sqlx::query(sql);
-        if let Some(t) = target {
-            q = q.bind(t);
-        }
-        let row = q.bind(id).fetch_optional(&mut *self.0).await?;
-        Ok(row.map(|r| countries_of_value(r.get::<serde_json::Value, _>(0))))
-    }
-}
+use streamvault_core::compliance::{ComplianceAction, Known, KnownScrub};
 
 impl ArchiveTx for PgTx {
     async fn lookup(&mut self, tweet_ids: &[i64], user_ids: &[i64]) -> Result<Known, StoreError> {
@@ -81,8 +66,13 @@ impl ArchiveTx for PgTx {
         self.insert_tweets(rows).await?;
         self.insert_users(rows).await?;
         self.insert_events(batch).await?;
+        // One statement per detail row, the same as SQLite's (see `detail_insert`).
         for d in &batch.details {
-            self.insert_detail(d).await?;
+            if let Some((sql, args)) =
+                detail_insert(d, |sql, args| (sql, arguments::<Postgres>(args)))
+            {
+                sqlx::query_with(sql, args?).execute(&mut *self.0).await?;
+            }
         }
         Ok(())
     }
@@ -147,97 +137,6 @@ impl ArchiveTx for PgTx {
         .execute(&mut *self.0)
         .await?;
         Ok(done.rows_affected() as i64)
-    }
-
-    async fn insert_scrub(
-        &mut self,
-        notice: &Notice,
-        user_id: i64,
-        up_to: i64,
-        scrubbed: i64,
-        applied_at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO geo_scrubs (user_id, up_to_status_id, notice_received_at, applied_at, tweets_scrubbed) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, up_to_status_id) DO NOTHING",
-        )
-        .bind(user_id)
-        .bind(up_to)
-        .bind(notice.received_at)
-        .bind(applied_at)
-        .bind(scrubbed)
-        .execute(&mut *self.0)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn grow_scrub(&mut self, user_id: i64, up_to: i64, by: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE geo_scrubs SET tweets_scrubbed = tweets_scrubbed + $1 \
-             WHERE user_id = $2 AND up_to_status_id = $3",
-        )
-        .bind(by)
-        .bind(user_id)
-        .bind(up_to)
-        .execute(&mut *self.0)
-        .await?;
-        Ok(())
-    }
-
-    async fn withhold(
-        &mut self,
-        notice: &Notice,
-        target: &'static str,
-        target_id: i64,
-        countries: &[String],
-        applied_at: DateTime<Utc>,
-    ) -> Result<Option<i64>, StoreError> {
-        let existing = self
-            .countries_of(
-                "SELECT withheld_in_countries FROM withholdings WHERE target = $1 AND target_id = $2",
-                target_id,
-                Some(target),
-            )
-            .await?;
-        let mut merged = existing.clone().unwrap_or_default();
-        if !merge_countries(&mut merged, countries) && existing.is_some() {
-            return Ok(None);
-        }
-        sqlx::query(
-            "INSERT INTO withholdings (target, target_id, withheld_in_countries, notice_received_at, applied_at) \
-             VALUES ($1, $2, $3::jsonb, $4, $5) ON CONFLICT (target, target_id) DO UPDATE SET \
-             withheld_in_countries = EXCLUDED.withheld_in_countries, applied_at = EXCLUDED.applied_at",
-        )
-        .bind(target)
-        .bind(target_id)
-        .bind(countries_json(&merged))
-        .bind(notice.received_at)
-        .bind(applied_at)
-        .execute(&mut *self.0)
-        .await?;
-        let (select, update) = if target == "status" {
-            (
-                "SELECT withheld_in_countries FROM tweets WHERE tweet_id = $1",
-                "UPDATE tweets SET withheld_in_countries = $1::jsonb WHERE tweet_id = $2",
-            )
-        } else {
-            (
-                "SELECT withheld_in_countries FROM users WHERE user_id = $1",
-                "UPDATE users SET withheld_in_countries = $1::jsonb WHERE user_id = $2",
-            )
-        };
-        let Some(mut current) = self.countries_of(select, target_id, None).await? else {
-            return Ok(Some(0));
-        };
-        if !merge_countries(&mut current, &merged) {
-            return Ok(Some(0));
-        }
-        sqlx::query(update)
-            .bind(countries_json(&current))
-            .bind(target_id)
-            .execute(&mut *self.0)
-            .await?;
-        Ok(Some(1))
     }
 
     async fn insert_actions(

@@ -5,9 +5,9 @@
 //! transactions, never consistency) and `secure_delete` so erased content is overwritten rather
 //! than left in free space.
 
+mod args;
 mod candidates;
 mod checkpoint;
-mod detail;
 mod dm;
 mod purge;
 mod rows;
@@ -16,8 +16,9 @@ mod tx;
 pub use checkpoint::{CheckpointStats, Checkpoints};
 
 use super::notice_filter::NoticeFilter;
+use super::sql::Db;
 use super::write::{self, BatchOutcome};
-use super::{ConnectionEnd, Store, StoreError};
+use super::{Store, StoreError};
 use checkpoint::Checkpointer;
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
@@ -27,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use streamvault_core::batch::Batch;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 /// Page size for new archives; existing files keep theirs.
 const PAGE_SIZE: u32 = 16384;
@@ -108,11 +109,6 @@ impl SqliteStore {
             filter: Default::default(),
             checkpointer,
         })
-    }
-
-    /// The writer's connection, for the few writes outside batches (the connection log).
-    pub(super) fn writer(&self) -> &SqlitePool {
-        &self.writer
     }
 
     /// The readers' pool, for queries (reports, tests, `streamvault query`).
@@ -214,9 +210,16 @@ fn borrow(handle: *mut rusqlite::ffi::sqlite3) -> Result<rusqlite::Connection, S
 }
 
 impl Store for SqliteStore {
-    async fn migrate(&self) -> Result<(), StoreError> {
-        MIGRATOR.run(&self.writer).await?;
-        Ok(())
+    /// The writer's connection (migrations and the connection log write outside batches).
+    fn writer(&self) -> Db<'_> {
+        Db::Sqlite(&self.writer)
+    }
+
+    async fn purge(&self) -> Result<(), StoreError> {
+        // secure_delete already zeroed the erased cells, but in pages that so far live only in
+        // the WAL: copy them over the old pages of the main file and empty the WAL, whose older
+        // frames still hold the content as it was first written.
+        self.truncate_wal().await
     }
 
     async fn write_batch(
@@ -232,13 +235,6 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn purge(&self) -> Result<(), StoreError> {
-        // secure_delete already zeroed the erased cells, but in pages that so far live only in
-        // the WAL: copy them over the old pages of the main file and empty the WAL, whose older
-        // frames still hold the content as it was first written.
-        self.truncate_wal().await
-    }
-
     async fn close(&self) {
         // Fold the WAL back into the file and empty it, so erased content does not survive in it.
         self.readers.close().await;
@@ -249,31 +245,6 @@ impl Store for SqliteStore {
         }
         let _ = self.truncate_wal().await;
         self.writer.close().await;
-    }
-
-    async fn begin_connection(
-        &self,
-        stream: &str,
-        started_at: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        self.begin_connection_row(stream, started_at).await
-    }
-
-    async fn connection_up(
-        &self,
-        id: i64,
-        at: DateTime<Utc>,
-        http_status: u16,
-    ) -> Result<(), StoreError> {
-        self.connection_up_row(id, at, http_status).await
-    }
-
-    async fn close_abandoned(&self, stream: &str) -> Result<u64, StoreError> {
-        self.close_abandoned_rows(stream).await
-    }
-
-    async fn end_connection(&self, id: i64, end: &ConnectionEnd) -> Result<(), StoreError> {
-        self.end_connection_row(id, end).await
     }
 }
 
@@ -332,13 +303,6 @@ fn id_list(ids: &[i64]) -> String {
     }
     s.push(']');
     s
-}
-
-fn countries_json(c: &[String]) -> String {
-    if c.is_empty() {
-        return "[]".into();
-    }
-    serde_json::to_string(c).unwrap_or_else(|_| "[]".into())
 }
 
 fn parse_countries(s: &str) -> Vec<String> {

@@ -4,29 +4,16 @@
 use super::rows::{
     EVENT_COLS, REJECT_COLS, TWEET_COLS, TWEET_UPSERT, USER_COLS, USER_UPSERT, insert_sql,
 };
-use super::{SqliteTx, countries_json, id_list, parse_countries, parse_time};
+use super::{SqliteTx, id_list, parse_countries, parse_time};
+use crate::sql::{countries_json, detail_insert};
 use crate::write::{ArchiveTx, DeletionRow};
-use crate::{Notice, Rows, StoreError, sqlite_time};
+use crate::{Rows, StoreError, sqlite_time};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use streamvault_core::batch::Batch;
-use streamvault_core::compliance::{ComplianceAction, Known, KnownScrub, merge_countries};
+use streamvault_core::compliance::{ComplianceAction, Known, KnownScrub};
 
 impl SqliteTx {
-    fn countries_of(
-        &self,
-        sql: &str,
-        id: i64,
-        target: Option<&str>,
-    ) -> Result<Option<Vec<String>>, StoreError> {
-        let mut stmt = self.db.prepare_cached(sql)?;
-        let found: Option<String> = match target {
-            Some(t) => stmt.query_row(params![t, id], |r| r.get(0)).optional()?,
-            None => stmt.query_row(params![id], |r| r.get(0)).optional()?,
-        };
-        Ok(found.map(|c| parse_countries(&c)))
-    }
-
     /// Runs a query that binds one JSON array of ids, collecting what `row` makes of each row.
     fn for_ids<T>(
         &self,
@@ -120,7 +107,7 @@ impl SqliteTx {
             }
         }
         for d in &batch.details {
-            self.insert_detail(d)?;
+            detail_insert(d, |sql, args| self.run(sql, args)).transpose()?;
         }
         Ok(())
     }
@@ -258,96 +245,6 @@ impl ArchiveTx for SqliteTx {
             )?
             .execute(params![user_id, up_to])?;
         Ok(done as i64)
-    }
-
-    async fn insert_scrub(
-        &mut self,
-        notice: &Notice,
-        user_id: i64,
-        up_to: i64,
-        scrubbed: i64,
-        applied_at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let done = self
-            .db
-            .prepare_cached(
-                "INSERT INTO geo_scrubs (user_id, up_to_status_id, notice_received_at, \
-                 applied_at, tweets_scrubbed) VALUES (?, ?, ?, ?, ?) \
-                 ON CONFLICT (user_id, up_to_status_id) DO NOTHING",
-            )?
-            .execute(params![
-                user_id,
-                up_to,
-                sqlite_time(notice.received_at),
-                sqlite_time(applied_at),
-                scrubbed,
-            ])?;
-        Ok(done == 1)
-    }
-
-    async fn grow_scrub(&mut self, user_id: i64, up_to: i64, by: i64) -> Result<(), StoreError> {
-        self.db
-            .prepare_cached(
-                "UPDATE geo_scrubs SET tweets_scrubbed = tweets_scrubbed + ? \
-                 WHERE user_id = ? AND up_to_status_id = ?",
-            )?
-            .execute(params![by, user_id, up_to])?;
-        Ok(())
-    }
-
-    async fn withhold(
-        &mut self,
-        notice: &Notice,
-        target: &'static str,
-        target_id: i64,
-        countries: &[String],
-        applied_at: DateTime<Utc>,
-    ) -> Result<Option<i64>, StoreError> {
-        let existing = self.countries_of(
-            "SELECT withheld_in_countries FROM withholdings WHERE target = ? AND target_id = ?",
-            target_id,
-            Some(target),
-        )?;
-        let mut merged = existing.clone().unwrap_or_default();
-        if !merge_countries(&mut merged, countries) && existing.is_some() {
-            return Ok(None);
-        }
-        self.db
-            .prepare_cached(
-                "INSERT INTO withholdings (target, target_id, withheld_in_countries, \
-                 notice_received_at, applied_at) VALUES (?, ?, ?, ?, ?) \
-                 ON CONFLICT (target, target_id) DO UPDATE SET \
-                 withheld_in_countries = excluded.withheld_in_countries, \
-                 applied_at = excluded.applied_at",
-            )?
-            .execute(params![
-                target,
-                target_id,
-                countries_json(&merged),
-                sqlite_time(notice.received_at),
-                sqlite_time(applied_at),
-            ])?;
-        let (select, update) = if target == "status" {
-            (
-                "SELECT withheld_in_countries FROM tweets WHERE tweet_id = ?",
-                "UPDATE tweets SET withheld_in_countries = ? WHERE tweet_id = ?",
-            )
-        } else {
-            (
-                "SELECT withheld_in_countries FROM users WHERE user_id = ?",
-                "UPDATE users SET withheld_in_countries = ? WHERE user_id = ?",
-            )
-        };
-        let Some(mut current) = self.countries_of(select, target_id, None)? else {
-            return Ok(Some(0));
-        };
-        if !merge_countries(&mut current, &merged) {
-            return Ok(Some(0));
-        }
-        self.db
-            .prepare_cached(update)?
-            .execute(params![countries_json(&current), target_id])?;
-        Ok(Some(1))
     }
 
     async fn insert_actions(

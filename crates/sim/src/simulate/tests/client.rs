@@ -36,7 +36,33 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> io::Result<Response> {
-    let mut stream = TcpStream::connect(addr).await?;
+    request_on(
+        TcpStream::connect(addr).await?,
+        addr,
+        method,
+        target,
+        headers,
+        body,
+    )
+    .await
+}
+
+/// `GET target` from a client whose socket buffers little: a slow reader is one at once.
+pub async fn get_small_buffer(addr: SocketAddr, target: &str) -> io::Result<Response> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    let stream = socket.connect(addr).await?;
+    request_on(stream, addr, "GET", target, &[], None).await
+}
+
+async fn request_on(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> io::Result<Response> {
     let mut head = format!("{method} {target} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));

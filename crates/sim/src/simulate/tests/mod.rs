@@ -1,6 +1,7 @@
 //! Tests of the simulator: scenario parsing, and the server as a plain HTTP client sees it, for
 //! both stream families.
 
+mod backpressure;
 mod client;
 mod frames;
 mod hostile;
