@@ -87,7 +87,7 @@ pub enum Command {
     },
     /// Create or upgrade the schema.
     Migrate,
-    /// Run one SQL statement against the archive and print the result.
+    /// Run one read-only SQL statement against the archive and print the result.
     Query {
         /// The SQL (quote it for the shell).
         sql: String,

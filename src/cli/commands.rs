@@ -28,6 +28,8 @@ impl Overrides {
 /// `run`: the daemon, until a signal stops it.
 pub(super) async fn run_daemon(overrides: Overrides) -> Result<(), Failure> {
     let settings = overrides.settings()?;
+    // One writer per SQLite archive: taken before migrating, held until the daemon exits.
+    let _lock = store::lock_archive(&settings.database.url)?;
     let backend = open_migrated(&settings.database.url).await?;
     let result = with_store!(backend.clone(), s => daemon::run(s, settings, RunOptions { config_path: overrides.config, database_override: overrides.database, stop_after: None }).await);
     // Inside the stop's bound (`daemon.shutdown_timeout_secs` keeps a second for this): a
@@ -52,6 +54,7 @@ pub(super) async fn run_demo(seconds: u64, database: Option<String>) -> Result<(
     let database = database.unwrap_or_else(|| "sqlite://streamvault-demo.db".into());
     let settings = Settings::default_for(&database);
     settings.validate()?;
+    let _lock = store::lock_archive(&database)?;
     let backend = open_migrated(&database).await?;
     let result = demo::run(&backend, &DemoOptions { seconds, database }).await;
     backend.close().await;
@@ -121,6 +124,7 @@ pub(super) fn check_config(overrides: &Overrides) -> Result<(), Failure> {
 /// `migrate`: the schema brought up to date.
 pub(super) async fn migrate(overrides: &Overrides) -> Result<(), Failure> {
     let settings = overrides.settings()?;
+    let _lock = store::lock_archive(&settings.database.url)?;
     let backend = open_migrated(&settings.database.url).await?;
     backend.close().await;
     println!(
@@ -130,13 +134,11 @@ pub(super) async fn migrate(overrides: &Overrides) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `query`: one SQL statement, its result printed as a table.
+/// `query`: one read-only SQL statement, its result printed as a table; the archive is never
+/// migrated, written or created.
 pub(super) async fn run_query(overrides: &Overrides, sql: &str) -> Result<(), Failure> {
     let settings = overrides.settings()?;
-    let backend = open_migrated(&settings.database.url).await?;
-    let result = crate::query::run(&backend, sql).await;
-    backend.close().await;
-    let table = result.map_err(|e| Failure::Usage(format!("query failed: {e}")))?;
+    let table = crate::query::read_only(&settings.database.url, sql).await?;
     print!("{}", table.render());
     Ok(())
 }
@@ -149,6 +151,8 @@ pub(super) async fn replay_files(
     files: Vec<PathBuf>,
 ) -> Result<(), Failure> {
     let settings = overrides.settings()?;
+    // A replay writes like a daemon: it never runs beside one on a SQLite archive.
+    let _lock = store::lock_archive(&settings.database.url)?;
     let backend = open_migrated(&settings.database.url).await?;
     let options = ReplayOptions {
         inputs: files,

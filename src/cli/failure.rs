@@ -17,6 +17,12 @@ pub enum Failure {
     /// The stream refused the credentials for good: systemd must not restart (exit 3).
     #[error("{0}")]
     CredentialsRefused(String),
+    /// Another process writes the archive (2), or its lock file cannot be used (4).
+    #[error(transparent)]
+    Lock(#[from] crate::store::LockError),
+    /// `query` refused or failed: 4 when the database could not be opened, else 2.
+    #[error(transparent)]
+    Query(#[from] crate::query::QueryError),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -30,6 +36,10 @@ impl Failure {
             Failure::Database(StoreError::Panicked(_)) => 1,
             Failure::Database(_) => 4,
             Failure::CredentialsRefused(_) => 3,
+            Failure::Lock(crate::store::LockError::Held { .. }) => 2,
+            Failure::Lock(_) => 4,
+            Failure::Query(e) if e.is_unusable_database() => 4,
+            Failure::Query(_) => 2,
             Failure::Other(_) => 1,
         }
     }

@@ -198,6 +198,11 @@ impl Daemon {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the process is still running (it has not exited by itself).
     pub fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

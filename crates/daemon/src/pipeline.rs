@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 mod attempt;
+mod owed;
 mod split;
 mod spooling;
 mod startup;

@@ -5,6 +5,9 @@
 //! - `write`, `dm`: the one write path both backends share, over small transaction traits.
 //! - `sqlite`, `postgres`: each backend's own statements and transactions.
 //! - `connections`: the connection log the supervisor keeps.
+//! - `lock`, `claim`: one writer per archive (a file lock on SQLite) and one daemon per stream
+//!   (an advisory lock on PostgreSQL).
+//! - `purges`: the purges erasures owe, recorded with them ([`PurgeLog`], [`PurgeTx`]).
 //! - `notice_filter`: which stored notices can concern a batch, without reading them all.
 //! - [`query`]: plain SQL against the archive, printed as a table.
 //!
@@ -19,19 +22,25 @@
 // checkpoints and their frame counts). Each site carries its SAFETY argument.
 #![deny(unsafe_code)]
 
+mod claim;
 mod connections;
 mod dm;
+mod lock;
 mod notice_filter;
 mod postgres;
+mod purges;
 pub mod query;
 mod redact;
 mod sql;
 mod sqlite;
 mod write;
 
+pub use claim::{ClaimHolder, StreamClaim};
 pub use connections::{ConnectionEnd, EndReason};
 pub use dm::{DmDeletionRow, DmTx};
+pub use lock::{ArchiveLock, LockError, lock_archive};
 pub use postgres::PgStore;
+pub use purges::{PurgeLog, PurgeTx};
 pub use redact::redact_url;
 pub use sql::{Arg, Db, SharedRow, Timestamp};
 pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
@@ -160,7 +169,7 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 /// The archive as the pipeline sees it.
-pub trait Store: Clone + Send + Sync + 'static {
+pub trait Store: PurgeLog + Clone + Send + Sync + 'static {
     /// The pool for writes outside batches: migrations, the connection log.
     #[doc(hidden)]
     fn writer(&self) -> sql::Db<'_>;
@@ -209,8 +218,19 @@ pub trait Store: Clone + Send + Sync + 'static {
         connections::up(self.writer(), id, at, http_status)
     }
 
+    /// Claims `stream` for this process before it connects: `Ok(Err(holder))` while another
+    /// daemon runs it (PostgreSQL). On SQLite the archive lock ([`lock_archive`]) already makes
+    /// this process the only writer, so every claim is granted.
+    fn claim_stream(
+        &self,
+        stream: &str,
+    ) -> impl Future<Output = Result<Result<StreamClaim, ClaimHolder>, StoreError>> + Send {
+        let _ = stream;
+        async { Ok(Ok(StreamClaim::implied())) }
+    }
+
     /// Closes the rows of `stream` that a crash left open (`end_reason = 'crash'`, ended at
-    /// their last event); returns how many. Run at start, before the stream connects.
+    /// their last event); returns how many. Run once the stream is claimed, before it connects.
     fn close_abandoned(
         &self,
         stream: &str,

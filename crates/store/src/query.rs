@@ -1,7 +1,12 @@
 //! `streamvault query`: plain SQL against the archive, on either backend, printed as a table.
 //!
 //! Users query the archive with SQL; this saves them a separate client (and its connection
-//! settings) for a quick look. Values are shown as text; JSON as compact JSON.
+//! settings) for a quick look. Values are shown as text; JSON as compact JSON. The command line
+//! goes through [`read_only`]: one statement, never a write, never a migration or a new file.
+
+mod read_only;
+
+pub use read_only::{QueryError, read_only};
 
 use crate::{Backend, StoreError};
 use sqlx::{Column, Row, TypeInfo, ValueRef};
@@ -13,7 +18,8 @@ pub struct Table {
     pub rows: Vec<Vec<Option<String>>>,
 }
 
-/// Runs one SQL statement and renders every value as text.
+/// Runs SQL through an opened archive's own pools and renders every value as text: for tests
+/// and benchmarks, which hold the archive already. It is not read-only; see [`read_only`].
 pub async fn run(backend: &Backend, sql: &str) -> Result<Table, StoreError> {
     match backend {
         Backend::Sqlite(s) => {

@@ -1,6 +1,7 @@
 //! The write path both backends share: one batch, one transaction, compliance included.
 
 use super::dm::{DmTx, apply_dm_deletes, store_dms};
+use super::purges::PurgeTx;
 use super::sql::{Compliance, Statements};
 use super::{Batch, Notice, NoticeKind, Rows, StoreError};
 use chrono::{DateTime, Utc};
@@ -100,8 +101,9 @@ pub trait ArchiveTx: Statements {
     fn commit(self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Writes `batch` through `tx`: lookup, clean, insert, apply notices, audit, commit.
-pub async fn write_batch<T: ArchiveTx + DmTx>(
+/// Writes `batch` through `tx`: lookup, clean, insert, apply notices, audit, record the purge
+/// owed, commit.
+pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx>(
     mut tx: T,
     batch: &Batch,
     now: DateTime<Utc>,
@@ -150,6 +152,10 @@ pub async fn write_batch<T: ArchiveTx + DmTx>(
     actions.extend(applied);
     if !actions.is_empty() {
         tx.insert_actions(&actions, now).await?;
+    }
+    // The purge this erasure owes is committed with it, so a crash cannot forget it.
+    if rows_erased > 0 {
+        tx.record_purge_due(now, rows_erased).await?;
     }
     tx.commit().await?;
     Ok(BatchOutcome {

@@ -96,7 +96,7 @@ pub async fn run<S: Store>(
     options: RunOptions,
 ) -> Result<(), RunError> {
     let stop_after = options.stop_after;
-    prepare(&store, &settings).await?;
+    prepare(&settings)?;
     let (mut signals, signal_handle) = signal_channel()?;
     let metrics = Arc::new(Metrics::default());
     let metrics_server = match settings.metrics.as_ref().and_then(|m| m.listen.as_deref()) {
@@ -177,21 +177,16 @@ pub async fn run<S: Store>(
     outcome(result, stats, stopping, refused, spooled_bytes)
 }
 
-/// Before anything connects: refuses a configuration without streams, and closes as `crash`
-/// the connections a crashed daemon left open.
-async fn prepare<S: Store>(store: &S, settings: &Settings) -> Result<(), RunError> {
+/// Before anything connects: refuses a configuration without streams. (The connections a
+/// crashed daemon left open are closed as `crash` by each stream's supervisor, once it holds
+/// the stream: `supervisor::claim`.)
+fn prepare(settings: &Settings) -> Result<(), RunError> {
     if settings.streams.is_empty() {
         return Err(ConfigError::Invalid {
             key: "stream".into(),
             reason: "no [[stream]] is configured: there is nothing to run".into(),
         }
         .into());
-    }
-    for stream in &settings.streams {
-        let closed = store.close_abandoned(&stream.name).await?;
-        if closed > 0 {
-            tracing::warn!(stream = %stream.name, rows = closed, "connections left open by a crash are now closed as `crash`");
-        }
     }
     Ok(())
 }

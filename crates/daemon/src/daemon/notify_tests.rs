@@ -14,6 +14,9 @@ struct GatedStore {
     gate: Arc<Semaphore>,
 }
 
+/// It owes no purge (durable purges are the real backends' business).
+impl streamvault_store::PurgeLog for GatedStore {}
+
 impl Store for GatedStore {
     fn writer(&self) -> streamvault_store::Db<'_> {
         unreachable!("every method that would use the pool is overridden")

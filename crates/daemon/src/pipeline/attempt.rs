@@ -38,7 +38,12 @@ pub(super) fn purge_attempt<S: Store>(
     config: PipelineConfig,
 ) -> BoxFuture<'static, Done> {
     Box::pin(async move {
-        let result = retrying(&config, || store.purge()).await;
+        let mut result = retrying(&config, || store.purge()).await;
+        if result.is_ok() {
+            // No batch is committed while a purge runs (one attempt at a time): every owed
+            // purge the archive recorded is done.
+            result = retrying(&config, || store.purges_done()).await;
+        }
         let mut stats = WriterStats::default();
         if result.is_ok() {
             stats.purges = 1;

@@ -61,7 +61,8 @@ pub(super) async fn run_writer<S: Store>(
     counters: Arc<LiveCounters>,
     mut abandon: watch::Receiver<bool>,
 ) -> Result<WriterStats, StoreError> {
-    let mut purge_at: Option<Instant> = None;
+    // A purge the archive recorded before the last stop (a crash) is due as it was promised.
+    let mut purge_at = super::owed::owed_purge(&w.store, &w.config).await?;
     let mut inflight: Option<Inflight> = None;
     let mut closed = false;
     let mut last_mark = 0;

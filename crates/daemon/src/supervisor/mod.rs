@@ -14,6 +14,8 @@ use std::time::Duration;
 use streamvault_store::{ConnectionEnd, EndReason, Store, StoreError};
 use tokio::sync::{mpsc, watch};
 
+mod claim;
+
 /// How a stream's supervision ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamExit {
@@ -40,6 +42,21 @@ pub struct Supervision<S> {
 /// Supervises one stream until it is stopped or refused; `Err` when the database is unusable
 /// (the daemon then stops with exit code 4).
 pub async fn supervise<S: Store, Src: StreamSource>(
+    stream: Src,
+    mut sv: Supervision<S>,
+) -> Result<StreamExit, StoreError> {
+    let name = stream.name().clone();
+    // Held while the stream runs; released when it ends, so another daemon may have it.
+    let Some(claim) = claim::claim(&sv.store, &name, &mut sv.control, sv.retry_for).await? else {
+        return Ok(StreamExit::Stopped(*sv.control.borrow()));
+    };
+    let exit = supervise_claimed(stream, sv).await;
+    claim.release().await;
+    exit
+}
+
+/// [`supervise`], once the stream is claimed.
+async fn supervise_claimed<S: Store, Src: StreamSource>(
     mut stream: Src,
     mut sv: Supervision<S>,
 ) -> Result<StreamExit, StoreError> {

@@ -6,6 +6,7 @@
 mod args;
 mod dm;
 mod json;
+mod purge;
 mod rows;
 mod tx;
 
@@ -142,6 +143,13 @@ impl Store for PgStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    async fn claim_stream(
+        &self,
+        stream: &str,
+    ) -> Result<Result<crate::StreamClaim, crate::ClaimHolder>, StoreError> {
+        self.try_claim(stream).await
     }
 }
 

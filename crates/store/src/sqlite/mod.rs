@@ -9,6 +9,7 @@ mod args;
 mod candidates;
 mod checkpoint;
 mod dm;
+mod purge;
 mod rows;
 mod tx;
 

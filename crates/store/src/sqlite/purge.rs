@@ -1,0 +1,19 @@
+//! The SQLite statement of a durable purge (see [`crate::PurgeTx`]).
+
+use super::SqliteTx;
+use crate::{PurgeTx, StoreError, sqlite_time};
+use chrono::{DateTime, Utc};
+
+// Synchronous, as every statement of a SQLite batch (see `SqliteStore::in_transaction`).
+impl PurgeTx for SqliteTx {
+    async fn record_purge_due(
+        &mut self,
+        erased_at: DateTime<Utc>,
+        rows: i64,
+    ) -> Result<(), StoreError> {
+        self.db
+            .prepare_cached("INSERT INTO purges_due (erased_at, rows_erased) VALUES (?, ?)")?
+            .execute(rusqlite::params![sqlite_time(erased_at), rows])?;
+        Ok(())
+    }
+}
