@@ -546,7 +546,7 @@ mod tests {
             async {
                 // Each attempt itself takes 10 s (a connection timeout), then fails retriably.
                 tokio::time::sleep(Duration::from_secs(10)).await;
-                Err(StoreError::Write(sqlx::Error::PoolTimedOut))
+                Err(StoreError::from(sqlx::Error::PoolTimedOut))
             }
         })
         .await;
@@ -561,7 +561,7 @@ mod tests {
     async fn fast_failures_are_retried_for_the_whole_budget() {
         let started = Instant::now();
         let result: Result<(), StoreError> = retrying_for(Duration::from_secs(20), || async {
-            Err(StoreError::Write(sqlx::Error::PoolTimedOut))
+            Err(StoreError::from(sqlx::Error::PoolTimedOut))
         })
         .await;
         assert!(result.is_err());

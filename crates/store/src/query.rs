@@ -3,7 +3,7 @@
 //! Users query the archive with SQL; this saves them a separate client (and its connection
 //! settings) for a quick look. Values are shown as text; JSON as compact JSON.
 
-use crate::{Backend, StoreError};
+use crate::{Backend, Operation, StoreError};
 use sqlx::{Column, Row, TypeInfo, ValueRef};
 
 /// A query result: column names and rows of rendered values (`None` for SQL NULL).
@@ -13,15 +13,18 @@ pub struct Table {
     pub rows: Vec<Vec<Option<String>>>,
 }
 
+/// The operation a failure of [`run`] names.
+const OP: &str = "running the statement";
+
 /// Runs one SQL statement and renders every value as text.
 pub async fn run(backend: &Backend, sql: &str) -> Result<Table, StoreError> {
     match backend {
         Backend::Sqlite(s) => {
-            let rows = sqlx::query(sql).fetch_all(s.pool()).await?;
+            let rows = sqlx::query(sql).fetch_all(s.pool()).await.reading(OP)?;
             Ok(table(&rows, sqlite_value))
         }
         Backend::Postgres(s) => {
-            let rows = sqlx::query(sql).fetch_all(s.pool()).await?;
+            let rows = sqlx::query(sql).fetch_all(s.pool()).await.reading(OP)?;
             Ok(table(&rows, pg_value))
         }
     }
