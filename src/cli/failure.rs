@@ -28,12 +28,13 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// 2 usage/configuration, 4 database unusable, 1 anything else (a panicking writer too).
+    /// 2 usage/configuration, 4 database unusable, 1 anything else (a panicking writer too, and
+    /// a store's internal failure: a writer thread that panicked is a defect, not the database).
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::Config(_) | Failure::Usage(_) => 2,
             Failure::Database(StoreError::BadUrl { .. }) => 2,
-            Failure::Database(StoreError::Panicked(_)) => 1,
+            Failure::Database(StoreError::Panicked(_) | StoreError::Internal { .. }) => 1,
             Failure::Database(_) => 4,
             Failure::CredentialsRefused(_) => 3,
             Failure::Lock(crate::store::LockError::Held { .. }) => 2,
@@ -75,11 +76,34 @@ impl From<ReplayError> for Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Operation;
 
     #[test]
     fn a_panicked_writer_is_a_defect_not_an_unusable_database() {
         // Exit 1, never a re-raised panic (101) and not the database's 4.
         let e = StoreError::Panicked("boom at byte 3".into());
         assert_eq!(Failure::Database(e).exit_code(), 1);
+    }
+
+    #[test]
+    fn store_failures_keep_their_exit_codes() {
+        let timeout = || StoreError::from(sqlx::Error::PoolTimedOut);
+        let write = Err::<(), _>(timeout())
+            .writing("writing a batch")
+            .unwrap_err();
+        let read = Err::<(), _>(timeout())
+            .reading("reading the report")
+            .unwrap_err();
+        assert_eq!(Failure::Database(write).exit_code(), 4);
+        assert_eq!(Failure::Database(read).exit_code(), 4);
+        let decode = StoreError::from(sqlx::Error::Decode("not a time".into()));
+        assert_eq!(Failure::Database(decode).exit_code(), 4);
+        let bad_url = StoreError::BadUrl {
+            url: "mysql://x".into(),
+            reason: "no".into(),
+        };
+        assert_eq!(Failure::Database(bad_url).exit_code(), 2);
+        let internal = StoreError::internal("the writer thread failed: panicked");
+        assert_eq!(Failure::Database(internal).exit_code(), 1);
     }
 }

@@ -4,8 +4,8 @@
 //! These rows are written directly, outside the batch writer: there are a handful per hour,
 //! and the id must exist before the first event of the connection is read.
 
-use super::StoreError;
 use super::sql::{Arg, Db};
+use super::{Operation, StoreError};
 use chrono::{DateTime, Utc};
 
 /// How a connection ended, as recorded in `connections.end_reason`.
@@ -92,7 +92,8 @@ pub(super) async fn begin(
     started_at: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let args = [Arg::Str(stream), Arg::Time(Some(started_at))];
-    let (id,): (i64,) = db.fetch_one(BEGIN, &args).await?;
+    let row = db.fetch_one(BEGIN, &args).await;
+    let (id,): (i64,) = row.writing("opening the connection log row")?;
     Ok(id)
 }
 
@@ -108,7 +109,8 @@ pub(super) async fn up(
         Arg::Int(Some(i64::from(http_status))),
         Arg::Int(Some(id)),
     ];
-    db.execute(UP, &args).await?;
+    let result = db.execute(UP, &args).await;
+    result.writing("recording the connection log row's connection")?;
     Ok(())
 }
 
@@ -124,11 +126,13 @@ pub(super) async fn end(db: Db<'_>, id: i64, end: &ConnectionEnd) -> Result<(), 
         Arg::Int(end.backoff_ms.map(int)),
         Arg::Int(Some(id)),
     ];
-    db.execute(END, &args).await?;
+    let result = db.execute(END, &args).await;
+    result.writing("closing the connection log row")?;
     Ok(())
 }
 
 /// Closes the rows of `stream` a crash left open; how many.
 pub(super) async fn close_abandoned(db: Db<'_>, stream: &str) -> Result<u64, StoreError> {
-    db.execute(CLOSE_ABANDONED, &[Arg::Str(stream)]).await
+    let result = db.execute(CLOSE_ABANDONED, &[Arg::Str(stream)]).await;
+    result.writing("closing the connection log rows a crash left open")
 }

@@ -1,7 +1,9 @@
 //! The archive: a domain-level [`Store`] trait with one implementation per backend.
 //!
 //! # Layout
-//! - [`Store`], [`StoreError`], [`open`]: the trait, its errors and the backend chosen from a URL.
+//! - [`Store`], [`open`]: the trait and the backend chosen from a URL.
+//! - `error`: [`StoreError`], which tells reads, writes, decoding and defects apart, naming the
+//!   operation that failed ([`Operation`]).
 //! - `write`, `dm`: the one write path both backends share, over small transaction traits.
 //! - `sqlite`, `postgres`: each backend's own statements and transactions.
 //! - `connections`: the connection log the supervisor keeps.
@@ -25,6 +27,7 @@
 mod claim;
 mod connections;
 mod dm;
+mod error;
 mod lock;
 mod notice_filter;
 mod postgres;
@@ -38,6 +41,7 @@ mod write;
 pub use claim::{ClaimHolder, StreamClaim};
 pub use connections::{ConnectionEnd, EndReason};
 pub use dm::{DmDeletionRow, DmTx};
+pub use error::{DbError, Operation, StoreError};
 pub use lock::{ArchiveLock, LockError, lock_archive};
 pub use postgres::PgStore;
 pub use purges::{PurgeLog, PurgeTx};
@@ -52,121 +56,6 @@ pub use write::BatchOutcome;
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::Arc;
-
-/// Why the archive could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database URL {url:?} is not usable: {reason}")]
-    BadUrl { url: String, reason: String },
-    #[error("cannot open the database: {0}")]
-    Open(#[source] sqlx::Error),
-    #[error("cannot migrate the database schema: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("database write failed: {0}")]
-    Write(#[source] sqlx::Error),
-    /// A failure on SQLite's batch path, which drives the connection sqlx opened directly.
-    #[error("database write failed: {0}")]
-    Sqlite(#[source] rusqlite::Error),
-    /// The writer task panicked: a defect, not a database problem (exit 1).
-    #[error("the writer panicked: {0}")]
-    Panicked(String),
-}
-
-impl StoreError {
-    /// Errors that a later attempt may not meet (a dropped connection, a busy database, a full
-    /// pool); everything else is a defect or a schema problem that retrying cannot heal.
-    pub fn is_retriable(&self) -> bool {
-        let err = match self {
-            StoreError::Write(e) | StoreError::Open(e) => e,
-            StoreError::Sqlite(e) => {
-                use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked, DiskFull};
-                return matches!(
-                    e.sqlite_error_code(),
-                    Some(DatabaseBusy | DatabaseLocked | DiskFull)
-                );
-            }
-            _ => return false,
-        };
-        match err {
-            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
-            sqlx::Error::Database(db) => {
-                let code = db.code().unwrap_or_default();
-                // SQLite: 5 BUSY, 6 LOCKED, 13 FULL, with their extended variants (the primary
-                // code is the low byte). PostgreSQL: class 08 connection, 53 resources,
-                // 57P01-03 shutdown, 40001/40P01 serialization and deadlock.
-                let sqlite_primary = code.parse::<i64>().ok().map(|c| c & 0xff);
-                matches!(sqlite_primary, Some(5 | 6 | 13))
-                    || matches!(code.as_ref(), "40001" | "40P01")
-                    || code.starts_with("08")
-                    || code.starts_with("53")
-                    || code.starts_with("57P")
-            }
-            _ => false,
-        }
-    }
-}
-
-impl StoreError {
-    /// Errors that the rows written may have caused, so that writing fewer of them may succeed:
-    /// PostgreSQL's data exceptions (class 22: bad JSON, numbers out of range), integrity
-    /// violations (23) and program limits (54, a value too large); SQLite's constraint, type
-    /// mismatch and too-big errors, and its JSON functions refusing a stored document. Schema,
-    /// connection and permission problems are not: no subset of the batch would get through.
-    pub fn is_data_error(&self) -> bool {
-        match self {
-            StoreError::Write(sqlx::Error::Database(db)) => {
-                let code = db.code().unwrap_or_default();
-                // SQLSTATEs are digits too (`22003`): tell the backends apart by type.
-                if db
-                    .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-                    .is_some()
-                {
-                    ["22", "23", "54"].iter().any(|c| code.starts_with(c))
-                } else {
-                    let primary = code.parse::<i64>().unwrap_or_default();
-                    sqlite_data_error(primary, db.message())
-                }
-            }
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, message)) => {
-                sqlite_data_error(i64::from(e.extended_code), message.as_deref().unwrap_or(""))
-            }
-            _ => false,
-        }
-    }
-
-    /// The database's own words, without the wrapper's prefix (for a reject's reason).
-    pub fn database_message(&self) -> String {
-        match self {
-            StoreError::Write(sqlx::Error::Database(db)) => db.message().to_owned(),
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(_, Some(message))) => message.clone(),
-            StoreError::Sqlite(e) => e.to_string(),
-            StoreError::Write(e) | StoreError::Open(e) => e.to_string(),
-            other => other.to_string(),
-        }
-    }
-}
-
-/// SQLite: 18 TOOBIG, 19 CONSTRAINT, 20 MISMATCH, 25 RANGE (by primary code), and a plain
-/// ERROR when it comes from a JSON function (`malformed JSON`, nesting too deep).
-fn sqlite_data_error(code: i64, message: &str) -> bool {
-    match code & 0xff {
-        18 | 19 | 20 | 25 => true,
-        1 => message.contains("JSON"),
-        _ => false,
-    }
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        StoreError::Write(e)
-    }
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::Sqlite(e)
-    }
-}
 
 /// The archive as the pipeline sees it.
 pub trait Store: PurgeLog + Clone + Send + Sync + 'static {

@@ -7,7 +7,7 @@
 //! the rows only after the purge ran ([`PurgeLog::purges_done`]), and a starting writer asks
 //! for the oldest one left ([`PurgeLog::oldest_purge_due`]) and purges when it falls due.
 
-use crate::{Db, PgStore, SqliteStore, Store, StoreError, Timestamp};
+use crate::{Db, Operation, PgStore, SqliteStore, Store, StoreError, Timestamp};
 use chrono::{DateTime, Utc};
 use std::future::Future;
 
@@ -47,7 +47,10 @@ impl PurgeLog for SqliteStore {
     }
 
     async fn purges_done(&self) -> Result<(), StoreError> {
-        self.writer().execute(DONE, &[]).await?;
+        self.writer()
+            .execute(DONE, &[])
+            .await
+            .writing("clearing the purges owed")?;
         Ok(())
     }
 }
@@ -58,13 +61,19 @@ impl PurgeLog for PgStore {
     }
 
     async fn purges_done(&self) -> Result<(), StoreError> {
-        self.writer().execute(DONE, &[]).await?;
+        self.writer()
+            .execute(DONE, &[])
+            .await
+            .writing("clearing the purges owed")?;
         Ok(())
     }
 }
 
 /// The oldest owed purge's erasure time, read through the writer (it sees every commit).
 async fn oldest(db: Db<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let (oldest,): (Option<Timestamp>,) = db.fetch_one(OLDEST, &[]).await?;
+    let (oldest,): (Option<Timestamp>,) = db
+        .fetch_one(OLDEST, &[])
+        .await
+        .reading("reading the purges owed")?;
     Ok(oldest.map(Into::into))
 }

@@ -8,7 +8,7 @@ mod read_only;
 
 pub use read_only::{QueryError, read_only};
 
-use crate::{Backend, StoreError};
+use crate::{Backend, Operation, StoreError};
 use sqlx::{Column, Row, TypeInfo, ValueRef};
 
 /// A query result: column names and rows of rendered values (`None` for SQL NULL).
@@ -18,16 +18,19 @@ pub struct Table {
     pub rows: Vec<Vec<Option<String>>>,
 }
 
+/// The operation a failure of [`run`] names.
+const OP: &str = "running the statement";
+
 /// Runs SQL through an opened archive's own pools and renders every value as text: for tests
 /// and benchmarks, which hold the archive already. It is not read-only; see [`read_only`].
 pub async fn run(backend: &Backend, sql: &str) -> Result<Table, StoreError> {
     match backend {
         Backend::Sqlite(s) => {
-            let rows = sqlx::query(sql).fetch_all(s.pool()).await?;
+            let rows = sqlx::query(sql).fetch_all(s.pool()).await.reading(OP)?;
             Ok(table(&rows, sqlite_value))
         }
         Backend::Postgres(s) => {
-            let rows = sqlx::query(sql).fetch_all(s.pool()).await?;
+            let rows = sqlx::query(sql).fetch_all(s.pool()).await.reading(OP)?;
             Ok(table(&rows, pg_value))
         }
     }

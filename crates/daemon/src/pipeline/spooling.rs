@@ -14,7 +14,10 @@ use tokio::time::Instant;
 /// database that cannot be written.
 pub(super) fn io_error(e: std::io::Error) -> StoreError {
     tracing::error!(error = %e, "the spool cannot be written or read");
-    StoreError::Write(sqlx::Error::Io(e))
+    StoreError::Write {
+        op: "writing or reading the spool",
+        source: sqlx::Error::Io(e).into(),
+    }
 }
 
 /// Frames the spool refused for want of room: the writer takes nothing more until they fit.

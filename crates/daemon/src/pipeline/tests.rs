@@ -42,7 +42,7 @@ async fn the_retry_budget_is_time_not_attempts() {
         async {
             // Each attempt itself takes 10 s (a connection timeout), then fails retriably.
             tokio::time::sleep(Duration::from_secs(10)).await;
-            Err(StoreError::Write(sqlx::Error::PoolTimedOut))
+            Err(StoreError::from(sqlx::Error::PoolTimedOut))
         }
     })
     .await;
@@ -57,7 +57,7 @@ async fn the_retry_budget_is_time_not_attempts() {
 async fn fast_failures_are_retried_for_the_whole_budget() {
     let started = Instant::now();
     let result: Result<(), StoreError> = retrying_for(Duration::from_secs(20), || async {
-        Err(StoreError::Write(sqlx::Error::PoolTimedOut))
+        Err(StoreError::from(sqlx::Error::PoolTimedOut))
     })
     .await;
     assert!(result.is_err());
@@ -81,7 +81,7 @@ async fn the_budget_starts_at_the_first_failure() {
             if first {
                 tokio::time::sleep(Duration::from_secs(3)).await;
             }
-            Err(StoreError::Write(sqlx::Error::PoolTimedOut))
+            Err(StoreError::from(sqlx::Error::PoolTimedOut))
         }
     })
     .await;

@@ -53,7 +53,7 @@ mod tests {
     async fn a_failing_writer_is_seen_to_stop_before_anyone_sends() {
         let (stopped_tx, mut stopped) = tokio::sync::watch::channel(false);
         let writer = tokio::spawn(watched(
-            async { Err(StoreError::Write(sqlx::Error::PoolClosed)) },
+            async { Err(StoreError::from(sqlx::Error::PoolClosed)) },
             stopped_tx,
         ));
         tokio::time::timeout(Duration::from_secs(2), stopped.wait_for(|s| *s))

@@ -272,7 +272,10 @@ impl<S: Store> Writer<S> {
         mut batches: mpsc::Receiver<Work>,
     ) -> Result<WriterStats, StoreError> {
         let Some(s) = &mut self.spool else {
-            return Err(StoreError::Write(sqlx::Error::PoolTimedOut));
+            return Err(StoreError::Write {
+                op: "writing a batch before the stop's deadline",
+                source: sqlx::Error::PoolTimedOut.into(),
+            });
         };
         if let Some(f) = inflight {
             s.keep(f.work)?;

@@ -6,7 +6,7 @@ mod queries;
 use super::ReportWindow;
 use super::model::BucketSize;
 use chrono::{DateTime, Duration, Utc};
-use streamvault_store::{Backend, StoreError};
+use streamvault_store::{Backend, Operation, StoreError};
 
 /// The tweets with the most engagement samples that the report charts.
 pub(super) const TOP_TWEETS: i64 = 5;
@@ -128,28 +128,50 @@ pub(super) async fn fetch(
     now: DateTime<Utc>,
 ) -> Result<Raw, StoreError> {
     let db = backend.reader();
-    let event_counts = queries::event_counts(db, w).await?;
+    let event_counts = queries::event_counts(db, w)
+        .await
+        .reading("reading the report's event counts")?;
     let first = event_counts.iter().map(|r| r.first).min();
     let last = event_counts.iter().map(|r| r.last).max();
     let bucket = choose_bucket(w, first, last, now);
-    let buckets = queries::event_buckets(db, w, bucket).await?;
+    let buckets = queries::event_buckets(db, w, bucket)
+        .await
+        .reading("reading the report's event buckets")?;
     let mut engagement = Vec::new();
-    for (tweet_id, samples) in queries::top_tweets(db, w).await? {
-        let series = queries::engagement_series(db, w, tweet_id).await?;
+    let top = queries::top_tweets(db, w).await;
+    for (tweet_id, samples) in top.reading("reading the report's top tweets")? {
+        let series = queries::engagement_series(db, w, tweet_id).await;
+        let series = series.reading("reading the report's engagement samples")?;
         engagement.push((tweet_id, samples, series));
     }
     Ok(Raw {
         event_counts,
         bucket,
         buckets,
-        rejects: queries::rejects(db, w).await?,
-        actions: queries::actions(db, w).await?,
-        waiting_count: queries::waiting_count(db, w).await?,
-        waiting_oldest: queries::waiting_oldest(db, w).await?,
-        connections: queries::connections(db, w).await?,
-        disconnects: queries::disconnects(db, w).await?,
-        limits: queries::limits(db, w).await?,
-        warnings: queries::warnings(db, w).await?,
+        rejects: queries::rejects(db, w)
+            .await
+            .reading("reading the report's rejects")?,
+        actions: queries::actions(db, w)
+            .await
+            .reading("reading the report's compliance actions")?,
+        waiting_count: queries::waiting_count(db, w)
+            .await
+            .reading("reading the report's waiting deletions")?,
+        waiting_oldest: queries::waiting_oldest(db, w)
+            .await
+            .reading("reading the report's oldest waiting deletions")?,
+        connections: queries::connections(db, w)
+            .await
+            .reading("reading the report's connections")?,
+        disconnects: queries::disconnects(db, w)
+            .await
+            .reading("reading the report's disconnects")?,
+        limits: queries::limits(db, w)
+            .await
+            .reading("reading the report's limit notices")?,
+        warnings: queries::warnings(db, w)
+            .await
+            .reading("reading the report's warnings")?,
         engagement,
     })
 }

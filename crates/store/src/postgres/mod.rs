@@ -11,7 +11,7 @@ mod rows;
 mod tx;
 
 use super::write::{self, ArchiveTx, BatchOutcome};
-use super::{Store, StoreError};
+use super::{Operation, Store, StoreError};
 use crate::sql::Db;
 use chrono::{DateTime, Utc};
 use json::pg_json;
@@ -68,7 +68,8 @@ impl PgStore {
             let status: Option<String> = sqlx::query_scalar("SELECT txid_status($1)")
                 .bind(txid)
                 .fetch_one(&self.pool)
-                .await?;
+                .await
+                .reading("asking whether a batch's unanswered commit happened")?;
             match status.as_deref() {
                 Some("in progress") => tokio::time::sleep(Duration::from_millis(100)).await,
                 Some("committed") => return Ok(true),
@@ -85,9 +86,10 @@ impl PgStore {
 
     /// Inserts a batch's rows and nothing else: the benchmark's bare-insert baseline.
     pub async fn insert_only(&self, batch: &Batch) -> Result<(), StoreError> {
-        let mut tx = PgTx(self.pool.begin().await?);
-        tx.insert_rows(batch, &batch.rows()).await?;
-        tx.commit().await
+        let op = "inserting a batch's rows";
+        let mut tx = PgTx(self.pool.begin().await.writing(op)?);
+        tx.insert_rows(batch, &batch.rows()).await.writing(op)?;
+        tx.commit().await.writing(op)
     }
 }
 
@@ -107,7 +109,8 @@ impl Store for PgStore {
             "VACUUM (SKIP_LOCKED) tweets",
             "VACUUM (SKIP_LOCKED) direct_messages",
         ] {
-            sqlx::query(vacuum).execute(&self.pool).await?;
+            let result = sqlx::query(vacuum).execute(&self.pool).await;
+            result.writing("purging erased content (VACUUM)")?;
         }
         Ok(())
     }
@@ -117,26 +120,31 @@ impl Store for PgStore {
         batch: &Arc<Batch>,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, StoreError> {
-        if let Some(txid) = self.uncertain_commit()? {
+        let op = "writing a batch";
+        if let Some(txid) = self.uncertain_commit().writing(op)? {
             if self.committed(txid).await? {
                 tracing::warn!(
                     txid,
                     "the batch was committed although its answer was lost; not writing it twice"
                 );
-                self.set_uncertain(None)?;
+                self.set_uncertain(None).writing(op)?;
                 return Ok(BatchOutcome::assumed(batch));
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin().await.writing(op)?;
         let txid: i64 = sqlx::query_scalar("SELECT txid_current()")
             .fetch_one(&mut *tx)
-            .await?;
+            .await
+            .writing(op)?;
         // Until the commit's answer arrives, whether this transaction happened is unknown.
-        self.set_uncertain(Some(txid))?;
-        let outcome = write::write_batch(PgTx(tx), batch, now).await;
-        if let Ok(_) | Err(StoreError::Write(sqlx::Error::Database(_))) = outcome {
+        self.set_uncertain(Some(txid)).writing(op)?;
+        let outcome = write::write_batch(PgTx(tx), batch, now).await.writing(op);
+        if outcome
+            .as_ref()
+            .map_or_else(StoreError::is_database_answer, |_| true)
+        {
             // The server answered: committed, or refused and rolled back.
-            self.set_uncertain(None)?;
+            self.set_uncertain(None).writing(op)?;
         }
         outcome
     }
@@ -149,7 +157,7 @@ impl Store for PgStore {
         &self,
         stream: &str,
     ) -> Result<Result<crate::StreamClaim, crate::ClaimHolder>, StoreError> {
-        self.try_claim(stream).await
+        self.try_claim(stream).await.writing("claiming the stream")
     }
 }
 
@@ -157,7 +165,7 @@ struct PgTx(Transaction<'static, Postgres>);
 
 /// The uncertain-commit lock was poisoned by a panicking writer.
 fn poisoned() -> StoreError {
-    StoreError::Write(sqlx::Error::Protocol("a writer thread panicked".into()))
+    StoreError::internal("a writer thread panicked (the uncertain commit's lock is poisoned)")
 }
 
 /// PostgreSQL text cannot hold NUL: it becomes U+FFFD rather than failing a whole batch.

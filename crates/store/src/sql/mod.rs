@@ -142,7 +142,7 @@ where
     out.reserve(args.len(), 0);
     for &arg in args {
         out.add(arg)
-            .map_err(|e| StoreError::Write(sqlx::Error::Encode(e)))?;
+            .map_err(|e| StoreError::internal(format_args!("cannot bind a value: {e}")))?;
     }
     Ok(out)
 }

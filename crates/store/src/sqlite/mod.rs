@@ -12,13 +12,15 @@ mod dm;
 mod purge;
 mod rows;
 mod tx;
+#[cfg(test)]
+mod writer_panic_tests;
 
 pub use checkpoint::{CheckpointStats, Checkpoints};
 
 use super::notice_filter::NoticeFilter;
 use super::sql::Db;
 use super::write::{self, BatchOutcome};
-use super::{Store, StoreError};
+use super::{Operation, Store, StoreError};
 use checkpoint::Checkpointer;
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
@@ -124,6 +126,7 @@ impl SqliteStore {
             tx.commit_now()
         })
         .await
+        .writing("inserting a batch's rows")
     }
 
     /// What the checkpoint thread and the writer copied so far (`None`: SQLite checkpoints).
@@ -171,7 +174,7 @@ impl SqliteStore {
             (conn, result)
         })
         .await
-        .map_err(|e| StoreError::Write(sqlx::Error::Protocol(format!("writer thread: {e}"))))?;
+        .map_err(|e| StoreError::internal(format_args!("the writer thread failed: {e}")))?;
         if result.is_err() {
             // Some failures (a full disk) make SQLite roll the transaction back by itself; a
             // fresh connection starts from the file as committed, whatever state this one is in.
@@ -219,7 +222,7 @@ impl Store for SqliteStore {
         // secure_delete already zeroed the erased cells, but in pages that so far live only in
         // the WAL: copy them over the old pages of the main file and empty the WAL, whose older
         // frames still hold the content as it was first written.
-        self.truncate_wal().await
+        self.truncate_wal().await.writing("purging erased content")
     }
 
     async fn write_batch(
@@ -233,6 +236,7 @@ impl Store for SqliteStore {
         // are ready at once, so driving them here never waits on anything but SQLite.
         self.in_transaction(move |tx| runtime.block_on(write::write_batch(tx, &batch, now)))
             .await
+            .writing("writing a batch")
     }
 
     async fn close(&self) {
@@ -288,7 +292,7 @@ impl Drop for SqliteTx {
 
 /// The notice filter's lock was poisoned by a panicking writer.
 fn poisoned() -> StoreError {
-    StoreError::Write(sqlx::Error::Protocol("a writer thread panicked".into()))
+    StoreError::internal("a writer thread panicked (the notice filter's lock is poisoned)")
 }
 
 /// A JSON array of ids, for `IN (SELECT value FROM json_each(?))`.
