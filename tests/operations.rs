@@ -248,11 +248,13 @@ async fn a_writer_blocked_by_a_lock_stops_the_watchdog_pings() {
     socket
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
+    // Without a spool: with one, a blocked database is not a stuck writer (it spools, and
+    // that is progress the watchdog sees).
     let daemon = Daemon::start_with(
         &db,
         &[stream("main", &sim, PATH, "clean")],
         0.01,
-        "",
+        "[spool]\nenabled = false\n",
         &[
             ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
             ("WATCHDOG_USEC", "400000"),

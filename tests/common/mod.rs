@@ -227,17 +227,38 @@ impl TestDb {
             .map(|t| serde_json::from_str(&t).unwrap())
     }
 
-    /// Every file of the SQLite archive (database, WAL, shared memory) that contains `needle`.
+    /// Every file of the SQLite archive (database, WAL, shared memory, and the segments of its
+    /// spool, `archive.db.spool/`) that contains `needle`.
     pub fn files_containing(&self, needle: &str) -> Vec<String> {
-        std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                p.file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with("archive.db")
-            })
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if !path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("archive.db")
+            {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, &mut files);
+            } else {
+                files.push(path);
+            }
+        }
+        files
+            .into_iter()
             .filter(|p| {
                 let bytes = std::fs::read(p).unwrap();
                 bytes.windows(needle.len()).any(|w| w == needle.as_bytes())

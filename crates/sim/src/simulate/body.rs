@@ -125,7 +125,7 @@ impl BodyWriter {
     /// which counts `tally` and the bytes as sent.
     pub async fn write(&mut self, data: Vec<u8>, tally: &Tally) -> Result<(), End> {
         self.check()?;
-        let (taken_tx, taken) = oneshot::channel();
+        let (taken_tx, mut taken) = oneshot::channel();
         self.queue.push(Chunk {
             data,
             tally: tally.clone(),
@@ -134,10 +134,13 @@ impl BodyWriter {
         let (shutdown, alive) = (&mut self.shutdown, &self.alive);
         let taken = tokio::select! {
             biased;
-            result = taken => result.is_ok(),
-            () = alive.closed() => false,
+            result = &mut taken => result.is_ok(),
+            () = alive.closed() => taken_at_the_last_moment(&mut taken),
             () = async { stopping(shutdown).await; sleep(STOP_GRACE).await } => {
-                return Err(End::Stopped);
+                if !taken_at_the_last_moment(&mut taken) {
+                    return Err(End::Stopped);
+                }
+                true
             }
         };
         if !taken {
@@ -299,4 +302,11 @@ impl BodyWriter {
             End::ClientGone
         }
     }
+}
+
+/// Whether hyper took the chunk before the wait for it ended (the client gone, the simulator
+/// stopping): such a chunk went out, and counts as its lines did in the stats.
+fn taken_at_the_last_moment(taken: &mut oneshot::Receiver<()>) -> bool {
+    taken.close();
+    taken.try_recv().is_ok()
 }
