@@ -145,6 +145,35 @@ async fn metrics_of_an_ended_connection_match_the_archive() {
         Some(db.count("disconnects").await as f64),
         "{text}"
     );
+    // Events by kind, rejects and connections, as the archive counts them.
+    let prefix = "streamvault_events_total{stream=\"main\",kind=\"";
+    let mut by_kind = 0.0;
+    for line in text.lines().filter(|l| l.starts_with(prefix)) {
+        let kind = line[prefix.len()..].split('"').next().unwrap();
+        // A kind is a plain word (so it can be written into the test's SQL).
+        assert!(
+            kind.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "{kind}"
+        );
+        let archived = db
+            .int(&format!(
+                "SELECT COUNT(*) FROM events WHERE kind = '{kind}'"
+            ))
+            .await as f64;
+        let series = format!("{prefix}{kind}\"}}");
+        assert_eq!(sample(&text, &series), Some(archived), "{kind}: {text}");
+        by_kind += archived;
+    }
+    assert_eq!(by_kind, events, "{text}");
+    assert_eq!(
+        sample(&text, "streamvault_rejects_total{stream=\"main\"}").unwrap_or(0.0),
+        rejects
+    );
+    assert_eq!(
+        sample(&text, "streamvault_connections_total{stream=\"main\"}"),
+        Some(db.count("connections").await as f64),
+        "{text}"
+    );
     assert_eq!(
         sample(&text, "streamvault_spool_bytes"),
         Some(0.0),
