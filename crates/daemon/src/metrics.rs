@@ -66,8 +66,9 @@ impl Histogram {
 /// Every metric of the daemon.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// Events committed, by (stream, kind).
-    events: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// Events committed, by stream, then kind: looked up by `&str`, so that counting allocates
+    /// only for a stream's or kind's first event.
+    events: Mutex<BTreeMap<String, BTreeMap<&'static str, u64>>>,
     /// Rejects committed, by stream.
     rejects: Mutex<BTreeMap<String, u64>>,
     pub batches: AtomicU64,
@@ -93,17 +94,22 @@ impl Metrics {
     ) {
         if let Ok(mut map) = self.events.lock() {
             for (stream, kind) in events {
-                match map.get_mut(&(stream.to_owned(), kind)) {
-                    Some(n) => *n += 1,
+                match map.get_mut(stream) {
+                    Some(kinds) => *kinds.entry(kind).or_insert(0) += 1,
                     None => {
-                        map.insert((stream.to_owned(), kind), 1);
+                        map.insert(stream.to_owned(), BTreeMap::from([(kind, 1)]));
                     }
                 }
             }
         }
         if let Ok(mut map) = self.rejects.lock() {
             for stream in rejects {
-                *map.entry(stream.to_owned()).or_insert(0) += 1;
+                match map.get_mut(stream) {
+                    Some(n) => *n += 1,
+                    None => {
+                        map.insert(stream.to_owned(), 1);
+                    }
+                }
             }
         }
         if let Some(ms) = newest_ms {
@@ -128,12 +134,14 @@ impl Metrics {
             "Events committed to the archive, by stream and kind.",
         );
         if let Ok(map) = self.events.lock() {
-            for ((stream, kind), n) in map.iter() {
-                let _ = writeln!(
-                    out,
-                    "streamvault_events_total{{stream=\"{}\",kind=\"{kind}\"}} {n}",
-                    label(stream)
-                );
+            for (stream, kinds) in map.iter() {
+                for (kind, n) in kinds {
+                    let _ = writeln!(
+                        out,
+                        "streamvault_events_total{{stream=\"{}\",kind=\"{kind}\"}} {n}",
+                        label(stream)
+                    );
+                }
             }
         }
         family(
@@ -350,6 +358,8 @@ mod tests {
             text.contains("streamvault_events_total{stream=\"fil\\\"ter\",kind=\"tweet\"} 2"),
             "{text}"
         );
+        assert!(text.contains("streamvault_events_total{stream=\"fil\\\"ter\",kind=\"delete\"} 1"));
+        assert!(text.contains("streamvault_rejects_total{stream=\"fil\\\"ter\"} 1"));
         assert!(text.contains("streamvault_batch_commit_seconds_bucket{le=\"0.05\"} 1"));
         assert!(text.contains("streamvault_batch_commit_seconds_bucket{le=\"0.025\"} 0"));
         assert!(text.contains(
