@@ -92,6 +92,98 @@ async fn metrics_are_served_in_prometheus_format() {
     db.cleanup().await;
 }
 
+/// An ended connection is counted once, and its disconnect message is counted by code: the
+/// figures match what the archive holds (20 events and the disconnect notice, then a 60 s wait
+/// for code 7, so nothing moves while the endpoint is read).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_of_an_ended_connection_match_the_archive() {
+    let db = TestDb::sqlite().await;
+    let sim = simulator(builtin("disconnect-7"), 2000.0).await;
+    let port = free_port();
+    let daemon = Daemon::start_with(
+        &db,
+        &[stream("main", &sim, PATH, "disconnect-7")],
+        1.0,
+        &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"),
+        &[],
+    );
+    wait_until(
+        "the first connection ended",
+        Duration::from_secs(20),
+        || {
+            let db = &db;
+            async move { db.count("connections WHERE ended_at IS NOT NULL").await >= 1 }
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let text = http_get(port, "/metrics");
+    let events = db.count("events").await as f64;
+    let rejects = db.count("rejects").await as f64;
+    let bytes = db
+        .int("SELECT COALESCE(SUM(bytes), 0) FROM connections")
+        .await as f64;
+    let messages = db
+        .int("SELECT COALESCE(SUM(messages), 0) FROM connections")
+        .await as f64;
+    assert_eq!((events + rejects, messages), (21.0, 21.0), "{text}");
+    assert_eq!(
+        sample(&text, "streamvault_messages_total{stream=\"main\"}"),
+        Some(events + rejects),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "streamvault_bytes_total{stream=\"main\"}"),
+        Some(bytes),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "streamvault_disconnects_total{stream=\"main\",code=\"7\",name=\"Admin logout\"}"
+        ),
+        Some(db.count("disconnects").await as f64),
+        "{text}"
+    );
+    // Events by kind, rejects and connections, as the archive counts them.
+    let prefix = "streamvault_events_total{stream=\"main\",kind=\"";
+    let mut by_kind = 0.0;
+    for line in text.lines().filter(|l| l.starts_with(prefix)) {
+        let kind = line[prefix.len()..].split('"').next().unwrap();
+        // A kind is a plain word (so it can be written into the test's SQL).
+        assert!(
+            kind.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "{kind}"
+        );
+        let archived = db
+            .int(&format!(
+                "SELECT COUNT(*) FROM events WHERE kind = '{kind}'"
+            ))
+            .await as f64;
+        let series = format!("{prefix}{kind}\"}}");
+        assert_eq!(sample(&text, &series), Some(archived), "{kind}: {text}");
+        by_kind += archived;
+    }
+    assert_eq!(by_kind, events, "{text}");
+    assert_eq!(
+        sample(&text, "streamvault_rejects_total{stream=\"main\"}").unwrap_or(0.0),
+        rejects
+    );
+    assert_eq!(
+        sample(&text, "streamvault_connections_total{stream=\"main\"}"),
+        Some(db.count("connections").await as f64),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "streamvault_spool_bytes"),
+        Some(0.0),
+        "{text}"
+    );
+    let exit = daemon.stop(Duration::from_secs(10));
+    assert_eq!(exit.code, Some(0), "{}", exit.log);
+    db.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn systemd_hears_ready_status_watchdog_and_stopping() {
     let db = TestDb::sqlite().await;

@@ -5,15 +5,18 @@
 //! supervisor per connection) and rendered on each scrape; nothing here is on a hot path
 //! beyond an atomic add or one short lock per batch.
 
+mod serve;
 mod stream;
 
+pub use serve::{Limits, serve, serve_with};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 pub use stream::StreamState;
+
+use crate::spool::SpoolCounters;
 
 use streamvault_core::ingest::INTERNAL_ERRORS;
 
@@ -63,8 +66,9 @@ impl Histogram {
 /// Every metric of the daemon.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// Events committed, by (stream, kind).
-    events: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// Events committed, by stream, then kind: looked up by `&str`, so that counting allocates
+    /// only for a stream's or kind's first event.
+    events: Mutex<BTreeMap<String, BTreeMap<&'static str, u64>>>,
     /// Rejects committed, by stream.
     rejects: Mutex<BTreeMap<String, u64>>,
     pub batches: AtomicU64,
@@ -76,6 +80,8 @@ pub struct Metrics {
     /// Records waiting in the channel, in chunks (sampled by the daemon).
     pub channel_depth: AtomicU64,
     streams: Mutex<BTreeMap<String, Arc<StreamState>>>,
+    /// The disk spool's figures, updated by the spool itself (the daemon hands these to it).
+    pub spool: Arc<SpoolCounters>,
 }
 
 impl Metrics {
@@ -88,17 +94,22 @@ impl Metrics {
     ) {
         if let Ok(mut map) = self.events.lock() {
             for (stream, kind) in events {
-                match map.get_mut(&(stream.to_owned(), kind)) {
-                    Some(n) => *n += 1,
+                match map.get_mut(stream) {
+                    Some(kinds) => *kinds.entry(kind).or_insert(0) += 1,
                     None => {
-                        map.insert((stream.to_owned(), kind), 1);
+                        map.insert(stream.to_owned(), BTreeMap::from([(kind, 1)]));
                     }
                 }
             }
         }
         if let Ok(mut map) = self.rejects.lock() {
             for stream in rejects {
-                *map.entry(stream.to_owned()).or_insert(0) += 1;
+                match map.get_mut(stream) {
+                    Some(n) => *n += 1,
+                    None => {
+                        map.insert(stream.to_owned(), 1);
+                    }
+                }
             }
         }
         if let Some(ms) = newest_ms {
@@ -123,12 +134,14 @@ impl Metrics {
             "Events committed to the archive, by stream and kind.",
         );
         if let Ok(map) = self.events.lock() {
-            for ((stream, kind), n) in map.iter() {
-                let _ = writeln!(
-                    out,
-                    "streamvault_events_total{{stream=\"{}\",kind=\"{kind}\"}} {n}",
-                    label(stream)
-                );
+            for (stream, kinds) in map.iter() {
+                for (kind, n) in kinds {
+                    let _ = writeln!(
+                        out,
+                        "streamvault_events_total{{stream=\"{}\",kind=\"{kind}\"}} {n}",
+                        label(stream)
+                    );
+                }
             }
         }
         family(
@@ -190,6 +203,7 @@ impl Metrics {
             "# HELP streamvault_last_event_timestamp_seconds Receipt time of the newest event committed.\n# TYPE streamvault_last_event_timestamp_seconds gauge\nstreamvault_last_event_timestamp_seconds {}",
             last as f64 / 1000.0
         );
+        self.render_spool(&mut out);
         let streams: Vec<(String, Arc<StreamState>)> = self
             .streams
             .lock()
@@ -260,6 +274,48 @@ impl Metrics {
     }
 }
 
+impl Metrics {
+    /// The `streamvault_spool_*` families: zero while the database takes every write.
+    fn render_spool(&self, out: &mut String) {
+        let s = &self.spool;
+        let figures: [(&str, &str, &str, &AtomicU64); 5] = [
+            (
+                "streamvault_spool_bytes",
+                "gauge",
+                "Bytes of spool segments on disk now (records waiting for the database).",
+                &s.bytes,
+            ),
+            (
+                "streamvault_spool_records_spooled_total",
+                "counter",
+                "Records appended to the disk spool.",
+                &s.spooled_records,
+            ),
+            (
+                "streamvault_spool_records_drained_total",
+                "counter",
+                "Records committed to the archive out of the disk spool.",
+                &s.drained_records,
+            ),
+            (
+                "streamvault_spool_full_total",
+                "counter",
+                "Times the spool was full and the streams were made to wait (back-pressure).",
+                &s.full_total,
+            ),
+            (
+                "streamvault_spool_corrupt_frames_total",
+                "counter",
+                "Damaged spool frames (checksum, length, undecodable) skipped.",
+                &s.corrupt_frames,
+            ),
+        ];
+        for (name, kind, help, value) in figures {
+            scalar(out, name, kind, help, value.load(Ordering::Relaxed));
+        }
+    }
+}
+
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
@@ -274,52 +330,6 @@ fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
-}
-
-/// Serves `GET /metrics` on `addr` until the task is dropped; binds now so that a taken port
-/// fails at start.
-pub async fn serve(
-    addr: SocketAddr,
-    metrics: Arc<Metrics>,
-) -> std::io::Result<tokio::task::JoinHandle<()>> {
-    use http_body_util::Full;
-    use hyper::body::Bytes;
-    use hyper::{Response, StatusCode};
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(%addr, "metrics at /metrics");
-    Ok(tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let metrics = metrics.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(
-                    move |req: hyper::Request<hyper::body::Incoming>| {
-                        let metrics = metrics.clone();
-                        async move {
-                            if req.uri().path() == "/metrics" {
-                                Response::builder()
-                                    .header(
-                                        "content-type",
-                                        "text/plain; version=0.0.4; charset=utf-8",
-                                    )
-                                    .body(Full::new(Bytes::from(metrics.render())))
-                            } else {
-                                Response::builder()
-                                    .status(StatusCode::NOT_FOUND)
-                                    .body(Full::new(Bytes::from_static(b"see /metrics\n")))
-                            }
-                        }
-                    },
-                );
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(io, service)
-                    .await;
-            });
-        }
-    }))
 }
 
 #[cfg(test)]
@@ -348,6 +358,8 @@ mod tests {
             text.contains("streamvault_events_total{stream=\"fil\\\"ter\",kind=\"tweet\"} 2"),
             "{text}"
         );
+        assert!(text.contains("streamvault_events_total{stream=\"fil\\\"ter\",kind=\"delete\"} 1"));
+        assert!(text.contains("streamvault_rejects_total{stream=\"fil\\\"ter\"} 1"));
         assert!(text.contains("streamvault_batch_commit_seconds_bucket{le=\"0.05\"} 1"));
         assert!(text.contains("streamvault_batch_commit_seconds_bucket{le=\"0.025\"} 0"));
         assert!(text.contains(
@@ -359,6 +371,31 @@ mod tests {
             assert!(
                 line.rsplit(' ').next().unwrap().parse::<f64>().is_ok(),
                 "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_spool_counters_are_exported() {
+        let m = Metrics::default();
+        m.spool.bytes.store(4096, Ordering::Relaxed);
+        m.spool.spooled_records.store(30, Ordering::Relaxed);
+        m.spool.drained_records.store(12, Ordering::Relaxed);
+        m.spool.full_total.store(2, Ordering::Relaxed);
+        m.spool.corrupt_frames.store(1, Ordering::Relaxed);
+        let text = m.render();
+        for line in [
+            "# TYPE streamvault_spool_bytes gauge",
+            "streamvault_spool_bytes 4096",
+            "# TYPE streamvault_spool_records_spooled_total counter",
+            "streamvault_spool_records_spooled_total 30",
+            "streamvault_spool_records_drained_total 12",
+            "streamvault_spool_full_total 2",
+            "streamvault_spool_corrupt_frames_total 1",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} missing from\n{text}"
             );
         }
     }

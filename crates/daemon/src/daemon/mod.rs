@@ -104,7 +104,7 @@ pub async fn run<S: Store>(
         None => None,
     };
     // What an earlier run left in the spool is committed before any stream connects.
-    let spool_counters = Arc::new(crate::spool::SpoolCounters::default());
+    let spool_counters = metrics.spool.clone();
     let spool_config = settings.spool.spool_config(&settings.database.url);
     let spool = crate::pipeline::open_spool(
         &store,

@@ -162,6 +162,7 @@ impl StreamSource for NdjsonStream {
             };
             if let Some(code) = records.iter().find_map(disconnect_of) {
                 disconnect_code = Some(code);
+                state.note_disconnect(code);
                 end = Some((Ending::Disconnect(code), EndReason::DisconnectMessage, None));
             }
             if end.is_some() {
@@ -175,6 +176,7 @@ impl StreamSource for NdjsonStream {
         }
         if matches!(end, Some((Ending::Shutdown, ..))) {
             self.hand_over_rest(id, &mut ingest, sender).await;
+            count(&ingest, &mut reported, state);
         }
         let (ending, reason, detail) = end.unwrap_or((Ending::Eof, EndReason::Eof, None));
         ConnectionReport {

@@ -225,18 +225,13 @@ fn stopped_report(control: Control) -> ConnectionReport {
     }
 }
 
+/// Adds what the supervisor alone knows about an ended connection to the stream's figures.
+/// Messages, bytes and disconnect messages are not added here: the source counts them as it
+/// reads (per chunk, and the disconnect where it reads it), so adding the connection's totals at
+/// its end would count them twice.
 fn record_state(state: &StreamState, report: &ConnectionReport, wait: Option<Duration>) {
-    state
-        .messages
-        .fetch_add(report.counts.records(), Ordering::Relaxed);
-    state
-        .bytes
-        .fetch_add(report.counts.bytes, Ordering::Relaxed);
     if report.reason == EndReason::Stall {
         state.stalls.fetch_add(1, Ordering::Relaxed);
-    }
-    if report.disconnect_code.is_some() {
-        state.disconnects.fetch_add(1, Ordering::Relaxed);
     }
     state
         .backoff_ms
@@ -298,5 +293,38 @@ fn log_ending(stream: &str, id: i64, report: &ConnectionReport, decision: &Decis
                 ),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use streamvault_core::ingest::IngestCounts;
+
+    #[test]
+    fn an_ended_connection_is_not_counted_twice() {
+        let state = StreamState::default();
+        // The source counted 54 messages, their bytes and the disconnect as it read them.
+        state.read(54, 9_000);
+        state.note_disconnect(7);
+        let report = ConnectionReport {
+            ending: Ending::Disconnect(7),
+            reason: EndReason::DisconnectMessage,
+            http_status: Some(200),
+            disconnect_code: Some(7),
+            counts: IngestCounts {
+                lines: 54,
+                bytes: 9_000,
+                keepalives: 0,
+                rejects: 0,
+            },
+            detail: None,
+        };
+        record_state(&state, &report, Some(Duration::from_secs(60)));
+        assert_eq!(state.messages.load(Ordering::Relaxed), 54);
+        assert_eq!(state.bytes.load(Ordering::Relaxed), 9_000);
+        assert_eq!(state.disconnects.load(Ordering::Relaxed), 1);
+        assert_eq!(state.disconnect_codes(), vec![(7, 1)]);
+        assert_eq!(state.backoff_ms.load(Ordering::Relaxed), 60_000);
     }
 }
