@@ -4,30 +4,29 @@
 //! the ones before it, and a crate cannot form a cycle with another.
 //!
 //! # Layout
-//! 1. `streamvault-core` ([`protocol`], [`record`], [`framing`], [`ingest`], [`batch`],
-//!    [`compliance`]): wire formats, archive rows and compliance planning; no I/O.
+//! 1. `streamvault-core` ([`protocol`], [`record`], [`framing`], [`ingest`], `batch`,
+//!    `compliance`): wire formats, archive rows and compliance planning; no I/O.
 //! 2. `streamvault-store` ([`store`], [`query`]): the archive trait, its SQLite and PostgreSQL
 //!    backends, and read-only SQL for users.
 //! 3. `streamvault-report` ([`report`]): the audit report (text, JSON, CSV, HTML).
-//! 4. `streamvault-daemon` ([`config`], [`source`], [`reconnect`], [`supervisor`], [`shutdown`],
-//!    [`pipeline`], [`spool`], [`metrics`], [`replay`], [`daemon`]): what `run` and `replay` do.
+//! 4. `streamvault-daemon` ([`config`], [`source`], `reconnect`, `supervisor`, `shutdown`,
+//!    [`pipeline`], [`spool`], `metrics`, [`replay`], [`daemon`]): what `run` and `replay` do.
 //! 5. `streamvault-sim` ([`simulate`], [`generate`]): a loopback stream server with scripted
 //!    faults and a traffic generator, for tests, benchmarks and `demo`; never on the archive path.
 //! 6. This crate: the command line ([`cli`]) and [`demo`], which joins the simulator and the
 //!    daemon in one command.
 //!
-//! The modules of the crates below are re-exported here under their own names, so that the
-//! binary, the integration tests and the benchmarks reach them by one path.
+//! The modules of the crates below that the binary, the integration tests and the benchmarks
+//! use are re-exported here under their own names, so that they reach them by one path.
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod demo;
 
-pub use streamvault_core::{batch, compliance, framing, ingest, protocol, record};
-pub use streamvault_daemon::{
-    config, daemon, input, metrics, pipeline, reconnect, replay, sched, shutdown, source, spool,
-    supervisor,
-};
+// What the binary, the integration tests, the benchmarks and the fuzz targets reach; the rest
+// of each crate stays behind its own public items.
+pub use streamvault_core::{framing, ingest, protocol, record};
+pub use streamvault_daemon::{config, daemon, pipeline, replay, source, spool};
 pub use streamvault_report as report;
 pub use streamvault_sim::{generate, simulate};
 pub use streamvault_store::{self as store, query, with_store};

@@ -17,13 +17,13 @@
 
 pub mod config;
 pub mod daemon;
-pub mod input;
+mod input;
 pub mod metrics;
 pub mod pipeline;
-pub mod reconnect;
+mod reconnect;
 pub mod replay;
-pub mod sched;
-pub mod shutdown;
+mod sched;
+mod shutdown;
 pub mod source;
 pub mod spool;
-pub mod supervisor;
+mod supervisor;

@@ -41,32 +41,29 @@ pub trait PurgeLog {
 const OLDEST: &str = "SELECT MIN(erased_at) FROM purges_due";
 const DONE: &str = "DELETE FROM purges_due";
 
-impl PurgeLog for SqliteStore {
-    async fn oldest_purge_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        oldest(self.writer()).await
-    }
+/// Both backends keep `purges_due` alike, through their writer's pool (it sees every commit).
+macro_rules! purge_log_through_the_writer {
+    ($($store:ty),+) => {$(
+        impl PurgeLog for $store {
+            async fn oldest_purge_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+                oldest(self.writer()).await
+            }
 
-    async fn purges_done(&self) -> Result<(), StoreError> {
-        self.writer()
-            .execute(DONE, &[])
-            .await
-            .writing("clearing the purges owed")?;
-        Ok(())
-    }
+            async fn purges_done(&self) -> Result<(), StoreError> {
+                done(self.writer()).await
+            }
+        }
+    )+};
 }
 
-impl PurgeLog for PgStore {
-    async fn oldest_purge_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        oldest(self.writer()).await
-    }
+purge_log_through_the_writer!(SqliteStore, PgStore);
 
-    async fn purges_done(&self) -> Result<(), StoreError> {
-        self.writer()
-            .execute(DONE, &[])
-            .await
-            .writing("clearing the purges owed")?;
-        Ok(())
-    }
+/// Forgets every owed purge.
+async fn done(db: Db<'_>) -> Result<(), StoreError> {
+    db.execute(DONE, &[])
+        .await
+        .writing("clearing the purges owed")?;
+    Ok(())
 }
 
 /// The oldest owed purge's erasure time, read through the writer (it sees every commit).

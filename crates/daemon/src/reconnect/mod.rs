@@ -208,12 +208,14 @@ impl ReconnectPolicy {
         }
     }
 
-    /// Whether the last ended connection counted as stable (for logs).
+    /// Whether the last ended connection counted as stable.
+    #[cfg(test)]
     pub fn last_was_stable(&self) -> bool {
         self.last_stable
     }
 
-    /// The last wait decided, scaled and jittered; zero after a stop or shutdown (for metrics).
+    /// The last wait decided, scaled and jittered; zero after a stop or shutdown.
+    #[cfg(test)]
     pub fn current_backoff(&self) -> Duration {
         self.current
     }
@@ -316,6 +318,7 @@ fn verdict(ending: &Ending) -> Verdict {
 }
 
 /// The backoff class of an ending; `None` when there is no reconnect (stop for good, shutdown).
+#[cfg(test)]
 pub fn class_of(ending: &Ending) -> Option<Class> {
     match verdict(ending) {
         Verdict::Retry(class) => Some(class),
