@@ -86,7 +86,14 @@ async fn archived_as_sent(db: &TestDb, stats: &Stats) {
             .await;
         assert_eq!(archived as u64, *n, "{kind}");
     }
-    assert_eq!(db.count("events").await as u64, conn.frames_sent);
+    assert_eq!(
+        db.count("events").await as u64,
+        conn.frames_sent,
+        "archived by kind {:?}, sent {:?}",
+        db.rows("SELECT kind, CAST(COUNT(*) AS TEXT) FROM events GROUP BY kind ORDER BY kind")
+            .await,
+        conn.by_kind
+    );
     let engagement = sent(stats, TWEET) + sent(stats, OTHER);
     assert_eq!(db.count("engagement_samples").await as u64, engagement);
     assert_eq!(
