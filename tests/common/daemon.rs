@@ -74,6 +74,7 @@ fn config_text(db: &TestDb, streams: &[StreamSpec], scale: f64) -> String {
         "[database]\nurl = {:?}\nflush_interval_ms = 50\n\n[reconnect]\nbackoff_scale = {scale}\n",
         db.url
     );
+    config.push_str(&spool_section(&db.url, db.dir.path()));
     for s in streams {
         config.push_str(&format!(
             "\n[[stream]]\nname = {:?}\nfamily = {:?}\nurl = {:?}\nbearer_token_env = \"SV_TEST_TOKEN\"\n{}\n",
@@ -113,7 +114,11 @@ impl Daemon {
         extra_config: &str,
         env: &[(&str, &str)],
     ) -> Daemon {
-        let config = format!("{}\n{extra_config}\n", config_text(db, streams, scale));
+        let mut base = config_text(db, streams, scale);
+        if extra_config.contains("[spool]") {
+            base = base.replace(&spool_section(&db.url, db.dir.path()), "");
+        }
+        let config = format!("{base}\n{extra_config}\n");
         let dir = db.dir.path();
         let n = super::rand_suffix();
         let config_path = dir.join(format!("streamvault-{n}.toml"));
@@ -332,4 +337,17 @@ pub fn assert_waited(rows: &[ConnRow]) {
             a.id
         );
     }
+}
+
+/// Each test daemon on PostgreSQL gets its own spool, in its test's directory: the default
+/// there is the working directory, which every test process shares (an SQLite archive's
+/// spool is beside it, its own already).
+pub fn spool_section(db_url: &str, dir: &std::path::Path) -> String {
+    if !db_url.starts_with("postgres") {
+        return String::new();
+    }
+    format!(
+        "\n[spool]\ndir = {:?}\n",
+        dir.join("spool").display().to_string()
+    )
 }

@@ -35,13 +35,16 @@ impl ProcConfig {
         }
     }
 
-    fn text(&self) -> String {
+    fn text(&self, dir: &std::path::Path) -> String {
         let mut config = format!(
             "[database]\nurl = {:?}\nflush_interval_ms = {}\nretry_for_secs = {}\n\n\
              [reconnect]\nbackoff_scale = {}\n",
             self.db_url, self.flush_interval_ms, self.retry_for_secs, self.backoff_scale
         );
         config.push_str(&self.extra);
+        if !self.extra.contains("[spool]") {
+            config.push_str(&super::daemon::spool_section(&self.db_url, dir));
+        }
         for s in &self.streams {
             config.push_str(&format!(
                 "\n[[stream]]\nname = {:?}\nfamily = {:?}\nurl = {:?}\n\
@@ -78,7 +81,7 @@ impl Proc {
     pub fn start(dir: &Path, config: &ProcConfig) -> Proc {
         let n = super::rand_suffix();
         let config_path = dir.join(format!("streamvault-{n}.toml"));
-        std::fs::write(&config_path, config.text()).unwrap();
+        std::fs::write(&config_path, config.text(dir)).unwrap();
         let log = dir.join(format!("daemon-{n}.log"));
         let out = std::fs::File::create(&log).unwrap();
         let bin = env!("CARGO_BIN_EXE_streamvault");

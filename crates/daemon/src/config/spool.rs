@@ -122,6 +122,7 @@ impl SpoolSettings {
             fsync: self.fsync,
             fsync_interval: Duration::from_millis(self.fsync_interval_ms),
             spool_after: Duration::from_millis(self.spool_after_ms),
+            archive: Some(streamvault_store::redact_url(database_url)),
         })
     }
 }

@@ -30,6 +30,9 @@ pub struct SpoolConfig {
     pub fsync_interval: Duration,
     /// A commit that has not succeeded after this long sends what follows to the spool.
     pub spool_after: Duration,
+    /// The archive the records are for (its URL, credentials hidden), kept in the spool so
+    /// that a spool is never drained into another archive; `None`: not checked.
+    pub archive: Option<String>,
 }
 
 impl SpoolConfig {
@@ -42,6 +45,7 @@ impl SpoolConfig {
             fsync: FsyncPolicy::Batch,
             fsync_interval: Duration::from_secs(1),
             spool_after: Duration::from_secs(1),
+            archive: None,
         }
     }
 }

@@ -88,6 +88,9 @@ impl Spool {
             }
         }
         seqs.sort_unstable();
+        if let Some(archive) = &config.archive {
+            claim_for(&config.dir, archive, !seqs.is_empty())?;
+        }
         let first = Pos {
             seq: seqs.first().copied().unwrap_or(1),
             offset: segment::MAGIC.len() as u64,
@@ -189,6 +192,22 @@ fn recover(path: &Path) -> std::io::Result<u64> {
     file.set_len(keep)?;
     file.sync_all()?;
     Ok(keep)
+}
+
+/// Marks `dir` as the spool of `archive`, or refuses it when it holds records of another
+/// archive: two archives given one spool directory (a PostgreSQL default, the working
+/// directory, shared by daemons started from one place) would drain each other's records.
+fn claim_for(dir: &std::path::Path, archive: &str, has_records: bool) -> std::io::Result<()> {
+    let marker = dir.join("archive");
+    match std::fs::read_to_string(&marker) {
+        Ok(owner) if owner == archive => Ok(()),
+        Ok(owner) if has_records => Err(std::io::Error::other(format!(
+            "the spool {} holds records of the archive {owner}, not of {archive}: give each \
+             archive its own [spool] dir",
+            dir.display()
+        ))),
+        _ => std::fs::write(&marker, archive),
+    }
 }
 
 #[cfg(test)]

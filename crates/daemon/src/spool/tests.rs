@@ -191,33 +191,30 @@ fn a_full_spool_refuses_appends() {
     assert_eq!(counters.bytes.load(Ordering::Relaxed), spool.bytes());
 }
 
-/// The cost of each fsync policy, appending 1 KiB records one chunk of 5 at a time (a live
-/// stream's reads): `cargo test -p streamvault-daemon --lib fsync_policies -- --ignored
-/// --nocapture`. Figures are in docs/operations.md.
 #[test]
-#[ignore = "a measurement: run by hand"]
-fn fsync_policies_measured() {
-    let chunk = records(0, 5);
-    for fsync in [FsyncPolicy::Always, FsyncPolicy::Batch, FsyncPolicy::Never] {
-        let dir = tempfile::tempdir_in(".").unwrap();
-        let mut spool = Spool::open(
-            SpoolConfig {
-                fsync,
-                ..SpoolConfig::new(dir.path())
-            },
-            Default::default(),
-        )
-        .unwrap();
-        let started = std::time::Instant::now();
-        let appends = 2000;
-        for _ in 0..appends {
-            spool.append(&chunk, 5).unwrap();
-        }
-        let took = started.elapsed();
-        println!(
-            "fsync = {fsync:?}: {appends} appends of {} B in {took:?} ({:.0} records/s)",
-            chunk.len(),
-            (appends * 5) as f64 / took.as_secs_f64()
-        );
-    }
+fn a_spool_holding_another_archives_records_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let for_archive = |archive: &str| SpoolConfig {
+        archive: Some(archive.into()),
+        ..config(dir.path())
+    };
+    let mut spool = Spool::open(for_archive("postgres://h/a"), Default::default()).unwrap();
+    spool.append(&records(0, 3), 3).unwrap();
+    drop(spool);
+    let refused = Spool::open(for_archive("postgres://h/b"), Default::default())
+        .err()
+        .expect("another archive's records are not drained");
+    assert!(refused.to_string().contains("postgres://h/a"), "{refused}");
+    assert!(Spool::open(for_archive("postgres://h/a"), Default::default()).is_ok());
+}
+
+#[test]
+fn an_empty_spool_changes_hands() {
+    let dir = tempfile::tempdir().unwrap();
+    let for_archive = |archive: &str| SpoolConfig {
+        archive: Some(archive.into()),
+        ..config(dir.path())
+    };
+    drop(Spool::open(for_archive("postgres://h/a"), Default::default()).unwrap());
+    assert!(Spool::open(for_archive("postgres://h/b"), Default::default()).is_ok());
 }
