@@ -85,7 +85,7 @@ async fn start_simulator(seconds: u64) -> Result<Simulator, DemoError> {
 fn streams(addr: SocketAddr) -> Vec<StreamSettings> {
     vec![
         StreamSettings {
-            stall_timeout_secs: 2,
+            stall_timeout_secs: Some(2),
             ..StreamSettings::new(
                 "sample",
                 StreamFamily::Ndjson,
@@ -104,7 +104,7 @@ fn streams(addr: SocketAddr) -> Vec<StreamSettings> {
                     "/dm_typing/17544932482-174455537996".to_string(),
                 ])
                 .collect(),
-            stall_timeout_secs: 5,
+            stall_timeout_secs: Some(5),
             ..StreamSettings::new(
                 "live",
                 StreamFamily::Topics,

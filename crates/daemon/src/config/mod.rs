@@ -17,6 +17,7 @@ mod spool;
 mod stream;
 #[cfg(test)]
 mod tests;
+mod v2;
 
 pub use database::DatabaseSettings;
 pub use ingest::IngestSettings;
@@ -24,6 +25,7 @@ pub use metrics::MetricsSettings;
 pub use reconnect::ReconnectSettings;
 pub use spool::{DaemonSettings, SpoolSettings};
 pub use stream::{StreamFamily, StreamSettings};
+pub use v2::{RuleSetting, RulesSetting, V2Endpoint};
 
 use serde::Deserialize;
 use std::path::PathBuf;

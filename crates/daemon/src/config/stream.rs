@@ -1,5 +1,6 @@
 //! `[[stream]]`: one entry per stream to archive, of either family.
 
+use super::v2::RulesSetting;
 use super::{ConfigError, ONE_COOKIES_SOURCE, ONE_TOKEN_SOURCE, invalid};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -22,8 +23,9 @@ pub struct StreamSettings {
     pub bearer_token_env: Option<String>,
     /// A systemd credential (`LoadCredential=NAME:PATH`) holding the token.
     pub bearer_token_credential: Option<String>,
-    #[serde(default = "default_stall")]
-    pub stall_timeout_secs: u64,
+    /// Silence allowed before a connection counts as stalled; by family when not set
+    /// ([`StreamSettings::stall_timeout`]).
+    pub stall_timeout_secs: Option<u64>,
     pub update_url: Option<String>,
     #[serde(default)]
     pub topics: Vec<String>,
@@ -34,6 +36,15 @@ pub struct StreamSettings {
     pub cookies_file: Option<PathBuf>,
     /// A systemd credential holding the cookies.
     pub cookies_credential: Option<String>,
+    /// v2: the partitions to read, one connection each (sample10, firehose).
+    #[serde(default)]
+    pub partitions: Vec<u32>,
+    /// v2 filtered stream: the rules the server must hold, or `"unmanaged"`.
+    pub rules: Option<RulesSetting>,
+    /// v2 filtered stream: where the rules are read and changed (default: URL + `/rules`).
+    pub rules_url: Option<String>,
+    /// v2: the most a reconnect asks to backfill, in minutes (0 disables; default 5).
+    pub backfill_minutes: Option<u8>,
 }
 
 /// The two stream families.
@@ -44,14 +55,15 @@ pub enum StreamFamily {
     Ndjson,
     /// Topic-based live sessions.
     Topics,
+    /// X API v2 streams: Posts with their includes, and RFC 7807 problems.
+    V2,
 }
 
 fn default_method() -> String {
     "GET".into()
 }
-fn default_stall() -> u64 {
-    90
-}
+/// `stall_timeout_secs` of the v1.1-style families when not set.
+pub const DEFAULT_STALL_SECS: u64 = 90;
 fn default_topics_param() -> String {
     "topics".into()
 }
@@ -73,14 +85,27 @@ impl StreamSettings {
             bearer_token_file: None,
             bearer_token_env: None,
             bearer_token_credential: None,
-            stall_timeout_secs: default_stall(),
+            stall_timeout_secs: None,
             update_url: None,
             topics: Vec::new(),
             topics_param: default_topics_param(),
             auto_reconnect: true,
             cookies_file: None,
             cookies_credential: None,
+            partitions: Vec::new(),
+            rules: None,
+            rules_url: None,
+            backfill_minutes: None,
         }
+    }
+
+    /// The silence after which a connection has stalled: `stall_timeout_secs`, else 20 s for
+    /// v2 (keep-alives every 20 s at the latest) and 90 s for the others.
+    pub fn stall_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.stall_timeout_secs.unwrap_or(match self.family {
+            StreamFamily::V2 => super::v2::DEFAULT_STALL_SECS,
+            _ => DEFAULT_STALL_SECS,
+        }))
     }
 
     /// Checks everything of one stream but its name; `key` turns a field into its full key
@@ -92,11 +117,16 @@ impl StreamSettings {
         if !matches!(self.method.to_ascii_uppercase().as_str(), "GET" | "POST") {
             return Err(invalid(key("method"), "must be GET or POST"));
         }
-        if self.stall_timeout_secs == 0 {
+        if self.stall_timeout_secs == Some(0) {
             return Err(invalid(key("stall_timeout_secs"), "must be at least 1"));
         }
         if self.family == StreamFamily::Topics {
             self.validate_topics(key)?;
+        }
+        if self.family == StreamFamily::V2 {
+            self.validate_v2(key)?;
+        } else {
+            self.refuse_v2_keys(key)?;
         }
         self.validate_secret_sources(key)
     }
@@ -167,7 +197,11 @@ impl StreamSettings {
         );
         let url = streamvault_store::redact_url(&self.url);
         let _ = writeln!(out, "url = {url:?}\nmethod = {:?}", self.method);
-        let _ = writeln!(out, "stall_timeout_secs = {}", self.stall_timeout_secs);
+        let _ = writeln!(
+            out,
+            "stall_timeout_secs = {}",
+            self.stall_timeout().as_secs()
+        );
         if let Some(f) = &self.bearer_token_file {
             let _ = writeln!(out, "bearer_token_file = {:?}", f.display().to_string());
         }
@@ -200,6 +234,48 @@ impl StreamSettings {
                 "topics = {:?}\ntopics_param = {:?}\nauto_reconnect = {}",
                 self.topics, self.topics_param, self.auto_reconnect
             );
+        }
+        if self.family == StreamFamily::V2 {
+            self.write_redacted_v2(out);
+        }
+    }
+
+    /// What a v2 stream adds: partitions, backfill, and the rules (queries and tags are not
+    /// secret; the rules URL may carry credentials and is redacted like the stream's).
+    fn write_redacted_v2(&self, out: &mut String) {
+        use std::fmt::Write;
+        if !self.partitions.is_empty() {
+            let _ = writeln!(out, "partitions = {:?}", self.partitions);
+        }
+        let _ = writeln!(
+            out,
+            "backfill_minutes = {}",
+            self.effective_backfill_minutes()
+        );
+        if self.rules.is_some() {
+            let url = streamvault_store::redact_url(&self.effective_rules_url());
+            let _ = writeln!(out, "rules_url = {url:?}");
+        }
+        match &self.rules {
+            Some(RulesSetting::Unmanaged(_)) => {
+                let _ = writeln!(out, "rules = \"unmanaged\"");
+            }
+            Some(RulesSetting::Managed(rules)) => {
+                let _ = writeln!(out, "rules = [");
+                for rule in rules {
+                    match &rule.tag {
+                        Some(tag) => {
+                            let _ =
+                                writeln!(out, "  {{ value = {:?}, tag = {tag:?} }},", rule.value);
+                        }
+                        None => {
+                            let _ = writeln!(out, "  {{ value = {:?} }},", rule.value);
+                        }
+                    }
+                }
+                let _ = writeln!(out, "]");
+            }
+            None => {}
         }
     }
 }

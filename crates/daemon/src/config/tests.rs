@@ -28,7 +28,7 @@ fn the_contract_example_loads() {
     )
     .unwrap();
     assert_eq!(s.database.batch_size, 500);
-    assert_eq!(s.streams[0].stall_timeout_secs, 90);
+    assert_eq!(s.streams[0].stall_timeout().as_secs(), 90);
     assert_eq!(s.streams[0].family, StreamFamily::Ndjson);
 }
 
@@ -92,5 +92,108 @@ fn parse_errors_do_not_quote_the_file() {
         let e = load(bad).unwrap_err().to_string();
         assert!(!e.contains("hunter2"), "{e}");
         assert!(e.contains("line 2") || e.contains('`'), "{e}");
+    }
+}
+
+#[test]
+fn v2_streams_load_with_their_defaults() {
+    let s = load(
+        r#"
+        [[stream]]
+        name = "filtered"
+        family = "v2"
+        url = "https://api.x.com/2/tweets/search/stream"
+        rules = [{ value = "cat has:images", tag = "cats" }, { value = "dog" }]
+        [[stream]]
+        name = "firehose"
+        family = "v2"
+        url = "https://api.x.com/2/tweets/firehose/stream/lang/en"
+        partitions = [1, 2, 20]
+        backfill_minutes = 0
+        [[stream]]
+        name = "sample"
+        family = "v2"
+        url = "https://api.x.com/2/tweets/sample/stream"
+        [[stream]]
+        name = "hands-off"
+        family = "v2"
+        url = "https://api.x.com/2/tweets/search/stream"
+        rules = "unmanaged"
+        "#,
+    )
+    .unwrap();
+    let filtered = &s.streams[0];
+    assert_eq!(filtered.stall_timeout().as_secs(), 20);
+    assert_eq!(filtered.effective_backfill_minutes(), 5);
+    assert_eq!(filtered.v2_endpoint(), Some(V2Endpoint::Filtered));
+    match &filtered.rules {
+        Some(RulesSetting::Managed(rules)) => {
+            assert_eq!(rules.len(), 2);
+            assert_eq!(rules[0].tag.as_deref(), Some("cats"));
+            assert_eq!(rules[1].tag, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.streams[1].partitions, [1, 2, 20]);
+    assert_eq!(s.streams[1].effective_backfill_minutes(), 0);
+    assert!(matches!(
+        s.streams[3].rules,
+        Some(RulesSetting::Unmanaged(_))
+    ));
+    let shown = s.redacted();
+    assert!(shown.contains("partitions = [1, 2, 20]"), "{shown}");
+    assert!(shown.contains("cat has:images"), "{shown}");
+    assert!(shown.contains("rules = \"unmanaged\""), "{shown}");
+}
+
+#[test]
+fn v2_mistakes_name_their_key() {
+    let stream = |url: &str, extra: &str| {
+        format!("[[stream]]\nname = \"s\"\nfamily = \"v2\"\nurl = \"{url}\"\n{extra}\n")
+    };
+    let filtered = "https://api.x.com/2/tweets/search/stream";
+    let firehose = "https://api.x.com/2/tweets/firehose/stream";
+    let cases = [
+        (stream("https://api.x.com/2/tweets/nope", ""), "stream[0].url"),
+        (stream(filtered, ""), "stream[0].rules"),
+        (
+            stream(filtered, "rules = [{ value = \"a\" }, { value = \" \" }]"),
+            "stream[0].rules[1]",
+        ),
+        (
+            stream(filtered, "rules = [{ value = \"a\" }, { value = \"a\", tag = \"t\" }]"),
+            "stream[0].rules[1]",
+        ),
+        (stream(filtered, "rules = \"sometimes\""), "stream[0]"),
+        (stream(filtered, "rules = \"unmanaged\"\npartitions = [1]"), "stream[0].partitions"),
+        (stream(firehose, ""), "stream[0].partitions"),
+        (stream(firehose, "partitions = [0]"), "stream[0].partitions"),
+        (stream(firehose, "partitions = [21]"), "stream[0].partitions"),
+        (stream(firehose, "partitions = [3, 3]"), "stream[0].partitions"),
+        (
+            stream(firehose, "partitions = [1]\nrules = \"unmanaged\""),
+            "stream[0].rules",
+        ),
+        (
+            stream(firehose, "partitions = [1]\nbackfill_minutes = 6"),
+            "stream[0].backfill_minutes",
+        ),
+        (
+            stream(firehose, "partitions = [1]\nparams = { partition = \"2\" }"),
+            "stream[0].params.partition",
+        ),
+        (
+            stream(firehose, "partitions = [1]\nmethod = \"POST\""),
+            "stream[0].method",
+        ),
+        (
+            "[[stream]]\nname = \"s\"\nfamily = \"ndjson\"\nurl = \"https://x/y\"\npartitions = [1]\n"
+                .to_owned(),
+            "stream[0].partitions",
+        ),
+    ];
+    for (toml, key) in cases {
+        let e = load(&toml).unwrap_err().to_string();
+        assert!(e.contains(key), "{toml}\n=> {e}");
     }
 }

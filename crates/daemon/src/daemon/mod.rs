@@ -30,6 +30,7 @@ use tokio::task::JoinSet;
 
 mod notify;
 mod reload;
+mod rules;
 mod serve;
 mod signals;
 mod status;
@@ -72,6 +73,8 @@ struct Running {
     /// The topics of a topics stream, changed in place by a reload.
     topics: Option<watch::Sender<Vec<String>>>,
     state: Arc<StreamState>,
+    /// Supervisors still running: one per partition of a v2 stream, else one.
+    supervisors: usize,
 }
 
 /// The daemon's state between events of its main loop.
@@ -87,6 +90,8 @@ struct Daemon<S: Store> {
     refused: Vec<String>,
     /// When a stop was requested: `daemon.shutdown_timeout_secs` counts from there.
     stop_at: Option<tokio::time::Instant>,
+    /// Work that outlives no stream and holds no record: rule syncs retried until done.
+    background: JoinSet<()>,
 }
 
 /// Runs the daemon on `store` (migrated) until it is stopped; see the module documentation.
@@ -128,8 +133,13 @@ pub async fn run<S: Store>(
         tasks: JoinSet::new(),
         refused: Vec::new(),
         stop_at: None,
+        background: JoinSet::new(),
     };
-    let result = daemon.start_all();
+    let managed: Vec<_> = settings.streams.iter().cloned().enumerate().collect();
+    let result = match daemon.sync_rules(&managed).await {
+        Ok(()) => daemon.start_all(),
+        Err(e) => Err(e.into()),
+    };
     tracing::info!(
         streams = daemon.streams.len(),
         database = %streamvault_store::redact_url(&settings.database.url),
@@ -159,8 +169,10 @@ pub async fn run<S: Store>(
         sender,
         refused,
         stop_at,
+        mut background,
         ..
     } = daemon;
+    background.abort_all();
     drop(sender);
     // Whatever the database does, the process ends within the bound (1.5 s kept for syncing
     // the spool, closing the database and exiting); what is not committed by then is in the

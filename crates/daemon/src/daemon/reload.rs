@@ -6,8 +6,10 @@ use crate::shutdown::Control;
 use streamvault_store::Store;
 
 impl<S: Store> Daemon<S> {
-    /// SIGHUP: re-reads the config; restarts changed streams, starts new ones, stops removed ones.
-    pub(super) fn reload(&mut self) {
+    /// SIGHUP: re-reads the config; syncs changed rules (a rule the server refuses keeps the
+    /// whole previous configuration); restarts changed streams, starts new ones, stops removed
+    /// ones.
+    pub(super) async fn reload(&mut self) {
         let loaded = Settings::load(
             self.config_path.as_deref(),
             self.database_override.as_deref(),
@@ -19,6 +21,22 @@ impl<S: Store> Daemon<S> {
                 return;
             }
         };
+        let changed_rules: Vec<(usize, StreamSettings)> = new
+            .streams
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                let before = self.settings.streams.iter().find(|o| o.name == s.name);
+                before.is_none_or(|o| {
+                    o.rules != s.rules || o.url != s.url || o.rules_url != s.rules_url
+                })
+            })
+            .map(|(i, s)| (i, s.clone()))
+            .collect();
+        if let Err(e) = self.sync_rules(&changed_rules).await {
+            tracing::error!(error = %e, "reload refused: the server refuses a configured rule; running on the previous configuration");
+            return;
+        }
         if new.database.url != self.settings.database.url
             || new.database.batch_size != self.settings.database.batch_size
             || new.database.flush_interval_ms != self.settings.database.flush_interval_ms
@@ -39,6 +57,12 @@ impl<S: Store> Daemon<S> {
                         tracing::info!(stream = %name, topics = ?s.topics, "topics changed: updating the live session's subscriptions");
                         let _ = topics.send(s.topics.clone());
                     }
+                    running.settings = s.clone();
+                }
+                Some(s) if only_rules_differ(s, &running.settings) => {
+                    // Synced above; the server applies them to the open connection.
+                    changes += 1;
+                    tracing::info!(stream = %name, "rules changed: applied without reconnecting");
                     running.settings = s.clone();
                 }
                 _ => {
@@ -66,6 +90,17 @@ fn only_topics_differ(a: &StreamSettings, b: &StreamSettings) -> bool {
         && a.topics != b.topics
         && StreamSettings {
             topics: b.topics.clone(),
+            ..a.clone()
+        } == *b
+}
+
+/// Whether two settings of one stream differ in their rules only (a v2 filtered stream): the
+/// server applies a rule change to the open connection, so the stream is not restarted.
+fn only_rules_differ(a: &StreamSettings, b: &StreamSettings) -> bool {
+    a.family == StreamFamily::V2
+        && a.rules != b.rules
+        && StreamSettings {
+            rules: b.rules.clone(),
             ..a.clone()
         } == *b
 }

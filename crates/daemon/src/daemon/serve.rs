@@ -64,7 +64,7 @@ impl<S: Store> Daemon<S> {
                     self.begin_stop(notify);
                 }
                 signal = signals.recv() => {
-                    if self.on_signal(signal, &mut stopping, counters, notify).is_break() {
+                    if self.on_signal(signal, &mut stopping, counters, notify).await.is_break() {
                         break;
                     }
                 }
@@ -123,7 +123,7 @@ impl<S: Store> Daemon<S> {
 
     /// One signal: TERM/INT (or the signal thread gone) stop, and a second one stops waiting
     /// (`Break`); HUP reloads; any other (USR1) logs the statistics.
-    fn on_signal(
+    async fn on_signal(
         &mut self,
         signal: Option<i32>,
         stopping: &mut bool,
@@ -140,7 +140,7 @@ impl<S: Store> Daemon<S> {
                 *stopping = true;
                 self.begin_stop(notify);
             }
-            Some(SIGHUP) => self.reload(),
+            Some(SIGHUP) => self.reload().await,
             Some(_) => self.log_statistics(counters),
         }
         ControlFlow::Continue(())

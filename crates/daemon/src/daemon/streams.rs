@@ -6,6 +6,7 @@ use crate::metrics::StreamState;
 use crate::shutdown::Control;
 use crate::source::ndjson::NdjsonStream;
 use crate::source::topics::TopicsStream;
+use crate::source::v2::V2Stream;
 use crate::supervisor::{self, StreamExit, Supervision};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,14 +31,15 @@ impl<S: Store> Daemon<S> {
     ) -> Result<(), RunError> {
         let (control, receiver) = watch::channel(Control::Run);
         let state = Arc::new(StreamState::default());
-        let supervision = Supervision {
+        let supervision = || Supervision {
             store: self.store.clone(),
             sender: self.sender.clone(),
-            control: receiver,
+            control: receiver.clone(),
             backoff_scale: self.settings.reconnect.backoff_scale,
             retry_for: Duration::from_secs(self.settings.database.retry_for_secs),
             state: state.clone(),
         };
+        let mut supervisors = 1;
         let (max_line, max_reject) = (
             self.settings.ingest.max_line_bytes,
             self.settings.ingest.max_reject_bytes,
@@ -46,6 +48,7 @@ impl<S: Store> Daemon<S> {
         let topics = match settings.family {
             StreamFamily::Ndjson => {
                 let source = NdjsonStream::new(index, settings, max_line, max_reject)?;
+                let supervision = supervision();
                 self.tasks
                     .spawn(async move { (name, supervisor::supervise(source, supervision).await) });
                 None
@@ -53,9 +56,27 @@ impl<S: Store> Daemon<S> {
             StreamFamily::Topics => {
                 let (topics, wanted) = watch::channel(settings.topics.clone());
                 let source = TopicsStream::new(index, settings, wanted, max_line, max_reject)?;
+                let supervision = supervision();
                 self.tasks
                     .spawn(async move { (name, supervisor::supervise(source, supervision).await) });
                 Some(topics)
+            }
+            StreamFamily::V2 => {
+                // One supervisor, and so one connection, per partition.
+                let partitions: Vec<Option<u32>> = if settings.partitions.is_empty() {
+                    vec![None]
+                } else {
+                    settings.partitions.iter().copied().map(Some).collect()
+                };
+                supervisors = partitions.len();
+                for partition in partitions {
+                    let source = V2Stream::new(index, settings, partition, max_line, max_reject)?;
+                    let (name, supervision) = (name.clone(), supervision());
+                    self.tasks.spawn(async move {
+                        (name, supervisor::supervise(source, supervision).await)
+                    });
+                }
+                None
             }
         };
         self.metrics.register_stream(&settings.name, state.clone());
@@ -66,6 +87,7 @@ impl<S: Store> Daemon<S> {
                 control,
                 topics,
                 state,
+                supervisors,
             },
         );
         Ok(())
@@ -88,6 +110,16 @@ impl<S: Store> Daemon<S> {
             Err(e) if e.is_cancelled() => return Ok(()),
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         };
+        // A stream with partitions ends when its last partition's supervisor does.
+        if let Some(running) = self.streams.get_mut(&name) {
+            running.supervisors = running.supervisors.saturating_sub(1);
+            if running.supervisors > 0 {
+                if let StreamExit::CredentialsRefused { reason } = exit? {
+                    tracing::error!(stream = %name, "{reason}; the stream's other partitions go on");
+                }
+                return Ok(());
+            }
+        }
         let running = self.streams.remove(&name);
         match exit? {
             StreamExit::CredentialsRefused { reason } => {

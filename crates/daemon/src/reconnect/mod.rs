@@ -29,6 +29,22 @@ pub enum Ending {
     },
     /// SIGTERM/SIGINT.
     Shutdown,
+    /// An X API v2 problem ended the connection or refused it (see [`ProblemEnding`]).
+    Problem(ProblemEnding),
+}
+
+/// What an X API v2 problem (an in-stream error line, or the body of a refused connection)
+/// means for the policy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProblemEnding {
+    /// An operational disconnect on the server's side (or `SlowReader`): as a network error.
+    Operational,
+    /// The stream's setup is refused (invalid rules, degraded client state): as an HTTP error.
+    Setup,
+    /// Another client holds the connection (`TooManyConnections`).
+    Contention,
+    /// The usage cap is reached: nothing comes before it resets, this long from now.
+    UsageCapped { reset_in: Duration },
 }
 
 /// Backoff classes of the contract's table; each keeps its own attempt count.
@@ -42,6 +58,8 @@ pub enum Class {
     RateLimited,
     /// Exponential from 60 s to 15 min: another client uses these credentials.
     Contention,
+    /// Until the usage cap resets (days, possibly): the one wait longer than [`MAX_WAIT`].
+    UsageCapped,
 }
 
 /// What the supervisor does next.
@@ -237,6 +255,12 @@ impl ReconnectPolicy {
             Class::Http => self.http.next(),
             Class::RateLimited => self.rate_limited.next(),
             Class::Contention => self.contention.next(),
+            Class::UsageCapped => {
+                if let Ending::Problem(ProblemEnding::UsageCapped { reset_in }) = ending {
+                    return scaled(*reset_in, self.scale);
+                }
+                self.http.next()
+            }
         }
         .unwrap_or(Duration::ZERO);
         let jittered = self.jitter(nominal);
@@ -314,6 +338,12 @@ fn verdict(ending: &Ending) -> Verdict {
             420 | 429 => Verdict::Retry(Class::RateLimited),
             _ => Verdict::Retry(Class::Http),
         },
+        Ending::Problem(problem) => Verdict::Retry(match problem {
+            ProblemEnding::Operational => Class::Network,
+            ProblemEnding::Setup => Class::Http,
+            ProblemEnding::Contention => Class::Contention,
+            ProblemEnding::UsageCapped { .. } => Class::UsageCapped,
+        }),
     }
 }
 

@@ -82,7 +82,7 @@ fn every_disconnect_code_has_its_row() {
             Some(Network) => MS(250),
             Some(Http) => S(5),
             Some(Contention) => S(60),
-            Some(RateLimited) | None => Duration::ZERO,
+            Some(RateLimited | UsageCapped) | None => Duration::ZERO,
         };
         match (class, decision) {
             (Some(class), decision) => assert_eq!(
@@ -369,4 +369,43 @@ fn notes_explain_the_codes_that_need_a_log_line() {
     assert!(disconnect_class_note(9).is_some_and(|n| n.contains("count")));
     assert_eq!(disconnect_class_note(1), None);
     assert_eq!(disconnect_class_note(42), None);
+}
+
+#[test]
+fn v2_problems_take_their_class() {
+    use Class::*;
+    let cases = [
+        (ProblemEnding::Operational, MS(250), Network),
+        (ProblemEnding::Setup, S(5), Http),
+        (ProblemEnding::Contention, S(60), Contention),
+    ];
+    for (problem, first, class) in cases {
+        let decision = ReconnectPolicy::exact(1.0).decide(&Ending::Problem(problem.clone()));
+        assert_eq!(
+            decision,
+            Decision::Reconnect {
+                wait: first,
+                class,
+                drop_count_param: false
+            },
+            "{problem:?}"
+        );
+    }
+    // A usage cap waits until it resets, however long, scaled like every wait.
+    let week = S(7 * 86_400);
+    let capped = Ending::Problem(ProblemEnding::UsageCapped { reset_in: week });
+    let decision = ReconnectPolicy::exact(1.0).decide(&capped);
+    assert_eq!(
+        decision,
+        Decision::Reconnect {
+            wait: week,
+            class: UsageCapped,
+            drop_count_param: false
+        }
+    );
+    let decision = ReconnectPolicy::exact(0.001).decide(&capped);
+    assert!(
+        matches!(decision, Decision::Reconnect { wait, .. } if wait == Duration::from_secs_f64(604.8)),
+        "{decision:?}"
+    );
 }

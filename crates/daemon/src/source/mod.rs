@@ -10,6 +10,7 @@ pub mod guard;
 pub mod ndjson;
 pub mod secrets;
 pub mod topics;
+pub mod v2;
 
 use crate::config::StreamSettings;
 use crate::metrics::StreamState;
@@ -236,6 +237,20 @@ pub async fn send(
     request: reqwest::RequestBuilder,
     within: Duration,
 ) -> Result<reqwest::Response, ConnectionReport> {
+    send_then(request, within, |_, _, _| None).await
+}
+
+/// Of an error answer, this much is read for [`send_then`]'s reading of it.
+const REFUSAL_BYTES: usize = 4 << 10;
+
+/// [`send`], where `reinterpret(status, headers, body)` may replace the policy's reading of an
+/// error answer by its status with one from its body (X API v2 explains a 429 there), with a
+/// note for the log.
+pub async fn send_then(
+    request: reqwest::RequestBuilder,
+    within: Duration,
+    reinterpret: impl FnOnce(u16, &HeaderMap, &[u8]) -> Option<(Ending, String)>,
+) -> Result<reqwest::Response, ConnectionReport> {
     let (client, request) = request.build_split();
     let request = request.map_err(|e| {
         ConnectionReport::failed(Ending::Network, EndReason::NetworkError, describe(e))
@@ -263,19 +278,42 @@ pub async fn send(
         return Ok(response);
     }
     let retry_after = retry_after(response.headers());
-    let body = if status.is_redirection() {
-        format!(": {}", guard::refused_redirect(&response))
-    } else {
-        error_body(response, &secrets).await
-    };
-    Err(ConnectionReport::failed(
+    if status.is_redirection() {
+        let body = guard::refused_redirect(&response);
+        return Err(refused(
+            status,
+            retry_after,
+            format!("HTTP {status}: {body}"),
+        ));
+    }
+    let headers = response.headers().clone();
+    let bound = guard::read_bound(REFUSAL_BYTES, &secrets);
+    let (raw, _) = read_capped(response, bound, Duration::from_secs(2)).await;
+    let body = loggable(&raw, &secrets);
+    match reinterpret(status.as_u16(), &headers, &raw) {
+        Some((ending, note)) => {
+            let mut report = refused(status, retry_after, format!("HTTP {status}: {note}{body}"));
+            report.ending = ending;
+            Err(report)
+        }
+        None => Err(refused(status, retry_after, format!("HTTP {status}{body}"))),
+    }
+}
+
+/// The report of an attempt the server answered with an error status.
+fn refused(
+    status: reqwest::StatusCode,
+    retry_after: Option<Duration>,
+    detail: String,
+) -> ConnectionReport {
+    ConnectionReport::failed(
         Ending::Http {
             status: status.as_u16(),
             retry_after,
         },
         EndReason::HttpStatus,
-        format!("HTTP {status}{body}"),
-    ))
+        detail,
+    )
 }
 
 #[cfg(test)]

@@ -65,43 +65,11 @@ impl NdjsonStream {
             settings: settings.clone(),
             client,
             headers,
-            stall_timeout: Duration::from_secs(settings.stall_timeout_secs),
+            stall_timeout: settings.stall_timeout(),
             max_line,
             max_reject,
             without_count: false,
         })
-    }
-
-    fn origin(&self, id: i64) -> Origin {
-        Origin {
-            stream: self.name.clone(),
-            connection_id: Some(id),
-            received_at: Utc::now(),
-        }
-    }
-}
-
-impl NdjsonStream {
-    /// The end of a connection silent for longer than the stall timeout.
-    fn stalled(&self) -> End {
-        (
-            Ending::Stall,
-            EndReason::Stall,
-            Some(format!(
-                "nothing received for {} s",
-                self.stall_timeout.as_secs()
-            )),
-        )
-    }
-
-    /// Stopped by a shutdown: what the reader still holds (an unfinished line) is handed to
-    /// the writer too, if it is still there.
-    async fn hand_over_rest(&self, id: i64, ingest: &mut Ingest, sender: &mpsc::Sender<Chunk>) {
-        let mut records = Chunk::new();
-        ingest.abandon(&self.origin(id), &mut records);
-        if !records.is_empty() {
-            let _ = sender.send(records).await;
-        }
     }
 }
 
@@ -140,6 +108,63 @@ impl StreamSource for NdjsonStream {
         control: &mut watch::Receiver<Control>,
         state: &StreamState,
     ) -> ConnectionReport {
+        self.lines()
+            .read(id, response, sender, control, state, disconnect_ending)
+            .await
+    }
+}
+
+impl NdjsonStream {
+    /// The body reader of this stream's connections.
+    fn lines(&self) -> LineReader {
+        LineReader {
+            name: self.name.clone(),
+            stall_timeout: self.stall_timeout,
+            max_line: self.max_line,
+            max_reject: self.max_reject,
+        }
+    }
+}
+
+/// How a message that ends the connection ends it: the policy's view, the connection log's
+/// reason and disconnect code, and a detail for the log.
+pub struct MessageEnding {
+    pub ending: Ending,
+    pub reason: EndReason,
+    pub code: Option<i64>,
+    pub detail: Option<String>,
+}
+
+/// Reads a newline-delimited body into the pipeline, for every family whose body is lines
+/// (v1.1-style and X API v2): gathers what has arrived into chunks, declares a stall after
+/// `stall_timeout` of silence, and ends the connection on a message that says so.
+pub struct LineReader {
+    pub name: Arc<str>,
+    pub stall_timeout: Duration,
+    pub max_line: usize,
+    pub max_reject: usize,
+}
+
+impl LineReader {
+    fn origin(&self, id: i64) -> Origin {
+        Origin {
+            stream: self.name.clone(),
+            connection_id: Some(id),
+            received_at: Utc::now(),
+        }
+    }
+
+    /// Reads connection `id` until the server, the network, a stall, a stop request or a
+    /// message for which `ends` answers (it may also note the message in `state`) ends it.
+    pub async fn read(
+        &self,
+        id: i64,
+        response: reqwest::Response,
+        sender: &mpsc::Sender<Chunk>,
+        control: &mut watch::Receiver<Control>,
+        state: &StreamState,
+        ends: fn(&Record, &StreamState) -> Option<MessageEnding>,
+    ) -> ConnectionReport {
         let mut body = std::pin::pin!(response.bytes_stream());
         let mut ingest = Ingest::new(self.max_line, self.max_reject);
         let mut end: Option<End> = None;
@@ -160,10 +185,9 @@ impl StreamSource for NdjsonStream {
                 Err(_) => Some(self.stalled()),
                 Ok(piece) => gather(piece, &mut body, &mut ingest, &origin, &mut records),
             };
-            if let Some(code) = records.iter().find_map(disconnect_of) {
-                disconnect_code = Some(code);
-                state.note_disconnect(code);
-                end = Some((Ending::Disconnect(code), EndReason::DisconnectMessage, None));
+            if let Some(ending) = records.iter().find_map(|r| ends(r, state)) {
+                disconnect_code = ending.code;
+                end = Some((ending.ending, ending.reason, ending.detail));
             }
             if end.is_some() {
                 ingest.abandon(&origin, &mut records);
@@ -186,6 +210,28 @@ impl StreamSource for NdjsonStream {
             disconnect_code,
             counts: ingest.counts(),
             detail,
+        }
+    }
+
+    /// The end of a connection silent for longer than the stall timeout.
+    fn stalled(&self) -> End {
+        (
+            Ending::Stall,
+            EndReason::Stall,
+            Some(format!(
+                "nothing received for {} s",
+                self.stall_timeout.as_secs()
+            )),
+        )
+    }
+
+    /// Stopped by a shutdown: what the reader still holds (an unfinished line) is handed to
+    /// the writer too, if it is still there.
+    async fn hand_over_rest(&self, id: i64, ingest: &mut Ingest, sender: &mpsc::Sender<Chunk>) {
+        let mut records = Chunk::new();
+        ingest.abandon(&self.origin(id), &mut records);
+        if !records.is_empty() {
+            let _ = sender.send(records).await;
         }
     }
 }
@@ -245,13 +291,19 @@ fn take(
     }
 }
 
-/// The code of a `disconnect` message.
-fn disconnect_of(record: &Record) -> Option<i64> {
-    match record {
-        Record::Message(m) => match &m.detail {
-            Detail::Disconnect { code, .. } => Some(*code),
-            _ => None,
-        },
-        Record::Reject(_) => None,
-    }
+/// A v1.1 `disconnect` message ends the connection with its code (noted in the metrics).
+fn disconnect_ending(record: &Record, state: &StreamState) -> Option<MessageEnding> {
+    let Record::Message(m) = record else {
+        return None;
+    };
+    let Detail::Disconnect { code, .. } = &m.detail else {
+        return None;
+    };
+    state.note_disconnect(*code);
+    Some(MessageEnding {
+        ending: Ending::Disconnect(*code),
+        reason: EndReason::DisconnectMessage,
+        code: Some(*code),
+        detail: None,
+    })
 }

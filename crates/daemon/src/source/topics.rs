@@ -82,8 +82,8 @@ impl TopicsStream {
             headers,
             subscribed,
             wanted,
-            floor: SILENCE_FLOOR.min(Duration::from_secs(settings.stall_timeout_secs)),
-            ceiling: Duration::from_secs(settings.stall_timeout_secs),
+            floor: SILENCE_FLOOR.min(settings.stall_timeout()),
+            ceiling: settings.stall_timeout(),
             max_line,
             max_reject,
         })
@@ -131,11 +131,7 @@ impl StreamSource for TopicsStream {
             .query(&[(self.settings.topics_param.as_str(), topics.as_str())])
             .query(&self.settings.params)
             .headers(self.headers.clone());
-        super::send(
-            request,
-            Duration::from_secs(self.settings.stall_timeout_secs),
-        )
-        .await
+        super::send(request, self.settings.stall_timeout()).await
     }
 
     fn reconnects(&self) -> bool {
@@ -153,7 +149,7 @@ impl StreamSource for TopicsStream {
         self.subscribed = self.wanted.borrow_and_update().clone();
         let mut body = std::pin::pin!(response.bytes_stream());
         let decoder = FrameDecoder::new(self.max_line, self.max_reject);
-        let silence = Duration::from_secs(self.settings.stall_timeout_secs);
+        let silence = self.settings.stall_timeout();
         let mut reading = Reading::new(id, decoder, silence);
         let mut end: Option<End> = None;
         while end.is_none() {
