@@ -82,6 +82,7 @@ mod body;
 mod builtin;
 mod builtin_demo;
 mod builtin_hostile;
+mod builtin_v2;
 mod drain;
 mod file;
 mod frames;
@@ -101,6 +102,7 @@ pub mod stats;
 mod topic;
 mod traffic;
 mod update;
+mod v2;
 
 #[cfg(test)]
 mod tests;
@@ -108,9 +110,11 @@ mod tests;
 pub use backpressure::{DEFAULT_QUEUE_BYTES, WARN_AT};
 pub use scenario::{
     Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, ScenarioError, Step,
+    V2Settings,
 };
 pub use stats::{
-    ConnectionStats, ExpiredTopic, SessionStats, Stats, Totals, UnmatchedUpdate, UpdateStats,
+    ConnectionStats, ExpiredTopic, RuleSetStats, RuleStats, SessionStats, Stats, Totals,
+    UnmatchedUpdate, UpdateStats, V2StreamStats,
 };
 
 use crate::generate::{Mix, StreamGenerator};

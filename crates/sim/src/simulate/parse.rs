@@ -1,7 +1,9 @@
 //! Checking a scenario file's layout and steps, with errors that name the connection, the
 //! step and the key: the format itself is documented in [`super::scenario`].
 
-use super::scenario::{Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, Step};
+use super::scenario::{
+    Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, Step, V2Settings,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -29,6 +31,8 @@ const KINDS: &[&str] = &[
     "hostile",
     "raw",
     "unterminated",
+    "operational_disconnect",
+    "usage_capped",
 ];
 
 /// Optional keys and the step kind each belongs to.
@@ -43,6 +47,9 @@ const COMPANIONS: &[(&str, &str)] = &[
     ("user_id", "warning"),
     ("count", "hostile"),
     ("bytes", "hostile"),
+    ("detail", "operational_disconnect"),
+    ("scope", "usage_capped"),
+    ("reset_secs", "usage_capped"),
 ];
 
 /// Largest `oversize` line: big enough for any line limit, small enough not to exhaust memory.
@@ -64,6 +71,8 @@ pub(super) struct ScenarioFile {
     format: Option<String>,
     ttl_millis: Option<u64>,
     heartbeat_millis: Option<u64>,
+    backfill_minute_secs: Option<f64>,
+    backfill: Option<String>,
     connection: Vec<ConnectionFile>,
 }
 
@@ -88,6 +97,7 @@ impl TryFrom<ScenarioFile> for Scenario {
             }
         }
         let live = live_settings(&file)?;
+        let v2 = v2_settings(&file)?;
         if file.connection.is_empty() {
             return Err("at least one [[connection]] with its `steps` is needed".into());
         }
@@ -97,12 +107,14 @@ impl TryFrom<ScenarioFile> for Scenario {
             for (s, value) in conn.steps.iter().enumerate() {
                 let at = |reason: String| format!("connection {}, step {}: {reason}", c + 1, s + 1);
                 let step = parse_step(value).map_err(at)?;
-                if matches!(step, Step::Http { .. }) && conn.steps.len() > 1 {
-                    return Err(at(
-                        "an `http` step answers instead of a stream, so it must be \
-                                   the connection's only step"
-                            .into(),
-                    ));
+                if matches!(step, Step::Http { .. } | Step::UsageCapped { .. })
+                    && conn.steps.len() > 1
+                {
+                    return Err(at(format!(
+                        "an `{}` step answers instead of a stream, so it must be the \
+                         connection's only step",
+                        step.kind()
+                    )));
                 }
                 steps.push(step);
             }
@@ -117,8 +129,32 @@ impl TryFrom<ScenarioFile> for Scenario {
             queue_bytes: file.queue_bytes,
             connections,
             live,
+            v2,
         })
     }
+}
+
+/// The v2 family's top-level keys, defaults filled in.
+fn v2_settings(file: &ScenarioFile) -> Result<V2Settings, String> {
+    let mut v2 = V2Settings::default();
+    if let Some(secs) = file.backfill_minute_secs {
+        if !secs.is_finite() || secs <= 0.0 || secs > 3600.0 {
+            return Err(format!(
+                "`backfill_minute_secs` must be a number in (0, 3600], got {secs}"
+            ));
+        }
+        v2.minute_secs = secs;
+    }
+    v2.backfill_refused = match file.backfill.as_deref() {
+        None | Some("allowed") => false,
+        Some("refused") => true,
+        Some(other) => {
+            return Err(format!(
+                "`backfill` is \"allowed\" or \"refused\", got {other:?}"
+            ));
+        }
+    };
+    Ok(v2)
 }
 
 /// The topics family's top-level keys, defaults filled in.
@@ -178,6 +214,11 @@ pub(super) fn parse_step(value: &Value) -> Result<Step, String> {
         "raw" => raw_step(value)?,
         "unterminated" => Step::Unterminated(bytes(kind, value, 1)?),
         "keepalive" => Step::Keepalive(uint(kind, value)?),
+        "operational_disconnect" => Step::OperationalDisconnect {
+            disconnect_type: nonempty(kind, value)?,
+            detail: opt(table, "detail", string)?,
+        },
+        "usage_capped" => usage_capped_step(table, value)?,
         _ => warning_step(table, value)?,
     };
     Ok(step)
@@ -302,6 +343,37 @@ fn hostile_step(table: &Map<String, Value>, value: &Value) -> Result<Step, Strin
         return Err(format!("`bytes` takes 64..={MAX_OVERSIZE}, got {bytes}"));
     }
     Ok(Step::Hostile { case, count, bytes })
+}
+
+/// `{ usage_capped = "Daily" | "Monthly", scope = "Product" | "Account", reset_secs = S }`.
+fn usage_capped_step(table: &Map<String, Value>, value: &Value) -> Result<Step, String> {
+    let period = string("usage_capped", value)?;
+    if period != "Daily" && period != "Monthly" {
+        return Err(format!(
+            "`usage_capped` is \"Daily\" or \"Monthly\", got {period:?}"
+        ));
+    }
+    let scope = opt(table, "scope", string)?.unwrap_or_else(|| "Product".into());
+    if scope != "Product" && scope != "Account" {
+        return Err(format!(
+            "`scope` is \"Product\" or \"Account\", got {scope:?}"
+        ));
+    }
+    Ok(Step::UsageCapped {
+        period,
+        scope,
+        reset_secs: opt(table, "reset_secs", uint)?,
+    })
+}
+
+/// A string with something in it, on one line.
+fn nonempty(key: &str, value: &Value) -> Result<String, String> {
+    match string(key, value)? {
+        s if s.is_empty() || s.contains(['\n', '\r']) => {
+            Err(format!("`{key}` takes a non-empty one-line string"))
+        }
+        s => Ok(s),
+    }
 }
 
 fn opt<T>(

@@ -39,7 +39,11 @@ impl RequestInfo {
             .map_err(|e| format!("cannot read the request body: {e}"))?
             .to_bytes();
         let form_body = (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned());
-        if let Some(form) = &form_body {
+        // A JSON body (the v2 rules API) is no form.
+        if let Some(form) = form_body
+            .as_ref()
+            .filter(|b| !b.trim_start().starts_with(['{', '[']))
+        {
             decode_form(form, &mut params);
         }
         let accepts_gzip = parts
