@@ -10,6 +10,7 @@ mod scenario;
 mod server;
 mod updates;
 mod v2_rules;
+mod v2_scenario;
 mod v2_streams;
 
 use super::{Scenario, Simulator, SimulatorConfig, Stats};
