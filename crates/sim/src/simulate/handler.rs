@@ -3,6 +3,7 @@
 
 use super::backpressure::{Bound, Notices};
 use super::body::{self, BodySettings, BodyWriter, ResetHandle};
+use super::family::Family;
 use super::frames;
 use super::queue::ChannelBody;
 use super::registry::Registry;
@@ -51,48 +52,6 @@ pub(crate) struct Shared {
     pub seed: u64,
     /// Every tweet's engagement counts, shared so that they only grow across sessions.
     pub engagement: Arc<Engagement>,
-}
-
-/// The stream families, told apart by the request path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Family {
-    /// v1.1-style newline-delimited JSON: every path but the ones below.
-    Ndjson,
-    /// Topic-based live sessions: paths ending in `/live_pipeline/events`.
-    Topics,
-    /// X API v2: paths holding `/2/tweets/` (see `v2`).
-    V2,
-}
-
-impl Family {
-    /// The family a request path selects.
-    fn of(path: &str) -> Family {
-        if Route::of(path).is_some() {
-            Family::V2
-        } else if path.ends_with("/live_pipeline/events") {
-            Family::Topics
-        } else {
-            Family::Ndjson
-        }
-    }
-
-    /// The stats' `family` value.
-    fn name(self) -> &'static str {
-        match self {
-            Family::Ndjson => "ndjson",
-            Family::Topics => "topics",
-            Family::V2 => "v2",
-        }
-    }
-
-    /// Whether a script step means something on this family's streams.
-    fn fits(self, step: &Step) -> bool {
-        match self {
-            Family::Ndjson => step.fits_ndjson(),
-            Family::Topics => step.fits_topics(),
-            Family::V2 => step.fits_v2(),
-        }
-    }
 }
 
 /// What the requests of one TCP connection share.

@@ -84,6 +84,7 @@ mod builtin_demo;
 mod builtin_hostile;
 mod builtin_v2;
 mod drain;
+mod family;
 mod file;
 mod frames;
 mod handler;

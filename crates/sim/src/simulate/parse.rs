@@ -1,9 +1,9 @@
 //! Checking a scenario file's layout and steps, with errors that name the connection, the
 //! step and the key: the format itself is documented in [`super::scenario`].
 
-use super::scenario::{
-    Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, Step, V2Settings,
-};
+use super::scenario::{Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, Step};
+
+mod v2;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -97,7 +97,7 @@ impl TryFrom<ScenarioFile> for Scenario {
             }
         }
         let live = live_settings(&file)?;
-        let v2 = v2_settings(&file)?;
+        let v2 = v2::settings(file.backfill_minute_secs, file.backfill.as_deref())?;
         if file.connection.is_empty() {
             return Err("at least one [[connection]] with its `steps` is needed".into());
         }
@@ -132,29 +132,6 @@ impl TryFrom<ScenarioFile> for Scenario {
             v2,
         })
     }
-}
-
-/// The v2 family's top-level keys, defaults filled in.
-fn v2_settings(file: &ScenarioFile) -> Result<V2Settings, String> {
-    let mut v2 = V2Settings::default();
-    if let Some(secs) = file.backfill_minute_secs {
-        if !secs.is_finite() || secs <= 0.0 || secs > 3600.0 {
-            return Err(format!(
-                "`backfill_minute_secs` must be a number in (0, 3600], got {secs}"
-            ));
-        }
-        v2.minute_secs = secs;
-    }
-    v2.backfill_refused = match file.backfill.as_deref() {
-        None | Some("allowed") => false,
-        Some("refused") => true,
-        Some(other) => {
-            return Err(format!(
-                "`backfill` is \"allowed\" or \"refused\", got {other:?}"
-            ));
-        }
-    };
-    Ok(v2)
 }
 
 /// The topics family's top-level keys, defaults filled in.
@@ -215,10 +192,10 @@ pub(super) fn parse_step(value: &Value) -> Result<Step, String> {
         "unterminated" => Step::Unterminated(bytes(kind, value, 1)?),
         "keepalive" => Step::Keepalive(uint(kind, value)?),
         "operational_disconnect" => Step::OperationalDisconnect {
-            disconnect_type: nonempty(kind, value)?,
+            disconnect_type: v2::nonempty(kind, value)?,
             detail: opt(table, "detail", string)?,
         },
-        "usage_capped" => usage_capped_step(table, value)?,
+        "usage_capped" => v2::usage_capped_step(table, value)?,
         _ => warning_step(table, value)?,
     };
     Ok(step)
@@ -345,38 +322,7 @@ fn hostile_step(table: &Map<String, Value>, value: &Value) -> Result<Step, Strin
     Ok(Step::Hostile { case, count, bytes })
 }
 
-/// `{ usage_capped = "Daily" | "Monthly", scope = "Product" | "Account", reset_secs = S }`.
-fn usage_capped_step(table: &Map<String, Value>, value: &Value) -> Result<Step, String> {
-    let period = string("usage_capped", value)?;
-    if period != "Daily" && period != "Monthly" {
-        return Err(format!(
-            "`usage_capped` is \"Daily\" or \"Monthly\", got {period:?}"
-        ));
-    }
-    let scope = opt(table, "scope", string)?.unwrap_or_else(|| "Product".into());
-    if scope != "Product" && scope != "Account" {
-        return Err(format!(
-            "`scope` is \"Product\" or \"Account\", got {scope:?}"
-        ));
-    }
-    Ok(Step::UsageCapped {
-        period,
-        scope,
-        reset_secs: opt(table, "reset_secs", uint)?,
-    })
-}
-
-/// A string with something in it, on one line.
-fn nonempty(key: &str, value: &Value) -> Result<String, String> {
-    match string(key, value)? {
-        s if s.is_empty() || s.contains(['\n', '\r']) => {
-            Err(format!("`{key}` takes a non-empty one-line string"))
-        }
-        s => Ok(s),
-    }
-}
-
-fn opt<T>(
+pub(super) fn opt<T>(
     table: &Map<String, Value>,
     key: &str,
     parse: fn(&str, &Value) -> Result<T, String>,
@@ -384,13 +330,13 @@ fn opt<T>(
     table.get(key).map(|v| parse(key, v)).transpose()
 }
 
-fn uint(key: &str, value: &Value) -> Result<u64, String> {
+pub(super) fn uint(key: &str, value: &Value) -> Result<u64, String> {
     value
         .as_u64()
         .ok_or_else(|| format!("`{key}` takes an integer >= 0, got {value}"))
 }
 
-fn string(key: &str, value: &Value) -> Result<String, String> {
+pub(super) fn string(key: &str, value: &Value) -> Result<String, String> {
     match value {
         Value::String(s) => Ok(s.clone()),
         _ => Err(format!("`{key}` takes a string, got {value}")),
