@@ -10,6 +10,9 @@
 //! - `GET /stats` answers the [`Stats`] snapshot as JSON.
 //! - A path ending in `/live_pipeline/events` opens a **topics session** (below).
 //! - A path ending in `/update_subscriptions` updates a session's subscriptions (below).
+//! - A path holding `/2/tweets/` is the X API v2 family (see `v2`, and `docs/simulator.md`):
+//!   the rules API, the filtered, sample, sample10 and firehose streams, their partitions, 429s,
+//!   operational disconnects and backfill.
 //! - Any other path, `GET` or `POST`, is an **ndjson** stream (`content-type:
 //!   application/json`, chunked, every line ended by `\r\n`, gzip-encoded when the scenario opts
 //!   in and the client accepts it). `?scenario=NAME` picks a built-in scenario (or the default
@@ -76,6 +79,8 @@
 //!   the queue between a runner and hyper, which defines "sent" and gzips; `backpressure`: its
 //!   bound, warnings and stall disconnects.
 //! - [`stats`]: what was sent and what each session went through; `registry`: the same, live.
+//! - `v2` and `builtin_v2`: the X API v2 family and its built-in scenarios; `family`: which
+//!   family a path selects.
 
 mod backpressure;
 mod body;
