@@ -127,6 +127,15 @@ pub fn duplicate_rule(value: &str, id: u64) -> Value {
     })
 }
 
+/// An `errors` entry for an add that would hold more rules than allowed.
+pub fn rule_cap(max: usize) -> Value {
+    json!({
+        "title": "RulesCapExceeded",
+        "detail": format!("Rule cap of {max} rules exceeded: delete rules before adding more"),
+        "type": problem_type("rule-cap"),
+    })
+}
+
 /// An `errors` entry for a rule id to delete that the stream does not have.
 pub fn rule_not_found(id: &str) -> Value {
     json!({

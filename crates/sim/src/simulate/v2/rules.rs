@@ -13,6 +13,8 @@
 //!   `resource-not-found` errors; `meta.summary` is `{deleted, not_deleted}`.
 //! - `?dry_run=true` answers the same without changing anything (a dry run's ids are fresh
 //!   and never used); `?delete_all=true` deletes every rule.
+//! - An add that would take the prefix over [`MAX_RULES`] rules creates none and answers a
+//!   `rule-cap` error.
 //! - A well-formed request answers 200 whatever its rules' errors; a body that is not JSON, or
 //!   holds neither (or both) `add` and `delete`, answers 400 `invalid-request`.
 
@@ -21,6 +23,9 @@ use super::problems;
 use super::state::{Rule, V2State};
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
+
+/// Most rules a prefix holds (the Pro access level's cap).
+pub const MAX_RULES: usize = 1000;
 
 /// A whole answer: status and JSON body.
 pub type Answer = (u16, Vec<u8>);
@@ -166,6 +171,11 @@ fn add_rules(state: &mut V2State, prefix: &str, add: &Value, dry_run: bool, seed
             tag,
             expr,
         });
+    }
+    if current.len() + fresh.len() > MAX_RULES {
+        errors.push(problems::rule_cap(MAX_RULES));
+        invalid += fresh.len();
+        fresh.clear();
     }
     if invalid > 0 {
         fresh.clear();
@@ -326,6 +336,26 @@ mod tests {
         );
         assert_eq!(del["meta"]["summary"], json!({"deleted":1,"not_deleted":1}));
         assert_eq!(get(&mut state)["meta"]["result_count"], 2);
+    }
+
+    #[test]
+    fn the_rule_cap_refuses_the_whole_add() {
+        let mut state = V2State::default();
+        let add = |from: usize, n: usize| {
+            let rules: Vec<Value> = (from..from + n)
+                .map(|i| json!({"value": format!("w{i}")}))
+                .collect();
+            json!({"add": rules}).to_string()
+        };
+        let full = post(&mut state, &add(0, MAX_RULES), false);
+        assert_eq!(full["meta"]["summary"]["created"], MAX_RULES);
+        let over = post(&mut state, &add(MAX_RULES, 1), false);
+        assert_eq!(over["meta"]["summary"]["created"], 0);
+        assert_eq!(
+            over["errors"][0]["type"],
+            "https://api.twitter.com/2/problems/rule-cap"
+        );
+        assert_eq!(get(&mut state)["meta"]["result_count"], MAX_RULES);
     }
 
     #[test]
