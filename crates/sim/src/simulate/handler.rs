@@ -323,6 +323,7 @@ pub(super) fn entry(
         form_body: info.form_body.clone(),
         params: info.params.clone(),
         had_authorization: info.had_authorization,
+        user_agent: info.user_agent.clone(),
         gzip,
         http_status,
         ..ConnectionStats::default()

@@ -4,7 +4,7 @@
 use http_body_util::{BodyExt, Limited};
 use hyper::Request;
 use hyper::body::Incoming;
-use hyper::header::{ACCEPT_ENCODING, AUTHORIZATION};
+use hyper::header::{ACCEPT_ENCODING, AUTHORIZATION, USER_AGENT};
 use std::collections::BTreeMap;
 
 /// The header naming the session a subscription update is for.
@@ -21,6 +21,8 @@ pub(crate) struct RequestInfo {
     pub form_body: Option<String>,
     pub params: BTreeMap<String, String>,
     pub had_authorization: bool,
+    /// The `User-Agent` header, if any.
+    pub user_agent: Option<String>,
     pub accepts_gzip: bool,
     /// The `LivePipeline-Session` header of a subscription update.
     pub live_session: Option<String>,
@@ -59,6 +61,11 @@ impl RequestInfo {
             form_body,
             params,
             had_authorization: parts.headers.contains_key(AUTHORIZATION),
+            user_agent: parts
+                .headers
+                .get(USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
             accepts_gzip,
             live_session: parts
                 .headers

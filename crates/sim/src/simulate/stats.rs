@@ -180,6 +180,9 @@ pub struct ConnectionStats {
     pub params: BTreeMap<String, String>,
     /// Whether an `authorization` header was present; its value is never kept.
     pub had_authorization: bool,
+    /// The `User-Agent` header the client sent, if any.
+    #[serde(default)]
+    pub user_agent: Option<String>,
     /// Whether the body was gzip-encoded.
     pub gzip: bool,
     /// When the request arrived (RFC 3339, UTC).
