@@ -26,7 +26,6 @@
 
 use super::random::mix64;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Value, json};
 
 /// 2025-01-01T00:00:00Z, when Post 0 was created.
 pub const V2_START_MS: i64 = 1_735_689_600_000;
@@ -160,88 +159,113 @@ pub fn post_facts(seed: u64, k: u64) -> PostFacts {
 }
 
 /// One stream line for Post `k`: `{"data": Post, "includes": {...}}`, plus `matching_rules`
-/// when `matching` is given (the filtered stream), without a line terminator.
+/// when `matching` is given (the filtered stream), without a line terminator. Written straight
+/// into bytes (no `serde_json` values): a simulator serving benchmarks must outpace its client.
 pub fn post_line(
     facts: &PostFacts,
     seed: u64,
     matching: Option<&[(u64, Option<String>)]>,
 ) -> Vec<u8> {
     let h = hash(seed, facts.k);
-    let mut users = vec![user_json(facts.author_id)];
-    let mut data = json!({
-        "id": facts.id.to_string(),
-        "text": Value::Null,
-        "author_id": facts.author_id.to_string(),
-        "created_at": iso(created_ms(facts.k)),
-        "lang": facts.lang,
-        "conversation_id": facts.id.to_string(),
-        "edit_history_tweet_ids": edit_history(seed, facts.k),
-    });
-    let mut text = facts.text.clone();
-    if mix64(h ^ 0x7077) % 100 < 3 {
-        data["note_tweet"] = json!({"text": facts.text});
-        text = facts.text.chars().take(270).collect::<String>() + "…";
+    let mut out = Vec::with_capacity(1024);
+    let mut text = std::borrow::Cow::Borrowed(facts.text.as_str());
+    let long = mix64(h ^ 0x7077) % 100 < 3;
+    if long {
+        text = (facts.text.chars().take(270).collect::<String>() + "…").into();
     }
-    let mut includes = serde_json::Map::new();
-    if facts.is_retweet || facts.is_quote || facts.is_reply {
-        let referenced = embedded_post(seed, facts.k);
-        let ref_type = if facts.is_retweet {
+    let referenced = (facts.is_retweet || facts.is_quote || facts.is_reply)
+        .then(|| embedded_post(seed, facts.k));
+    if let (Some(r), true) = (&referenced, facts.is_retweet) {
+        text = format!("RT @user_{}: {text}", r.author).into();
+    }
+    out.extend_from_slice(b"{\"data\":{\"id\":");
+    post_json::id(&mut out, facts.id);
+    out.extend_from_slice(b",\"text\":");
+    post_json::string(&mut out, &text);
+    out.extend_from_slice(b",\"author_id\":");
+    post_json::id(&mut out, facts.author_id);
+    out.extend_from_slice(b",\"created_at\":");
+    post_json::string(&mut out, &iso(created_ms(facts.k)));
+    out.extend_from_slice(b",\"lang\":");
+    post_json::string(&mut out, facts.lang);
+    out.extend_from_slice(b",\"conversation_id\":");
+    let conversation = match (&referenced, facts.is_reply) {
+        (Some(r), true) => r.id,
+        _ => facts.id,
+    };
+    post_json::id(&mut out, conversation);
+    out.extend_from_slice(b",\"edit_history_tweet_ids\":[");
+    if let Some(original) = edited_from(seed, facts.k) {
+        post_json::id(&mut out, post_id(seed, original));
+        out.push(b',');
+    }
+    post_json::id(&mut out, facts.id);
+    out.push(b']');
+    if long {
+        out.extend_from_slice(b",\"note_tweet\":{\"text\":");
+        post_json::string(&mut out, &facts.text);
+        out.push(b'}');
+    }
+    if let Some(r) = &referenced {
+        let kind = if facts.is_retweet {
             "retweeted"
         } else if facts.is_quote {
             "quoted"
         } else {
             "replied_to"
         };
-        data["referenced_tweets"] = json!([{"type": ref_type, "id": referenced["id"]}]);
-        let ref_author = referenced["author_id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if facts.is_retweet {
-            text = format!("RT @user_{ref_author}: {text}");
-        }
+        out.extend_from_slice(b",\"referenced_tweets\":[{\"type\":");
+        post_json::string(&mut out, kind);
+        out.extend_from_slice(b",\"id\":");
+        post_json::id(&mut out, r.id);
+        out.extend_from_slice(b"}]");
         if facts.is_reply {
-            data["in_reply_to_user_id"] = json!(ref_author);
-            data["conversation_id"] = referenced["id"].clone();
+            out.extend_from_slice(b",\"in_reply_to_user_id\":");
+            post_json::id(&mut out, r.author);
         }
-        if let Ok(id) = ref_author.parse() {
-            users.push(user_json(id));
-        }
-        includes.insert("tweets".into(), json!([referenced]));
     }
-    data["text"] = json!(text);
-    if facts.has_geo {
-        let place_id = format!("{:016x}", mix64(h ^ 0x91AC) % 64);
-        let mut geo = json!({"place_id": place_id});
+    let place = facts
+        .has_geo
+        .then(|| format!("{:016x}", mix64(h ^ 0x91AC) % 64));
+    if let Some(place) = &place {
+        out.extend_from_slice(b",\"geo\":{\"place_id\":");
+        post_json::string(&mut out, place);
         if mix64(h ^ 0xC00) % 2 == 0 {
             let lon = -180.0 + (mix64(h ^ 1) % 36_000) as f64 / 100.0;
             let lat = -60.0 + (mix64(h ^ 2) % 13_000) as f64 / 100.0;
-            geo["coordinates"] = json!({"type": "Point", "coordinates": [lon, lat]});
+            out.extend_from_slice(
+                format!(",\"coordinates\":{{\"type\":\"Point\",\"coordinates\":[{lon},{lat}]}}")
+                    .as_bytes(),
+            );
         }
-        data["geo"] = geo;
-        includes.insert(
-            "places".into(),
-            json!([{"id": place_id, "full_name": format!("Place {place_id}"),
-                    "name": format!("Place {place_id}"), "country_code": "US",
-                    "place_type": "city"}]),
-        );
+        out.push(b'}');
     }
     if mix64(h ^ 0x3E1D) % 100 < 1 {
-        data["withheld"] = json!({"copyright": false, "country_codes": ["DE", "FR"]});
+        out.extend_from_slice(br#","withheld":{"copyright":false,"country_codes":["DE","FR"]}"#);
     }
-    includes.insert("users".into(), Value::Array(users));
-    let mut line = json!({"data": data, "includes": includes});
+    out.extend_from_slice(b"},\"includes\":{");
+    if let Some(r) = &referenced {
+        out.extend_from_slice(b"\"tweets\":[");
+        post_json::embedded(&mut out, r);
+        out.extend_from_slice(b"],");
+    }
+    if let Some(place) = &place {
+        out.extend_from_slice(b"\"places\":[");
+        post_json::place(&mut out, place);
+        out.extend_from_slice(b"],");
+    }
+    out.extend_from_slice(b"\"users\":[");
+    post_json::user(&mut out, facts.author_id);
+    if let Some(r) = &referenced {
+        out.push(b',');
+        post_json::user(&mut out, r.author);
+    }
+    out.extend_from_slice(b"]}");
     if let Some(rules) = matching {
-        let rules: Vec<Value> = rules
-            .iter()
-            .map(|(id, tag)| match tag {
-                Some(tag) => json!({"id": id.to_string(), "tag": tag}),
-                None => json!({"id": id.to_string()}),
-            })
-            .collect();
-        line["matching_rules"] = Value::Array(rules);
+        post_json::matching_rules(&mut out, rules);
     }
-    line.to_string().into_bytes()
+    out.push(b'}');
+    out
 }
 
 /// When Post `k` was created, in Unix milliseconds.
@@ -264,14 +288,6 @@ fn snowflake(ms: i64, worker: u64, k: u64) -> u64 {
 fn edited_from(seed: u64, k: u64) -> Option<u64> {
     let edit = |k: u64| mix64(hash(seed, k) ^ 0xED17) % 100 < 4;
     (k >= 20 && edit(k) && !edit(k - 20)).then(|| k - 20)
-}
-
-fn edit_history(seed: u64, k: u64) -> Vec<String> {
-    let own = post_id(seed, k).to_string();
-    match edited_from(seed, k) {
-        Some(original) => vec![post_id(seed, original).to_string(), own],
-        None => vec![own],
-    }
 }
 
 /// The text of Post `k` before any edit: filler with vocabulary words drawn into it.
@@ -317,34 +333,19 @@ fn long_tail(h: u64) -> String {
 }
 
 /// The Post that Post `k` retweets, quotes or replies to: seen only in `includes.tweets`.
-fn embedded_post(seed: u64, k: u64) -> Value {
+fn embedded_post(seed: u64, k: u64) -> post_json::Embedded {
     let h = mix64(hash(seed, k) ^ 0xE3BE);
     let ms = created_ms(k) - 1000 - (h % 3_600_000) as i64;
-    let id = snowflake(ms, WORKER_EMBEDDED + h % 256, k);
-    let author = user_id(h % USERS);
-    json!({
-        "id": id.to_string(),
-        "text": format!("original post {}", FILLER[(h % FILLER.len() as u64) as usize]),
-        "author_id": author.to_string(),
-        "created_at": iso(ms),
-        "lang": "en",
-        "conversation_id": id.to_string(),
-        "edit_history_tweet_ids": [id.to_string()],
-    })
+    post_json::Embedded {
+        id: snowflake(ms, WORKER_EMBEDDED + h % 256, k),
+        author: user_id(h % USERS),
+        created_at: iso(ms),
+        word: FILLER[(h % FILLER.len() as u64) as usize],
+    }
 }
 
 fn user_id(index: u64) -> u64 {
     100_000 + index * 7_919
-}
-
-fn user_json(id: u64) -> Value {
-    json!({
-        "id": id.to_string(),
-        "username": format!("user_{id}"),
-        "name": format!("User {id}"),
-        "created_at": "2015-06-01T12:00:00.000Z",
-        "verified": false,
-    })
 }
 
 fn pick_lang(h: u64) -> &'static str {
@@ -365,5 +366,6 @@ fn iso(ms: i64) -> String {
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+mod post_json;
 #[cfg(test)]
 mod tests;
