@@ -318,3 +318,23 @@ async fn without_backfill_the_gap_is_missed_and_a_refused_backfill_is_a_400_body
     assert_eq!(status, 200);
     simulator.stop().await;
 }
+
+#[test]
+fn a_client_that_leaves_a_silent_stream_can_reconnect_at_once() {
+    super::big_stack(reconnect_after_stall());
+}
+
+async fn reconnect_after_stall() {
+    let simulator = start("[[connection]]\nsteps = [{ send = 5 }, { stall = \"forever\" }]").await;
+    let addr = simulator.addr();
+    let target = "/2/tweets/firehose/stream?partition=7";
+    let mut first = client::get(addr, target).await.unwrap();
+    first.until_lines(&mut Vec::new(), 5).await.unwrap();
+    drop(first);
+    let mut again = client::get(addr, target).await.unwrap();
+    assert_eq!(again.status, 200, "{:#?}", simulator.stats().v2_streams);
+    again.until_lines(&mut Vec::new(), 5).await.unwrap();
+    let stats = simulator.stop().await;
+    assert_eq!(stats.v2_streams[0].connections, 2);
+    assert_eq!(stats.v2_streams[0].refused_connections, 0);
+}
