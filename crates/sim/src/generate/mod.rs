@@ -1,4 +1,5 @@
-//! Deterministic generator of realistic v1.1 stream traffic, for benchmarks, the simulator and tests.
+//! Deterministic generator of realistic v1.1 stream traffic, for benchmarks, the simulator and tests
+//! ([`posts`] holds the X API v2 Posts of the simulator's v2 streams).
 //!
 //! The output imitates what a `statuses/filter` or `statuses/sample` connection delivers: full
 //! status objects of 3–6 KB (a complete author object, entities, sometimes `extended_tweet`,
@@ -46,6 +47,7 @@ mod json;
 mod links;
 mod memory;
 mod notices;
+pub mod posts;
 mod random;
 mod status;
 mod tweets;

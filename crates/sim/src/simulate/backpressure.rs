@@ -14,6 +14,8 @@
 //!   wait for the client to take them, as every write did before there was a queue, and so does
 //!   every write when the bound is 0.
 //! - A topics session has no notices: it gets no warnings, and its stream ends without one.
+//! - An X API v2 stream gets no warnings either (v2 has none); its overflow sends an
+//!   `operational-disconnect` line of type `SlowReader` instead of the code 4 disconnect.
 
 use super::body::End;
 use super::lines;
@@ -27,22 +29,32 @@ pub const WARN_AT: [u64; 3] = [25, 50, 75];
 /// kernel's socket buffers already hold), so a client that keeps up never fills it.
 pub const DEFAULT_QUEUE_BYTES: u64 = 16 << 20;
 
+/// What a stream is told as its queue fills and overflows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Notices {
+    /// Nothing (topics sessions).
+    None,
+    /// v1.1: `FALLING_BEHIND` warnings, then a code 4 disconnect naming this stream.
+    V1(String),
+    /// v2: no warnings, then an `operational-disconnect` of type `SlowReader`.
+    V2,
+}
+
 /// The bound of one connection's queue and the warnings it has sent.
 pub(crate) struct Bound {
     capacity: u64,
-    /// The stream name of the stall disconnect (ndjson); `None`: no notices (topics).
-    notices: Option<String>,
+    notices: Notices,
     /// Per level of [`WARN_AT`]: whether it may warn again.
     armed: [bool; WARN_AT.len()],
     peak: u64,
 }
 
 impl Bound {
-    /// A bound of `capacity` bytes (> 0); `stream_name` for the notices of an ndjson stream.
-    pub fn new(capacity: u64, stream_name: Option<String>) -> Bound {
+    /// A bound of `capacity` bytes (> 0) with those notices.
+    pub fn new(capacity: u64, notices: Notices) -> Bound {
         Bound {
             capacity: capacity.max(1),
-            notices: stream_name,
+            notices,
             armed: [true; WARN_AT.len()],
             peak: 0,
         }
@@ -51,7 +63,7 @@ impl Bound {
     /// The bound of a stream paced at `rate` whose queue may hold `capacity` bytes; none
     /// (every write waits for the client) when that is 0 or the stream is unpaced, since an
     /// unpaced producer would fill any queue at once.
-    pub fn for_stream(capacity: u64, rate: f64, notices: Option<String>) -> Option<Bound> {
+    pub fn for_stream(capacity: u64, rate: f64, notices: Notices) -> Option<Bound> {
         (capacity > 0 && rate > 0.0).then(|| Bound::new(capacity, notices))
     }
 
@@ -79,10 +91,19 @@ impl Bound {
                 bytes += dropped.data.len() as u64;
             }
             state.bytes = 0;
-            if let Some(name) = &self.notices {
-                // After the warnings still waiting, outside the bound like them.
-                let line = lines::disconnect(4, name, None);
-                state.notices.push_back(notice(line, "disconnect"));
+            // After the warnings still waiting, outside the bound like them.
+            match &self.notices {
+                Notices::V1(name) => {
+                    let line = lines::disconnect(4, name, None);
+                    state.notices.push_back(notice(line, "disconnect"));
+                }
+                Notices::V2 => {
+                    let line = super::v2::problems::operational_disconnect("SlowReader", None);
+                    state
+                        .notices
+                        .push_back(notice(line, "operational_disconnect"));
+                }
+                Notices::None => {}
             }
             wake(state);
             registry.queue_overflow(index, lines, bytes);
@@ -98,7 +119,7 @@ impl Bound {
             }
             if *armed && level >= at {
                 *armed = false;
-                if self.notices.is_some() {
+                if matches!(self.notices, Notices::V1(_)) {
                     state
                         .notices
                         .push_back(notice(falling_behind(at), "warning"));
@@ -159,7 +180,7 @@ mod tests {
         let registry = Arc::new(Registry::default());
         let index = registry.open(Default::default());
         let queue = Queue::new(registry.clone(), index);
-        let mut bound = Bound::new(100, Some("s".into()));
+        let mut bound = Bound::new(100, Notices::V1("s".into()));
         for _ in 0..10 {
             bound.offer(&queue, chunk(10), &registry, index).unwrap();
         }
@@ -196,7 +217,7 @@ mod tests {
         let registry = Arc::new(Registry::default());
         let index = registry.open(Default::default());
         let queue = Queue::new(registry.clone(), index);
-        let mut bound = Bound::new(100, None);
+        let mut bound = Bound::new(100, Notices::None);
         bound.offer(&queue, chunk(500), &registry, index).unwrap();
         assert!(
             queue.lock().notices.is_empty(),

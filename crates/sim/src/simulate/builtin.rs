@@ -1,7 +1,9 @@
 //! The built-in scenarios: one per fault the daemon must survive, plus a demo, so that tests and
 //! first-time users need no scenario files.
 
-use super::scenario::{Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, Step};
+use super::scenario::{
+    Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, Step, V2Settings,
+};
 
 /// Every built-in name, in the order `--help` lists them.
 pub(super) const NAMES: &[&str] = &[
@@ -44,6 +46,18 @@ pub(super) const NAMES: &[&str] = &[
     "hostile-ttl",
     "hostile-cr",
     "hostile-endless",
+    "v2-disconnect-OperationalDisconnect",
+    "v2-disconnect-UpstreamOperationalDisconnect",
+    "v2-disconnect-ForceDisconnect",
+    "v2-disconnect-UpstreamUncleanDisconnect",
+    "v2-disconnect-SlowReader",
+    "v2-disconnect-InternalError",
+    "v2-disconnect-ClientApplicationStateDegraded",
+    "v2-disconnect-InvalidRules",
+    "v2-usage-capped",
+    "v2-gap",
+    "v2-no-backfill",
+    "v2-stall",
 ];
 
 /// The built-in scenario of that name, if there is one.
@@ -56,6 +70,9 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
     }
     if let Some(status) = name.strip_prefix("http-") {
         return status.parse().ok().map(http);
+    }
+    if name.starts_with("v2-") {
+        return super::builtin_v2::scenario(name);
     }
     if name.starts_with("hostile") {
         return super::builtin_hostile::scenario(name);
@@ -94,6 +111,7 @@ pub(super) fn build(name: &str, description: &str, scripts: &[&[Step]]) -> Scena
         gzip: false,
         queue_bytes: None,
         live: LiveSettings::default(),
+        v2: V2Settings::default(),
         connections: scripts
             .iter()
             .map(|steps| ConnectionScript {

@@ -1,8 +1,9 @@
 //! Answers one HTTP request: `/stats`, a subscription update, a scripted HTTP error, or a stream
 //! of either family run by a script.
 
-use super::backpressure::Bound;
+use super::backpressure::{Bound, Notices};
 use super::body::{self, BodySettings, BodyWriter, ResetHandle};
+use super::family::Family;
 use super::frames;
 use super::queue::ChannelBody;
 use super::registry::Registry;
@@ -14,6 +15,7 @@ use super::stats::ConnectionStats;
 use super::topic;
 use super::traffic::{Engagement, Traffic};
 use super::update;
+use super::v2::{self, Route};
 use crate::generate::StreamGenerator;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -52,42 +54,6 @@ pub(crate) struct Shared {
     pub engagement: Arc<Engagement>,
 }
 
-/// The two stream families, told apart by the request path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Family {
-    /// v1.1-style newline-delimited JSON: every path but the ones below.
-    Ndjson,
-    /// Topic-based live sessions: paths ending in `/live_pipeline/events`.
-    Topics,
-}
-
-impl Family {
-    /// The family a request path selects.
-    fn of(path: &str) -> Family {
-        if path.ends_with("/live_pipeline/events") {
-            Family::Topics
-        } else {
-            Family::Ndjson
-        }
-    }
-
-    /// The stats' `family` value.
-    fn name(self) -> &'static str {
-        match self {
-            Family::Ndjson => "ndjson",
-            Family::Topics => "topics",
-        }
-    }
-
-    /// Whether a script step means something on this family's streams.
-    fn fits(self, step: &Step) -> bool {
-        match self {
-            Family::Ndjson => step.fits_ndjson(),
-            Family::Topics => step.fits_topics(),
-        }
-    }
-}
-
 /// What the requests of one TCP connection share.
 pub(crate) struct Connection {
     pub shared: Arc<Shared>,
@@ -116,6 +82,12 @@ pub(crate) async fn handle(
         Ok(info) => info,
         Err(reason) => return Ok(error(StatusCode::BAD_REQUEST, &reason)),
     };
+    let route = Route::of(&info.path);
+    match &route {
+        Some(Route::Rules { prefix }) => return Ok(v2::rules_request(&conn, &info, prefix)),
+        Some(Route::Unknown) => return Ok(v2::unknown(&conn, &info)),
+        _ => {}
+    }
     let requested = info.params.get("scenario").cloned();
     let scenario = match requested.as_deref() {
         None => Some(shared.default.clone()),
@@ -139,6 +111,9 @@ pub(crate) async fn handle(
         );
         return Ok(whole(status, "application/json", body.into_bytes(), None));
     };
+    if let Some(Route::Stream { prefix, kind }) = route {
+        return Ok(v2::stream(&conn, &scenario, &info, &prefix, kind).await);
+    }
     let key_index = next_position(shared, &info.path, &scenario.name);
     let steps = scenario
         .script(key_index)
@@ -159,29 +134,43 @@ pub(crate) async fn handle(
         finished(&shared.registry, entry, body.len(), Some(reason));
         return Ok(whole(status, "application/json", body.into_bytes(), None));
     }
-    if let Some(Step::Http {
+    if let Some(step @ Step::Http { .. }) = steps.first() {
+        return Ok(scripted_http(&conn, &info, &scenario, key_index, step));
+    }
+    Ok(match family {
+        Family::Topics => live_stream(&conn, &scenario, steps, &info, key_index),
+        Family::Ndjson | Family::V2 => stream(&conn, &scenario, steps, &info, key_index),
+    })
+}
+
+/// The answer of a scripted `http` step, recorded in the stats.
+pub(super) fn scripted_http(
+    conn: &Connection,
+    info: &RequestInfo,
+    scenario: &Scenario,
+    key_index: u64,
+    step: &Step,
+) -> Response<ResponseBody> {
+    let Step::Http {
         status,
         retry_after,
         body,
-    }) = steps.first()
-    {
-        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let text = body
-            .clone()
-            .unwrap_or_else(|| error_json(status, "scripted error"));
-        let entry = entry(&info, &scenario.name, key_index, status.as_u16(), false);
-        finished(&shared.registry, entry, text.len(), None);
-        let kind = if text.starts_with('{') {
-            "application/json"
-        } else {
-            "text/plain"
-        };
-        return Ok(whole(status, kind, text.into_bytes(), *retry_after));
-    }
-    Ok(match family {
-        Family::Ndjson => stream(&conn, &scenario, steps, &info, key_index),
-        Family::Topics => live_stream(&conn, &scenario, steps, &info, key_index),
-    })
+    } = step
+    else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "not an http step");
+    };
+    let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let text = body
+        .clone()
+        .unwrap_or_else(|| error_json(status, "scripted error"));
+    let entry = entry(info, &scenario.name, key_index, status.as_u16(), false);
+    finished(&conn.shared.registry, entry, text.len(), None);
+    let kind = if text.starts_with('{') {
+        "application/json"
+    } else {
+        "text/plain"
+    };
+    whole(status, kind, text.into_bytes(), *retry_after)
 }
 
 /// Starts the script's runner and answers with the body it feeds.
@@ -197,7 +186,7 @@ fn stream(
     let rate = scenario.rate.unwrap_or(shared.rate);
     let stream_name = format!("simulator{}", info.path);
     let capacity = scenario.queue_bytes.unwrap_or(shared.queue_bytes);
-    let bound = Bound::for_stream(capacity, rate, Some(stream_name.clone()));
+    let bound = Bound::for_stream(capacity, rate, Notices::V1(stream_name.clone()));
     let mut entry = entry(info, &scenario.name, key_index, 200, gzip);
     entry.queue_capacity_bytes = bound.as_ref().map_or(0, Bound::capacity);
     let index = shared.registry.open(entry);
@@ -254,7 +243,7 @@ fn live_stream(
     }
     let rate = scenario.rate.unwrap_or(shared.rate);
     let capacity = scenario.queue_bytes.unwrap_or(shared.queue_bytes);
-    let bound = Bound::for_stream(capacity, rate, None);
+    let bound = Bound::for_stream(capacity, rate, Notices::None);
     let mut entry = entry(info, &scenario.name, key_index, 200, gzip);
     entry.queue_capacity_bytes = bound.as_ref().map_or(0, Bound::capacity);
     let opened = shared.registry.open_session(entry, &topics, &live);
@@ -284,14 +273,22 @@ fn live_stream(
 }
 
 /// The body of request `index` and the writer that feeds it.
-fn open_body(conn: &Connection, index: usize, settings: BodySettings) -> (BodyWriter, ChannelBody) {
+pub(super) fn open_body(
+    conn: &Connection,
+    index: usize,
+    settings: BodySettings,
+) -> (BodyWriter, ChannelBody) {
     let (shutdown, reset) = (conn.shutdown.clone(), conn.reset.clone());
     let registry = conn.shared.registry.clone();
     body::channel(registry, index, settings, shutdown, reset)
 }
 
 /// The head of a streamed response around `body`.
-fn streaming(body: ChannelBody, content_type: &str, gzip: bool) -> Response<ResponseBody> {
+pub(super) fn streaming(
+    body: ChannelBody,
+    content_type: &str,
+    gzip: bool,
+) -> Response<ResponseBody> {
     let mut response = Response::builder()
         .header(CONTENT_TYPE, content_type)
         // A stream ends its connection, as a real one does: the client reconnects afresh.
@@ -309,7 +306,7 @@ fn streaming(body: ChannelBody, content_type: &str, gzip: bool) -> Response<Resp
 }
 
 /// The stats entry of a request, before anything was sent.
-fn entry(
+pub(super) fn entry(
     info: &RequestInfo,
     scenario: &str,
     key_index: u64,
@@ -326,6 +323,7 @@ fn entry(
         form_body: info.form_body.clone(),
         params: info.params.clone(),
         had_authorization: info.had_authorization,
+        user_agent: info.user_agent.clone(),
         gzip,
         http_status,
         ..ConnectionStats::default()
@@ -334,7 +332,12 @@ fn entry(
 
 /// Records a request answered with a whole body of `bytes` bytes; `error` when the scenario
 /// itself was at fault.
-fn finished(registry: &Registry, entry: ConnectionStats, bytes: usize, error: Option<String>) {
+pub(super) fn finished(
+    registry: &Registry,
+    entry: ConnectionStats,
+    bytes: usize,
+    error: Option<String>,
+) {
     let index = registry.open(entry);
     registry.record(index, &Default::default(), bytes as u64);
     let ended = if error.is_some() {
@@ -346,7 +349,7 @@ fn finished(registry: &Registry, entry: ConnectionStats, bytes: usize, error: Op
 }
 
 /// The script position of this request on its (path, scenario) key, counting it.
-fn next_position(shared: &Shared, path: &str, scenario: &str) -> u64 {
+pub(super) fn next_position(shared: &Shared, path: &str, scenario: &str) -> u64 {
     let mut positions = shared
         .positions
         .lock()
@@ -358,7 +361,7 @@ fn next_position(shared: &Shared, path: &str, scenario: &str) -> u64 {
     *next - 1
 }
 
-fn error_json(status: StatusCode, message: &str) -> String {
+pub(super) fn error_json(status: StatusCode, message: &str) -> String {
     serde_json::json!({"errors": [{"code": status.as_u16(), "message": message}]}).to_string()
 }
 

@@ -10,6 +10,9 @@
 //! - `GET /stats` answers the [`Stats`] snapshot as JSON.
 //! - A path ending in `/live_pipeline/events` opens a **topics session** (below).
 //! - A path ending in `/update_subscriptions` updates a session's subscriptions (below).
+//! - A path holding `/2/tweets/` is the X API v2 family (see `v2`, and `docs/simulator.md`):
+//!   the rules API, the filtered, sample, sample10 and firehose streams, their partitions, 429s,
+//!   operational disconnects and backfill.
 //! - Any other path, `GET` or `POST`, is an **ndjson** stream (`content-type:
 //!   application/json`, chunked, every line ended by `\r\n`, gzip-encoded when the scenario opts
 //!   in and the client accepts it). `?scenario=NAME` picks a built-in scenario (or the default
@@ -76,13 +79,17 @@
 //!   the queue between a runner and hyper, which defines "sent" and gzips; `backpressure`: its
 //!   bound, warnings and stall disconnects.
 //! - [`stats`]: what was sent and what each session went through; `registry`: the same, live.
+//! - `v2` and `builtin_v2`: the X API v2 family and its built-in scenarios; `family`: which
+//!   family a path selects.
 
 mod backpressure;
 mod body;
 mod builtin;
 mod builtin_demo;
 mod builtin_hostile;
+mod builtin_v2;
 mod drain;
+mod family;
 mod file;
 mod frames;
 mod handler;
@@ -101,6 +108,7 @@ pub mod stats;
 mod topic;
 mod traffic;
 mod update;
+mod v2;
 
 #[cfg(test)]
 mod tests;
@@ -108,9 +116,11 @@ mod tests;
 pub use backpressure::{DEFAULT_QUEUE_BYTES, WARN_AT};
 pub use scenario::{
     Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, ScenarioError, Step,
+    V2Settings,
 };
 pub use stats::{
-    ConnectionStats, ExpiredTopic, SessionStats, Stats, Totals, UnmatchedUpdate, UpdateStats,
+    ConnectionStats, ExpiredTopic, RuleSetStats, RuleStats, SessionStats, Stats, Totals,
+    UnmatchedUpdate, UpdateStats, V2StreamStats,
 };
 
 use crate::generate::{Mix, StreamGenerator};

@@ -2,6 +2,8 @@
 //! step and the key: the format itself is documented in [`super::scenario`].
 
 use super::scenario::{Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, Step};
+
+mod v2;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -29,6 +31,8 @@ const KINDS: &[&str] = &[
     "hostile",
     "raw",
     "unterminated",
+    "operational_disconnect",
+    "usage_capped",
 ];
 
 /// Optional keys and the step kind each belongs to.
@@ -43,6 +47,9 @@ const COMPANIONS: &[(&str, &str)] = &[
     ("user_id", "warning"),
     ("count", "hostile"),
     ("bytes", "hostile"),
+    ("detail", "operational_disconnect"),
+    ("scope", "usage_capped"),
+    ("reset_secs", "usage_capped"),
 ];
 
 /// Largest `oversize` line: big enough for any line limit, small enough not to exhaust memory.
@@ -64,6 +71,8 @@ pub(super) struct ScenarioFile {
     format: Option<String>,
     ttl_millis: Option<u64>,
     heartbeat_millis: Option<u64>,
+    backfill_minute_secs: Option<f64>,
+    backfill: Option<String>,
     connection: Vec<ConnectionFile>,
 }
 
@@ -88,6 +97,7 @@ impl TryFrom<ScenarioFile> for Scenario {
             }
         }
         let live = live_settings(&file)?;
+        let v2 = v2::settings(file.backfill_minute_secs, file.backfill.as_deref())?;
         if file.connection.is_empty() {
             return Err("at least one [[connection]] with its `steps` is needed".into());
         }
@@ -97,12 +107,14 @@ impl TryFrom<ScenarioFile> for Scenario {
             for (s, value) in conn.steps.iter().enumerate() {
                 let at = |reason: String| format!("connection {}, step {}: {reason}", c + 1, s + 1);
                 let step = parse_step(value).map_err(at)?;
-                if matches!(step, Step::Http { .. }) && conn.steps.len() > 1 {
-                    return Err(at(
-                        "an `http` step answers instead of a stream, so it must be \
-                                   the connection's only step"
-                            .into(),
-                    ));
+                if matches!(step, Step::Http { .. } | Step::UsageCapped { .. })
+                    && conn.steps.len() > 1
+                {
+                    return Err(at(format!(
+                        "an `{}` step answers instead of a stream, so it must be the \
+                         connection's only step",
+                        step.kind()
+                    )));
                 }
                 steps.push(step);
             }
@@ -117,6 +129,7 @@ impl TryFrom<ScenarioFile> for Scenario {
             queue_bytes: file.queue_bytes,
             connections,
             live,
+            v2,
         })
     }
 }
@@ -178,6 +191,11 @@ pub(super) fn parse_step(value: &Value) -> Result<Step, String> {
         "raw" => raw_step(value)?,
         "unterminated" => Step::Unterminated(bytes(kind, value, 1)?),
         "keepalive" => Step::Keepalive(uint(kind, value)?),
+        "operational_disconnect" => Step::OperationalDisconnect {
+            disconnect_type: v2::nonempty(kind, value)?,
+            detail: opt(table, "detail", string)?,
+        },
+        "usage_capped" => v2::usage_capped_step(table, value)?,
         _ => warning_step(table, value)?,
     };
     Ok(step)
@@ -304,7 +322,7 @@ fn hostile_step(table: &Map<String, Value>, value: &Value) -> Result<Step, Strin
     Ok(Step::Hostile { case, count, bytes })
 }
 
-fn opt<T>(
+pub(super) fn opt<T>(
     table: &Map<String, Value>,
     key: &str,
     parse: fn(&str, &Value) -> Result<T, String>,
@@ -312,13 +330,13 @@ fn opt<T>(
     table.get(key).map(|v| parse(key, v)).transpose()
 }
 
-fn uint(key: &str, value: &Value) -> Result<u64, String> {
+pub(super) fn uint(key: &str, value: &Value) -> Result<u64, String> {
     value
         .as_u64()
         .ok_or_else(|| format!("`{key}` takes an integer >= 0, got {value}"))
 }
 
-fn string(key: &str, value: &Value) -> Result<String, String> {
+pub(super) fn string(key: &str, value: &Value) -> Result<String, String> {
     match value {
         Value::String(s) => Ok(s.clone()),
         _ => Err(format!("`{key}` takes a string, got {value}")),

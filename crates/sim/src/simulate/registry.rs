@@ -5,6 +5,7 @@ use super::live::{Sessions, UpdateError};
 use super::scenario::LiveSettings;
 use super::stats::{ConnectionStats, Stats, Totals, UnmatchedUpdate};
 use super::topic::TopicError;
+use super::v2::state::V2State;
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use tokio::time::Instant;
@@ -18,6 +19,8 @@ pub(crate) struct Tally {
     frames: u64,
     kinds: Vec<(&'static str, u64)>,
     topics: Vec<(String, u64)>,
+    /// The v2 Posts the chunk carries: (stream, positions, how many of them are resent).
+    v2: Option<(usize, Vec<u64>, u64)>,
 }
 
 impl Tally {
@@ -41,6 +44,15 @@ impl Tally {
     /// One blank keep-alive line, or one heartbeat.
     pub fn keepalive(&mut self) {
         self.keepalives += 1;
+    }
+
+    /// One v2 Post line at global position `k` of `stream`, sent live or (`resent`) by a
+    /// backfill.
+    pub fn post(&mut self, stream: usize, k: u64, resent: bool) {
+        self.line(if resent { "backfill_post" } else { "post" });
+        let (_, posts, n) = self.v2.get_or_insert_with(|| (stream, Vec::new(), 0));
+        posts.push(k);
+        *n += u64::from(resent);
     }
 
     /// One complete data frame of a topics session, of that kind.
@@ -71,6 +83,7 @@ struct Inner {
     connections: Vec<ConnectionStats>,
     sessions: Sessions,
     unmatched_updates: Vec<UnmatchedUpdate>,
+    v2: V2State,
 }
 
 /// The current time as the stats write it.
@@ -153,9 +166,17 @@ impl Registry {
         push_unmatched(&mut self.lock(), session_id, status);
     }
 
+    /// Runs `f` on the v2 state, under the lock every stats update takes.
+    pub fn v2<R>(&self, f: impl FnOnce(&mut V2State) -> R) -> R {
+        f(&mut self.lock().v2)
+    }
+
     /// Counts a chunk hyper has taken: `bytes` of body before content encoding.
     pub fn record(&self, index: usize, tally: &Tally, bytes: u64) {
         let mut inner = self.lock();
+        if let Some((stream, posts, resent)) = &tally.v2 {
+            inner.v2.delivered(*stream, posts, *resent);
+        }
         if !tally.topics.is_empty() {
             inner.sessions.record_events(index, &tally.topics);
         }
@@ -201,6 +222,7 @@ impl Registry {
     pub fn end(&self, index: usize, ended: &str, error: Option<String>) {
         let mut inner = self.lock();
         inner.sessions.end(index, Instant::now());
+        inner.v2.detach(index, Instant::now());
         if let Some(entry) = inner.connections.get_mut(index) {
             if entry.ended_at.is_none() {
                 entry.ended = ended.to_string();
@@ -214,6 +236,9 @@ impl Registry {
     pub fn end_all(&self, ended: &str) {
         let mut inner = self.lock();
         inner.sessions.end_all(Instant::now());
+        for index in 0..inner.connections.len() {
+            inner.v2.detach(index, Instant::now());
+        }
         for entry in inner
             .connections
             .iter_mut()
@@ -231,6 +256,7 @@ impl Registry {
         let sessions = inner.sessions.snapshot(Instant::now());
         let connections = inner.connections.clone();
         let unmatched_updates = inner.unmatched_updates.clone();
+        let (v2_streams, v2_rules) = inner.v2.snapshot();
         drop(inner);
         let mut totals = Totals {
             connections: connections.len() as u64,
@@ -261,6 +287,8 @@ impl Registry {
             totals,
             sessions,
             unmatched_updates,
+            v2_streams,
+            v2_rules,
         }
     }
 

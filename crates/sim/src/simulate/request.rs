@@ -4,7 +4,7 @@
 use http_body_util::{BodyExt, Limited};
 use hyper::Request;
 use hyper::body::Incoming;
-use hyper::header::{ACCEPT_ENCODING, AUTHORIZATION};
+use hyper::header::{ACCEPT_ENCODING, AUTHORIZATION, USER_AGENT};
 use std::collections::BTreeMap;
 
 /// The header naming the session a subscription update is for.
@@ -21,6 +21,8 @@ pub(crate) struct RequestInfo {
     pub form_body: Option<String>,
     pub params: BTreeMap<String, String>,
     pub had_authorization: bool,
+    /// The `User-Agent` header, if any.
+    pub user_agent: Option<String>,
     pub accepts_gzip: bool,
     /// The `LivePipeline-Session` header of a subscription update.
     pub live_session: Option<String>,
@@ -39,7 +41,11 @@ impl RequestInfo {
             .map_err(|e| format!("cannot read the request body: {e}"))?
             .to_bytes();
         let form_body = (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned());
-        if let Some(form) = &form_body {
+        // A JSON body (the v2 rules API) is no form.
+        if let Some(form) = form_body
+            .as_ref()
+            .filter(|b| !b.trim_start().starts_with(['{', '[']))
+        {
             decode_form(form, &mut params);
         }
         let accepts_gzip = parts
@@ -55,6 +61,11 @@ impl RequestInfo {
             form_body,
             params,
             had_authorization: parts.headers.contains_key(AUTHORIZATION),
+            user_agent: parts
+                .headers
+                .get(USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
             accepts_gzip,
             live_session: parts
                 .headers

@@ -16,6 +16,8 @@
 //! format = "sse"                 # topics family: "sse" (default), "sse-cr" (CR-only) or "lines"
 //! ttl_millis = 60000             # topics family: subscription_ttl_millis of every session
 //! heartbeat_millis = 1000        # topics family: heartbeat_millis, the heartbeat interval
+//! backfill_minute_secs = 0.5     # v2 family: the length of a backfill "minute" (default 60)
+//! backfill = "refused"           # v2 family: "allowed" (default) or "refused" (400)
 //!
 //! [[connection]]                 # the first request
 //! steps = [{ http = 503, retry_after = 5, body = "over capacity" }]
@@ -52,6 +54,8 @@
 //! | `{ hostile = "case", count = N, bytes = B }` | ndjson: N times the lines of a hostile case (see `hostile`) |
 //! | `{ raw = "text" }` | ndjson: that text as one line, as it is |
 //! | `{ unterminated = BYTES }` | a line (topics: a `data:` line) of BYTES that never ends, then a clean end |
+//! | `{ operational_disconnect = "TYPE", detail = ".." }` | v2: an `operational-disconnect` error line of that `disconnect_type`, then a clean end |
+//! | `{ usage_capped = "Monthly", scope = "Product", reset_secs = S }` | v2: HTTP 429 `usage-capped` (`Daily` or `Monthly`; `x-rate-limit-reset` S seconds ahead when given); must be the only step |
 //!
 //! Which family a request gets is decided by its path (see [`super`]): `send` and `live` are the
 //! same step, "each family's events"; `file`, `disconnect` and `warning` only make sense on an
@@ -91,6 +95,28 @@ pub struct Scenario {
     pub connections: Vec<ConnectionScript>,
     /// How topic-based live sessions are served (ignored by ndjson streams).
     pub live: LiveSettings,
+    /// How the X API v2 streams keep and resend what they sent (ignored by the others).
+    pub v2: V2Settings,
+}
+
+/// The v2 family's scenario options: backfill's unit of time and whether it is allowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct V2Settings {
+    /// How long a "minute" of `backfill_minutes` lasts, in seconds: 60 for real time, less for
+    /// tests (0.5 makes a one-minute gap a half-second one). Streams keep 5 such minutes.
+    pub minute_secs: f64,
+    /// Whether `backfill_minutes` is refused with a 400, as for access levels without it.
+    pub backfill_refused: bool,
+}
+
+impl Default for V2Settings {
+    /// Real minutes, backfill allowed.
+    fn default() -> Self {
+        V2Settings {
+            minute_secs: 60.0,
+            backfill_refused: false,
+        }
+    }
 }
 
 /// The session parameters of the topics family: what the config frame announces, and what the

@@ -121,12 +121,14 @@ impl Runner {
                 Err(End::Eof)
             }
             // Refused before the runner started (see `Step::fits_ndjson`).
-            Step::UnknownPayload(_) | Step::ForgetSession | Step::SubscriptionsEvent => {
-                Err(End::Error(format!(
-                    "a `{}` step has no meaning on an ndjson stream",
-                    step.kind()
-                )))
-            }
+            Step::UnknownPayload(_)
+            | Step::ForgetSession
+            | Step::SubscriptionsEvent
+            | Step::OperationalDisconnect { .. }
+            | Step::UsageCapped { .. } => Err(End::Error(format!(
+                "a `{}` step has no meaning on an ndjson stream",
+                step.kind()
+            ))),
         }
     }
 

@@ -143,7 +143,9 @@ impl Runner {
             | Step::Disconnect { .. }
             | Step::Warning { .. }
             | Step::Hostile { .. }
-            | Step::Raw(_) => Err(End::Error(format!(
+            | Step::Raw(_)
+            | Step::OperationalDisconnect { .. }
+            | Step::UsageCapped { .. } => Err(End::Error(format!(
                 "a `{}` step has no meaning on a topics session",
                 step.kind()
             ))),

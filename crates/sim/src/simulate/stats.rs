@@ -43,6 +43,73 @@ pub struct Stats {
     /// Subscription updates that named no session ever opened, or none at all.
     #[serde(default)]
     pub unmatched_updates: Vec<UnmatchedUpdate>,
+    /// One entry per X API v2 stream (and partition) under each prefix, in the order they were
+    /// first requested: what it published and delivered (see [`V2StreamStats`]).
+    #[serde(default)]
+    pub v2_streams: Vec<V2StreamStats>,
+    /// The filtered-stream rules each prefix holds now.
+    #[serde(default)]
+    pub v2_rules: Vec<RuleSetStats>,
+}
+
+/// One v2 stream (one partition of a partitioned one): every count is of Posts.
+///
+/// `published` counts every Post the stream put out: those sent live, and those published while
+/// no client was connected (the gap between two connections, at the scenario's rate), which
+/// only a backfill can deliver. `delivered` counts distinct Posts that reached a client at
+/// least once (live or by backfill), so `missed` = `published - delivered` is what an archive
+/// of this stream lacks; `sent_live + resent` is every Post line sent, duplicates included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct V2StreamStats {
+    /// The path prefix before `/2/tweets/` (empty for none).
+    pub prefix: String,
+    /// `search` (filtered), `sample`, `sample10`, `firehose` or `firehose/lang/{xx}`.
+    pub endpoint: String,
+    /// The partition, for `sample10` (1..=2) and the firehoses (1..=20).
+    pub partition: Option<u32>,
+    /// Streaming requests it served (429s excluded).
+    pub connections: u64,
+    /// Requests refused with 429 TooManyConnections because another was streaming it.
+    pub refused_connections: u64,
+    /// Whether a connection streams it now.
+    pub connected: bool,
+    /// Posts it published, gaps included.
+    pub published: u64,
+    /// Distinct published Posts that reached a client.
+    pub delivered: u64,
+    /// `published - delivered`.
+    pub missed: u64,
+    /// Post lines sent live.
+    pub sent_live: u64,
+    /// Post lines resent by backfill (duplicates of what the client may already have).
+    pub resent: u64,
+    /// Global positions a gap longer than the ring's 5 minutes skipped without publishing.
+    pub skipped_positions: u64,
+    /// Posts its backfill ring holds now.
+    pub ring_posts: u64,
+    /// Filtered stream: distinct delivered Posts per matching rule id.
+    pub delivered_by_rule: BTreeMap<String, u64>,
+}
+
+/// The rules of one prefix.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleSetStats {
+    /// The path prefix before `/2/tweets/`.
+    pub prefix: String,
+    /// Its rules, in the order they were created.
+    pub rules: Vec<RuleStats>,
+    /// Rules created so far (dry runs excluded).
+    pub created: u64,
+    /// Rules deleted so far (dry runs excluded).
+    pub deleted: u64,
+}
+
+/// One rule.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleStats {
+    pub id: String,
+    pub value: String,
+    pub tag: Option<String>,
 }
 
 /// Sums over every request.
@@ -96,8 +163,8 @@ pub struct ConnectionStats {
     pub path: String,
     /// The scenario that served it.
     pub scenario: String,
-    /// The stream family its path selected: `ndjson`, or `topics` (a path ending in
-    /// `/live_pipeline/events`).
+    /// The stream family its path selected: `ndjson`, `topics` (a path ending in
+    /// `/live_pipeline/events`), or `v2` (a path holding `/2/tweets/`).
     #[serde(default)]
     pub family: String,
     /// The id of the session a topics stream opened (`None` for ndjson and HTTP errors).
@@ -113,6 +180,9 @@ pub struct ConnectionStats {
     pub params: BTreeMap<String, String>,
     /// Whether an `authorization` header was present; its value is never kept.
     pub had_authorization: bool,
+    /// The `User-Agent` header the client sent, if any.
+    #[serde(default)]
+    pub user_agent: Option<String>,
     /// Whether the body was gzip-encoded.
     pub gzip: bool,
     /// When the request arrived (RFC 3339, UTC).
@@ -134,7 +204,8 @@ pub struct ConnectionStats {
     pub partial_line_bytes: u64,
     /// Complete lines sent by kind: the generator's kinds (`tweet`, `delete`, `scrub_geo`,
     /// `status_withheld`, `user_withheld`, `limit`), `disconnect`, `warning`, `malformed`,
-    /// `oversize`, and `file` for the lines of a `file` step. For a topics session: `config`,
+    /// `oversize`, and `file` for the lines of a `file` step. For a v2 stream: `post` (sent
+    /// live), `backfill_post` (resent), `operational_disconnect`. For a topics session: `config`,
     /// `subscriptions`, `tweet_engagement`, `dm_update`, `dm_typing`, `unknown`, `malformed`
     /// and `oversize`.
     pub by_kind: BTreeMap<String, u64>,
@@ -160,6 +231,9 @@ pub struct ConnectionStats {
     /// ndjson streams, counted in `by_kind.disconnect` once sent); `ended` is then `stall`.
     #[serde(default)]
     pub stall_disconnect: bool,
+    /// v2: the index in [`Stats::v2_streams`] of the stream it was (or asked to be) served.
+    #[serde(default)]
+    pub v2_stream: Option<u64>,
     /// How it ended: `open` (still streaming), `eof`, `reset`, `client_gone`, `stall`,
     /// `http_status`, `stopped`, or `error` (see `error`).
     pub ended: String,

@@ -112,6 +112,22 @@ pub enum Step {
     Raw(String),
     /// A line (topics: a `data:` field) of this many bytes that never ends; the body then ends.
     Unterminated(u64),
+    /// v2: an `operational-disconnect` error line, then a clean end of the body.
+    OperationalDisconnect {
+        /// The `disconnect_type`, e.g. `OperationalDisconnect` or `SlowReader`.
+        disconnect_type: String,
+        /// Defaults to a sentence for the type.
+        detail: Option<String>,
+    },
+    /// v2: HTTP 429 with a `usage-capped` problem instead of a stream.
+    UsageCapped {
+        /// `Daily` or `Monthly`.
+        period: String,
+        /// `Product` (default) or `Account`.
+        scope: String,
+        /// Sent as `x-rate-limit-reset`, this many seconds from now, when given.
+        reset_secs: Option<u64>,
+    },
 }
 
 impl Step {
@@ -139,6 +155,8 @@ impl Step {
             Step::Hostile { .. } => "hostile",
             Step::Raw(_) => "raw",
             Step::Unterminated(_) => "unterminated",
+            Step::OperationalDisconnect { .. } => "operational_disconnect",
+            Step::UsageCapped { .. } => "usage_capped",
         }
     }
 
@@ -146,7 +164,32 @@ impl Step {
     pub fn fits_ndjson(&self) -> bool {
         !matches!(
             self,
-            Step::UnknownPayload(_) | Step::ForgetSession | Step::SubscriptionsEvent
+            Step::UnknownPayload(_)
+                | Step::ForgetSession
+                | Step::SubscriptionsEvent
+                | Step::OperationalDisconnect { .. }
+                | Step::UsageCapped { .. }
+        )
+    }
+
+    /// Whether the step means something on an X API v2 stream: v1.1 notices and generated
+    /// v1.1 lines (trickles, cut lines, files, hostile cases) do not.
+    pub fn fits_v2(&self) -> bool {
+        matches!(
+            self,
+            Step::Send(_)
+                | Step::Http { .. }
+                | Step::Reset { mid_line: false }
+                | Step::Stall(_)
+                | Step::Idle(_)
+                | Step::Oversize(_)
+                | Step::Malformed(_)
+                | Step::Keepalive(_)
+                | Step::Close
+                | Step::Raw(_)
+                | Step::Unterminated(_)
+                | Step::OperationalDisconnect { .. }
+                | Step::UsageCapped { .. }
         )
     }
 
@@ -159,6 +202,8 @@ impl Step {
                 | Step::Warning { .. }
                 | Step::Hostile { .. }
                 | Step::Raw(_)
+                | Step::OperationalDisconnect { .. }
+                | Step::UsageCapped { .. }
         )
     }
 }

@@ -9,6 +9,9 @@ mod live;
 mod scenario;
 mod server;
 mod updates;
+mod v2_rules;
+mod v2_scenario;
+mod v2_streams;
 
 use super::{Scenario, Simulator, SimulatorConfig, Stats};
 use std::time::Duration;
@@ -43,4 +46,23 @@ async fn wait_for(simulator: &Simulator, done: impl Fn(&Stats) -> bool) -> Stats
         "stats never reached the expected state: {:#?}",
         simulator.stats()
     );
+}
+
+/// Runs a test's future on a thread of its own with a 16 MiB stack: in debug builds the raw
+/// client's futures take over a megabyte of stack per request awaited, more than a test
+/// thread has.
+fn big_stack(test: impl std::future::Future<Output = ()> + Send + 'static) {
+    let thread = std::thread::Builder::new()
+        .stack_size(16 << 20)
+        .spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(test);
+        })
+        .expect("a test thread");
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
 }
