@@ -39,7 +39,7 @@ mod sqlite;
 mod write;
 
 pub use claim::{ClaimHolder, StreamClaim};
-pub use connections::{ConnectionEnd, EndReason};
+pub use connections::{ConnectionEnd, EndReason, ReservedIds};
 pub use dm::{DmDeletionRow, DmTx};
 pub use error::{DbError, Operation, StoreError};
 pub use lock::{ArchiveLock, LockError, lock_archive};
@@ -95,6 +95,15 @@ pub trait Store: PurgeLog + Clone + Send + Sync + 'static {
         started_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send {
         connections::begin(self.writer(), stream, started_at)
+    }
+
+    /// Connection ids this process may give new attempts without asking the database (see
+    /// [`ReservedIds`]); on PostgreSQL `count` of them.
+    fn reserve_connection_ids(
+        &self,
+        count: u32,
+    ) -> impl Future<Output = Result<ReservedIds, StoreError>> + Send {
+        connections::reserve(self.writer(), count)
     }
 
     /// Records that the attempt got its stream (`connected_at`, the HTTP status).

@@ -252,6 +252,6 @@ fn disconnect_of(record: &Record) -> Option<i64> {
             Detail::Disconnect { code, .. } => Some(*code),
             _ => None,
         },
-        Record::Reject(_) => None,
+        Record::Reject(_) | Record::Connection(_) => None,
     }
 }
