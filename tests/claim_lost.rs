@@ -25,7 +25,9 @@ async fn wait_connected(db: &TestDb, rows: usize) {
         &format!("{rows} connection(s), the last connected"),
         Duration::from_secs(30),
         || async {
-            let all = connections(db, "live").await;
+            // By start: each daemon takes its ids from its own reserved range.
+            let mut all = connections(db, "live").await;
+            all.sort_by_key(|r| r.started_at);
             all.len() == rows
                 && all
                     .last()
@@ -38,7 +40,7 @@ async fn wait_connected(db: &TestDb, rows: usize) {
 /// The backend pid of the session holding `daemon`'s claim (named in `application_name`).
 async fn claim_backend(db: &TestDb, daemon: &Daemon) -> Option<i64> {
     let sql = format!(
-        "SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid \
+        "SELECT CAST(a.pid AS TEXT) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid \
          WHERE l.locktype = 'advisory' AND l.granted \
          AND a.application_name LIKE 'streamvault pid {} on %'",
         daemon.pid()
@@ -128,8 +130,10 @@ async fn a_lost_claim_another_daemon_took_closes_the_connection_and_waits() {
     // The waiting daemon asks every 2 s and gets the claim; the first finds it lost (checked
     // every 3 s), closes its connection and waits in turn.
     wait_connected(&db, 2).await;
+    // The new holder closes the row it found open as `crash` (it cannot tell a lost claim from
+    // a dead daemon); the first's own end, a check later, says what happened.
     wait_until("the first lets go", Duration::from_secs(20), || async {
-        connections(&db, "live").await[0].ended_at.is_some()
+        connections(&db, "live").await[0].end_reason.as_deref() == Some("claim_lost")
     })
     .await;
     let rows = connections(&db, "live").await;
@@ -158,7 +162,8 @@ async fn a_lost_claim_another_daemon_took_closes_the_connection_and_waits() {
     wait_connected(&db, 3).await;
     let exit = first.stop(Duration::from_secs(15));
     assert_eq!(exit.code, Some(0), "{}", exit.log);
-    let rows = connections(&db, "live").await;
+    let mut rows = connections(&db, "live").await;
+    rows.sort_by_key(|r| r.started_at);
     let reasons: Vec<_> = rows.iter().map(|r| r.end_reason.as_deref()).collect();
     assert_eq!(
         reasons,

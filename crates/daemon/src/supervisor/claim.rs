@@ -83,6 +83,8 @@ pub(super) struct Held {
     watched: bool,
     /// The claim is lost and the database did not answer (logged once per outage).
     unanswered: bool,
+    /// The claim is lost and another daemon holds the stream (found by [`Held::taken`]).
+    taken: bool,
 }
 
 impl Held {
@@ -91,6 +93,7 @@ impl Held {
             watched: claim.has_session(),
             claim,
             unanswered: false,
+            taken: false,
         }
     }
 
@@ -109,6 +112,7 @@ impl Held {
         loop {
             tokio::time::sleep(CHECK_EVERY).await;
             if let Some(holder) = self.check(store, name).await {
+                self.taken = true;
                 return holder;
             }
         }
@@ -123,7 +127,8 @@ impl Held {
         control: &mut watch::Receiver<Control>,
         retry_for: Duration,
     ) -> Result<bool, StoreError> {
-        if !self.watched || self.check(store, name).await.is_none() {
+        let taken = std::mem::take(&mut self.taken);
+        if !self.watched || (!taken && self.check(store, name).await.is_none()) {
             return Ok(true);
         }
         match claim(store, name, control, retry_for).await? {
