@@ -22,8 +22,6 @@ use common::daemon::{scenario_toml, simulator, stream, wait_until};
 use common::fault::Fault;
 use common::logs::*;
 use common::process::*;
-use common::proxy::*;
-use common::sqlite_inspect::*;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use streamvault::spool::{Spool, SpoolConfig};
