@@ -88,7 +88,9 @@ pub trait Store: PurgeLog + Clone + Send + Sync + 'static {
     /// Closes the pool, waiting for connections to finish (SQLite checkpoints its WAL here).
     fn close(&self) -> impl Future<Output = ()> + Send;
 
-    /// Opens the `connections` row of a new attempt; its id goes with every event it reads.
+    /// Opens the `connections` row of a new attempt, the database giving its id (tools and
+    /// tests: the daemon gives ids itself, [`Store::reserve_connection_ids`], and writes the
+    /// row through its batches, `ConnectionRecord`).
     fn begin_connection(
         &self,
         stream: &str,
