@@ -11,6 +11,7 @@ fn class(record: &Option<Record>) -> String {
         None => "keep-alive".into(),
         Some(Record::Reject(r)) => format!("reject: {}", r.reason),
         Some(Record::Message(m)) => format!("message: {}", m.kind.as_str()),
+        Some(Record::Connection(c)) => format!("connection {}", c.id()),
     }
 }
 

@@ -1,7 +1,9 @@
 //! A batch: the records of one transaction, regrouped by table, in arrival order.
 
 use crate::protocol::{self, Kind};
-use crate::record::{Detail, DmRow, Origin, Record, RejectRecord, TweetRow, UserRow};
+use crate::record::{
+    ConnectionRecord, Detail, DmRow, Origin, Record, RejectRecord, TweetRow, UserRow,
+};
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -21,6 +23,9 @@ pub struct Batch {
     pub notices: Vec<Notice>,
     /// One entry per direct message id (a message seen twice in a batch is merged).
     pub dms: Vec<PendingDm>,
+    /// Changes to the connection log, in arrival order: written first in the batch's
+    /// transaction, so the events of a connection opened in this batch find its row.
+    pub connections: Vec<ConnectionRecord>,
     /// Input records taken into this batch (messages and rejects).
     pub records: usize,
     /// Bytes of text the batch holds (see [`Batch::bytes`]).
@@ -122,7 +127,7 @@ impl Batch {
 
     /// True when nothing was taken.
     pub fn is_empty(&self) -> bool {
-        self.records == 0
+        self.records == 0 && self.connections.is_empty()
     }
 
     /// Every status and user as received, nothing dropped or changed.
@@ -143,10 +148,15 @@ impl Batch {
 
     /// Takes one record, moving its rows into the per-table lists.
     pub fn push(&mut self, record: Record) {
+        if let Record::Connection(c) = record {
+            self.bytes += weight_of_connection(&c);
+            return self.connections.push(c);
+        }
         let seq = self.records;
         self.records += 1;
         self.bytes += weight(&record);
         let message = match record {
+            Record::Connection(_) => return, // taken above
             Record::Reject(reject) => {
                 self.trace.rejects.push(seq);
                 return self.rejects.push(reject);
@@ -269,10 +279,16 @@ fn notice_of(detail: &Detail) -> Option<NoticeKind> {
     }
 }
 
+/// The bytes of text a connection-log change brings into a batch (its stream's name).
+fn weight_of_connection(c: &ConnectionRecord) -> usize {
+    c.origin.stream.len()
+}
+
 /// The bytes of text a record brings into a batch (a detail row holds a second copy of `raw`).
 fn weight(record: &Record) -> usize {
     let m = match record {
         Record::Reject(r) => return r.raw.len() + r.reason.len(),
+        Record::Connection(c) => return weight_of_connection(c),
         Record::Message(m) => m,
     };
     let raw = m.raw.as_ref().map_or(0, String::len);

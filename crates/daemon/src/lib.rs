@@ -4,7 +4,8 @@
 //! - [`config`]: layered settings (defaults, TOML, environment, flags) and their validation.
 //! - [`source`]: live stream clients (HTTP ndjson and topic sessions), reading into the pipeline.
 //! - [`reconnect`]: how a connection ended and how long to wait before the next one.
-//! - [`supervisor`]: one task per stream: the connection log and the reconnect loop.
+//! - [`supervisor`]: one task per stream: the connection log (ids given without the database,
+//!   rows written through the pipeline), the stream's claim, and the reconnect loop.
 //! - [`shutdown`]: the stop/reload signal every task watches.
 //! - [`pipeline`]: the bounded channel and the single batching writer every source feeds.
 //! - [`metrics`]: the daemon's Prometheus metrics and per-stream counters.

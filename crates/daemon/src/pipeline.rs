@@ -6,7 +6,8 @@
 //! channel makes the sources wait (that is the back-pressure) and the writer gives up after
 //! `retry_for`; with a [spool](crate::spool) the writer spools what the database cannot take
 //! in time and retries until it can, and the sources wait only when the spool is full (see
-//! [`writer`]). Nothing is ever dropped.
+//! [`writer`]). Nothing is ever dropped. The connection log travels on the same channel, as
+//! records (`Record::Connection`), so it is committed and spooled in order with the events.
 
 use crate::metrics::Metrics;
 use crate::spool::Spool;

@@ -78,6 +78,7 @@ pub(super) fn reason_text(reason: &str) -> String {
         "shutdown" => "daemon stopped",
         "reload" => "configuration reloaded",
         "eof" => "server closed the stream",
+        "claim_lost" => "another daemon took the stream",
         "unrecorded" => "not recorded (daemon died)",
         "no_earlier_connection" => "not connected yet",
         other => other,

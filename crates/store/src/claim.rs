@@ -18,12 +18,37 @@ pub struct StreamClaim {
     /// The session holding the advisory lock and the lock's two keys (none on SQLite, whose
     /// file lock covers every stream).
     session: Option<(PgConnection, i32, i32)>,
+    /// The session was found gone, and the lock with it.
+    lost: bool,
 }
 
 impl StreamClaim {
     /// A claim that holds nothing of its own (SQLite: the archive lock covers the stream).
     pub fn implied() -> Self {
         StreamClaim::default()
+    }
+
+    /// Whether the claim still holds: its session answers (a session lock lives exactly as
+    /// long as its session). A server restart, a network cut or `pg_terminate_backend` end the
+    /// session, and with it the lock, without a word to this process: only asking tells.
+    /// Always true for an implied claim.
+    pub async fn alive(&mut self) -> bool {
+        let Some((session, _, _)) = &mut self.session else {
+            return !self.lost;
+        };
+        let ping = sqlx::query("SELECT 1").execute(&mut *session);
+        let alive = matches!(tokio::time::timeout(PING_TIMEOUT, ping).await, Ok(Ok(_)));
+        if !alive {
+            self.session = None; // gone: a new claim needs a new session
+            self.lost = true;
+        }
+        alive
+    }
+
+    /// Whether the claim is held by a session of its own (PostgreSQL), the kind that can be
+    /// lost.
+    pub fn has_session(&self) -> bool {
+        self.session.is_some() || self.lost
     }
 
     /// Releases the claim now, rather than when the server notices the dropped connection: a
@@ -39,6 +64,9 @@ impl StreamClaim {
         }
     }
 }
+
+/// How long a claim's session may take to answer before it counts as lost.
+const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Who holds a stream another process claimed: its `application_name`, when it can be read.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +113,7 @@ impl PgStore {
         if got {
             return Ok(Ok(StreamClaim {
                 session: Some((session, a, b)),
+                lost: false,
             }));
         }
         // pg_locks shows the two int4 keys as oids (classid, objid) with objsubid 2.

@@ -39,7 +39,7 @@ mod sqlite;
 mod write;
 
 pub use claim::{ClaimHolder, StreamClaim};
-pub use connections::{ConnectionEnd, EndReason};
+pub use connections::{ConnectionEnd, EndReason, ReservedIds};
 pub use dm::{DmDeletionRow, DmTx};
 pub use error::{DbError, Operation, StoreError};
 pub use lock::{ArchiveLock, LockError, lock_archive};
@@ -88,13 +88,24 @@ pub trait Store: PurgeLog + Clone + Send + Sync + 'static {
     /// Closes the pool, waiting for connections to finish (SQLite checkpoints its WAL here).
     fn close(&self) -> impl Future<Output = ()> + Send;
 
-    /// Opens the `connections` row of a new attempt; its id goes with every event it reads.
+    /// Opens the `connections` row of a new attempt, the database giving its id (tools and
+    /// tests: the daemon gives ids itself, [`Store::reserve_connection_ids`], and writes the
+    /// row through its batches, `ConnectionRecord`).
     fn begin_connection(
         &self,
         stream: &str,
         started_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send {
         connections::begin(self.writer(), stream, started_at)
+    }
+
+    /// Connection ids this process may give new attempts without asking the database (see
+    /// [`ReservedIds`]); on PostgreSQL `count` of them.
+    fn reserve_connection_ids(
+        &self,
+        count: u32,
+    ) -> impl Future<Output = Result<ReservedIds, StoreError>> + Send {
+        connections::reserve(self.writer(), count)
     }
 
     /// Records that the attempt got its stream (`connected_at`, the HTTP status).

@@ -55,6 +55,8 @@ pub struct DeletionRow {
 /// The statements one backend provides inside a transaction; the logic around them is shared,
 /// and so are the statements both dialects write alike ([`Statements`], [`Compliance`]).
 pub trait ArchiveTx: Statements {
+    /// Whether this is PostgreSQL's dialect (where the two differ in a shared statement).
+    const POSTGRES: bool;
     /// Reads the compliance state that concerns these statuses and users.
     fn lookup(
         &mut self,
@@ -108,6 +110,8 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx>(
     batch: &Batch,
     now: DateTime<Utc>,
 ) -> Result<BatchOutcome, StoreError> {
+    // First: the batch's events may belong to a connection it opens.
+    super::connections::apply(&mut tx, &batch.connections, T::POSTGRES).await?;
     let (tweet_ids, user_ids) = compliance::lookup_keys(batch);
     let known = if tweet_ids.is_empty() && user_ids.is_empty() {
         Known::default()

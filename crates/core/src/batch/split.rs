@@ -46,6 +46,15 @@ impl Batch {
         Some(all)
     }
 
+    /// The batch's connection-log changes alone. A part ([`Batch::subset`]) carries none: a
+    /// batch written in parts writes these first, on their own.
+    pub fn connections_only(&self) -> Batch {
+        Batch {
+            connections: self.connections.clone(),
+            ..Batch::default()
+        }
+    }
+
     /// The batch the records at positions `range` alone would have made.
     pub fn subset(&self, range: Range<usize>) -> Batch {
         let mut part = Batch::default();

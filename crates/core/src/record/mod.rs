@@ -9,12 +9,14 @@ use crate::protocol::{self, Kind, Message, ParseError};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
+mod connection;
 mod dm;
 mod live;
 mod message;
 mod stubs;
 mod time;
 
+pub use connection::{ConnectionChange, ConnectionEnd, ConnectionRecord, EndReason};
 pub use dm::DmRow;
 pub use live::from_live_frame;
 pub use stubs::stub;
@@ -37,6 +39,9 @@ pub struct Origin {
 pub enum Record {
     Message(Box<MessageRecord>),
     Reject(RejectRecord),
+    /// A change to the connection log. Last, so that spools written before it existed (whose
+    /// frames hold only the two variants above) still decode.
+    Connection(ConnectionRecord),
 }
 
 impl Record {
@@ -45,6 +50,7 @@ impl Record {
         match self {
             Record::Message(m) => &m.origin,
             Record::Reject(r) => &r.origin,
+            Record::Connection(c) => &c.origin,
         }
     }
 }

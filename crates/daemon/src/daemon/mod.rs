@@ -85,6 +85,8 @@ struct Daemon<S: Store> {
     config_path: Option<PathBuf>,
     database_override: Option<String>,
     sender: mpsc::Sender<Chunk>,
+    /// Ids for new connections, given without the database (see `supervisor::ConnectionIds`).
+    ids: crate::supervisor::ConnectionIds,
     streams: BTreeMap<String, Running>,
     tasks: JoinSet<(String, Result<StreamExit, StoreError>)>,
     refused: Vec<String>,
@@ -119,6 +121,9 @@ pub async fn run<S: Store>(
         spool_counters.clone(),
     )
     .await?;
+    // Once the spool is drained: on SQLite the next id follows the highest committed one.
+    let retry_for = Duration::from_secs(settings.database.retry_for_secs);
+    let ids = crate::supervisor::ConnectionIds::reserve(&store, retry_for).await?;
     let pipeline =
         Pipeline::start_spooled(store.clone(), settings.pipeline(), metrics.clone(), spool);
     let counters = pipeline.counters();
@@ -126,6 +131,7 @@ pub async fn run<S: Store>(
         store,
         metrics: metrics.clone(),
         sender: pipeline.sender(),
+        ids,
         settings: settings.clone(),
         config_path: options.config_path,
         database_override: options.database_override,

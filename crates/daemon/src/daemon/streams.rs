@@ -38,6 +38,7 @@ impl<S: Store> Daemon<S> {
             backoff_scale: self.settings.reconnect.backoff_scale,
             retry_for: Duration::from_secs(self.settings.database.retry_for_secs),
             state: state.clone(),
+            ids: self.ids.clone(),
         };
         let mut supervisors = 1;
         let (max_line, max_reject) = (

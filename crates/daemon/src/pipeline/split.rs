@@ -23,6 +23,14 @@ pub(super) async fn split<S: Store>(
     let Some(positions) = batch.positions() else {
         return Err(error);
     };
+    if !batch.connections.is_empty() {
+        // The connection log first, on its own: the parts' events may belong to it.
+        let connections = Arc::new(batch.connections_only());
+        commit(store, config, &connections, stats, metrics).await?;
+        if positions.is_empty() {
+            return Ok(0);
+        }
+    }
     tracing::warn!(
         records = batch.len(),
         error = %error.database_message(),

@@ -36,7 +36,7 @@ fn numbers(records: &[Record]) -> Vec<usize> {
                 .unwrap()
                 .parse()
                 .unwrap(),
-            Record::Message(_) => panic!("a message"),
+            Record::Message(_) | Record::Connection(_) => panic!("not a numbered reject"),
         })
         .collect()
 }

@@ -3,18 +3,23 @@
 //! server refuses the credentials for good.
 
 use crate::metrics::StreamState;
-use crate::pipeline::{Chunk, retrying_for};
-use crate::reconnect::{Decision, Ending, ReconnectPolicy};
+use crate::pipeline::Chunk;
+use crate::reconnect::{Decision, ReconnectPolicy};
 use crate::shutdown::{Control, stop_requested};
 use crate::source::{ConnectionReport, StreamSource};
-use chrono::Utc;
+use connlog::{end_connection, log_ending, record_state, send, stopped_report};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use streamvault_store::{ConnectionEnd, EndReason, Store, StoreError};
+use streamvault_core::record::ConnectionChange;
+use streamvault_store::{EndReason, Store, StoreError};
 use tokio::sync::{mpsc, watch};
 
 mod claim;
+mod connlog;
+mod ids;
+
+pub use ids::ConnectionIds;
 
 /// How a stream's supervision ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,13 +39,16 @@ pub struct Supervision<S> {
     pub control: watch::Receiver<Control>,
     /// Multiplies every wait of the policy (1.0 in production; small in tests and demos).
     pub backoff_scale: f64,
-    /// How long the connection log retries a failing database (the writer's budget).
+    /// How long claiming the stream retries a failing database (the writer's budget).
     pub retry_for: Duration,
     pub state: Arc<StreamState>,
+    /// Where new connections get their ids (shared by the daemon's streams).
+    pub ids: ConnectionIds,
 }
 
 /// Supervises one stream until it is stopped or refused; `Err` when the database is unusable
-/// (the daemon then stops with exit code 4).
+/// while the stream is claimed (the daemon then stops with exit code 4). Once claimed, the
+/// stream needs the database for nothing: its connection log goes through the writer.
 pub async fn supervise<S: Store, Src: StreamSource>(
     stream: Src,
     mut sv: Supervision<S>,
@@ -50,7 +58,8 @@ pub async fn supervise<S: Store, Src: StreamSource>(
     let Some(claim) = claim::claim(&sv.store, &name, &mut sv.control, sv.retry_for).await? else {
         return Ok(StreamExit::Stopped(*sv.control.borrow()));
     };
-    let exit = supervise_claimed(stream, sv).await;
+    let mut claim = claim::Held::new(claim);
+    let exit = supervise_claimed(stream, sv, &mut claim).await;
     claim.release().await;
     exit
 }
@@ -59,23 +68,40 @@ pub async fn supervise<S: Store, Src: StreamSource>(
 async fn supervise_claimed<S: Store, Src: StreamSource>(
     mut stream: Src,
     mut sv: Supervision<S>,
+    claim: &mut claim::Held,
 ) -> Result<StreamExit, StoreError> {
     let mut policy = ReconnectPolicy::new(sv.backoff_scale);
     let name = stream.name().clone();
+    let stopped = |control: &watch::Receiver<Control>| match *control.borrow() {
+        Control::Run => Control::Shutdown, // the writer is gone: stop as if asked
+        requested => requested,
+    };
     loop {
         if *sv.control.borrow() != Control::Run {
             return Ok(StreamExit::Stopped(*sv.control.borrow()));
         }
-        let (id, report) = attempt(&mut stream, &mut sv, &mut policy, &name).await?;
+        // A claim lost while waiting: taken again first (or waited for, as a standby).
+        if !claim
+            .ensure(&sv.store, &name, &mut sv.control, sv.retry_for)
+            .await?
+        {
+            return Ok(StreamExit::Stopped(*sv.control.borrow()));
+        }
+        let Some((id, report)) = attempt(&mut stream, &mut sv, &mut policy, claim).await else {
+            return Ok(StreamExit::Stopped(stopped(&sv.control)));
+        };
         let control = *sv.control.borrow();
         let (decision, ended) = decide(&stream, &mut policy, &report, control);
         let wait = match &decision {
             Decision::Reconnect { wait, .. } => Some(*wait),
             _ => None,
         };
-        end_connection(&sv, id, &report, control, wait).await?;
+        let logged = end_connection(&sv, &name, id, &report, control, wait).await;
         record_state(&sv.state, &report, wait);
         log_ending(&name, id, &report, &decision);
+        if logged.is_err() {
+            return Ok(StreamExit::Stopped(stopped(&sv.control)));
+        }
         if ended {
             tracing::warn!(stream = %name, "auto_reconnect is off: the stream stays disconnected");
             return Ok(StreamExit::Ended);
@@ -87,15 +113,17 @@ async fn supervise_claimed<S: Store, Src: StreamSource>(
 }
 
 /// One attempt: a row opened in the connection log, the connection (cut short by a stop
-/// request), and its body read to the end.
+/// request), and its body read to the end (or until another daemon holds the stream's claim);
+/// `None` when the writer is gone, or a stop came while waiting for an id.
 async fn attempt<S: Store, Src: StreamSource>(
     stream: &mut Src,
     sv: &mut Supervision<S>,
     policy: &mut ReconnectPolicy,
-    name: &str,
-) -> Result<(i64, ConnectionReport), StoreError> {
-    let started = Utc::now();
-    let id = retrying_for(sv.retry_for, || sv.store.begin_connection(name, started)).await?;
+    claim: &mut claim::Held,
+) -> Option<(i64, ConnectionReport)> {
+    let name = stream.name().clone();
+    let id = sv.ids.next(&sv.store, &name, &mut sv.control).await?;
+    send(sv, &name, id, ConnectionChange::Opened).await.ok()?;
     sv.state.connections.fetch_add(1, Ordering::Relaxed);
     tracing::info!(stream = %name, connection_id = id, "connecting");
     let connected = tokio::select! {
@@ -105,24 +133,27 @@ async fn attempt<S: Store, Src: StreamSource>(
     };
     let report = match connected {
         Ok(response) => {
-            let status = response.status().as_u16();
-            retrying_for(sv.retry_for, || {
-                sv.store.connection_up(id, Utc::now(), status)
-            })
-            .await?;
+            let http_status = response.status().as_u16();
+            let up = send(sv, &name, id, ConnectionChange::Up { http_status });
+            up.await.ok()?;
             policy.connected();
             sv.state.connected.store(true, Ordering::Relaxed);
-            tracing::info!(stream = %name, connection_id = id, status, "stream connected");
-            let mut report = stream
-                .read(id, response, &sv.sender, &mut sv.control, &sv.state)
-                .await;
+            tracing::info!(stream = %name, connection_id = id, status = http_status, "stream connected");
+            let since = connlog::figures(&sv.state);
+            let mut report = tokio::select! {
+                report = stream.read(id, response, &sv.sender, &mut sv.control, &sv.state) => report,
+                // Dropping the read closes the connection; what it sent is in the pipeline.
+                holder = claim.taken(&sv.store, &name) => {
+                    connlog::claim_lost_report(connlog::read_since(&sv.state, since), http_status, &holder)
+                }
+            };
             sv.state.connected.store(false, Ordering::Relaxed);
-            report.http_status = Some(status);
+            report.http_status = Some(http_status);
             report
         }
         Err(report) => report,
     };
-    Ok((id, report))
+    Some((id, report))
 }
 
 /// What follows an attempt, by the policy; `true` when a reconnect was turned into a stop
@@ -134,7 +165,9 @@ fn decide<Src: StreamSource>(
     control: Control,
 ) -> (Decision, bool) {
     // The source itself asked for a new connection (new DM topics need a new session).
-    let renewing = report.reason == EndReason::Reload && control == Control::Run;
+    // So did the loss of its claim (the claim is waited for before the next attempt).
+    let renewing = matches!(report.reason, EndReason::Reload | EndReason::ClaimLost)
+        && control == Control::Run;
     let decision = if renewing {
         Decision::Reconnect {
             wait: Duration::ZERO,
@@ -148,30 +181,6 @@ fn decide<Src: StreamSource>(
         return (Decision::Shutdown, true);
     }
     (decision, false)
-}
-
-/// Closes the attempt's row in the connection log, with the wait before the next one.
-async fn end_connection<S: Store>(
-    sv: &Supervision<S>,
-    id: i64,
-    report: &ConnectionReport,
-    control: Control,
-    wait: Option<Duration>,
-) -> Result<(), StoreError> {
-    let end = ConnectionEnd {
-        ended_at: Utc::now(),
-        reason: match (&report.ending, control) {
-            (Ending::Shutdown, Control::Reload) => EndReason::Reload,
-            _ => report.reason,
-        },
-        http_status: report.http_status,
-        disconnect_code: report.disconnect_code,
-        messages: report.counts.records(),
-        bytes: report.counts.bytes,
-        backoff_ms: wait.map(|w| w.as_millis() as u64),
-    };
-    retrying_for(sv.retry_for, || sv.store.end_connection(id, &end)).await?;
-    Ok(())
 }
 
 /// Acts on the decision: the stream's exit, or `None` once the wait before the next attempt
@@ -206,125 +215,5 @@ async fn follow<Src: StreamSource>(
                 _ = tokio::time::sleep(wait) => None,
             }
         }
-    }
-}
-
-/// The report of an attempt cut short by a stop request before the server answered.
-fn stopped_report(control: Control) -> ConnectionReport {
-    ConnectionReport {
-        ending: Ending::Shutdown,
-        reason: if control == Control::Reload {
-            EndReason::Reload
-        } else {
-            EndReason::Shutdown
-        },
-        http_status: None,
-        disconnect_code: None,
-        counts: Default::default(),
-        detail: None,
-    }
-}
-
-/// Adds what the supervisor alone knows about an ended connection to the stream's figures.
-/// Messages, bytes and disconnect messages are not added here: the source counts them as it
-/// reads (per chunk, and the disconnect where it reads it), so adding the connection's totals at
-/// its end would count them twice.
-fn record_state(state: &StreamState, report: &ConnectionReport, wait: Option<Duration>) {
-    if report.reason == EndReason::Stall {
-        state.stalls.fetch_add(1, Ordering::Relaxed);
-    }
-    state
-        .backoff_ms
-        .store(wait.map_or(0, |w| w.as_millis() as u64), Ordering::Relaxed);
-}
-
-/// One log line per ended connection, at the level its cause deserves.
-fn log_ending(stream: &str, id: i64, report: &ConnectionReport, decision: &Decision) {
-    let detail = report.detail.as_deref().unwrap_or("");
-    let messages = report.counts.records();
-    match decision {
-        Decision::Shutdown => {
-            tracing::info!(
-                stream,
-                connection_id = id,
-                messages,
-                reason = report.reason.as_str(),
-                "connection closed"
-            )
-        }
-        Decision::StopForGood { reason } => tracing::error!(
-            stream,
-            connection_id = id,
-            detail,
-            "{reason}: this stream stops for good; fix its credentials and restart"
-        ),
-        Decision::Reconnect { wait, class, .. } => {
-            let wait_ms = wait.as_millis() as u64;
-            let note = report
-                .disconnect_code
-                .and_then(crate::reconnect::disconnect_class_note);
-            match report.disconnect_code {
-                Some(code @ (2 | 7)) => tracing::error!(
-                    stream,
-                    connection_id = id,
-                    code,
-                    wait_ms,
-                    "disconnected: {}; backing off",
-                    note.unwrap_or("another client uses these credentials")
-                ),
-                Some(code) => tracing::warn!(
-                    stream,
-                    connection_id = id,
-                    code,
-                    note,
-                    messages,
-                    wait_ms,
-                    "disconnect message received; reconnecting"
-                ),
-                None => tracing::warn!(
-                    stream,
-                    connection_id = id,
-                    reason = report.reason.as_str(),
-                    detail,
-                    messages,
-                    wait_ms,
-                    class = ?class,
-                    "connection ended; reconnecting"
-                ),
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use streamvault_core::ingest::IngestCounts;
-
-    #[test]
-    fn an_ended_connection_is_not_counted_twice() {
-        let state = StreamState::default();
-        // The source counted 54 messages, their bytes and the disconnect as it read them.
-        state.read(54, 9_000);
-        state.note_disconnect(7);
-        let report = ConnectionReport {
-            ending: Ending::Disconnect(7),
-            reason: EndReason::DisconnectMessage,
-            http_status: Some(200),
-            disconnect_code: Some(7),
-            counts: IngestCounts {
-                lines: 54,
-                bytes: 9_000,
-                keepalives: 0,
-                rejects: 0,
-            },
-            detail: None,
-        };
-        record_state(&state, &report, Some(Duration::from_secs(60)));
-        assert_eq!(state.messages.load(Ordering::Relaxed), 54);
-        assert_eq!(state.bytes.load(Ordering::Relaxed), 9_000);
-        assert_eq!(state.disconnects.load(Ordering::Relaxed), 1);
-        assert_eq!(state.disconnect_codes(), vec![(7, 1)]);
-        assert_eq!(state.backoff_ms.load(Ordering::Relaxed), 60_000);
     }
 }

@@ -11,6 +11,8 @@ use streamvault_core::batch::Batch;
 use streamvault_core::compliance::{ComplianceAction, Known, KnownScrub};
 
 impl ArchiveTx for PgTx {
+    const POSTGRES: bool = true;
+
     async fn lookup(&mut self, tweet_ids: &[i64], user_ids: &[i64]) -> Result<Known, StoreError> {
         let mut known = Known::default();
         let rows = sqlx::query(

@@ -116,6 +116,8 @@ impl SqliteTx {
 // Every method runs synchronously on the writer's blocking thread (see
 // `SqliteStore::in_transaction`); the futures the shared write path awaits are ready at once.
 impl ArchiveTx for SqliteTx {
+    const POSTGRES: bool = false;
+
     async fn lookup(&mut self, tweet_ids: &[i64], user_ids: &[i64]) -> Result<Known, StoreError> {
         // The filter leaves a handful of ids per batch: one primary-key probe each.
         let (tweet_ids, user_ids) = self.candidates(tweet_ids, user_ids)?;
