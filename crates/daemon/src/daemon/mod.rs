@@ -171,9 +171,7 @@ pub async fn run<S: Store>(
             .shutdown_timeout()
             .saturating_sub(Duration::from_millis(1500));
     let stats = pipeline.finish_by(Some(deadline)).await;
-    let spooled_bytes = spool_counters
-        .bytes
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let spooled_bytes = spool_counters.bytes.get();
     outcome(result, stats, stopping, refused, spooled_bytes)
 }
 

@@ -9,7 +9,6 @@ use crate::shutdown::{Control, stop_requested};
 use crate::source::{ConnectionReport, StreamSource};
 use chrono::Utc;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 use streamvault_store::{ConnectionEnd, EndReason, Store, StoreError};
 use tokio::sync::{mpsc, watch};
@@ -96,7 +95,7 @@ async fn attempt<S: Store, Src: StreamSource>(
 ) -> Result<(i64, ConnectionReport), StoreError> {
     let started = Utc::now();
     let id = retrying_for(sv.retry_for, || sv.store.begin_connection(name, started)).await?;
-    sv.state.connections.fetch_add(1, Ordering::Relaxed);
+    sv.state.connections.inc();
     tracing::info!(stream = %name, connection_id = id, "connecting");
     let connected = tokio::select! {
         biased;
@@ -111,12 +110,12 @@ async fn attempt<S: Store, Src: StreamSource>(
             })
             .await?;
             policy.connected();
-            sv.state.connected.store(true, Ordering::Relaxed);
+            sv.state.set_connected(true);
             tracing::info!(stream = %name, connection_id = id, status, "stream connected");
             let mut report = stream
                 .read(id, response, &sv.sender, &mut sv.control, &sv.state)
                 .await;
-            sv.state.connected.store(false, Ordering::Relaxed);
+            sv.state.set_connected(false);
             report.http_status = Some(status);
             report
         }
@@ -231,11 +230,9 @@ fn stopped_report(control: Control) -> ConnectionReport {
 /// its end would count them twice.
 fn record_state(state: &StreamState, report: &ConnectionReport, wait: Option<Duration>) {
     if report.reason == EndReason::Stall {
-        state.stalls.fetch_add(1, Ordering::Relaxed);
+        state.stalls.inc();
     }
-    state
-        .backoff_ms
-        .store(wait.map_or(0, |w| w.as_millis() as u64), Ordering::Relaxed);
+    state.set_backoff(wait.unwrap_or_default());
 }
 
 /// One log line per ended connection, at the level its cause deserves.
@@ -321,10 +318,10 @@ mod tests {
             detail: None,
         };
         record_state(&state, &report, Some(Duration::from_secs(60)));
-        assert_eq!(state.messages.load(Ordering::Relaxed), 54);
-        assert_eq!(state.bytes.load(Ordering::Relaxed), 9_000);
-        assert_eq!(state.disconnects.load(Ordering::Relaxed), 1);
+        assert_eq!(state.messages.get(), 54);
+        assert_eq!(state.bytes.get(), 9_000);
+        assert_eq!(state.disconnects.get(), 1);
         assert_eq!(state.disconnect_codes(), vec![(7, 1)]);
-        assert_eq!(state.backoff_ms.load(Ordering::Relaxed), 60_000);
+        assert_eq!(state.backoff(), Duration::from_secs(60));
     }
 }
