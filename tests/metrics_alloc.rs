@@ -9,8 +9,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
-use streamvault_core::protocol::Kind;
-use streamvault_daemon::metrics::Metrics;
+use streamvault::metrics::Metrics;
+use streamvault::protocol::Kind;
 
 /// The system allocator, counting the allocations of a thread while it is armed.
 struct Counting;
