@@ -54,8 +54,8 @@ pub enum RunError {
     Signals(std::io::Error),
 }
 
-/// How `run` was invoked.
-#[derive(Debug, Clone, Default)]
+/// How `run` was invoked. Its `Debug` hides the credentials of `--database`.
+#[derive(Clone, Default)]
 pub struct RunOptions {
     /// The config file, re-read on SIGHUP.
     pub config_path: Option<PathBuf>,
@@ -63,6 +63,19 @@ pub struct RunOptions {
     pub database_override: Option<String>,
     /// Stop by itself after this long (`streamvault demo`), as if SIGTERM had arrived.
     pub stop_after: Option<Duration>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("config_path", &self.config_path)
+            .field(
+                "database_override",
+                &crate::config::redacted::OptionalUrl(self.database_override.as_deref()),
+            )
+            .field("stop_after", &self.stop_after)
+            .finish()
+    }
 }
 
 /// One running stream.
