@@ -249,3 +249,17 @@ async fn start_metrics(
         .await
         .map_err(|e| bad(format!("cannot listen on {addr}: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn run_options_debug_hides_the_database_password() {
+        let options = super::RunOptions {
+            database_override: Some("postgres://archiver:db-pass-1@db.example/archive".into()),
+            ..Default::default()
+        };
+        let text = format!("{options:?}");
+        assert!(!text.contains("db-pass-1"), "{text}");
+        assert!(text.contains("db.example/archive"), "{text}");
+    }
+}
