@@ -22,6 +22,7 @@ use common::daemon::{scenario_toml, simulator, stream, wait_until};
 use common::fault::Fault;
 use common::logs::*;
 use common::process::*;
+use common::scrape::{free_port, sample, scrape};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use streamvault::spool::{Spool, SpoolConfig};
@@ -96,7 +97,9 @@ async fn outage_is_spooled_at_full_rate(db: &TestDb) {
     let outage = Duration::from_secs(6);
     let work = tempfile::tempdir().unwrap();
     let (mut fault, url) = Fault::new(db).await;
-    let (sim, config) = setup(work.path(), &url, RATE, SENDS, "").await;
+    let port = free_port();
+    let metrics = format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n");
+    let (sim, config) = setup(work.path(), &url, RATE, SENDS, &metrics).await;
     let mut daemon = Proc::start(work.path(), &config);
     wait_until(
         "1000 events archived",
@@ -131,6 +134,7 @@ async fn outage_is_spooled_at_full_rate(db: &TestDb) {
     .await;
     let caught_up = restored.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let text = scrape(port);
     let exit = daemon.stop(Duration::from_secs(30));
     let stats = sim.stop().await;
     let total = archived(db).await;
@@ -169,6 +173,20 @@ async fn outage_is_spooled_at_full_rate(db: &TestDb) {
         segments(&work.path().join("spool")),
         0,
         "the spool is empty"
+    );
+    // The spool's metrics: what it took is what it gave back, which the archive holds; at
+    // most what arrived after the cut.
+    let spooled = sample(&text, "streamvault_spool_records_spooled_total").unwrap();
+    let drained = sample(&text, "streamvault_spool_records_drained_total").unwrap();
+    println!("  metrics: {spooled} records spooled, {drained} drained");
+    assert!(spooled > 0.0, "{text}");
+    assert_eq!(drained, spooled, "{text}");
+    assert!(spooled <= (total - archived_at_cut) as f64, "{text}");
+    assert_eq!(sample(&text, "streamvault_spool_bytes"), Some(0.0));
+    assert_eq!(sample(&text, "streamvault_spool_full_total"), Some(0.0));
+    assert_eq!(
+        sample(&text, "streamvault_messages_total{stream=\"main\"}"),
+        Some(total as f64)
     );
 }
 

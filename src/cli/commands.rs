@@ -65,7 +65,7 @@ pub(super) async fn run_demo(seconds: u64, database: Option<String>) -> Result<(
     })
 }
 
-/// `report`: the audit report of `window`, in `format`.
+/// `report`: the audit report of `window`, in `format`; the archive is only read.
 pub(super) async fn print_report(
     overrides: &Overrides,
     window: ReportWindow,
@@ -73,9 +73,18 @@ pub(super) async fn print_report(
 ) -> Result<(), Failure> {
     window.validate().map_err(Failure::Usage)?;
     let settings = overrides.settings()?;
-    let backend = open_migrated(&settings.database.url).await?;
-    let built = report::build(&backend, &window).await;
-    backend.close().await;
+    let url = &settings.database.url;
+    // Read-only: never created, migrated or written (a daemon may be writing it meanwhile).
+    let mut archive = store::open_read_only(url).await?;
+    let mut built = report::build(archive.backend(), &window).await;
+    if archive.went_stale() {
+        // A writer started while a cleanly closed archive was read as immutable: read it
+        // again, through the writer's WAL.
+        archive.close().await;
+        archive = store::open_read_only(url).await?;
+        built = report::build(archive.backend(), &window).await;
+    }
+    archive.close().await;
     print!("{}", built?.render(format));
     Ok(())
 }

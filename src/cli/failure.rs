@@ -64,6 +64,17 @@ impl From<RunError> for Failure {
     }
 }
 
+impl From<crate::store::ReadOpenError> for Failure {
+    /// A missing archive or a schema other than this binary's is the user's to fix (exit 2);
+    /// an unreachable database keeps its own code.
+    fn from(e: crate::store::ReadOpenError) -> Self {
+        match e {
+            crate::store::ReadOpenError::Store(s) => Failure::Database(s),
+            other => Failure::Usage(other.to_string()),
+        }
+    }
+}
+
 impl From<ReplayError> for Failure {
     fn from(e: ReplayError) -> Self {
         match e {

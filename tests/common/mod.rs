@@ -13,6 +13,7 @@ pub mod pg_pages;
 pub mod process;
 pub mod proxy;
 pub mod reference;
+pub mod scrape;
 pub mod sqlite_inspect;
 pub mod tmpfs;
 

@@ -12,6 +12,8 @@
 //! - `purges`: the purges erasures owe, recorded with them ([`PurgeLog`], [`PurgeTx`]).
 //! - `notice_filter`: which stored notices can concern a batch, without reading them all.
 //! - [`query`]: plain SQL against the archive, printed as a table.
+//! - `reading`: an archive opened only to read it ([`open_read_only`], for `report`): nothing
+//!   created or migrated, the schema checked.
 //!
 //! The backend is chosen once from the URL scheme ([`open`]); everything after that is generic.
 //! Both backends share one write path ([`write`]): a batch is one transaction, in which the
@@ -33,6 +35,7 @@ mod notice_filter;
 mod postgres;
 mod purges;
 pub mod query;
+mod reading;
 mod redact;
 mod sql;
 mod sqlite;
@@ -45,6 +48,7 @@ pub use error::{DbError, Operation, StoreError};
 pub use lock::{ArchiveLock, LockError, lock_archive};
 pub use postgres::PgStore;
 pub use purges::{PurgeLog, PurgeTx};
+pub use reading::{ReadOnlyArchive, ReadOpenError, open_read_only};
 pub use redact::redact_url;
 pub use sql::{Arg, Db, SharedRow, Timestamp};
 pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
@@ -149,7 +153,7 @@ pub trait Store: PurgeLog + Clone + Send + Sync + 'static {
 }
 
 /// An opened archive of either kind.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub enum Backend {
     Sqlite(SqliteStore),
     Postgres(PgStore),

@@ -8,8 +8,8 @@ use serde::Deserialize;
 const MIN_BATCH_BYTES: usize = 64 << 10;
 const MAX_BATCH_BYTES: usize = 1 << 30;
 
-/// `[database]`.
-#[derive(Debug, Clone, Deserialize)]
+/// `[database]`. Its `Debug` hides the URL's credentials.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
     /// `sqlite://PATH` or `postgres://...`; may carry a password, so never logged as is.
@@ -34,6 +34,19 @@ impl Default for DatabaseSettings {
             retry_for_secs: 60,
             purge_within_secs: 30,
         }
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &super::redacted::Url(&self.url))
+            .field("batch_size", &self.batch_size)
+            .field("batch_max_bytes", &self.batch_max_bytes)
+            .field("flush_interval_ms", &self.flush_interval_ms)
+            .field("retry_for_secs", &self.retry_for_secs)
+            .field("purge_within_secs", &self.purge_within_secs)
+            .finish()
     }
 }
 

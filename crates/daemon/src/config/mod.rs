@@ -13,6 +13,7 @@ mod ingest;
 mod load;
 mod metrics;
 mod reconnect;
+pub(crate) mod redacted;
 mod spool;
 mod stream;
 #[cfg(test)]
@@ -55,7 +56,8 @@ fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
     }
 }
 
-/// The whole configuration.
+/// The whole configuration. Its `Debug` is safe to log: the sections that hold secrets
+/// (`[database]` and `[[stream]]`: URLs, headers, parameters) hide them in their own `Debug`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {

@@ -6,8 +6,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// One `[[stream]]` entry.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// One `[[stream]]` entry. Its `Debug` hides the URLs' credentials and the values of headers
+/// and parameters (token and cookie settings only name files, variables and credentials).
+#[derive(Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StreamSettings {
     pub name: String,
@@ -45,6 +46,30 @@ pub struct StreamSettings {
     pub rules_url: Option<String>,
     /// v2: the most a reconnect asks to backfill, in minutes (0 disables; default 5).
     pub backfill_minutes: Option<u8>,
+}
+
+impl std::fmt::Debug for StreamSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use super::redacted::{Names, OptionalUrl, Url};
+        f.debug_struct("StreamSettings")
+            .field("name", &self.name)
+            .field("family", &self.family)
+            .field("url", &Url(&self.url))
+            .field("method", &self.method)
+            .field("params", &Names(&self.params))
+            .field("headers", &Names(&self.headers))
+            .field("bearer_token_file", &self.bearer_token_file)
+            .field("bearer_token_env", &self.bearer_token_env)
+            .field("bearer_token_credential", &self.bearer_token_credential)
+            .field("stall_timeout_secs", &self.stall_timeout_secs)
+            .field("update_url", &OptionalUrl(self.update_url.as_deref()))
+            .field("topics", &self.topics)
+            .field("topics_param", &self.topics_param)
+            .field("auto_reconnect", &self.auto_reconnect)
+            .field("cookies_file", &self.cookies_file)
+            .field("cookies_credential", &self.cookies_credential)
+            .finish()
+    }
 }
 
 /// The two stream families.

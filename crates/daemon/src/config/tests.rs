@@ -197,3 +197,65 @@ fn v2_mistakes_name_their_key() {
         assert!(e.contains(key), "{toml}\n=> {e}");
     }
 }
+
+#[test]
+fn debug_output_holds_no_secret() {
+    let s = load(
+        r#"
+        [database]
+        url = "postgres://archiver:db-pass-1@db.example/archive?sslpassword=ssl-pass-2"
+        [[stream]]
+        name = "filter"
+        family = "ndjson"
+        url = "https://user:url-pass-3@stream.example/1.1/statuses/filter.json?access_token=url-token-4"
+        params = { track = "rust", api_key = "param-key-5" }
+        headers = { "X-Api-Key" = "header-key-6", Cookie = "ct0=cookie-7; auth_token=cookie-8", "x-csrf-token" = "csrf-9" }
+        bearer_token_file = "/etc/streamvault/filter.token"
+        [[stream]]
+        name = "live"
+        family = "topics"
+        url = "https://tok-10@live.example/live_pipeline/events"
+        update_url = "https://live.example/update?auth=update-token-11"
+        topics = ["/tweet_engagement/1"]
+        cookies_file = "/etc/streamvault/live.cookies"
+        "#,
+    )
+    .unwrap();
+    let secrets = [
+        "db-pass-1",
+        "ssl-pass-2",
+        "url-pass-3",
+        "url-token-4",
+        "param-key-5",
+        "header-key-6",
+        "cookie-7",
+        "cookie-8",
+        "csrf-9",
+        "tok-10",
+        "update-token-11",
+    ];
+    for text in [
+        format!("{s:?}"),
+        format!("{s:#?}"),
+        format!("{:?}", s.streams[0]),
+        format!("{:?}", s.database),
+    ] {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+    // What is not secret is still there to debug with.
+    let text = format!("{s:?}");
+    for shown in [
+        "db.example",
+        "stream.example/1.1/statuses/filter.json",
+        "\"X-Api-Key\": \"***\"",
+        "\"track\": \"***\"",
+        "/etc/streamvault/filter.token",
+        "/etc/streamvault/live.cookies",
+        "/tweet_engagement/1",
+        "batch_size: 1000",
+    ] {
+        assert!(text.contains(shown), "{shown} missing from {text}");
+    }
+}

@@ -55,8 +55,8 @@ pub enum RunError {
     Signals(std::io::Error),
 }
 
-/// How `run` was invoked.
-#[derive(Debug, Clone, Default)]
+/// How `run` was invoked. Its `Debug` hides the credentials of `--database`.
+#[derive(Clone, Default)]
 pub struct RunOptions {
     /// The config file, re-read on SIGHUP.
     pub config_path: Option<PathBuf>,
@@ -64,6 +64,19 @@ pub struct RunOptions {
     pub database_override: Option<String>,
     /// Stop by itself after this long (`streamvault demo`), as if SIGTERM had arrived.
     pub stop_after: Option<Duration>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("config_path", &self.config_path)
+            .field(
+                "database_override",
+                &crate::config::redacted::OptionalUrl(self.database_override.as_deref()),
+            )
+            .field("stop_after", &self.stop_after)
+            .finish()
+    }
 }
 
 /// One running stream.
@@ -189,9 +202,7 @@ pub async fn run<S: Store>(
             .shutdown_timeout()
             .saturating_sub(Duration::from_millis(1500));
     let stats = pipeline.finish_by(Some(deadline)).await;
-    let spooled_bytes = spool_counters
-        .bytes
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let spooled_bytes = spool_counters.bytes.get();
     outcome(result, stats, stopping, refused, spooled_bytes)
 }
 
@@ -255,4 +266,18 @@ async fn start_metrics(
     crate::metrics::serve(addr, metrics)
         .await
         .map_err(|e| bad(format!("cannot listen on {addr}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn run_options_debug_hides_the_database_password() {
+        let options = super::RunOptions {
+            database_override: Some("postgres://archiver:db-pass-1@db.example/archive".into()),
+            ..Default::default()
+        };
+        let text = format!("{options:?}");
+        assert!(!text.contains("db-pass-1"), "{text}");
+        assert!(text.contains("db.example/archive"), "{text}");
+    }
 }

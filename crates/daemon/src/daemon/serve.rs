@@ -8,7 +8,6 @@ use crate::pipeline::{Chunk, LiveCounters};
 use crate::shutdown::Control;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use std::ops::ControlFlow;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 use streamvault_store::Store;
 use tokio::sync::{mpsc, watch};
@@ -107,9 +106,7 @@ impl<S: Store> Daemon<S> {
         writer: &mut WriterWatch,
     ) {
         let queued = writer_gone.max_capacity() - writer_gone.capacity();
-        metrics
-            .channel_depth
-            .store(queued as u64, Ordering::Relaxed);
+        metrics.channel_depth.set(queued as u64);
         let mut status = self.status_line(counters);
         let healthy = writer.healthy(counters.heartbeat(), queued);
         if !healthy {

@@ -11,7 +11,7 @@ impl<S: Store> Daemon<S> {
         let connected = self
             .streams
             .values()
-            .filter(|s| s.state.connected.load(Ordering::Relaxed))
+            .filter(|s| s.state.is_connected())
             .count();
         format!(
             "{connected}/{} streams connected, {} records committed",
@@ -26,13 +26,13 @@ impl<S: Store> Daemon<S> {
         for (name, s) in &self.streams {
             tracing::info!(
                 stream = %name,
-                connected = s.state.connected.load(Ordering::Relaxed),
-                connections = s.state.connections.load(Ordering::Relaxed),
-                messages = s.state.messages.load(Ordering::Relaxed),
-                bytes = s.state.bytes.load(Ordering::Relaxed),
-                stalls = s.state.stalls.load(Ordering::Relaxed),
-                disconnects = s.state.disconnects.load(Ordering::Relaxed),
-                backoff_ms = s.state.backoff_ms.load(Ordering::Relaxed),
+                connected = s.state.is_connected(),
+                connections = s.state.connections.get(),
+                messages = s.state.messages.get(),
+                bytes = s.state.bytes.get(),
+                stalls = s.state.stalls.get(),
+                disconnects = s.state.disconnects.get(),
+                backoff_ms = s.state.backoff().as_millis() as u64,
                 "stream statistics (messages counted when a connection ends)"
             );
         }

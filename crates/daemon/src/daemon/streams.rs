@@ -2,13 +2,11 @@
 
 use super::{Daemon, RunError, Running};
 use crate::config::{StreamFamily, StreamSettings};
-use crate::metrics::StreamState;
 use crate::shutdown::Control;
 use crate::source::ndjson::NdjsonStream;
 use crate::source::topics::TopicsStream;
 use crate::source::v2::V2Stream;
 use crate::supervisor::{self, StreamExit, Supervision};
-use std::sync::Arc;
 use std::time::Duration;
 use streamvault_store::{Store, StoreError};
 use tokio::sync::watch;
@@ -30,7 +28,7 @@ impl<S: Store> Daemon<S> {
         settings: &StreamSettings,
     ) -> Result<(), RunError> {
         let (control, receiver) = watch::channel(Control::Run);
-        let state = Arc::new(StreamState::default());
+        let state = self.metrics.stream(&settings.name);
         let supervision = || Supervision {
             store: self.store.clone(),
             sender: self.sender.clone(),
@@ -80,7 +78,6 @@ impl<S: Store> Daemon<S> {
                 None
             }
         };
-        self.metrics.register_stream(&settings.name, state.clone());
         self.streams.insert(
             settings.name.clone(),
             Running {

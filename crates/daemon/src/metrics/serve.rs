@@ -1,4 +1,9 @@
 //! The HTTP listener of `GET /metrics`: bounded in what a slow or failing client can cost.
+//!
+//! The body is OpenMetrics text whatever the client's `Accept` header says: Prometheus asks for
+//! it, and a scraper that asks only for `text/plain` gets the same body (the two formats agree
+//! on every line this daemon writes but the final `# EOF`, and the metadata lines of counters,
+//! which name the family without `_total`).
 
 use super::Metrics;
 use http_body_util::Full;
@@ -7,6 +12,9 @@ use hyper::{Response, StatusCode};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// What the body is.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// How long a client may take, so that slow or idle connections cannot pile up.
 #[derive(Debug, Clone, Copy)]
@@ -97,7 +105,7 @@ async fn connection(stream: tokio::net::TcpStream, metrics: Arc<Metrics>, limits
         async move {
             if req.uri().path() == "/metrics" {
                 Response::builder()
-                    .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
+                    .header("content-type", CONTENT_TYPE)
                     .body(Full::new(Bytes::from(metrics.render())))
             } else {
                 Response::builder()

@@ -8,7 +8,6 @@ use crate::metrics::Metrics;
 use chrono::Utc;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 use streamvault_store::{Batch, Store, StoreError};
 use tokio::time::Instant;
@@ -139,22 +138,17 @@ pub(super) async fn commit<S: Store>(
     let outcome = retrying(config, || store.write_batch(batch, Utc::now())).await?;
     stats.add(batch.len(), &outcome);
     metrics.committed(
-        batch
-            .events
-            .iter()
-            .map(|e| (&*e.origin.stream, e.kind.as_str())),
-        batch.rejects.iter().map(|r| &*r.origin.stream),
+        batch.events.iter().map(|e| (&e.origin.stream, e.kind)),
+        batch.rejects.iter().map(|r| &r.origin.stream),
         batch
             .events
             .iter()
             .map(|e| e.origin.received_at.timestamp_millis())
             .max(),
     );
-    metrics.batches.fetch_add(1, Ordering::Relaxed);
+    metrics.batches.inc();
     metrics.batch_latency.observe(started.elapsed());
-    metrics
-        .compliance_actions
-        .fetch_add(outcome.actions as u64, Ordering::Relaxed);
+    metrics.compliance_actions.inc_by(outcome.actions as u64);
     for ms in &outcome.notice_latencies_ms {
         metrics
             .notice_latency

@@ -5,7 +5,6 @@ use super::Work;
 use super::writer::InflightWork;
 use crate::spool::{Pos, Spool, SpoolCounters, writer::AppendError};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use streamvault_core::record::Record;
 use streamvault_store::StoreError;
 use tokio::time::Instant;
@@ -125,7 +124,7 @@ impl Spooling {
         };
         drop(work.batch);
         if let Err(e) = self.spool.append(&frames, records) {
-            self.counters.full_total.fetch_add(1, Ordering::Relaxed);
+            self.counters.full_total.inc();
             match e {
                 AppendError::Full => tracing::error!(
                     bytes = self.spool.bytes(),
@@ -208,9 +207,7 @@ impl Spooling {
         self.degraded = false;
         if let Some(pos) = spooled_to {
             self.spool.commit_to(pos).map_err(io_error)?;
-            self.counters
-                .drained_records
-                .fetch_add(records as u64, Ordering::Relaxed);
+            self.counters.drained_records.inc_by(records as u64);
             if self.spool.is_empty() {
                 tracing::info!("the spool is drained");
             }

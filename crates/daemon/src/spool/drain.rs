@@ -4,7 +4,6 @@
 use super::{Pos, Spool, codec, segment};
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::atomic::Ordering;
 use streamvault_core::record::Record;
 
 const CURSOR: &str = "cursor";
@@ -115,7 +114,7 @@ impl Spool {
     }
 
     fn damaged(&self, seq: u64, why: &str) {
-        self.counters.corrupt_frames.fetch_add(1, Ordering::Relaxed);
+        self.counters.corrupt_frames.inc();
         tracing::error!(segment = %self.path(seq).display(), why, "a damaged spool frame is skipped");
     }
 

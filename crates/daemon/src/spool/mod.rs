@@ -8,11 +8,12 @@
 //! of its records are committed. Spooled records are archived by the same path as live ones,
 //! compliance included; see docs/operations.md (fault safety) for the erasure guarantee.
 
+use prometheus_client::metrics::{counter::Counter, gauge::Gauge};
 use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 pub mod codec;
 mod config;
@@ -22,19 +23,20 @@ pub mod writer;
 
 pub use config::{DEFAULT_MAX_BYTES, DEFAULT_SEGMENT_BYTES, FsyncPolicy, SpoolConfig};
 
-/// Figures of the spool, readable while it runs (for the metrics endpoint and the tests).
+/// Figures of the spool, readable while it runs: the metrics endpoint registers these very
+/// handles (a clone shares the value), and the tests read them.
 #[derive(Debug, Default)]
 pub struct SpoolCounters {
     /// Bytes of segments on disk now.
-    pub bytes: AtomicU64,
+    pub bytes: Gauge<u64, AtomicU64>,
     /// Records appended, ever.
-    pub spooled_records: AtomicU64,
+    pub spooled_records: Counter,
     /// Records committed out of the spool, ever.
-    pub drained_records: AtomicU64,
+    pub drained_records: Counter,
     /// Times the spool was full and the writer made the streams wait (back-pressure).
-    pub full_total: AtomicU64,
+    pub full_total: Counter,
     /// Frames found damaged (checksum, length, undecodable) and skipped.
-    pub corrupt_frames: AtomicU64,
+    pub corrupt_frames: Counter,
 }
 
 /// A place in the spool: a segment and a byte offset in it.
@@ -163,7 +165,7 @@ impl Spool {
     }
 
     fn publish_bytes(&self) {
-        self.counters.bytes.store(self.bytes(), Ordering::Relaxed);
+        self.counters.bytes.set(self.bytes());
     }
 }
 

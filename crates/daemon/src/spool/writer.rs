@@ -3,7 +3,6 @@
 
 use super::{FsyncPolicy, Segment, Spool, segment};
 use std::io::Write;
-use std::sync::atomic::Ordering;
 
 /// Why an append did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -40,9 +39,7 @@ impl Spool {
         if let Some(last) = self.segments.back_mut() {
             last.len += frames.len() as u64;
         }
-        self.counters
-            .spooled_records
-            .fetch_add(records as u64, Ordering::Relaxed);
+        self.counters.spooled_records.inc_by(records as u64);
         self.publish_bytes();
         match self.config.fsync {
             FsyncPolicy::Always => self.sync()?,

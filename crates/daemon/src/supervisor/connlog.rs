@@ -10,7 +10,6 @@ use crate::shutdown::Control;
 use crate::source::ConnectionReport;
 use chrono::Utc;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 use streamvault_core::ingest::IngestCounts;
 use streamvault_core::record::{ConnectionChange, ConnectionRecord, Record};
@@ -72,8 +71,8 @@ pub(super) fn read_since(state: &StreamState, since: (u64, u64)) -> IngestCounts
 /// The stream's messages and bytes read so far.
 pub(super) fn figures(state: &StreamState) -> (u64, u64) {
     (
-        state.messages.load(Ordering::Relaxed),
-        state.bytes.load(Ordering::Relaxed),
+        state.messages.get(),
+        state.bytes.get(),
     )
 }
 
@@ -115,11 +114,9 @@ pub(super) fn stopped_report(control: Control) -> ConnectionReport {
 /// its end would count them twice.
 pub(super) fn record_state(state: &StreamState, report: &ConnectionReport, wait: Option<Duration>) {
     if report.reason == EndReason::Stall {
-        state.stalls.fetch_add(1, Ordering::Relaxed);
+        state.stalls.inc();
     }
-    state
-        .backoff_ms
-        .store(wait.map_or(0, |w| w.as_millis() as u64), Ordering::Relaxed);
+    state.set_backoff(wait.unwrap_or_default());
 }
 
 /// One log line per ended connection, at the level its cause deserves.
@@ -205,10 +202,10 @@ mod tests {
             detail: None,
         };
         record_state(&state, &report, Some(Duration::from_secs(60)));
-        assert_eq!(state.messages.load(Ordering::Relaxed), 54);
-        assert_eq!(state.bytes.load(Ordering::Relaxed), 9_000);
-        assert_eq!(state.disconnects.load(Ordering::Relaxed), 1);
+        assert_eq!(state.messages.get(), 54);
+        assert_eq!(state.bytes.get(), 9_000);
+        assert_eq!(state.disconnects.get(), 1);
         assert_eq!(state.disconnect_codes(), vec![(7, 1)]);
-        assert_eq!(state.backoff_ms.load(Ordering::Relaxed), 60_000);
+        assert_eq!(state.backoff(), Duration::from_secs(60));
     }
 }

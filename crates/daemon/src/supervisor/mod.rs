@@ -9,7 +9,6 @@ use crate::shutdown::{Control, stop_requested};
 use crate::source::{ConnectionReport, StreamSource};
 use connlog::{end_connection, log_ending, record_state, send, stopped_report};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 use streamvault_core::record::ConnectionChange;
 use streamvault_store::{EndReason, Store, StoreError};
@@ -124,7 +123,7 @@ async fn attempt<S: Store, Src: StreamSource>(
     let name = stream.name().clone();
     let id = sv.ids.next(&sv.store, &name, &mut sv.control).await?;
     send(sv, &name, id, ConnectionChange::Opened).await.ok()?;
-    sv.state.connections.fetch_add(1, Ordering::Relaxed);
+    sv.state.connections.inc();
     tracing::info!(stream = %name, connection_id = id, "connecting");
     let connected = tokio::select! {
         biased;
@@ -137,7 +136,7 @@ async fn attempt<S: Store, Src: StreamSource>(
             let up = send(sv, &name, id, ConnectionChange::Up { http_status });
             up.await.ok()?;
             policy.connected();
-            sv.state.connected.store(true, Ordering::Relaxed);
+            sv.state.set_connected(true);
             tracing::info!(stream = %name, connection_id = id, status = http_status, "stream connected");
             let since = connlog::figures(&sv.state);
             let mut report = tokio::select! {
@@ -147,7 +146,7 @@ async fn attempt<S: Store, Src: StreamSource>(
                     connlog::claim_lost_report(connlog::read_since(&sv.state, since), http_status, &holder)
                 }
             };
-            sv.state.connected.store(false, Ordering::Relaxed);
+            sv.state.set_connected(false);
             report.http_status = Some(http_status);
             report
         }

@@ -53,6 +53,14 @@ impl PgStore {
         })
     }
 
+    /// A store over a pool of read-only sessions (see [`crate::open_read_only`]).
+    pub(crate) fn read_only(pool: PgPool) -> PgStore {
+        PgStore {
+            pool,
+            uncertain: Default::default(),
+        }
+    }
+
     fn uncertain_commit(&self) -> Result<Option<i64>, StoreError> {
         Ok(*self.uncertain.lock().map_err(|_| poisoned())?)
     }

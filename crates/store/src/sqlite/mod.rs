@@ -113,6 +113,17 @@ impl SqliteStore {
         })
     }
 
+    /// A store over a read-only pool (see [`crate::open_read_only`]): its one pool serves as
+    /// both, and it never checkpoints.
+    pub(crate) fn read_only(pool: SqlitePool) -> SqliteStore {
+        SqliteStore {
+            writer: pool.clone(),
+            readers: pool,
+            filter: Default::default(),
+            checkpointer: None,
+        }
+    }
+
     /// The readers' pool, for queries (reports, tests, `streamvault query`).
     pub fn pool(&self) -> &SqlitePool {
         &self.readers
