@@ -12,6 +12,7 @@ pub mod pg_pages;
 pub mod process;
 pub mod proxy;
 pub mod reference;
+pub mod spool_fault;
 pub mod sqlite_inspect;
 pub mod tmpfs;
 

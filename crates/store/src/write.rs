@@ -2,6 +2,7 @@
 
 use super::dm::{DmTx, apply_dm_deletes, store_dms};
 use super::purges::PurgeTx;
+use super::spool_marks::{MarkTx, SpoolMark};
 use super::sql::{Compliance, Statements};
 use super::{Batch, Notice, NoticeKind, Rows, StoreError};
 use chrono::{DateTime, Utc};
@@ -102,11 +103,12 @@ pub trait ArchiveTx: Statements {
 }
 
 /// Writes `batch` through `tx`: lookup, clean, insert, apply notices, audit, record the purge
-/// owed, commit.
-pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx>(
+/// owed and the spool marks, commit.
+pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
     mut tx: T,
     batch: &Batch,
     now: DateTime<Utc>,
+    marks: &[SpoolMark],
 ) -> Result<BatchOutcome, StoreError> {
     let (tweet_ids, user_ids) = compliance::lookup_keys(batch);
     let known = if tweet_ids.is_empty() && user_ids.is_empty() {
@@ -156,6 +158,10 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx>(
     // The purge this erasure owes is committed with it, so a crash cannot forget it.
     if rows_erased > 0 {
         tx.record_purge_due(now, rows_erased).await?;
+    }
+    // The batch's place in its run, committed with it: a drain then skips its spooled copy.
+    for mark in marks {
+        tx.record_mark(mark).await?;
     }
     tx.commit().await?;
     Ok(BatchOutcome {
