@@ -18,76 +18,13 @@
 mod common;
 
 use common::TestDb;
-use common::daemon::{scenario_toml, simulator, stream, wait_until};
-use common::fault::Fault;
+use common::daemon::wait_until;
 use common::logs::*;
 use common::process::*;
 use common::scrape::{free_port, sample, scrape};
-use std::path::Path;
+use common::fault::Fault;
+use common::spool_fault::*;
 use std::time::{Duration, Instant};
-use streamvault::spool::{Spool, SpoolConfig};
-
-const PATH: &str = "/1.1/statuses/filter.json";
-
-/// Events + rejects archived.
-async fn archived(db: &TestDb) -> i64 {
-    db.int("SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM rejects)")
-        .await
-}
-
-async fn duplicates(db: &TestDb) -> i64 {
-    db.int("SELECT COUNT(*) - COUNT(DISTINCT tweet_id) FROM events WHERE kind = 'tweet'")
-        .await
-}
-
-/// Segment files in the spool directory.
-fn segments(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter(|e| e.as_ref().unwrap().path().extension() == Some("seg".as_ref()))
-                .count()
-        })
-        .unwrap_or(0)
-}
-
-/// Records (lines read) the spool holds, read without committing them.
-fn spooled(dir: &Path) -> usize {
-    let mut spool = Spool::open(SpoolConfig::new(dir), Default::default()).unwrap();
-    let mut n = 0;
-    while spool.has_unread() {
-        let (records, _) = spool.read_batch(10_000, 64 << 20).unwrap();
-        // The connection log travels with the records: only lines read count here.
-        n += records
-            .iter()
-            .filter(|r| !matches!(r, streamvault::record::Record::Connection(_)))
-            .count();
-    }
-    n
-}
-
-/// A daemon reading `sends` events at `rate` on one connection (then keep-alives; a second
-/// connection sends nothing), its spool in `work/spool`.
-async fn setup(
-    work: &Path,
-    db_url: &str,
-    rate: f64,
-    sends: u64,
-    extra: &str,
-) -> (streamvault::simulate::Simulator, ProcConfig) {
-    let scenario = format!(
-        "name = \"burst\"\nrate = {rate}\n[[connection]]\nsteps = [{{ send = {sends} }}, {{ idle = \"forever\" }}]\n\
-         [[connection]]\nsteps = [{{ idle = \"forever\" }}]\n"
-    );
-    let sim = simulator(scenario_toml(work, &scenario), rate).await;
-    let mut spec = stream("main", &sim, PATH, "burst");
-    spec.url = format!("http://{}{PATH}", sim.addr());
-    let mut config = ProcConfig::new(db_url, vec![spec]);
-    config.extra = format!(
-        "\n[spool]\ndir = {:?}\n{extra}",
-        work.join("spool").display().to_string()
-    );
-    (sim, config)
-}
 
 both_backends!(outage_spooled, |db| outage_is_spooled_at_full_rate(&db));
 

@@ -14,6 +14,7 @@ pub mod process;
 pub mod proxy;
 pub mod reference;
 pub mod scrape;
+pub mod spool_fault;
 pub mod sqlite_inspect;
 pub mod tmpfs;
 

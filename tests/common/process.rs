@@ -20,6 +20,8 @@ pub struct ProcConfig {
     pub file_size_limit: Option<u64>,
     /// More sections, as TOML text (`[spool]`, `[daemon]`).
     pub extra: String,
+    /// More environment variables (`STREAMVAULT_FAILPOINT`, see the daemon's `failpoint`).
+    pub env: Vec<(String, String)>,
 }
 
 impl ProcConfig {
@@ -32,6 +34,7 @@ impl ProcConfig {
             backoff_scale: 0.01,
             file_size_limit: None,
             extra: String::new(),
+            env: Vec::new(),
         }
     }
 
@@ -106,6 +109,8 @@ impl Proc {
             .env("RUST_LOG", "info,streamvault=debug,sqlx=warn")
             .env_remove("STREAMVAULT__DATABASE__URL")
             .env_remove("STREAMVAULT__DATABASE__RETRY_FOR_SECS")
+            .env_remove("STREAMVAULT_FAILPOINT")
+            .envs(config.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(out)
             .spawn()

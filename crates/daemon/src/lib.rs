@@ -11,6 +11,7 @@
 //! - [`metrics`]: the daemon's Prometheus metrics and per-stream counters.
 //! - [`replay`]: archives recorded streams through the same pipeline as live input; [`input`]
 //!   reads them past the page cache and [`sched`] marks the reader as batch work.
+//! - `failpoint`: fault hooks for the integration tests (the `failpoints` feature only).
 //! - [`daemon`]: `streamvault run`: streams, signals, reload, systemd, exit codes.
 // `unsafe` only for the system calls in `sched` (SCHED_BATCH); each site carries its SAFETY
 // argument.
@@ -18,6 +19,7 @@
 
 pub mod config;
 pub mod daemon;
+mod failpoint;
 mod input;
 pub mod metrics;
 pub mod pipeline;

@@ -415,4 +415,6 @@ impl Work {
 }
 
 #[cfg(test)]
+mod exactly_once_tests;
+#[cfg(test)]
 mod tests;

@@ -10,6 +10,8 @@
 //! - `lock`, `claim`: one writer per archive (a file lock on SQLite) and one daemon per stream
 //!   (an advisory lock on PostgreSQL).
 //! - `purges`: the purges erasures owe, recorded with them ([`PurgeLog`], [`PurgeTx`]).
+//! - `spool_marks`: how far each run's batches are committed, recorded with them, so that a
+//!   spool's drain skips what the archive holds already ([`SpoolMark`], [`MarkLog`]).
 //! - `notice_filter`: which stored notices can concern a batch, without reading them all.
 //! - [`query`]: plain SQL against the archive, printed as a table.
 //! - `reading`: an archive opened only to read it ([`open_read_only`], for `report`): nothing
@@ -37,6 +39,7 @@ mod purges;
 pub mod query;
 mod reading;
 mod redact;
+mod spool_marks;
 mod sql;
 mod sqlite;
 mod write;
@@ -50,6 +53,7 @@ pub use postgres::PgStore;
 pub use purges::{PurgeLog, PurgeTx};
 pub use reading::{ReadOnlyArchive, ReadOpenError, open_read_only};
 pub use redact::redact_url;
+pub use spool_marks::{MarkLog, MarkTx, SpoolMark};
 pub use sql::{Arg, Db, SharedRow, Timestamp};
 pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
 pub use streamvault_core::batch::{
@@ -62,7 +66,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 /// The archive as the pipeline sees it.
-pub trait Store: PurgeLog + Clone + Send + Sync + 'static {
+pub trait Store: PurgeLog + MarkLog + Clone + Send + Sync + 'static {
     /// The pool for writes outside batches: migrations, the connection log.
     #[doc(hidden)]
     fn writer(&self) -> sql::Db<'_>;
@@ -84,6 +88,18 @@ pub trait Store: PurgeLog + Clone + Send + Sync + 'static {
         batch: &Arc<Batch>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<BatchOutcome, StoreError>> + Send;
+
+    /// [`Store::write_batch`], recording `marks` in the same transaction (see [`SpoolMark`]).
+    /// The default ignores them: for stores without an archive (test doubles).
+    fn write_marked(
+        &self,
+        batch: &Arc<Batch>,
+        now: DateTime<Utc>,
+        marks: &[SpoolMark],
+    ) -> impl Future<Output = Result<BatchOutcome, StoreError>> + Send {
+        let _ = marks;
+        self.write_batch(batch, now)
+    }
 
     /// Removes erased content from the store's files as far as the backend allows (see the
     /// "Physical erasure" in docs/compliance.md): SQLite folds and truncates its WAL, PostgreSQL vacuums.

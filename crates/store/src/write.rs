@@ -2,6 +2,7 @@
 
 use super::dm::{DmTx, apply_dm_deletes, store_dms};
 use super::purges::PurgeTx;
+use super::spool_marks::{MarkTx, SpoolMark};
 use super::sql::{Compliance, Statements};
 use super::{Batch, Notice, NoticeKind, Rows, StoreError};
 use chrono::{DateTime, Utc};
@@ -104,11 +105,12 @@ pub trait ArchiveTx: Statements {
 }
 
 /// Writes `batch` through `tx`: lookup, clean, insert, apply notices, audit, record the purge
-/// owed, commit.
-pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx>(
+/// owed and the spool marks, commit.
+pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
     mut tx: T,
     batch: &Batch,
     now: DateTime<Utc>,
+    marks: &[SpoolMark],
 ) -> Result<BatchOutcome, StoreError> {
     // First: the batch's events may belong to a connection it opens.
     super::connections::apply(&mut tx, &batch.connections, T::POSTGRES).await?;
@@ -160,6 +162,10 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx>(
     // The purge this erasure owes is committed with it, so a crash cannot forget it.
     if rows_erased > 0 {
         tx.record_purge_due(now, rows_erased).await?;
+    }
+    // The batch's place in its run, committed with it: a drain then skips its spooled copy.
+    for mark in marks {
+        tx.record_mark(mark).await?;
     }
     tx.commit().await?;
     Ok(BatchOutcome {

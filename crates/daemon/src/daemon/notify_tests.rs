@@ -16,6 +16,7 @@ struct GatedStore {
 
 /// It owes no purge (durable purges are the real backends' business).
 impl streamvault_store::PurgeLog for GatedStore {}
+impl streamvault_store::MarkLog for GatedStore {}
 
 impl Store for GatedStore {
     fn writer(&self) -> streamvault_store::Db<'_> {

@@ -88,6 +88,11 @@ impl Metrics {
             "Damaged spool frames (checksum, length, undecodable) skipped",
             s.corrupt_frames.clone(),
         );
+        r.register(
+            "spool_already_committed",
+            "Spooled records a drain skipped because the archive already held them (a commit that landed unacknowledged, or a crash before the spool's cursor moved)",
+            s.already_committed.clone(),
+        );
     }
 
     /// The per-stream families.

@@ -9,7 +9,7 @@ use chrono::Utc;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
-use streamvault_store::{Batch, Store, StoreError};
+use streamvault_store::{Batch, SpoolMark, Store, StoreError};
 use tokio::time::Instant;
 use tokio_retry::RetryIf;
 use tokio_retry::strategy::ExponentialBackoff;
@@ -17,16 +17,21 @@ use tokio_retry::strategy::ExponentialBackoff;
 /// What an attempt gives back: what it committed, and the archived rows it erased.
 pub(super) type Done = (WriterStats, Result<i64, StoreError>);
 
-/// Commits `batch` (retrying errors that can heal for `config.retry_for`).
+/// Commits `batch` with its `marks` (retrying errors that can heal for `config.retry_for`).
 pub(super) fn commit_attempt<S: Store>(
     store: S,
     config: PipelineConfig,
     batch: Arc<Batch>,
     metrics: Arc<Metrics>,
+    marks: Vec<SpoolMark>,
 ) -> BoxFuture<'static, Done> {
     Box::pin(async move {
         let mut stats = WriterStats::default();
-        let result = flush(&store, &config, &batch, &mut stats, &metrics).await;
+        let result = flush(&store, &config, &batch, &marks, &mut stats, &metrics).await;
+        if result.is_ok() {
+            // A commit whose answer is slow to come: what a stop's deadline abandons.
+            crate::failpoint::stall_if("commit-ack-delay").await;
+        }
         (stats, result)
     })
 }
@@ -114,28 +119,33 @@ pub(super) async fn flush<S: Store>(
     store: &S,
     config: &PipelineConfig,
     batch: &Arc<Batch>,
+    marks: &[SpoolMark],
     stats: &mut WriterStats,
     metrics: &Metrics,
 ) -> Result<i64, StoreError> {
     if batch.is_empty() {
         return Ok(0);
     }
-    match commit(store, config, batch, stats, metrics).await {
-        Err(e) if e.is_data_error() => split::split(store, config, batch, e, stats, metrics).await,
+    match commit(store, config, batch, marks, stats, metrics).await {
+        Err(e) if e.is_data_error() => {
+            split::split(store, config, batch, marks, e, stats, metrics).await
+        }
         done => done,
     }
 }
 
-/// Writes one batch in one transaction (retrying errors that can heal) and counts it.
+/// Writes one batch in one transaction with its marks (retrying errors that can heal) and
+/// counts it.
 pub(super) async fn commit<S: Store>(
     store: &S,
     config: &PipelineConfig,
     batch: &Arc<Batch>,
+    marks: &[SpoolMark],
     stats: &mut WriterStats,
     metrics: &Metrics,
 ) -> Result<i64, StoreError> {
     let started = std::time::Instant::now();
-    let outcome = retrying(config, || store.write_batch(batch, Utc::now())).await?;
+    let outcome = retrying(config, || store.write_marked(batch, Utc::now(), marks)).await?;
     stats.add(batch.len(), &outcome);
     metrics.committed(
         batch.events.iter().map(|e| (&e.origin.stream, e.kind)),

@@ -4,7 +4,7 @@
 use super::{PipelineConfig, WriterStats, commit};
 use crate::metrics::Metrics;
 use std::sync::Arc;
-use streamvault_store::{Batch, Store, StoreError};
+use streamvault_store::{Batch, SpoolMark, Store, StoreError};
 
 /// Writes a batch the database refused (a data error, which no retry heals) in parts, halving
 /// each part it refuses again until the records it refuses are alone: those go to `rejects`
@@ -12,10 +12,15 @@ use streamvault_store::{Batch, Store, StoreError};
 /// order, and each reads the compliance state the parts before it left, so notices apply as
 /// they would have in the whole batch. Costs about two transactions per refused record and
 /// halving (about 20 for one record in a batch of 1000).
+///
+/// The batch's spool marks are committed with its last part only: a crash between the parts
+/// commits the earlier ones again at the next start (the limit of exactly-once, see
+/// docs/operations.md), but a batch whose mark is committed is whole in the archive.
 pub(super) async fn split<S: Store>(
     store: &S,
     config: &PipelineConfig,
     batch: &Batch,
+    marks: &[SpoolMark],
     error: StoreError,
     stats: &mut WriterStats,
     metrics: &Metrics,
@@ -25,8 +30,10 @@ pub(super) async fn split<S: Store>(
     };
     if !batch.connections.is_empty() {
         // The connection log first, on its own: the parts' events may belong to it.
+        // A batch of connection changes alone is whole with them: its marks go with them.
         let connections = Arc::new(batch.connections_only());
-        commit(store, config, &connections, stats, metrics).await?;
+        let with = if positions.is_empty() { marks } else { &[] };
+        commit(store, config, &connections, with, stats, metrics).await?;
         if positions.is_empty() {
             return Ok(0);
         }
@@ -37,7 +44,7 @@ pub(super) async fn split<S: Store>(
         "the database refused a batch; writing it in parts to find the records it refuses"
     );
     if positions.len() == 1 {
-        return refuse(store, config, batch, &error, stats, metrics).await;
+        return refuse(store, config, batch, marks, &error, stats, metrics).await;
     }
     // Parts still to write, the next one last. The whole batch was refused already.
     let (first, second) = positions.split_at(positions.len() / 2);
@@ -48,7 +55,8 @@ pub(super) async fn split<S: Store>(
             continue;
         };
         let sub = Arc::new(batch.subset(*first..*last + 1));
-        match commit(store, config, &sub, stats, metrics).await {
+        let marks = if pending.is_empty() { marks } else { &[] };
+        match commit(store, config, &sub, marks, stats, metrics).await {
             Ok(rows) => erased += rows,
             Err(e) if e.is_data_error() && part.len() > 1 => {
                 let (first, second) = part.split_at(part.len() / 2);
@@ -56,7 +64,7 @@ pub(super) async fn split<S: Store>(
                 pending.push(first);
             }
             Err(e) if e.is_data_error() => {
-                erased += refuse(store, config, &sub, &e, stats, metrics).await?;
+                erased += refuse(store, config, &sub, marks, &e, stats, metrics).await?;
             }
             Err(e) => return Err(e),
         }
@@ -71,6 +79,7 @@ async fn refuse<S: Store>(
     store: &S,
     config: &PipelineConfig,
     part: &Batch,
+    marks: &[SpoolMark],
     error: &StoreError,
     stats: &mut WriterStats,
     metrics: &Metrics,
@@ -89,7 +98,7 @@ async fn refuse<S: Store>(
     }
     stats.refused += rejects.rejects.len() as u64;
     let mut rejects = Arc::new(rejects);
-    match commit(store, config, &rejects, stats, metrics).await {
+    match commit(store, config, &rejects, marks, stats, metrics).await {
         Err(e) if e.is_data_error() => {
             let again = e.database_message();
             tracing::error!(error = %again, "the database refused a reject too; kept without its line");
@@ -102,7 +111,7 @@ async fn refuse<S: Store>(
                     r.raw.clear();
                 }
             }
-            commit(store, config, &rejects, stats, metrics).await
+            commit(store, config, &rejects, marks, stats, metrics).await
         }
         done => done,
     }

@@ -1,12 +1,23 @@
 //! The writer's side of the spool: when to append, what to read back, what a commit frees,
-//! and the back-pressure of a full spool (an error log and a counter).
+//! the back-pressure of a full spool (an error log and a counter), and the marks that make
+//! every spooled record committed exactly once.
+//!
+//! Why marks in the archive, and not the spool's position: the position (the cursor file) is
+//! written after the commit, so a kill -9 in between commits the batch again, and a commit
+//! a stop abandoned may land after its batch was spooled. A position recorded in the archive
+//! would close the first window only (and a compaction moves positions), while a mark per
+//! batch — the spool's id, the writer's run and the batch's number in it, upserted in the
+//! committing transaction (one tiny statement) — closes both: the drain skips every spooled
+//! batch the archive already holds, whoever committed it. The archive keeps one row per run
+//! whose batches the spool may still hold; the rest are forgotten once the spool is empty.
 
 use super::Work;
 use super::writer::InflightWork;
 use crate::spool::{Pos, Spool, SpoolCounters, writer::AppendError};
+use std::collections::HashMap;
 use std::sync::Arc;
 use streamvault_core::record::Record;
-use streamvault_store::StoreError;
+use streamvault_store::{SpoolMark, Store, StoreError};
 use tokio::time::Instant;
 
 /// A spool failing is the archive's storage failing: the writer stops (exit 4), as for a
@@ -19,10 +30,19 @@ pub(super) fn io_error(e: std::io::Error) -> StoreError {
     }
 }
 
+/// Records read back from the spool, to commit with their marks; `end` is the position past
+/// them.
+pub(super) struct Drained {
+    pub(super) records: Vec<Record>,
+    pub(super) end: Pos,
+    pub(super) marks: Vec<SpoolMark>,
+}
+
 /// Frames the spool refused for want of room: the writer takes nothing more until they fit.
 pub(super) struct Held {
     frames: Vec<u8>,
     records: usize,
+    mark: Option<(i64, i64)>,
 }
 
 /// The spool and what the writer knows of the database.
@@ -32,6 +52,11 @@ pub(super) struct Spooling {
     pub(super) degraded: bool,
     pub(super) held: Option<Held>,
     counters: Arc<SpoolCounters>,
+    /// This writer's run: a random id, and the number of the next batch it takes.
+    run: i64,
+    next_batch: i64,
+    /// The last batch of each earlier run the archive holds (read when the writer starts).
+    committed: HashMap<i64, i64>,
 }
 
 impl Spooling {
@@ -41,6 +66,38 @@ impl Spooling {
             spool,
             degraded: false,
             held: None,
+            run: crate::spool::random_u64() as i64,
+            next_batch: 1,
+            committed: HashMap::new(),
+        }
+    }
+
+    /// Reads which spooled batches the archive holds; once the spool is empty, no batch of an
+    /// earlier run can be in it any more, and their marks are forgotten (the table stays at
+    /// about one row per spool).
+    pub(super) async fn start<S: Store>(
+        &mut self,
+        store: &S,
+        config: &super::PipelineConfig,
+    ) -> Result<(), StoreError> {
+        let id = self.spool.id();
+        if self.spool.is_empty() {
+            super::attempt::retrying(config, || store.forget_spool_marks(&id, self.run)).await?;
+        } else {
+            let marks = super::attempt::retrying(config, || store.spool_marks(&id)).await?;
+            self.committed = marks.into_iter().collect();
+        }
+        Ok(())
+    }
+
+    /// The mark of the next batch the writer takes, whether it commits it or spools it.
+    pub(super) fn next_mark(&mut self) -> SpoolMark {
+        let batch = self.next_batch;
+        self.next_batch += 1;
+        SpoolMark {
+            spool: self.spool.id(),
+            run: self.run,
+            batch,
         }
     }
 
@@ -95,11 +152,16 @@ impl Spooling {
             batch,
             frames,
             spooled_to,
+            marks,
         } = work
             && spooled_to.is_none()
             && let Some(taken) = frames.take()
         {
-            if let Err(e) = self.spool.append_over_limit(&taken, batch.len()) {
+            let mark = marks.first().map(|m| (m.run, m.batch));
+            if let Err(e) = self
+                .spool
+                .append_marked_over_limit(mark, &taken, batch.len())
+            {
                 // Kept in memory and tried again at the next failure.
                 tracing::error!(error = %e, "cannot write to the spool: the batch stays in memory");
                 *frames = Some(taken);
@@ -112,8 +174,10 @@ impl Spooling {
         Ok(())
     }
 
-    /// Appends a batch that arrived while spooling; a full spool holds it (back-pressure).
-    pub(super) fn append(&mut self, work: Work) -> Result<(), StoreError> {
+    /// Appends a batch that arrived while spooling, marked; a full spool holds it
+    /// (back-pressure).
+    pub(super) fn append(&mut self, work: Work, mark: SpoolMark) -> Result<(), StoreError> {
+        let mark = Some((mark.run, mark.batch));
         let records = work.batch.len();
         let Some(frames) = work.frames else {
             tracing::error!(
@@ -123,7 +187,7 @@ impl Spooling {
             return Ok(());
         };
         drop(work.batch);
-        if let Err(e) = self.spool.append(&frames, records) {
+        if let Err(e) = self.spool.append_marked(mark, &frames, records) {
             self.counters.full_total.inc();
             match e {
                 AppendError::Full => tracing::error!(
@@ -135,7 +199,11 @@ impl Spooling {
                     "cannot write to the spool: the streams now wait for the database (back-pressure)"
                 ),
             }
-            self.held = Some(Held { frames, records });
+            self.held = Some(Held {
+                frames,
+                records,
+                mark,
+            });
         }
         Ok(())
     }
@@ -145,7 +213,10 @@ impl Spooling {
         let Some(held) = self.held.take() else {
             return Ok(());
         };
-        match self.spool.append(&held.frames, held.records) {
+        match self
+            .spool
+            .append_marked(held.mark, &held.frames, held.records)
+        {
             Ok(()) => {
                 tracing::info!("the spool has room again: the streams read on");
                 Ok(())
@@ -160,33 +231,56 @@ impl Spooling {
     /// Appends the held frames whatever the bound (a stop).
     pub(super) fn flush_held(&mut self) -> Result<(), StoreError> {
         match self.held.take() {
-            Some(held) => self.force(&held.frames, held.records),
+            Some(held) => self.force(held.mark, &held.frames, held.records),
             None => Ok(()),
         }
     }
 
-    fn force(&mut self, frames: &[u8], records: usize) -> Result<(), StoreError> {
+    fn force(
+        &mut self,
+        mark: Option<(i64, i64)>,
+        frames: &[u8],
+        records: usize,
+    ) -> Result<(), StoreError> {
         self.spool
-            .append_over_limit(frames, records)
+            .append_marked_over_limit(mark, frames, records)
             .map_err(io_error)
     }
 
-    /// The next records to commit out of the spool, with the position past them.
+    /// The next records to commit out of the spool, with the position past them and the
+    /// marks to commit with them; batches the archive holds already are skipped.
     pub(super) fn read(
         &mut self,
         max_records: usize,
         max_bytes: usize,
-    ) -> Result<Option<(Vec<Record>, Pos)>, StoreError> {
+    ) -> Result<Option<Drained>, StoreError> {
         while self.spool.has_unread() {
-            let (records, pos) = self
+            let committed = &self.committed;
+            let read = self
                 .spool
-                .read_batch(max_records, max_bytes)
+                .read_batch_skipping(max_records, max_bytes, |run, batch| {
+                    committed.get(&run).is_some_and(|&done| batch <= done)
+                })
                 .map_err(io_error)?;
-            if !records.is_empty() {
-                return Ok(Some((records, pos)));
+            if !read.records.is_empty() {
+                let id = self.spool.id();
+                let marks = read
+                    .marks
+                    .into_iter()
+                    .map(|(run, batch)| SpoolMark {
+                        spool: id.clone(),
+                        run,
+                        batch,
+                    })
+                    .collect();
+                return Ok(Some(Drained {
+                    records: read.records,
+                    end: read.end,
+                    marks,
+                }));
             }
-            // Only damaged frames: nothing to commit, move past them.
-            self.spool.commit_to(pos).map_err(io_error)?;
+            // Only damaged frames, or batches already committed: move past them.
+            self.spool.commit_to(read.end).map_err(io_error)?;
         }
         Ok(None)
     }
@@ -206,6 +300,7 @@ impl Spooling {
         }
         self.degraded = false;
         if let Some(pos) = spooled_to {
+            crate::failpoint::hang_if("drain-committed");
             self.spool.commit_to(pos).map_err(io_error)?;
             self.counters.drained_records.inc_by(records as u64);
             if self.spool.is_empty() {
@@ -223,11 +318,16 @@ impl Spooling {
                 batch,
                 frames: Some(frames),
                 spooled_to: None,
-            } => self.force(&frames, batch.len()),
+                marks,
+            } => {
+                let mark = marks.first().map(|m| (m.run, m.batch));
+                self.force(mark, &frames, batch.len())
+            }
             InflightWork::Commit {
                 batch,
                 frames: None,
                 spooled_to: None,
+                ..
             } => {
                 tracing::error!(
                     records = batch.len(),

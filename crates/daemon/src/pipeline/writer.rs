@@ -17,7 +17,7 @@ use crate::metrics::Metrics;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use streamvault_store::{Batch, Store, StoreError};
+use streamvault_store::{Batch, SpoolMark, Store, StoreError};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -37,6 +37,9 @@ pub(super) enum InflightWork {
         batch: Arc<Batch>,
         frames: Option<Vec<u8>>,
         spooled_to: Option<crate::spool::Pos>,
+        /// Committed with the batch (see `spooling`): a live batch's own, or the last one of
+        /// each run a drained batch holds; none without a spool.
+        marks: Vec<SpoolMark>,
     },
     Purge,
 }
@@ -63,6 +66,9 @@ pub(super) async fn run_writer<S: Store>(
 ) -> Result<WriterStats, StoreError> {
     // A purge the archive recorded before the last stop (a crash) is due as it was promised.
     let mut purge_at = super::owed::owed_purge(&w.store, &w.config).await?;
+    if let Some(s) = &mut w.spool {
+        s.start(&w.store, &w.config).await?;
+    }
     let mut inflight: Option<Inflight> = None;
     let mut closed = false;
     let mut last_mark = 0;
@@ -106,10 +112,16 @@ pub(super) async fn run_writer<S: Store>(
                     s.sync_if_due()?;
                 }
             }
-            work = batches.recv(), if take => match work {
-                None => closed = true,
-                Some(work) if spooling => w.spool.as_mut().expect("spooling").append(work)?,
-                Some(work) => inflight = Some(w.start_commit(Arc::new(work.batch), work.frames)),
+            work = batches.recv(), if take => match (work, &mut w.spool) {
+                (None, _) => closed = true,
+                (Some(work), Some(s)) if spooling => {
+                    let mark = s.next_mark();
+                    s.append(work, mark)?;
+                }
+                (Some(work), s) => {
+                    let marks = s.as_mut().map(Spooling::next_mark).into_iter().collect();
+                    inflight = Some(w.start_commit(Arc::new(work.batch), work.frames, marks));
+                }
             },
             _ = sleep_until(purge_at), if purge_at.is_some() && inflight.is_none() => {
                 purge_at = None;
@@ -165,19 +177,26 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 impl<S: Store> Writer<S> {
-    pub(super) fn start_commit(&self, batch: Arc<Batch>, frames: Option<Vec<u8>>) -> Inflight {
+    pub(super) fn start_commit(
+        &self,
+        batch: Arc<Batch>,
+        frames: Option<Vec<u8>>,
+        marks: Vec<SpoolMark>,
+    ) -> Inflight {
         Inflight {
             attempt: commit_attempt(
                 self.store.clone(),
                 self.config.clone(),
                 batch.clone(),
                 self.metrics.clone(),
+                marks.clone(),
             ),
             started: Instant::now(),
             work: InflightWork::Commit {
                 batch,
                 frames,
                 spooled_to: None,
+                marks,
             },
         }
     }
@@ -196,16 +215,16 @@ impl<S: Store> Writer<S> {
         let Some(s) = &mut self.spool else {
             return Ok(None);
         };
-        let Some((records, pos)) = s.read(batch_size, max_bytes)? else {
+        let Some(drained) = s.read(batch_size, max_bytes)? else {
             return Ok(None);
         };
         let mut batch = Batch::default();
-        for record in records {
+        for record in drained.records {
             batch.push(record);
         }
-        let mut inflight = self.start_commit(Arc::new(batch), None);
+        let mut inflight = self.start_commit(Arc::new(batch), None, drained.marks);
         if let InflightWork::Commit { spooled_to, .. } = &mut inflight.work {
-            *spooled_to = Some(pos);
+            *spooled_to = Some(drained.end);
         }
         Ok(Some(inflight))
     }
@@ -231,8 +250,9 @@ impl<S: Store> Writer<S> {
                         batch,
                         frames,
                         spooled_to,
+                        marks,
                     } => {
-                        let mut again = self.start_commit(batch, frames);
+                        let mut again = self.start_commit(batch, frames, marks);
                         if let InflightWork::Commit { spooled_to: to, .. } = &mut again.work {
                             *to = spooled_to;
                         }
@@ -284,10 +304,12 @@ impl<S: Store> Writer<S> {
         // The assembler hands over what it still has, then ends (every source is gone).
         let deadline = Instant::now() + std::time::Duration::from_secs(1);
         while let Ok(Some(work)) = tokio::time::timeout_at(deadline, batches.recv()).await {
+            let marks = vec![s.next_mark()];
             s.keep(InflightWork::Commit {
                 batch: Arc::new(work.batch),
                 frames: work.frames,
                 spooled_to: None,
+                marks,
             })?;
         }
         s.close()?;

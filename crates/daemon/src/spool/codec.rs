@@ -9,6 +9,12 @@
 //! change to the connection log. The last is the enum's third variant, so a spool written
 //! before it existed still decodes and drains as it is (`a_spool_from_before_connection_records_still_decodes`);
 //! an older build reading a newer spool finds those frames undecodable and reports them.
+//!
+//! A batch the writer spools is preceded by a *mark* frame ([`BatchMark`]): its run, its
+//! number in the run and how many record frames follow. A mark's payload starts with
+//! [`MARK_TAG`], whose first byte (`S`, 83) no record's can start with (postcard writes the
+//! enum's variant first, and `Record` has three). Segments without marks (an older build's)
+//! read as before: their records are committed without the exactly-once check.
 
 use super::segment::put_frame;
 use streamvault_core::record::Record;
@@ -29,6 +35,42 @@ pub fn encode_into(out: &mut Vec<u8>, record: &Record) {
 /// The record a frame's payload holds.
 pub fn decode(payload: &[u8]) -> Result<Record, postcard::Error> {
     postcard::from_bytes(payload)
+}
+
+/// The first bytes of a mark frame's payload.
+pub const MARK_TAG: &[u8; 8] = b"SVMARK01";
+
+/// The frame before a spooled batch: which batch of which run follows (see
+/// `streamvault_store::SpoolMark`), and how many record frames it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchMark {
+    pub run: i64,
+    pub batch: i64,
+    pub records: u32,
+}
+
+/// Appends `mark` to `out` as one frame.
+pub fn encode_mark(out: &mut Vec<u8>, mark: &BatchMark) {
+    let mut payload = [0u8; 28];
+    payload[..8].copy_from_slice(MARK_TAG);
+    payload[8..16].copy_from_slice(&mark.run.to_le_bytes());
+    payload[16..24].copy_from_slice(&mark.batch.to_le_bytes());
+    payload[24..].copy_from_slice(&mark.records.to_le_bytes());
+    put_frame(out, &payload);
+}
+
+/// The mark a frame's payload holds, if it is one (a payload with the tag but another length
+/// is not, and then fails to decode as a record).
+pub fn decode_mark(payload: &[u8]) -> Option<BatchMark> {
+    let rest = payload.strip_prefix(MARK_TAG.as_slice())?;
+    let (run, rest) = rest.split_first_chunk::<8>()?;
+    let (batch, rest) = rest.split_first_chunk::<8>()?;
+    let records: [u8; 4] = rest.try_into().ok()?;
+    Some(BatchMark {
+        run: i64::from_le_bytes(*run),
+        batch: i64::from_le_bytes(*batch),
+        records: u32::from_le_bytes(records),
+    })
 }
 
 #[cfg(test)]
@@ -71,6 +113,31 @@ mod tests {
             assert_eq!(back.origin().connection_id, Some(42));
         }
         assert!(decode(b"\xff\xff\xff").is_err());
+        for payload in &payloads {
+            assert_eq!(decode_mark(payload), None, "a record is never a mark");
+            assert_ne!(payload.first(), Some(&MARK_TAG[0]));
+        }
+    }
+
+    #[test]
+    fn marks_round_trip_and_never_decode_as_records() {
+        let mark = BatchMark {
+            run: -5_000_000_007,
+            batch: 42,
+            records: 1000,
+        };
+        let mut seg = MAGIC.to_vec();
+        encode_mark(&mut seg, &mark);
+        let (payloads, damage) = frames(&seg);
+        assert_eq!(damage, None);
+        assert_eq!(decode_mark(payloads[0]), Some(mark));
+        assert!(decode(payloads[0]).is_err());
+        // Cut short or too long: not a mark.
+        assert_eq!(decode_mark(&payloads[0][..27]), None);
+        let mut long = payloads[0].to_vec();
+        long.push(0);
+        assert_eq!(decode_mark(&long), None);
+        assert_eq!(decode_mark(b"SVMARK0"), None);
     }
 
     /// A reject framed by the build before connection records existed (postcard bytes taken

@@ -8,6 +8,15 @@ use streamvault_core::record::Record;
 
 const CURSOR: &str = "cursor";
 
+/// What a drain reads: records in order, the position past them, and the last mark of each run
+/// they belong to, in order (`(run, batch)`), to commit with them.
+#[derive(Debug)]
+pub struct DrainRead {
+    pub records: Vec<Record>,
+    pub end: Pos,
+    pub marks: Vec<(i64, i64)>,
+}
+
 /// The committed position an earlier run recorded, if any.
 pub(super) fn read_cursor(dir: &Path) -> std::io::Result<Option<Pos>> {
     let text = match std::fs::read_to_string(dir.join(CURSOR)) {
@@ -30,15 +39,29 @@ impl Spool {
     /// (always at least one record when there is one); returns them with the position just
     /// past them, to hand to [`Spool::commit_to`] once they are committed. Damaged frames are
     /// counted, logged and skipped: the rest of their segment cannot be framed, so reading
-    /// moves on to the next segment.
+    /// moves on to the next segment. Every record is returned, marked batches included.
     pub fn read_batch(
         &mut self,
         max_records: usize,
         max_bytes: usize,
     ) -> std::io::Result<(Vec<Record>, Pos)> {
+        let read = self.read_batch_skipping(max_records, max_bytes, |_, _| false)?;
+        Ok((read.records, read.end))
+    }
+
+    /// [`Spool::read_batch`] for a drain: a marked batch for which `committed(run, batch)`
+    /// holds (the archive has it) is skipped, and a marked batch is read whole (the limits
+    /// are checked between batches), so that its mark can be committed with it.
+    pub fn read_batch_skipping(
+        &mut self,
+        max_records: usize,
+        max_bytes: usize,
+        committed: impl Fn(i64, i64) -> bool,
+    ) -> std::io::Result<DrainRead> {
         let mut records = Vec::new();
+        let mut marks: Vec<(i64, i64)> = Vec::new();
         let mut bytes = 0;
-        while records.len() < max_records && bytes < max_bytes {
+        while (records.len() < max_records && bytes < max_bytes) || self.in_batch.0 > 0 {
             let Some(segment) = self
                 .segments
                 .iter()
@@ -54,24 +77,54 @@ impl Spool {
                 break;
             };
             if segment.seq != self.read.seq {
+                // A batch never spans segments: one cut short by a torn write ends here.
+                self.in_batch = (0, false);
                 self.read = Pos {
                     seq: segment.seq,
                     offset: segment::MAGIC.len() as u64,
                 };
             }
-            match self.read_frame(segment.seq, segment.len)? {
-                Some(payload) => {
-                    bytes += payload.len();
-                    self.read.offset += (segment::FRAME_HEADER + payload.len()) as u64;
-                    match codec::decode(&payload) {
-                        Ok(record) => records.push(record),
-                        Err(e) => self.damaged(segment.seq, &format!("undecodable: {e}")),
+            let Some(payload) = self.read_frame(segment.seq, segment.len)? else {
+                self.in_batch = (0, false);
+                self.read.offset = segment.len; // damaged: skip the rest
+                continue;
+            };
+            self.read.offset += (segment::FRAME_HEADER + payload.len()) as u64;
+            if let Some(mark) = codec::decode_mark(&payload) {
+                let skip = committed(mark.run, mark.batch);
+                self.in_batch = (mark.records, skip);
+                if skip {
+                    tracing::info!(
+                        run = mark.run,
+                        batch = mark.batch,
+                        records = mark.records,
+                        "a spooled batch is in the archive already: skipped"
+                    );
+                } else {
+                    match marks.last_mut() {
+                        Some(last) if last.0 == mark.run => last.1 = mark.batch,
+                        _ => marks.push((mark.run, mark.batch)),
                     }
                 }
-                None => self.read.offset = segment.len, // damaged: skip the rest
+                continue;
+            }
+            let skip = self.in_batch.1;
+            self.in_batch.0 = self.in_batch.0.saturating_sub(1);
+            if skip {
+                self.counters.already_committed.inc();
+                continue;
+            }
+            bytes += payload.len();
+            match codec::decode(&payload) {
+                Ok(record) => records.push(record),
+                Err(e) => self.damaged(segment.seq, &format!("undecodable: {e}")),
             }
         }
-        Ok((records, self.read))
+        Ok(DrainRead {
+            records,
+            end: self.read,
+            marks,
+        })
     }
 
     /// The frame at the read position of segment `seq` (`len` bytes long); `None` if damaged.
@@ -218,7 +271,10 @@ impl Spool {
 
     /// Marks the records up to `pos` as handed out (they are being committed from memory).
     pub fn skip_to(&mut self, pos: Pos) {
-        self.read = self.read.max(pos);
+        if pos > self.read {
+            self.read = pos;
+            self.in_batch = (0, false);
+        }
     }
 
     /// The position just past everything appended.

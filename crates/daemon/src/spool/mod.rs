@@ -7,6 +7,12 @@
 //! order once the database answers again (and at start-up), and deletes each segment once all
 //! of its records are committed. Spooled records are archived by the same path as live ones,
 //! compliance included; see docs/operations.md (fault safety) for the erasure guarantee.
+//!
+//! Exactly once: the spool has an id (the file `id` in its directory), each spooled batch is
+//! preceded by a mark (its run and number, see [`codec::BatchMark`]), and the archive records
+//! the marks it committed in the committing transaction (`streamvault_store::SpoolMark`). A
+//! drain skips the batches the archive already holds ([`Spool::read_batch_skipping`]), so the
+//! cursor file may lag behind the archive (a kill -9 after a commit) without a duplicate.
 
 use prometheus_client::metrics::{counter::Counter, gauge::Gauge};
 use std::collections::VecDeque;
@@ -22,6 +28,7 @@ pub mod segment;
 pub mod writer;
 
 pub use config::{DEFAULT_MAX_BYTES, DEFAULT_SEGMENT_BYTES, FsyncPolicy, SpoolConfig};
+pub use drain::DrainRead;
 
 /// Figures of the spool, readable while it runs: the metrics endpoint registers these very
 /// handles (a clone shares the value), and the tests read them.
@@ -37,6 +44,8 @@ pub struct SpoolCounters {
     pub full_total: Counter,
     /// Frames found damaged (checksum, length, undecodable) and skipped.
     pub corrupt_frames: Counter,
+    /// Spooled records skipped by a drain because the archive already held them.
+    pub already_committed: Counter,
 }
 
 /// A place in the spool: a segment and a byte offset in it.
@@ -70,6 +79,11 @@ pub struct Spool {
     /// Appended bytes not yet synced, and when they started to be.
     unsynced_since: Option<tokio::time::Instant>,
     counters: Arc<SpoolCounters>,
+    /// This spool's id, which the archive's marks name.
+    id: Arc<str>,
+    /// The marked batch being read: its record frames still to read, and whether the archive
+    /// holds it already (then they are skipped).
+    in_batch: (u32, bool),
 }
 
 impl Spool {
@@ -93,6 +107,7 @@ impl Spool {
         if let Some(archive) = &config.archive {
             claim_for(&config.dir, archive, !seqs.is_empty())?;
         }
+        let id = spool_id(&config.dir)?;
         let first = Pos {
             seq: seqs.first().copied().unwrap_or(1),
             offset: segment::MAGIC.len() as u64,
@@ -113,6 +128,8 @@ impl Spool {
             unsynced_since: None,
             counters,
             config,
+            id,
+            in_batch: (0, false),
         };
         for seq in seqs {
             let path = spool.path(seq);
@@ -128,6 +145,11 @@ impl Spool {
             tracing::info!(dir = %spool.config.dir.display(), segments = spool.segments.len(), bytes = spool.bytes(), "the spool holds records from before: draining them first");
         }
         Ok(spool)
+    }
+
+    /// The spool's id: what the archive's marks of its batches name.
+    pub fn id(&self) -> Arc<str> {
+        self.id.clone()
     }
 
     /// The counters this spool updates.
@@ -194,6 +216,33 @@ fn recover(path: &Path) -> std::io::Result<u64> {
     file.set_len(keep)?;
     file.sync_all()?;
     Ok(keep)
+}
+
+/// The id in `dir`'s `id` file, made (random, 128 bits in hex) when missing or unreadable.
+/// It outlives every segment: a spool emptied and refilled keeps its id.
+fn spool_id(dir: &Path) -> std::io::Result<Arc<str>> {
+    let path = dir.join("id");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let id = text.trim();
+        if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(id.into());
+        }
+    }
+    let id = format!("{:016x}{:016x}", random_u64(), random_u64());
+    let tmp = dir.join("id.tmp");
+    std::fs::write(&tmp, &id)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(id.into())
+}
+
+/// 64 unpredictable bits (std's hasher keys come from the OS), for ids that must not repeat:
+/// a spool's, a writer run's.
+pub(crate) fn random_u64() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new()
+        .hash_one((std::time::SystemTime::now(), std::process::id()))
 }
 
 /// Marks `dir` as the spool of `archive`, or refuses it when it holds records of another

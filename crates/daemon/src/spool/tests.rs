@@ -218,3 +218,94 @@ fn an_empty_spool_changes_hands() {
     drop(Spool::open(for_archive("postgres://h/a"), Default::default()).unwrap());
     assert!(Spool::open(for_archive("postgres://h/b"), Default::default()).is_ok());
 }
+
+#[test]
+fn marked_batches_the_archive_holds_are_skipped_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let counters = Arc::new(SpoolCounters::default());
+    {
+        let mut spool = Spool::open(config(dir.path()), counters.clone()).unwrap();
+        for batch in 1..=3 {
+            let from = (batch as usize - 1) * 5;
+            spool
+                .append_marked(Some((7, batch)), &records(from, 5), 5)
+                .unwrap();
+        }
+        spool.sync().unwrap();
+        // A drain read everything and committed it, but died before the cursor moved.
+        let read = spool
+            .read_batch_skipping(100, 1 << 20, |_, _| false)
+            .unwrap();
+        assert_eq!(numbers(&read.records), (0..15).collect::<Vec<_>>());
+        assert_eq!(read.marks, vec![(7, 3)]);
+    }
+    let mut spool = Spool::open(config(dir.path()), counters.clone()).unwrap();
+    // The archive holds batches 1 and 2 of run 7.
+    let read = spool
+        .read_batch_skipping(100, 1 << 20, |run, batch| run == 7 && batch <= 2)
+        .unwrap();
+    assert_eq!(numbers(&read.records), (10..15).collect::<Vec<_>>());
+    assert_eq!(read.marks, vec![(7, 3)]);
+    assert_eq!(counters.already_committed.get(), 10);
+    spool.commit_to(read.end).unwrap();
+    assert!(spool.is_empty());
+}
+
+#[test]
+fn a_marked_batch_is_read_whole_and_runs_keep_their_own_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spool = Spool::open(config(dir.path()), Default::default()).unwrap();
+    spool
+        .append_marked(Some((1, 4)), &records(0, 6), 6)
+        .unwrap();
+    spool
+        .append_marked(Some((1, 5)), &records(6, 2), 2)
+        .unwrap();
+    spool
+        .append_marked(Some((2, 1)), &records(8, 2), 2)
+        .unwrap();
+    spool.append(&records(10, 2), 2).unwrap();
+    // The limit is 3 records, but a batch is never cut: its mark goes with all of it.
+    let read = spool.read_batch_skipping(3, 1 << 20, |_, _| false).unwrap();
+    assert_eq!(numbers(&read.records), (0..6).collect::<Vec<_>>());
+    assert_eq!(read.marks, vec![(1, 4)]);
+    let read = spool
+        .read_batch_skipping(100, 1 << 20, |_, _| false)
+        .unwrap();
+    assert_eq!(numbers(&read.records), (6..12).collect::<Vec<_>>());
+    assert_eq!(
+        read.marks,
+        vec![(1, 5), (2, 1)],
+        "the last of each run, in order"
+    );
+    // Plain reads see every record, marks or not.
+    let again = Spool::open(config(dir.path()), Default::default());
+    let mut again = again.unwrap();
+    let (all, _) = again.read_batch(100, 1 << 20).unwrap();
+    assert_eq!(all.len(), 12);
+}
+
+#[test]
+fn a_spool_keeps_its_id_across_restarts_and_emptiness() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = Spool::open(config(dir.path()), Default::default())
+        .unwrap()
+        .id();
+    assert_eq!(id.len(), 32);
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+    let mut spool = Spool::open(config(dir.path()), Default::default()).unwrap();
+    assert_eq!(spool.id(), id);
+    spool.append(&records(0, 1), 1).unwrap();
+    let end = spool.end();
+    spool.commit_to(end).unwrap();
+    drop(spool);
+    assert_eq!(
+        Spool::open(config(dir.path()), Default::default())
+            .unwrap()
+            .id(),
+        id
+    );
+    let other = tempfile::tempdir().unwrap();
+    let other = Spool::open(config(other.path()), Default::default()).unwrap();
+    assert_ne!(other.id(), id);
+}

@@ -1,6 +1,7 @@
 //! Appending to the spool: segments rotated at `segment_bytes`, the total bounded by
 //! `max_bytes`, and synced as the fsync policy says.
 
+use super::codec::{BatchMark, encode_mark};
 use super::{FsyncPolicy, Segment, Spool, segment};
 use std::io::Write;
 
@@ -16,14 +17,36 @@ pub enum AppendError {
 impl Spool {
     /// Appends `frames` (whole frames, `records` of them) after everything spooled so far.
     pub fn append(&mut self, frames: &[u8], records: usize) -> Result<(), AppendError> {
+        self.append_marked(None, frames, records)
+    }
+
+    /// Appends a batch, after its mark if it has one (see [`BatchMark`]).
+    pub fn append_marked(
+        &mut self,
+        mark: Option<(i64, i64)>,
+        frames: &[u8],
+        records: usize,
+    ) -> Result<(), AppendError> {
         if self.bytes() + frames.len() as u64 > self.config.max_bytes && !self.is_empty() {
             return Err(AppendError::Full);
         }
-        Ok(self.append_over_limit(frames, records)?)
+        Ok(self.append_marked_over_limit(mark, frames, records)?)
     }
 
     /// Appends whatever the bound: for what a stop must keep (a few batches at most).
     pub fn append_over_limit(&mut self, frames: &[u8], records: usize) -> std::io::Result<()> {
+        self.append_marked_over_limit(None, frames, records)
+    }
+
+    /// [`Spool::append_over_limit`] of a batch with its mark, `(run, batch)`. The mark and
+    /// the batch go to one segment, the mark first; a torn write leaves the mark with fewer
+    /// records after it, which the drain reads as they are.
+    pub fn append_marked_over_limit(
+        &mut self,
+        mark: Option<(i64, i64)>,
+        frames: &[u8],
+        records: usize,
+    ) -> std::io::Result<()> {
         if frames.is_empty() {
             return Ok(());
         }
@@ -34,10 +57,30 @@ impl Spool {
         if rotate {
             self.start_segment()?;
         }
+        // One write: a copy of the batch, at memory speed, rather than a mark on its own.
+        let marked;
+        let bytes = match mark {
+            Some((run, batch)) => {
+                let mut out = Vec::with_capacity(frames.len() + 40);
+                let records = u32::try_from(records).unwrap_or(u32::MAX);
+                encode_mark(
+                    &mut out,
+                    &BatchMark {
+                        run,
+                        batch,
+                        records,
+                    },
+                );
+                out.extend_from_slice(frames);
+                marked = out;
+                &marked[..]
+            }
+            None => frames,
+        };
         let file = self.tail.as_mut().expect("a segment was just opened");
-        file.write_all(frames)?;
+        file.write_all(bytes)?;
         if let Some(last) = self.segments.back_mut() {
-            last.len += frames.len() as u64;
+            last.len += bytes.len() as u64;
         }
         self.counters.spooled_records.inc_by(records as u64);
         self.publish_bytes();

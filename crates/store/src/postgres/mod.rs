@@ -128,6 +128,15 @@ impl Store for PgStore {
         batch: &Arc<Batch>,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, StoreError> {
+        self.write_marked(batch, now, &[]).await
+    }
+
+    async fn write_marked(
+        &self,
+        batch: &Arc<Batch>,
+        now: DateTime<Utc>,
+        marks: &[crate::SpoolMark],
+    ) -> Result<BatchOutcome, StoreError> {
         let op = "writing a batch";
         if let Some(txid) = self.uncertain_commit().writing(op)? {
             if self.committed(txid).await? {
@@ -146,7 +155,9 @@ impl Store for PgStore {
             .writing(op)?;
         // Until the commit's answer arrives, whether this transaction happened is unknown.
         self.set_uncertain(Some(txid)).writing(op)?;
-        let outcome = write::write_batch(PgTx(tx), batch, now).await.writing(op);
+        let outcome = write::write_batch(PgTx(tx), batch, now, marks)
+            .await
+            .writing(op);
         if outcome
             .as_ref()
             .map_or_else(StoreError::is_database_answer, |_| true)

@@ -1,4 +1,5 @@
-//! The PostgreSQL statement of a durable purge (see [`crate::PurgeTx`]).
+//! The PostgreSQL statements of a durable purge and of a spool mark (see [`crate::PurgeTx`],
+//! [`crate::MarkTx`]): each one row written in a batch's transaction.
 
 use super::PgTx;
 use crate::{PurgeTx, StoreError};
@@ -13,6 +14,18 @@ impl PurgeTx for PgTx {
         sqlx::query("INSERT INTO purges_due (erased_at, rows_erased) VALUES ($1, $2)")
             .bind(erased_at)
             .bind(rows)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+}
+
+impl crate::MarkTx for PgTx {
+    async fn record_mark(&mut self, mark: &crate::SpoolMark) -> Result<(), StoreError> {
+        sqlx::query(crate::spool_marks::RECORD)
+            .bind(&*mark.spool)
+            .bind(mark.run)
+            .bind(mark.batch)
             .execute(&mut *self.0)
             .await?;
         Ok(())

@@ -241,11 +241,21 @@ impl Store for SqliteStore {
         batch: &Arc<Batch>,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, StoreError> {
+        self.write_marked(batch, now, &[]).await
+    }
+
+    async fn write_marked(
+        &self,
+        batch: &Arc<Batch>,
+        now: DateTime<Utc>,
+        marks: &[crate::SpoolMark],
+    ) -> Result<BatchOutcome, StoreError> {
         let batch = Arc::clone(batch);
+        let marks = marks.to_vec();
         let runtime = tokio::runtime::Handle::current();
         // Every statement of the transaction is synchronous: the shared write path's futures
         // are ready at once, so driving them here never waits on anything but SQLite.
-        self.in_transaction(move |tx| runtime.block_on(write::write_batch(tx, &batch, now)))
+        self.in_transaction(move |tx| runtime.block_on(write::write_batch(tx, &batch, now, &marks)))
             .await
             .writing("writing a batch")
     }

@@ -1,4 +1,5 @@
-//! The SQLite statement of a durable purge (see [`crate::PurgeTx`]).
+//! The SQLite statements of a durable purge and of a spool mark (see [`crate::PurgeTx`],
+//! [`crate::MarkTx`]): each one row written in a batch's transaction.
 
 use super::SqliteTx;
 use crate::{PurgeTx, StoreError, sqlite_time};
@@ -14,6 +15,15 @@ impl PurgeTx for SqliteTx {
         self.db
             .prepare_cached("INSERT INTO purges_due (erased_at, rows_erased) VALUES (?, ?)")?
             .execute(rusqlite::params![sqlite_time(erased_at), rows])?;
+        Ok(())
+    }
+}
+
+impl crate::MarkTx for SqliteTx {
+    async fn record_mark(&mut self, mark: &crate::SpoolMark) -> Result<(), StoreError> {
+        self.db
+            .prepare_cached(crate::spool_marks::RECORD)?
+            .execute(rusqlite::params![&*mark.spool, mark.run, mark.batch])?;
         Ok(())
     }
 }
