@@ -6,6 +6,7 @@
 
 pub mod capability;
 pub mod daemon;
+pub mod fault;
 pub mod logs;
 pub mod migrations;
 pub mod pg_pages;
