@@ -28,7 +28,7 @@ pub fn parse_time(s: &str) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// The events of connection `id`, in `event_id` order, but for the simulator's own
-/// `FALLING_BEHIND` warnings (they are not part of the generated stream: see [`warnings_of`]).
+/// `FALLING_BEHIND` warnings (not part of the generated stream; the trial counts them apart).
 pub async fn events_of(db: &TestDb, id: i64) -> Vec<Seen> {
     db.rows(&format!(
         "SELECT kind, CAST(tweet_id AS TEXT), CAST(received_at AS TEXT) FROM events \
@@ -43,15 +43,6 @@ pub async fn events_of(db: &TestDb, id: i64) -> Vec<Seen> {
         received_at: parse_time(r[2].as_deref().unwrap()),
     })
     .collect()
-}
-
-/// The `warning` events of connection `id`: the simulator's `FALLING_BEHIND` warnings, sent
-/// when its queue for the connection fills.
-pub async fn warnings_of(db: &TestDb, id: i64) -> i64 {
-    db.int(&format!(
-        "SELECT COUNT(*) FROM events WHERE connection_id = {id} AND kind = 'warning'"
-    ))
-    .await
 }
 
 /// The first place where `seen` differs from `reference[from..]`: its index in `seen`, what

@@ -25,7 +25,7 @@ pub fn print_trial(t: &Trial) {
     println!(
         "trial {:3}: {:8} {:12} kill +{:4} ms{outage} | seen {:6} archived {:6} spooled {:6} overlap {} | \
          sent {:6} (+{} warnings) loss {:5} window {:4} ms | integrity {} | restart: drained {:?} ms, purged {:?} ms \
-         (restart, delete), marker at kill {:?}, tuples after {:?}, events {:6}, exit {:?}, integrity {}{}",
+         (restart, delete), marker at kill {:?}, tuples after {:?}, events {:6}, exit {:?}, integrity {}{}{}",
         p.n,
         p.backend.name(),
         p.phase.name(),
@@ -46,6 +46,9 @@ pub fn print_trial(t: &Trial) {
         t.final_events,
         t.restart_exit,
         t.restart_integrity,
+        t.reconnected.as_ref().map_or(String::new(), |r| format!(
+            " | reconnected before the kill: {r}"
+        )),
         if t.failures.is_empty() {
             String::new()
         } else {
@@ -105,6 +108,10 @@ pub fn print_table(results: &[Trial], started: Instant) {
         }
     }
     row("all", &ran);
+    println!(
+        "reconnected before the kill (checked by counts): {}",
+        ran.iter().filter(|t| t.reconnected.is_some()).count()
+    );
     println!(
         "{} trials ({} skipped) in {:.1} s",
         results.len(),
