@@ -27,12 +27,19 @@ pub fn parse_time(s: &str) -> chrono::DateTime<chrono::Utc> {
         .with_timezone(&chrono::Utc)
 }
 
-/// The events of connection `id`, in `event_id` order, but for the simulator's own
-/// `FALLING_BEHIND` warnings (not part of the generated stream; the trial counts them apart).
+/// Whether an event of this kind is part of the generated stream: the simulator's own
+/// `FALLING_BEHIND` warnings and its stall disconnect are not (the trial counts them apart).
+pub fn stream_kind(kind: &str) -> bool {
+    kind != "warning" && kind != "disconnect"
+}
+
+/// The events of connection `id` that are part of the generated stream ([`stream_kind`]), in
+/// `event_id` order.
 pub async fn events_of(db: &TestDb, id: i64) -> Vec<Seen> {
     db.rows(&format!(
         "SELECT kind, CAST(tweet_id AS TEXT), CAST(received_at AS TEXT) FROM events \
-         WHERE connection_id = {id} AND kind <> 'warning' ORDER BY events.event_id"
+         WHERE connection_id = {id} AND kind NOT IN ('warning', 'disconnect') \
+         ORDER BY events.event_id"
     ))
     .await
     .into_iter()
@@ -81,7 +88,8 @@ pub fn position_in(seen: &[Seen], reference: &[RefEvent]) -> Option<usize> {
     at.checked_sub(offset)
 }
 
-/// The records a spool directory holds, from its cursor on, read from a copy of it.
+/// The records a spool directory holds, from its cursor on, read from a copy of it (every
+/// kind, every connection).
 pub fn spooled(dir: &Path) -> Vec<Seen> {
     if !dir.exists() {
         return Vec::new();
@@ -111,7 +119,6 @@ pub fn spooled(dir: &Path) -> Vec<Seen> {
             }
         }));
     }
-    out.retain(|s| s.kind != "warning");
     out
 }
 

@@ -24,7 +24,7 @@ pub fn print_trial(t: &Trial) {
     };
     println!(
         "trial {:3}: {:8} {:12} kill +{:4} ms{outage} | seen {:6} archived {:6} spooled {:6} overlap {} | \
-         sent {:6} (+{} warnings) loss {:5} window {:4} ms | integrity {} | restart: drained {:?} ms, purged {:?} ms \
+         sent {:6} (+{} warnings, {} stalls, {} dropped) loss {:5} window {:4} ms | integrity {} | restart: drained {:?} ms, purged {:?} ms \
          (restart, delete), marker at kill {:?}, tuples after {:?}, events {:6}, exit {:?}, integrity {}{}{}",
         p.n,
         p.backend.name(),
@@ -36,6 +36,8 @@ pub fn print_trial(t: &Trial) {
         t.overlap,
         t.sent,
         t.warnings,
+        t.stalls,
+        t.dropped,
         t.loss,
         t.window_ms,
         t.integrity,
@@ -109,8 +111,13 @@ pub fn print_table(results: &[Trial], started: Instant) {
     }
     row("all", &ran);
     println!(
-        "reconnected before the kill (checked by counts): {}",
-        ran.iter().filter(|t| t.reconnected.is_some()).count()
+        "reconnected before the kill (checked by counts): {}; the simulator's queue overflowed \
+         (stall disconnect, lines dropped at the server) in {} trials, {} lines; FALLING_BEHIND \
+         warnings in {} trials",
+        ran.iter().filter(|t| t.reconnected.is_some()).count(),
+        ran.iter().filter(|t| t.stalls > 0).count(),
+        ran.iter().map(|t| t.dropped).sum::<u64>(),
+        ran.iter().filter(|t| t.warnings > 0).count()
     );
     println!(
         "{} trials ({} skipped) in {:.1} s",

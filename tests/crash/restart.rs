@@ -109,7 +109,8 @@ pub async fn restart_and_check(
     // End the streams from the server side, so that every line counted reached the daemon.
     let stats = sim.stop().await;
     if let Some(id) = new_conn {
-        let sent = stats.connections.get(1).map_or(0, |c| c.lines_sent) as i64;
+        let next = t.connections_before_kill;
+        let sent = stats.connections.get(next).map_or(0, |c| c.lines_sent) as i64;
         let deadline = Instant::now() + Duration::from_secs(30);
         while archived_on(db, id).await < sent && Instant::now() < deadline && daemon.running() {
             tokio::time::sleep(Duration::from_millis(50)).await;
