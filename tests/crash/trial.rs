@@ -336,7 +336,7 @@ impl Trial {
         }
         self.kept = self.archived_at_kill;
         if !spooled.is_empty() && first {
-            self.check_spool(&spooled, reference, crashed);
+            self.check_spool(&spooled, reference);
         } else {
             self.kept += self.spooled_at_kill;
         }
@@ -422,7 +422,7 @@ impl Trial {
     /// The spool holds the crashed connection's records that follow the archive's, in order,
     /// with neither a hole nor (but for a kill between a commit and the cursor's update) an
     /// overlap.
-    fn check_spool(&mut self, spooled: &[Seen], reference: &[RefEvent], crashed: i64) {
+    fn check_spool(&mut self, spooled: &[Seen], reference: &[RefEvent]) {
         let Some(start) = position_in(spooled, reference) else {
             self.fail("the spooled records are not in the stream".into());
             return;
