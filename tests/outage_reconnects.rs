@@ -165,7 +165,7 @@ both_backends!(reconnects_long_outage, |db| {
 async fn reconnects_during_a_long_outage_lose_nothing(db: &TestDb) {
     let work = tempfile::tempdir().unwrap();
     let spool_dir = work.path().join("spool");
-    let (mut fault, url) = Fault::new(db).await;
+    let (mut fault, url) = Fault::new(&db.url).await;
     let (sim, config) = setup(work.path(), &url, "").await;
     let mut daemon = Proc::start(work.path(), &config);
     wait_until(
@@ -249,7 +249,7 @@ async fn term_while_reconnecting_during_an_outage_then_the_next_start_drains(db:
     const BOUND: u64 = 6;
     let work = tempfile::tempdir().unwrap();
     let spool_dir = work.path().join("spool");
-    let (mut fault, url) = Fault::new(db).await;
+    let (mut fault, url) = Fault::new(&db.url).await;
     let extra = format!("\n[daemon]\nshutdown_timeout_secs = {BOUND}\n");
     let (sim, config) = setup(work.path(), &url, &extra).await;
     let mut daemon = Proc::start(work.path(), &config);

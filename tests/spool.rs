@@ -33,7 +33,7 @@ async fn outage_is_spooled_at_full_rate(db: &TestDb) {
     const SENDS: u64 = 14_000;
     let outage = Duration::from_secs(6);
     let work = tempfile::tempdir().unwrap();
-    let (mut fault, url) = Fault::new(db).await;
+    let (mut fault, url) = Fault::new(&db.url).await;
     let port = free_port();
     let metrics = format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n");
     let (sim, config) = setup(work.path(), &url, RATE, SENDS, &metrics).await;
@@ -136,7 +136,7 @@ async fn term_during_an_outage_is_bounded_and_the_next_start_drains(db: &TestDb)
     const BOUND: u64 = 6;
     let work = tempfile::tempdir().unwrap();
     let spool_dir = work.path().join("spool");
-    let (mut fault, url) = Fault::new(db).await;
+    let (mut fault, url) = Fault::new(&db.url).await;
     let extra = format!("\n[daemon]\nshutdown_timeout_secs = {BOUND}\n");
     let (sim, config) = setup(work.path(), &url, 1000.0, SENDS, &extra).await;
     let mut daemon = Proc::start(work.path(), &config);
@@ -217,7 +217,7 @@ async fn a_full_spool_applies_back_pressure_and_loses_nothing() {
     const SENDS: u64 = 6000;
     let db = TestDb::sqlite().await;
     let work = tempfile::tempdir().unwrap();
-    let (mut fault, url) = Fault::new(&db).await;
+    let (mut fault, url) = Fault::new(&db.url).await;
     let extra = "max_bytes = 262144\nsegment_bytes = 65536\n";
     let (sim, config) = setup(work.path(), &url, 1000.0, SENDS, extra).await;
     let mut daemon = Proc::start(work.path(), &config);

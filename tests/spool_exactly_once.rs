@@ -31,7 +31,7 @@ async fn a_kill_between_a_drains_commit_and_its_cursor(db: &TestDb) {
     const SENDS: u64 = 2000;
     let work = tempfile::tempdir().unwrap();
     let spool_dir = work.path().join("spool");
-    let (mut fault, url) = Fault::new(db).await;
+    let (mut fault, url) = Fault::new(&db.url).await;
     let (sim, mut config) = setup(work.path(), &url, 1000.0, SENDS, "").await;
     config.env = vec![(FAILPOINT.into(), "drain-committed".into())];
     let mut daemon = Proc::start(work.path(), &config);

@@ -1,32 +1,34 @@
 //! The archive's database made unable to take writes, and given back: PostgreSQL refused by a
-//! TCP proxy, SQLite's write lock held by this test process.
+//! TCP proxy in front of it ([`super::proxy::Proxy`]), or an SQLite archive's write lock held
+//! by this test process (another process, as far as the daemon can tell).
 
-use super::TestDb;
 use super::proxy::{Outage, Proxy, pg_server};
 use super::sqlite_inspect::sqlite_pool;
+use std::path::PathBuf;
 
-/// The database made unable to take writes, and given back.
+/// A database outage a test switches on and off.
 pub enum Fault {
     Proxy(Proxy),
     /// The SQLite file, and the connection holding its write lock while cut.
-    Lock(
-        std::path::PathBuf,
-        Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
-    ),
+    Lock(PathBuf, Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>),
 }
 
 impl Fault {
-    pub async fn new(db: &TestDb) -> (Fault, String) {
-        match db.url.strip_prefix("sqlite://") {
-            Some(path) => (Fault::Lock(path.into(), None), db.url.clone()),
+    /// The fault for the archive at `db_url`, and the URL the daemon must be given (through the
+    /// proxy for PostgreSQL).
+    pub async fn new(db_url: &str) -> (Fault, String) {
+        match db_url.strip_prefix("sqlite://") {
+            Some(path) => (Fault::Lock(path.into(), None), db_url.to_owned()),
             None => {
-                let proxy = Proxy::start(pg_server(&db.url).await).await;
-                let url = proxy.url_for(&db.url);
+                let proxy = Proxy::start(pg_server(db_url).await).await;
+                let url = proxy.url_for(db_url);
                 (Fault::Proxy(proxy), url)
             }
         }
     }
 
+    /// The database stops taking writes: PostgreSQL refused (connections cut, the port
+    /// closed), or `BEGIN IMMEDIATE` held on the SQLite file.
     pub async fn cut(&mut self) {
         match self {
             Fault::Proxy(p) => p.cut(Outage::Refuse),
@@ -42,6 +44,7 @@ impl Fault {
         }
     }
 
+    /// The database takes writes again (a no-op when it was not cut).
     pub async fn restore(&mut self) {
         match self {
             Fault::Proxy(p) => p.restore(),

@@ -16,6 +16,8 @@ pub struct ProcConfig {
     pub flush_interval_ms: u64,
     pub retry_for_secs: u64,
     pub backoff_scale: f64,
+    /// `database.purge_within_secs`, when not the default.
+    pub purge_within_secs: Option<u64>,
     /// RLIMIT_FSIZE in bytes (SIGXFSZ ignored): every file write past it fails with EFBIG.
     pub file_size_limit: Option<u64>,
     /// More sections, as TOML text (`[spool]`, `[daemon]`).
@@ -32,6 +34,7 @@ impl ProcConfig {
             flush_interval_ms: 50,
             retry_for_secs: 60,
             backoff_scale: 0.01,
+            purge_within_secs: None,
             file_size_limit: None,
             extra: String::new(),
             env: Vec::new(),
@@ -44,6 +47,12 @@ impl ProcConfig {
              [reconnect]\nbackoff_scale = {}\n",
             self.db_url, self.flush_interval_ms, self.retry_for_secs, self.backoff_scale
         );
+        if let Some(secs) = self.purge_within_secs {
+            let at = config
+                .find("\n\n[reconnect]")
+                .expect("the database section");
+            config.insert_str(at, &format!("\npurge_within_secs = {secs}"));
+        }
         config.push_str(&self.extra);
         if !self.extra.contains("[spool]") {
             config.push_str(&super::daemon::spool_section(&self.db_url, dir));
@@ -201,14 +210,35 @@ impl Proc {
 
     /// Resident memory (VmRSS) in KiB, while it runs.
     pub fn rss_kib(&self) -> Option<u64> {
+        self.status_kib("VmRSS:")
+    }
+
+    /// Peak resident memory so far (VmHWM) in KiB, while it runs.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        self.status_kib("VmHWM:")
+    }
+
+    /// A KiB figure of `/proc/PID/status` (`VmRSS:`, `VmHWM:`).
+    fn status_kib(&self, field: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
         status
             .lines()
-            .find(|l| l.starts_with("VmRSS:"))?
+            .find(|l| l.starts_with(field))?
             .split_whitespace()
             .nth(1)?
             .parse()
             .ok()
+    }
+
+    /// CPU time used so far (user + system), in seconds.
+    pub fn cpu_secs(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
+        // Fields after the command name (which may hold spaces), from field 3 on.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        Some(ticks as f64 / 100.0)
     }
 }
 

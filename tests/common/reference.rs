@@ -44,10 +44,22 @@ pub fn classify(line: &[u8]) -> RefEvent {
 /// The first `n` lines (keep-alives excluded) that a fresh simulator with `seed` and the
 /// `clean` scenario sends on its first connection, read as fast as it can send them.
 pub async fn reference_stream(seed: u64, n: usize) -> Vec<RefEvent> {
+    reference_stream_of(super::daemon::builtin("clean"), seed, n).await
+}
+
+/// The first `n` lines (keep-alives excluded) that a fresh simulator with `seed` sends on the
+/// first connection of `scenario` (its rate ignored: read as fast as it can be sent).
+pub async fn reference_stream_of(
+    scenario: streamvault::simulate::Scenario,
+    seed: u64,
+    n: usize,
+) -> Vec<RefEvent> {
     use futures_util::StreamExt;
+    let mut scenario = scenario;
+    scenario.rate = Some(0.0);
     let sim = streamvault::simulate::Simulator::start(streamvault::simulate::SimulatorConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        scenario: super::daemon::builtin("clean"),
+        scenario,
         rate: 0.0,
         seed,
         keepalive: Duration::from_secs(30),
@@ -55,10 +67,8 @@ pub async fn reference_stream(seed: u64, n: usize) -> Vec<RefEvent> {
     })
     .await
     .unwrap();
-    let url = format!(
-        "http://{}/1.1/statuses/filter.json?scenario=clean",
-        sim.addr()
-    );
+    // No `?scenario=`: the simulator's own scenario serves the request.
+    let url = format!("http://{}/1.1/statuses/filter.json", sim.addr());
     let response = reqwest::get(&url).await.unwrap();
     let mut body = response.bytes_stream();
     let mut pending = Vec::new();

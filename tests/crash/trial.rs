@@ -1,341 +1,447 @@
-//! One kill -9 trial ([`run_trial`]): heavy ingest into a fresh SQLite file, SIGKILL after a
-//! delay, then every check of the file as the crash left it and after a restart. A check that
-//! fails adds to the trial's failures; the test reports them all together.
+//! One kill -9 trial ([`run_trial`]): a daemon on a fresh archive (SQLite file or PostgreSQL
+//! schema) reading a live stream, taken into the plan's phase and SIGKILLed; then every check
+//! of what the kill left, and of a restarted daemon ([`super::restart`]). A check that fails
+//! adds to the trial's failures; the test reports them all together.
 
-use super::{FLUSH_MS, LOSS_BOUND, PATH, RATE, WINDOW_BOUND_MS};
-use crate::common::daemon::{builtin, simulator, stream, wait_until};
-use crate::common::logs::tail;
+use super::drive::{Killed, MARKER, drive_and_kill, purge_scenario};
+use super::inspect::{
+    Seen, events_of, first_difference, matches_at, orphans, position_in, soundness, spooled,
+    stream_kind,
+};
+use super::plan::{Backend, Phase, Plan};
+use super::{PATH, PURGE_WITHIN_SECS, RATE, loss_bound, window_bound_ms};
+use crate::common::TestDb;
+use crate::common::daemon::{builtin, scenario_toml, simulator, stream};
+use crate::common::fault::Fault;
 use crate::common::process::{Proc, ProcConfig};
-use crate::common::reference::RefEvent;
-use crate::common::sqlite_inspect::{ORPHAN_TWEET_EVENTS, int, integrity, sqlite_pool};
-use sqlx::SqlitePool;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use crate::common::reference::{RefEvent, reference_stream_of};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-#[derive(Debug, Default, Clone)]
+/// The simulator's seed in `common::daemon::simulator`.
+const SIM_SEED: u64 = 7;
+
+/// What a trial measured, and what failed.
+#[derive(Debug, Clone)]
 pub struct Trial {
-    pub n: usize,
-    pub delay_ms: u64,
-    /// Events seen committed by an outside reader just before the kill.
+    pub plan: Plan,
+    /// Why the trial did not run (PostgreSQL unreachable outside CI).
+    pub skipped: Option<String>,
     pub seen_committed: i64,
+    /// The crashed connection's events in the archive after the kill.
+    pub archived_at_kill: i64,
+    /// Its records in the spool after the kill (all appended with `fsync = "always"`).
+    pub spooled_at_kill: i64,
+    /// The daemon reconnected its stream before the kill (PostgreSQL: the stream's advisory
+    /// lock went with a lost database session): the rows and what the log says. The crashed
+    /// connection is then the last one, whose stream has no reference: its checks are by
+    /// counts (kept ≥ seen, everything kept archived after the restart, no status twice).
+    pub reconnected: Option<String>,
+    /// Connection rows before the kill (the restarted daemon's is the simulator's next).
+    pub connections_before_kill: usize,
+    /// Stall disconnects the simulator sent before the kill (its queue for the daemon
+    /// overflowed: the server saw the client fall behind), and the lines it dropped then.
+    pub stalls: u64,
+    pub dropped: u64,
+    /// Records both committed and still in the spool (a restart would commit them twice).
+    pub overlap: i64,
+    /// Lines the simulator sent on the crashed connection (its `FALLING_BEHIND` warnings
+    /// excluded: they are counted in `warnings`).
     pub sent: u64,
-    pub archived: i64,
+    /// `FALLING_BEHIND` warnings the simulator raised on the crashed connection: its queue
+    /// filled while the daemon did not read (a stalled commit before the spool took over).
+    pub warnings: u64,
+    /// What the crash kept: the archive and the spool together.
+    pub kept: i64,
     pub loss: i64,
     pub window_ms: i64,
     pub integrity: String,
-    /// Status events whose status is missing, not deleted, not a retweet of a deleted one.
     pub orphans: i64,
-    /// Status events of retweets erased with their deleted original (as the contract says).
-    pub retweets_of_deleted: i64,
-    pub prefix_ok: bool,
-    pub restart_events: i64,
+    /// delete→purge: whether the marker was still in the files (or a tuple) at the kill.
+    pub marker_at_kill: Option<bool>,
+    /// The crashed connection's events after the restart.
+    pub final_events: i64,
+    pub drained_ms: Option<u64>,
+    /// delete→purge: from the restart (and from the delete) to the marker gone.
+    pub purged_ms: Option<(u64, u64)>,
+    /// delete→purge on PostgreSQL: tuples still holding the marker after the purge.
+    pub marker_tuples_after: Option<i64>,
     pub restart_exit: Option<i32>,
     pub restart_integrity: String,
-    /// The crashed attempt's `connections` row after the restart: `ended_at`, `end_reason`.
-    pub crashed_row: (Option<String>, Option<String>),
     pub failures: Vec<String>,
 }
 
-/// Runs trial `n`: the daemon killed `delay_ms` after the stream started flowing.
-pub async fn run_trial(n: usize, delay_ms: u64, reference: &[RefEvent]) -> Trial {
-    let mut t = Trial {
-        n,
-        delay_ms,
-        ..Trial::default()
+impl Trial {
+    fn new(plan: Plan) -> Trial {
+        Trial {
+            plan,
+            skipped: None,
+            seen_committed: 0,
+            archived_at_kill: 0,
+            spooled_at_kill: 0,
+            overlap: 0,
+            reconnected: None,
+            connections_before_kill: 0,
+            stalls: 0,
+            dropped: 0,
+            sent: 0,
+            warnings: 0,
+            kept: 0,
+            loss: 0,
+            window_ms: 0,
+            integrity: String::new(),
+            orphans: 0,
+            marker_at_kill: None,
+            final_events: 0,
+            drained_ms: None,
+            purged_ms: None,
+            marker_tuples_after: None,
+            restart_exit: None,
+            restart_integrity: String::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    pub fn fail(&mut self, what: String) {
+        self.failures.push(what);
+    }
+}
+
+/// The reference streams, read once and lengthened on demand.
+#[derive(Default)]
+pub struct References {
+    clean: Vec<RefEvent>,
+    purge: Vec<RefEvent>,
+}
+
+impl References {
+    /// Reads, before any trial runs, as much of each stream as `plans` will need: what the
+    /// simulator sends until the kill, with room to spare (reading it takes long enough, in a
+    /// debug build, to spoil a trial's timing).
+    pub async fn prepare(&mut self, plans: &[Plan]) {
+        let rate = RATE as u64;
+        for phase in [Phase::Steady, Phase::DeleteBeforePurge] {
+            let need = plans
+                .iter()
+                .filter(|p| {
+                    (p.phase == Phase::DeleteBeforePurge) == (phase == Phase::DeleteBeforePurge)
+                })
+                .map(|p| {
+                    let secs = match p.phase {
+                        Phase::Steady | Phase::DeleteBeforePurge => 3,
+                        Phase::Spooling => 4,
+                        Phase::Draining => 10,
+                    };
+                    (rate * (p.delay_ms + p.outage_ms + secs * 1000) / 1000 + 5000) as usize
+                })
+                .max();
+            if let Some(n) = need {
+                self.get(phase, n).await;
+            }
+        }
+    }
+
+    /// At least the first `n` lines of the stream a trial of `phase` reads.
+    pub async fn get(&mut self, phase: Phase, n: usize) -> &[RefEvent] {
+        let purge = phase == Phase::DeleteBeforePurge;
+        let have = if purge { &self.purge } else { &self.clean };
+        if have.len() < n {
+            let want = n.max(self_len_hint(have.len()));
+            let scenario = if purge {
+                let dir = tempfile::tempdir().unwrap();
+                scenario_toml(dir.path(), &purge_scenario())
+            } else {
+                builtin("clean")
+            };
+            let events = reference_stream_of(scenario, SIM_SEED, want).await;
+            *(if purge {
+                &mut self.purge
+            } else {
+                &mut self.clean
+            }) = events;
+        }
+        if purge { &self.purge } else { &self.clean }
+    }
+}
+
+/// A reference read again is read half as long again as before.
+fn self_len_hint(had: usize) -> usize {
+    had * 3 / 2
+}
+
+/// Where a trial's daemon keeps its spool.
+fn spool_dir(db: &TestDb) -> PathBuf {
+    match db.url.strip_prefix("sqlite://") {
+        Some(path) => PathBuf::from(format!("{path}.spool")),
+        None => db.dir.path().join("spool"),
+    }
+}
+
+/// Runs one trial.
+pub async fn run_trial(plan: Plan, refs: &mut References) -> Trial {
+    let mut t = Trial::new(plan);
+    let db = match plan.backend {
+        Backend::Sqlite => TestDb::sqlite().await,
+        Backend::Postgres => match TestDb::postgres().await {
+            Some(db) => db,
+            None => {
+                t.skipped = Some("PostgreSQL not reachable".into());
+                return t;
+            }
+        },
     };
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("archive.db");
-    let url = format!("sqlite://{}", path.display());
-    let sim = simulator(builtin("clean"), RATE).await;
-    let mut config = ProcConfig::new(&url, vec![stream("main", &sim, PATH, "clean")]);
-    config.flush_interval_ms = FLUSH_MS;
-    let mut daemon = Proc::start(dir.path(), &config);
-    // Heavy ingest: wait for the first committed events, then a random delay, reading along.
-    wait_until("the stream flows", Duration::from_secs(30), || {
-        let flowing = sim.stats().totals.lines_sent > 0 && path.exists();
-        async move { flowing }
-    })
-    .await;
-    let killed_at = t.read_along_until_the_kill(&path, &mut daemon).await;
+    let dir = db.dir.path().to_owned();
+    let (mut fault, url) = Fault::new(&db.url).await;
+    let scenario = match plan.phase {
+        Phase::DeleteBeforePurge => scenario_toml(&dir, &purge_scenario()),
+        _ => builtin("clean"),
+    };
+    let sim = simulator(scenario, RATE).await;
+    let mut spec = stream("main", &sim, PATH, "");
+    spec.url = format!("http://{}{PATH}", sim.addr());
+    let mut config = ProcConfig::new(&url, vec![spec]);
+    config.flush_interval_ms = super::FLUSH_MS;
+    config.purge_within_secs = Some(PURGE_WITHIN_SECS);
+    let spool = spool_dir(&db);
+    config.extra = match plan.backend {
+        Backend::Sqlite => "\n[spool]\nfsync = \"always\"\n".into(),
+        Backend::Postgres => format!(
+            "\n[spool]\ndir = {:?}\nfsync = \"always\"\n",
+            spool.display().to_string()
+        ),
+    };
+    let mut daemon = Proc::start(&dir, &config);
+    let killed = match drive_and_kill(&plan, &db, &mut fault, &mut daemon).await {
+        Ok(killed) => killed,
+        Err(e) => {
+            t.fail(e);
+            drop(daemon);
+            fault.restore().await;
+            sim.stop().await;
+            db.cleanup().await;
+            return t;
+        }
+    };
     // Let the simulator notice the client is gone before reading what it sent.
     tokio::time::sleep(Duration::from_millis(150)).await;
     let stats = sim.stats();
-    t.sent = stats.connections.first().map(|c| c.lines_sent).unwrap_or(0);
-
-    // The file after the crash.
-    let pool = sqlite_pool(&path).await;
-    t.check_integrity(&pool).await;
-    t.check_orphans(&pool, reference).await;
-    t.check_nothing_committed_lost(&pool).await;
-    t.check_prefix(&pool, reference).await;
-    t.check_loss(&pool, killed_at).await;
-    let crashed_conn = int(&pool, "SELECT MAX(connection_id) FROM connections").await;
-    let max_event = int(&pool, "SELECT MAX(event_id) FROM events").await;
-    pool.close().await;
-
-    // A restarted daemon carries on.
-    let fresh = format!("SELECT COUNT(*) FROM events WHERE connection_id > {crashed_conn}");
-    t.restart(dir.path(), &path, &config, &fresh).await;
-    let pool = sqlite_pool(&path).await;
-    t.check_after_restart(&pool, &fresh, crashed_conn, max_event)
+    let log = daemon.log_text();
+    fault.restore().await;
+    t.seen_committed = killed.seen_committed;
+    let crashed = t
+        .check_after_kill(&db, &spool, &killed, &stats, &log, refs)
         .await;
-    pool.close().await;
-    sim.stop().await;
+    if let Some(crashed) = crashed {
+        super::restart::restart_and_check(
+            &mut t, &db, &spool, &config, sim, crashed, &killed, refs,
+        )
+        .await;
+    } else {
+        sim.stop().await;
+    }
+    db.cleanup().await;
     t
 }
 
-fn parse_time(s: &str) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .unwrap_or_else(|e| panic!("time {s:?}: {e}"))
-        .with_timezone(&chrono::Utc)
+/// The marker in any file of the SQLite archive (database, WAL, shared memory, spool).
+pub fn sqlite_marker(db: &TestDb) -> bool {
+    let holds = |path: &Path| {
+        std::fs::read(path)
+            .is_ok_and(|bytes| memchr::memmem::find(&bytes, MARKER.as_bytes()).is_some())
+    };
+    std::fs::read_dir(db.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("archive.db"))
+        .any(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                std::fs::read_dir(&path)
+                    .unwrap()
+                    .flatten()
+                    .any(|f| holds(&f.path()))
+            } else {
+                holds(&path)
+            }
+        })
 }
 
 impl Trial {
-    /// Reads what is committed from outside until the trial's delay is over, then SIGKILLs the
-    /// daemon; returns the instant just before the signal.
-    async fn read_along_until_the_kill(
+    /// Every check of what the kill left; returns the crashed connection's id.
+    async fn check_after_kill(
         &mut self,
-        path: &Path,
-        daemon: &mut Proc,
-    ) -> chrono::DateTime<chrono::Utc> {
-        let pool = sqlite_pool(path).await;
-        let kill_at = Instant::now() + Duration::from_millis(self.delay_ms);
-        while Instant::now() < kill_at {
-            if let Ok(row) = sqlx::query_scalar::<_, i64>(
-                "SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM rejects)",
-            )
-            .fetch_one(&pool)
-            .await
-            {
-                self.seen_committed = row;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let killed_at = daemon.kill9();
-        pool.close().await;
-        killed_at
-    }
-
-    async fn check_integrity(&mut self, pool: &SqlitePool) {
-        self.integrity = integrity(pool).await;
+        db: &TestDb,
+        spool: &Path,
+        killed: &Killed,
+        stats: &streamvault::simulate::Stats,
+        log: &str,
+        refs: &mut References,
+    ) -> Option<i64> {
+        self.integrity = soundness(db).await;
         if self.integrity != "ok" {
-            self.failures
-                .push(format!("integrity_check: {}", self.integrity));
+            self.fail(format!("after the kill: {}", self.integrity));
         }
-    }
-
-    /// Status events without their status and without a deletion of it: the contract erases
-    /// a pure retweet together with the status it carries, so those are explained by a
-    /// deletion of the original (the reference stream tells which status a retweet carries).
-    async fn check_orphans(&mut self, pool: &SqlitePool, reference: &[RefEvent]) {
-        let orphans: Vec<i64> =
-            sqlx::query_scalar(&ORPHAN_TWEET_EVENTS.replace("COUNT(*)", "e.tweet_id"))
-                .fetch_all(pool)
-                .await
-                .unwrap();
-        let deleted: std::collections::HashSet<i64> =
-            sqlx::query_scalar::<_, i64>("SELECT tweet_id FROM deletions")
-                .fetch_all(pool)
-                .await
-                .unwrap()
-                .into_iter()
-                .collect();
-        let carried: std::collections::HashMap<i64, i64> = reference
-            .iter()
-            .filter_map(|r| Some((r.tweet_id?, r.retweet_of?)))
+        let ids: Vec<i64> = db
+            .rows("SELECT CAST(connection_id AS TEXT) FROM connections ORDER BY connections.connection_id")
+            .await
+            .into_iter()
+            .map(|r| r[0].as_deref().unwrap().parse().unwrap())
             .collect();
-        self.retweets_of_deleted = orphans
-            .iter()
-            .filter(|id| carried.get(id).is_some_and(|o| deleted.contains(o)))
-            .count() as i64;
-        self.orphans = orphans.len() as i64 - self.retweets_of_deleted;
+        let Some(&crashed) = ids.last() else {
+            self.fail("no connection before the kill".into());
+            return None;
+        };
+        self.connections_before_kill = ids.len();
+        let all_spooled = spooled(spool);
+        if ids.len() > 1 {
+            self.earlier_connections(db, &ids, &all_spooled, log).await;
+        }
+        for c in stats.connections.iter().take(ids.len()) {
+            self.stalls += u64::from(c.stall_disconnect);
+            self.dropped += c.dropped_lines;
+        }
+        if let Some(c) = stats.connections.get(ids.len() - 1) {
+            self.warnings = c.falling_behind_warnings;
+            self.sent = c.lines_sent
+                - c.falling_behind_warnings.min(c.lines_sent)
+                - u64::from(c.stall_disconnect).min(c.lines_sent);
+        }
+        let archived = events_of(db, crashed).await;
+        let spooled: Vec<Seen> = all_spooled
+            .into_iter()
+            .filter(|s| s.connection_id == Some(crashed) && stream_kind(&s.kind))
+            .collect();
+        self.archived_at_kill = archived.len() as i64;
+        self.spooled_at_kill = spooled.len() as i64;
+        let phase = self.plan.phase;
+        let reference = refs
+            .get(
+                phase,
+                archived.len() + spooled.len() + self.sent as usize + 1000,
+            )
+            .await;
+        let first = self.reconnected.is_none();
+        if first && !matches_at(&archived, reference, 0) {
+            self.fail(format!(
+                "after the kill the archive ({} events) is not a prefix of the stream: {}",
+                archived.len(),
+                first_difference(&archived, reference, 0)
+            ));
+        }
+        if self.archived_at_kill < self.seen_committed {
+            self.fail(format!(
+                "committed events lost: {} seen committed before the kill, {} after",
+                self.seen_committed, self.archived_at_kill
+            ));
+        }
+        self.kept = self.archived_at_kill;
+        if !spooled.is_empty() && first {
+            self.check_spool(&spooled, reference);
+        } else {
+            self.kept += self.spooled_at_kill;
+        }
+        self.loss = self.sent as i64 - self.kept;
+        let bound = loss_bound(phase);
+        if self.loss < 0 || self.loss > bound {
+            self.fail(format!(
+                "sent {} on the crashed connection, kept {} (archive and spool): loss {} outside 0..={bound}",
+                self.sent, self.kept, self.loss
+            ));
+        }
+        let last = archived
+            .last()
+            .into_iter()
+            .chain(spooled.last())
+            .map(|s: &Seen| s.received_at)
+            .max();
+        self.window_ms = last.map_or(i64::MAX, |l| (killed.at - l).num_milliseconds());
+        if self.window_ms > window_bound_ms(phase) {
+            self.fail(format!(
+                "loss window {} ms exceeds {} ms",
+                self.window_ms,
+                window_bound_ms(phase)
+            ));
+        }
+        if first {
+            self.orphans = orphans(db, crashed, reference).await;
+        }
         if self.orphans != 0 {
-            self.failures.push(format!(
-                "{} tweet events without their status and without a deletion of it or of the \
-                 status it retweets",
+            self.fail(format!(
+                "{} status events without status or deletion",
                 self.orphans
             ));
         }
-    }
-
-    /// No rejects from a clean stream, and everything seen committed before the kill is there.
-    async fn check_nothing_committed_lost(&mut self, pool: &SqlitePool) {
-        let events = int(pool, "SELECT COUNT(*) FROM events").await;
-        let rejects = int(pool, "SELECT COUNT(*) FROM rejects").await;
-        self.archived = events + rejects;
-        if rejects != 0 {
-            self.failures
-                .push(format!("{rejects} rejects from a clean stream"));
-        }
-        if self.archived < self.seen_committed {
-            self.failures.push(format!(
-                "committed batches lost: {} events seen committed before the kill, {} after",
-                self.seen_committed, self.archived
-            ));
-        }
-    }
-
-    /// A prefix of what was sent, in order, with no hole.
-    async fn check_prefix(&mut self, pool: &SqlitePool, reference: &[RefEvent]) {
-        let rows: Vec<(String, Option<i64>)> =
-            sqlx::query_as("SELECT kind, tweet_id FROM events ORDER BY event_id")
-                .fetch_all(pool)
-                .await
-                .unwrap();
-        let span = int(pool, "SELECT MAX(event_id) - MIN(event_id) + 1 FROM events").await;
-        self.prefix_ok = rows.len() <= reference.len()
-            && span == rows.len() as i64
-            && rows
-                .iter()
-                .zip(reference)
-                .all(|((kind, id), r)| *kind == r.kind && (r.kind != "tweet" || *id == r.tweet_id));
-        if !self.prefix_ok {
-            let first_diff = rows.iter().zip(reference).position(|((kind, id), r)| {
-                *kind != r.kind || (r.kind == "tweet" && *id != r.tweet_id)
-            });
-            self.failures.push(format!(
-                "the archive is not a prefix of the stream: {} rows, event_id span {span}, reference {}, first difference at {first_diff:?}",
-                rows.len(),
-                reference.len()
-            ));
-        }
-    }
-
-    /// The loss in events (sent − archived) and in time (the kill less the last event's
-    /// `received_at`) within their bounds.
-    async fn check_loss(&mut self, pool: &SqlitePool, killed_at: chrono::DateTime<chrono::Utc>) {
-        self.loss = self.sent as i64 - self.archived;
-        if self.loss < 0 {
-            self.failures.push(format!(
-                "archived {} events but the simulator sent {}",
-                self.archived, self.sent
-            ));
-        }
-        if self.loss > LOSS_BOUND {
-            self.failures.push(format!(
-                "lost {} events, more than the bound {LOSS_BOUND}",
-                self.loss
-            ));
-        }
-        let last: Option<String> = sqlx::query_scalar("SELECT MAX(received_at) FROM events")
-            .fetch_one(pool)
-            .await
-            .unwrap();
-        self.window_ms = match last {
-            Some(last) => (killed_at - parse_time(&last)).num_milliseconds(),
-            None => i64::MAX,
-        };
-        if self.window_ms > WINDOW_BOUND_MS {
-            self.failures.push(format!(
-                "loss window {} ms exceeds {WINDOW_BOUND_MS} ms",
-                self.window_ms
-            ));
-        }
-    }
-
-    /// Restarts the daemon on the same file, waits for 500 new events (`fresh` counts them),
-    /// and stops it with SIGTERM: exit 0.
-    async fn restart(&mut self, dir: &Path, path: &Path, config: &ProcConfig, fresh: &str) {
-        let mut restarted = Proc::start(dir, config);
-        let pool = sqlite_pool(path).await;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while int(&pool, fresh).await < 500 {
-            if Instant::now() > deadline || !restarted.running() {
-                self.failures.push(format!(
-                    "the restarted daemon archived nothing new; log:\n{}",
-                    tail(&restarted.log_text(), 30)
-                ));
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        pool.close().await;
-        let exit = if restarted.running() {
-            Some(restarted.stop(Duration::from_secs(15)))
-        } else {
-            None
-        };
-        self.restart_exit = exit.as_ref().and_then(|e| e.code);
-        if self.restart_exit != Some(0) {
-            self.failures.push(format!(
-                "the restarted daemon exited {:?}: {}",
-                self.restart_exit,
-                exit.map(|e| tail(&e.log, 30)).unwrap_or_default()
-            ));
-        }
-    }
-
-    /// After the restart: the file is sound, the crashed connection's row is closed as
-    /// `crash`, the new connection read what it archived, and new events follow the old ones.
-    async fn check_after_restart(
-        &mut self,
-        pool: &SqlitePool,
-        fresh: &str,
-        crashed_conn: i64,
-        max_event: i64,
-    ) {
-        self.restart_integrity = integrity(pool).await;
-        if self.restart_integrity != "ok" {
-            self.failures.push(format!(
-                "integrity_check after the restart: {}",
-                self.restart_integrity
-            ));
-        }
-        self.restart_events = int(pool, fresh).await;
-        self.check_connection_rows(pool, crashed_conn).await;
-        let min_new = int(
-            pool,
-            &format!("SELECT MIN(event_id) FROM events WHERE connection_id > {crashed_conn}"),
-        )
-        .await;
-        if self.restart_events > 0 && min_new <= max_event {
-            self.failures.push(format!(
-                "new events do not follow the old ones: {min_new} <= {max_event}"
-            ));
-        }
-    }
-
-    /// The crashed attempt's row closed as `crash`; the restarted one ended by `shutdown`, its
-    /// messages read all archived.
-    async fn check_connection_rows(&mut self, pool: &SqlitePool, crashed_conn: i64) {
-        let conns: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
-            "SELECT connection_id, end_reason, messages FROM connections ORDER BY connection_id",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap();
-        self.crashed_row = sqlx::query_as(&format!(
-            "SELECT ended_at, end_reason FROM connections WHERE connection_id = {crashed_conn}"
-        ))
-        .fetch_one(pool)
-        .await
-        .unwrap();
-        if self.crashed_row.1.as_deref() != Some("crash") || self.crashed_row.0.is_none() {
-            self.failures.push(format!(
-                "the crashed connection's row was not closed as `crash` at restart: {:?}",
-                self.crashed_row
-            ));
-        }
-        let new_conn = conns.iter().find(|c| c.0 > crashed_conn);
-        match new_conn {
-            None => self
-                .failures
-                .push("the restarted daemon opened no connections row".into()),
-            Some((id, reason, messages)) => {
-                let archived = int(
-                    pool,
-                    &format!(
-                        "SELECT (SELECT COUNT(*) FROM events WHERE connection_id = {id}) + \
-                         (SELECT COUNT(*) FROM rejects WHERE connection_id = {id})"
-                    ),
-                )
-                .await;
-                if reason.as_deref() != Some("shutdown") || *messages != archived {
-                    self.failures.push(format!(
-                        "restarted connection {id}: end {reason:?}, {messages} messages read, {archived} archived"
-                    ));
+        if phase == Phase::DeleteBeforePurge {
+            self.marker_at_kill = Some(match self.plan.backend {
+                Backend::Sqlite => sqlite_marker(db),
+                Backend::Postgres => {
+                    crate::common::pg_pages::enable_pageinspect(db).await;
+                    crate::common::pg_pages::tuples_holding(db, "tweets", MARKER).await > 0
                 }
+            });
+        }
+        Some(crashed)
+    }
+
+    /// Connections before the crashed one (a reconnect before the kill): each closed, with
+    /// everything it read archived or spooled.
+    async fn earlier_connections(&mut self, db: &TestDb, ids: &[i64], spooled: &[Seen], log: &str) {
+        let why: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("connection closed") || l.contains("lock"))
+            .take(4)
+            .collect();
+        let rows = db
+            .rows("SELECT CAST(connection_id AS TEXT), end_reason, CAST(messages AS TEXT) FROM connections ORDER BY connections.connection_id")
+            .await;
+        self.reconnected = Some(format!("{rows:?}; {}", why.join(" / ")));
+        for id in &ids[..ids.len() - 1] {
+            let archived = db
+                .int(&format!(
+                    "SELECT (SELECT COUNT(*) FROM events WHERE connection_id = {id}) + \
+                     (SELECT COUNT(*) FROM rejects WHERE connection_id = {id})"
+                ))
+                .await;
+            let read = db
+                .int(&format!(
+                    "SELECT COALESCE(MAX(messages), -1) FROM connections WHERE connection_id = {id}"
+                ))
+                .await;
+            let in_spool = spooled
+                .iter()
+                .filter(|s| s.connection_id == Some(*id))
+                .count() as i64;
+            if read != archived + in_spool {
+                self.fail(format!(
+                    "connection {id}, closed before the kill: read {read}, archived {archived}, spooled {in_spool}"
+                ));
             }
         }
+    }
+
+    /// The spool holds the crashed connection's records that follow the archive's, in order,
+    /// with neither a hole nor (but for a kill between a commit and the cursor's update) an
+    /// overlap.
+    fn check_spool(&mut self, spooled: &[Seen], reference: &[RefEvent]) {
+        let Some(start) = position_in(spooled, reference) else {
+            self.fail("the spooled records are not in the stream".into());
+            return;
+        };
+        if !matches_at(spooled, reference, start) {
+            self.fail(format!(
+                "the {} spooled records are not a run of the stream from line {start}: {}",
+                spooled.len(),
+                first_difference(spooled, reference, start)
+            ));
+        }
+        let end = (start + spooled.len()) as i64;
+        self.overlap = self.archived_at_kill - start as i64;
+        if self.overlap < 0 {
+            self.fail(format!(
+                "a hole: the archive ends at line {}, the spool starts at line {start}",
+                self.archived_at_kill
+            ));
+        }
+        self.kept = self.kept.max(end);
     }
 }

@@ -73,6 +73,12 @@ pub(super) async fn run_writer<S: Store>(
     let mut closed = false;
     let mut last_mark = 0;
     loop {
+        // A due purge goes before the next batch, so that a long drain (or a channel that is
+        // never empty) cannot hold it past `purge_within`.
+        if inflight.is_none() && purge_at.is_some_and(|at| at <= Instant::now()) {
+            purge_at = None;
+            inflight = Some(w.start_purge());
+        }
         if inflight.is_none() {
             inflight = w.next_from_spool()?;
         }
