@@ -249,7 +249,7 @@ fn take(
 fn disconnect_of(record: &Record) -> Option<i64> {
     match record {
         Record::Message(m) => match &m.detail {
-            Detail::Disconnect { code, .. } => Some(*code),
+            Detail::Disconnect { code, .. } => *code,
             _ => None,
         },
         Record::Reject(_) => None,
