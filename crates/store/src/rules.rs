@@ -33,11 +33,7 @@ const CURRENT: &str = "SELECT rule_id, value, tag, added_at FROM stream_rules \
 pub(crate) const ALL: &[&str] = &[ADD, REMOVE, CURRENT];
 
 /// Records that `stream` has the rule; whether anything changed.
-pub(super) async fn added(
-    db: Db<'_>,
-    stream: &str,
-    rule: &StreamRule,
-) -> Result<bool, StoreError> {
+pub(super) async fn added(db: Db<'_>, stream: &str, rule: &StreamRule) -> Result<bool, StoreError> {
     let args = [
         Arg::Str(stream),
         Arg::Int(Some(rule.rule_id)),
@@ -56,7 +52,11 @@ pub(super) async fn removed(
     rule_id: i64,
     at: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let args = [Arg::Time(Some(at)), Arg::Str(stream), Arg::Int(Some(rule_id))];
+    let args = [
+        Arg::Time(Some(at)),
+        Arg::Str(stream),
+        Arg::Int(Some(rule_id)),
+    ];
     let n = db.execute(REMOVE, &args).await;
     Ok(n.writing("recording a stream rule removed")? > 0)
 }

@@ -66,7 +66,10 @@ fn row(post: &Post<'_>, includes: &Includes<'_>, embedded: bool) -> TweetRow {
 /// attachments name; the raw unchanged when they name nothing included.
 fn raw_with_attachments(post: &Post<'_>, includes: &Includes<'_>) -> String {
     let (media, polls) = includes.attachments(post);
-    let Some(body) = post.raw.strip_suffix('}').filter(|_| !(media.is_empty() && polls.is_empty()))
+    let Some(body) = post
+        .raw
+        .strip_suffix('}')
+        .filter(|_| !(media.is_empty() && polls.is_empty()))
     else {
         return post.raw.to_owned();
     };
@@ -81,14 +84,21 @@ fn raw_with_attachments(post: &Post<'_>, includes: &Includes<'_>) -> String {
     if !polls.is_empty() {
         members.push(format!("\"polls\":{}", list(&polls)));
     }
-    let sep = if body.trim_end().ends_with('{') { "" } else { "," };
+    let sep = if body.trim_end().ends_with('{') {
+        ""
+    } else {
+        ","
+    };
     format!("{body}{sep}\"includes\":{{{}}}}}", members.join(","))
 }
 
 /// An error line's detail: its first operational disconnect as a `disconnects` row (no code,
 /// the `disconnect_type` as its name, the `detail` as its reason), else its problems.
 pub(super) fn problems_detail(problems: Vec<Problem>) -> Detail {
-    match problems.iter().find_map(|p| Some((p.disconnect_type()?, p))) {
+    match problems
+        .iter()
+        .find_map(|p| Some((p.disconnect_type()?, p)))
+    {
         Some((kind, p)) => Detail::Disconnect {
             code: None,
             code_name: Some(kind.as_str().to_owned()),

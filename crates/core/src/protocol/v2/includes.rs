@@ -111,8 +111,8 @@ pub(super) fn parse(raw: Option<&RawValue>) -> Result<Includes<'_>, ParseError> 
         serde_json::from_str(raw.get()).map_err(|e| bad("tweet", format!("includes: {e}")))?;
     let mut out = Includes::default();
     for (i, t) in wire.tweets.unwrap_or_default().into_iter().enumerate() {
-        let post = parse_post(t.get())
-            .map_err(|e| bad("tweet", format!("includes.tweets[{i}]: {e}")))?;
+        let post =
+            parse_post(t.get()).map_err(|e| bad("tweet", format!("includes.tweets[{i}]: {e}")))?;
         out.tweets.push(post);
     }
     for (i, u) in wire.users.unwrap_or_default().into_iter().enumerate() {

@@ -11,8 +11,8 @@ mod problem;
 pub use includes::{Includes, parse_user_v2};
 pub use post::{Post, PostError, parse_post};
 pub use problem::{
-    ConnectionIssue, DisconnectType, MAX_PROBLEMS, Problem, ProblemError, ProblemKind,
-    UsagePeriod, parse_problem_body, parse_problem_list, type_suffix,
+    ConnectionIssue, DisconnectType, MAX_PROBLEMS, Problem, ProblemError, ProblemKind, UsagePeriod,
+    parse_problem_body, parse_problem_list, type_suffix,
 };
 
 use super::{Message, ParseError, bad};

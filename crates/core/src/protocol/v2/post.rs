@@ -224,10 +224,17 @@ mod tests {
             "edit_history_tweet_ids":["1","2","1445880548472328192"],
             "attachments":{"media_keys":["3_1"],"poll_ids":["p1"]}}"#;
         let p = parse_post(raw).unwrap();
-        assert_eq!((p.id, p.author_id), (1_445_880_548_472_328_192, Some(2_244_994_945)));
+        assert_eq!(
+            (p.id, p.author_id),
+            (1_445_880_548_472_328_192, Some(2_244_994_945))
+        );
         assert_eq!(p.text.as_deref(), Some("the long one"));
         assert_eq!(
-            (p.in_reply_to_status_id, p.retweeted_status_id, p.quoted_status_id),
+            (
+                p.in_reply_to_status_id,
+                p.retweeted_status_id,
+                p.quoted_status_id
+            ),
             (Some(8), Some(9), Some(7))
         );
         assert_eq!(p.point, Some((-73.99, 40.73)));
@@ -235,7 +242,10 @@ mod tests {
         assert!(p.located);
         assert_eq!(p.withheld_in_countries, vec!["DE", "FR"]);
         assert_eq!(p.edit_initial_id(), Some(1));
-        assert_eq!((p.media_keys, p.poll_ids), (vec!["3_1".into()], vec!["p1".into()]));
+        assert_eq!(
+            (p.media_keys, p.poll_ids),
+            (vec!["3_1".into()], vec!["p1".into()])
+        );
     }
 
     #[test]
@@ -245,13 +255,22 @@ mod tests {
                "withheld":[1],"edit_history_tweet_ids":"5","attachments":null,"lang":null}"#,
         )
         .unwrap();
-        assert_eq!((p.text, p.lang, p.point, p.place_id), (None, None, None, None));
+        assert_eq!(
+            (p.text, p.lang, p.point, p.place_id),
+            (None, None, None, None)
+        );
         assert!(p.located);
         assert!(p.edit_history.is_empty());
-        let p = parse_post(r#"{"id":"5","geo":null,"referenced_tweets":[1,{"type":"quoted","id":"x"}]}"#).unwrap();
+        let p = parse_post(
+            r#"{"id":"5","geo":null,"referenced_tweets":[1,{"type":"quoted","id":"x"}]}"#,
+        )
+        .unwrap();
         assert!(!p.located);
         assert_eq!(p.quoted_status_id, None);
-        assert!(matches!(parse_post(r#"{"text":"x"}"#), Err(PostError::MissingId)));
+        assert!(matches!(
+            parse_post(r#"{"text":"x"}"#),
+            Err(PostError::MissingId)
+        ));
         let e = parse_post(r#"{"id":"99999999999999999999"}"#).unwrap_err();
         assert!(e.to_string().starts_with("Post: no usable id"), "{e}");
         let e = parse_post(r#"{"id":"1","author_id":"-1"}"#).unwrap_err();

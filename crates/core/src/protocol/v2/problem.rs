@@ -141,7 +141,10 @@ fn bounded(s: &str) -> String {
 /// or the whole text when it has no `/` (`about:blank`).
 pub fn type_suffix(type_uri: &str) -> &str {
     let path = type_uri.split(['?', '#']).next().unwrap_or_default();
-    path.trim_end_matches('/').rsplit('/').next().unwrap_or_default()
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
 }
 
 /// Every field is read leniently: a field of the wrong type reads as absent (see `text`).
@@ -178,9 +181,9 @@ impl ProblemWire<'_> {
             "operational-disconnect" => ProblemKind::OperationalDisconnect(
                 DisconnectType::from_wire(&extra(self.disconnect_type)),
             ),
-            "streaming-connection" => ProblemKind::StreamingConnection(
-                ConnectionIssue::from_wire(&extra(self.connection_issue)),
-            ),
+            "streaming-connection" => ProblemKind::StreamingConnection(ConnectionIssue::from_wire(
+                &extra(self.connection_issue),
+            )),
             "usage-capped" => ProblemKind::UsageCapped {
                 period: match text(self.period).as_deref() {
                     Some("Daily") => Some(UsagePeriod::Daily),
@@ -322,7 +325,8 @@ mod tests {
         assert_eq!(p[0].status, Some(429));
         assert_eq!(parse_problem_body(b"<html>"), None);
         assert_eq!(parse_problem_body(b"[1]"), None);
-        let v11 = parse_problem_body(br#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#);
+        let v11 =
+            parse_problem_body(br#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#);
         assert_eq!(v11.unwrap()[0].kind, ProblemKind::Other(String::new()));
     }
 

@@ -43,12 +43,30 @@ fn broken_v2_lines_are_rejects_with_reasons() {
         (r#"{"data":{"delete":{},"scrub_geo":{}}}"#, "has no id"),
         (r#"{"data":null}"#, "not an object"),
         (r#"{"data":{"id":"x1"}}"#, "no usable id"),
-        (r#"{"data":{"id":"1"},"includes":{"tweets":[{"text":"x"}]}}"#, "includes.tweets[0]: Post has no id"),
-        (r#"{"data":{"id":"1"},"includes":{"tweets":{}}}"#, "includes:"),
-        (r#"{"data":{"id":"1"},"includes":{"tweets":[[1,2,3,4,5,6,7,8,9,10,11]]}}"#, "not a JSON object"),
-        (r#"{"data":{"id":"1"},"includes":{"users":[{"id":"-4"}]}}"#, "includes.users[0]"),
-        (r#"{"data":{"id":"1"},"matching_rules":[{"tag":"t"}]}"#, "matching_rules[0] has no id"),
-        (r#"{"data":{"id":"1"},"matching_rules":[7]}"#, "matching_rules[0] is not an object"),
+        (
+            r#"{"data":{"id":"1"},"includes":{"tweets":[{"text":"x"}]}}"#,
+            "includes.tweets[0]: Post has no id",
+        ),
+        (
+            r#"{"data":{"id":"1"},"includes":{"tweets":{}}}"#,
+            "includes:",
+        ),
+        (
+            r#"{"data":{"id":"1"},"includes":{"tweets":[[1,2,3,4,5,6,7,8,9,10,11]]}}"#,
+            "not a JSON object",
+        ),
+        (
+            r#"{"data":{"id":"1"},"includes":{"users":[{"id":"-4"}]}}"#,
+            "includes.users[0]",
+        ),
+        (
+            r#"{"data":{"id":"1"},"matching_rules":[{"tag":"t"}]}"#,
+            "matching_rules[0] has no id",
+        ),
+        (
+            r#"{"data":{"id":"1"},"matching_rules":[7]}"#,
+            "matching_rules[0] is not an object",
+        ),
         (r#"{"errors":[]}"#, "empty"),
         (r#"{"errors":"x"}"#, "not an array"),
     ] {
@@ -73,12 +91,21 @@ fn a_post_line_becomes_rows_with_includes_attached() {
     let Record::Message(m) = record(line) else {
         panic!("not a message")
     };
-    assert_eq!((m.kind, m.tweet_id, m.raw.as_deref()), (Kind::Tweet, Some(20), None));
+    assert_eq!(
+        (m.kind, m.tweet_id, m.raw.as_deref()),
+        (Kind::Tweet, Some(20), None)
+    );
     assert_eq!(m.tweets.len(), 2);
     let (quoted, post) = (&m.tweets[0], &m.tweets[1]);
     assert!(quoted.embedded && !post.embedded);
-    assert_eq!((post.api, post.user_id, post.quoted_status_id), (Api::V2, Some(1), Some(10)));
-    assert_eq!(post.created_at.map(|t| t.to_rfc3339()).as_deref(), Some("2024-01-15T10:35:00+00:00"));
+    assert_eq!(
+        (post.api, post.user_id, post.quoted_status_id),
+        (Api::V2, Some(1), Some(10))
+    );
+    assert_eq!(
+        post.created_at.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2024-01-15T10:35:00+00:00")
+    );
     assert!(post.place.as_deref().unwrap().contains("Berlin"));
     assert!(post.located && post.has_geo());
     let raw: serde_json::Value = serde_json::from_str(&post.raw).unwrap();
@@ -89,10 +116,17 @@ fn a_post_line_becomes_rows_with_includes_attached() {
     assert_eq!(m.users.len(), 2);
     assert_eq!(m.users[0].screen_name.as_deref(), Some("alice"));
     assert_eq!(m.users[1].withheld_in_countries, vec!["DE"]);
-    let rules: Vec<_> = m.matches.iter().map(|r| (r.tweet_id, r.rule_id, r.tag.clone())).collect();
+    let rules: Vec<_> = m
+        .matches
+        .iter()
+        .map(|r| (r.tweet_id, r.rule_id, r.tag.clone()))
+        .collect();
     assert_eq!(
         rules,
-        vec![(20, 1_273_026_480_692_322_304, Some("quotes".into())), (20, 5, None)]
+        vec![
+            (20, 1_273_026_480_692_322_304, Some("quotes".into())),
+            (20, 5, None)
+        ]
     );
 }
 
@@ -112,12 +146,14 @@ fn an_operational_disconnect_is_a_disconnect_without_a_code() {
             code: None,
             code_name: Some("UpstreamOperationalDisconnect".into()),
             stream_name: None,
-            reason: Some("This stream has been disconnected upstream for operational reasons.".into()),
+            reason: Some(
+                "This stream has been disconnected upstream for operational reasons.".into()
+            ),
         }
     );
-    let Record::Message(m) =
-        record(r#"{"errors":[{"type":"https://api.x.com/2/problems/invalid-request","title":"Invalid Request"}]}"#)
-    else {
+    let Record::Message(m) = record(
+        r#"{"errors":[{"type":"https://api.x.com/2/problems/invalid-request","title":"Invalid Request"}]}"#,
+    ) else {
         panic!("not a message")
     };
     let Detail::Problems(p) = &m.detail else {
@@ -139,12 +175,20 @@ fn the_twarc_stream_capture_archives_with_its_cut_line_rejected() {
     };
     let records: Vec<Record> = text.lines().map(record).collect();
     assert_eq!(records.len(), 8);
-    let posts = records.iter().filter(|r| matches!(r, Record::Message(m) if m.kind == Kind::Tweet)).count();
+    let posts = records
+        .iter()
+        .filter(|r| matches!(r, Record::Message(m) if m.kind == Kind::Tweet))
+        .count();
     assert_eq!(posts, 7);
     assert!(matches!(&records[7], Record::Reject(r) if r.reason.contains("malformed JSON")));
-    let Record::Message(m) = &records[2] else { panic!() };
+    let Record::Message(m) = &records[2] else {
+        panic!()
+    };
     let post = m.tweets.last().unwrap();
-    assert_eq!((post.longitude, post.latitude), (Some(-86.58216981), Some(34.75192228)));
+    assert_eq!(
+        (post.longitude, post.latitude),
+        (Some(-86.58216981), Some(34.75192228))
+    );
     assert!(post.place.is_some());
     assert_eq!(m.matches[0].rule_id, 1_377_649_934_414_049_282);
 }
