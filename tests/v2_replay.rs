@@ -327,3 +327,58 @@ both_backends!(a_scrub_strips_a_v2_geo_object, |db| async {
     assert_eq!(raw["text"], "@bob Full Post https://t.co/x");
     assert_eq!(db.int("SELECT tweets_scrubbed FROM geo_scrubs").await, 1);
 });
+
+/// What compliance decides about the archived Posts: ids, location (typed and in `raw`),
+/// withheld countries.
+async fn snapshot(db: &TestDb) -> Vec<Vec<String>> {
+    strings(
+        db,
+        "SELECT CAST(tweet_id AS TEXT), CAST(longitude AS TEXT), CAST(place AS TEXT), \
+         CAST(geo_scrubbed AS TEXT), CAST(withheld_in_countries AS TEXT), CAST(raw AS TEXT) \
+         FROM tweets ORDER BY tweet_id",
+    )
+    .await
+    .into_iter()
+    .map(|mut r| {
+        // The raw as a value: PostgreSQL's jsonb reorders keys.
+        let raw: serde_json::Value = serde_json::from_str(&r[5]).unwrap();
+        r[5] = raw.to_string();
+        r
+    })
+    .collect()
+}
+
+both_backends!(v2_posts_and_notices_in_either_order, |db| async {
+    let posts: Vec<String> = std::fs::read_to_string(POSTS)
+        .unwrap()
+        .lines()
+        .map(Into::into)
+        .collect();
+    let notices = vec![
+        delete(1_600_000_000_000_000_100, 99),
+        delete(1_600_000_000_000_000_503, 2_244_994_945),
+        scrub_geo(12, 1_600_000_000_000_000_600),
+        scrub_geo(2_244_994_945, 1_600_000_000_000_000_001),
+        status_withheld(1_600_000_000_000_000_300, 12, &["IN"]),
+    ];
+    let forward: Vec<String> = posts.iter().chain(&notices).cloned().collect();
+    let backward: Vec<String> = forward.iter().rev().cloned().collect();
+    let other = if db.is_postgres() {
+        TestDb::postgres().await.unwrap()
+    } else {
+        TestDb::sqlite().await
+    };
+    let f = file(&db, "forward.jsonl", &forward);
+    replay(&db, &[&f]);
+    let b = file(&other, "backward.jsonl", &backward);
+    replay(&other, &[&b]);
+    let (a, b) = (snapshot(&db).await, snapshot(&other).await);
+    assert_eq!(a, b);
+    // 10 Posts, minus the retweet of the deleted original and the deleted edit.
+    assert_eq!(a.len(), 8);
+    assert!(
+        a.iter().all(|r| !r[5].contains("\"geo\"")),
+        "every located Post was scrubbed"
+    );
+    other.cleanup().await;
+});

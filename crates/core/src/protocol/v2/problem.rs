@@ -331,6 +331,26 @@ mod tests {
     }
 
     #[test]
+    fn the_fixture_bodies_parse() {
+        let too_many = include_bytes!("../../../../../tests/fixtures/v2/too_many_connections.json");
+        let p = parse_problem_body(too_many).unwrap();
+        assert_eq!(
+            p[0].connection_issue(),
+            Some(&ConnectionIssue::TooManyConnections)
+        );
+        assert_eq!(p[0].title.as_deref(), Some("ConnectionException"));
+        let daily = include_bytes!("../../../../../tests/fixtures/v2/usage_capped_daily.json");
+        let p = parse_problem_body(daily).unwrap();
+        assert_eq!(
+            p[0].kind,
+            ProblemKind::UsageCapped {
+                period: Some(UsagePeriod::Daily),
+                scope: Some("Account".into())
+            }
+        );
+    }
+
+    #[test]
     fn odd_values_are_kept_not_refused() {
         let p = parse_problem_list(
             r#"[{"type":7,"title":["x"],"disconnect_type":"Brand new"},
