@@ -41,7 +41,10 @@ async fn rule_history<S: Store>(s: &S) {
         !s.record_rule_removed("filtered", 3, at(11)).await.unwrap(),
         "another stream's"
     );
-    assert_eq!(s.current_rules("filtered").await.unwrap(), std::slice::from_ref(&cats));
+    assert_eq!(
+        s.current_rules("filtered").await.unwrap(),
+        std::slice::from_ref(&cats)
+    );
     assert_eq!(s.current_rules("other").await.unwrap(), [other]);
     assert!(s.current_rules("none").await.unwrap().is_empty());
     // A rule recorded as removed that the server still has is current again.

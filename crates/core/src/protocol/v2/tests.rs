@@ -192,3 +192,21 @@ fn the_twarc_stream_capture_archives_with_its_cut_line_rejected() {
     assert!(post.place.is_some());
     assert_eq!(m.matches[0].rule_id, 1_377_649_934_414_049_282);
 }
+
+#[test]
+fn partial_errors_beside_data_are_kept_in_the_event() {
+    let line = r#"{"data":{"id":"7","text":"x","referenced_tweets":[{"type":"quoted","id":"8"}]},
+        "errors":[{"resource_id":"8","title":"Authorization Error","type":"https://api.twitter.com/2/problems/not-authorized-for-resource"}]}"#;
+    let Record::Message(m) = record(line) else {
+        panic!("not a message")
+    };
+    assert_eq!(
+        (m.kind, m.tweet_id, m.tweets.len()),
+        (Kind::Tweet, Some(7), 1)
+    );
+    let raw: serde_json::Value = serde_json::from_str(m.raw.as_deref().unwrap()).unwrap();
+    assert_eq!(raw["errors"][0]["resource_id"], "8");
+    // `data` that is not an object, beside errors: an error line.
+    let m = parse_text(r#"{"data":null,"errors":[{"title":"x"}]}"#).unwrap();
+    assert_eq!(m.kind(), Some(Kind::Error));
+}
