@@ -108,3 +108,6 @@ pub(super) fn problems_detail(problems: Vec<Problem>) -> Detail {
         None => Detail::Problems(problems),
     }
 }
+
+#[cfg(test)]
+mod tests;
