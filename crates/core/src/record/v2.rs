@@ -43,7 +43,7 @@ fn row(post: &Post<'_>, includes: &Includes<'_>, embedded: bool) -> TweetRow {
     TweetRow {
         tweet_id: post.id,
         user_id: post.author_id,
-        created_at: post.created_at.as_deref().and_then(parse_twitter_time),
+        created_at: post.created_at.as_deref().and_then(iso_time),
         text: post.text.as_deref().map(Into::into),
         lang: post.lang.as_deref().map(Into::into),
         in_reply_to_status_id: post.in_reply_to_status_id,
@@ -60,6 +60,17 @@ fn row(post: &Post<'_>, includes: &Includes<'_>, embedded: bool) -> TweetRow {
         api: Api::V2,
         edit_initial_id: post.edit_initial_id(),
     }
+}
+
+/// A v2 time (ISO 8601, `2024-01-15T10:35:00.000Z`), read as RFC 3339 first: the v1.1 layout
+/// tried first would cost every Post a failed parse. Other layouts fall back to the v1.1 reader.
+fn iso_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::Datelike;
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .filter(|t| (1..=9999).contains(&t.year()))
+        .or_else(|| parse_twitter_time(s))
 }
 
 /// The Post's raw with `"includes":{"media":[...],"polls":[...]}` added for what its
