@@ -7,7 +7,8 @@
 //! (`0` to skip the notice comparison), `BENCH_ROUNDS` (default 4: replay and bare loop pairs,
 //! each going first in half of them; medians printed), `BENCH_SETTLE_SECS` (default 15: idle time before each measured run),
 //! `BENCH_BARE_CHUNK` (default 0: the bare loop decodes the whole stream before it starts the clock),
-//! `BENCH_MIX` (`realistic`, or `quiet`: the replay/bare comparison on a stream without notices).
+//! `BENCH_MIX` (`realistic`, or `quiet`: the replay/bare comparison on a stream without notices),
+//! `BENCH_V2` (`0` to skip replaying the same content as X API v2 lines beside v1.1's).
 
 #[path = "replay/bare.rs"]
 mod bare;
@@ -16,6 +17,8 @@ mod common;
 mod compliance;
 #[path = "replay/target.rs"]
 mod target;
+#[path = "replay/v2.rs"]
+mod v2;
 
 use bare::{BATCH, bare_insert, written_bytes};
 use common::{env, median, stream};
@@ -62,8 +65,42 @@ fn main() {
         });
     }
 
+    if env("BENCH_V2", "1") != "0" {
+        v1_1_and_v2(&runtime, &compared, &pg, &dir);
+    }
+
     if env("BENCH_COMPLIANCE", "1") != "0" {
         compliance_cost(&runtime, &dir, events, &pg);
+    }
+}
+
+/// Replay of the same content as v1.1 and as v2 lines (see `v2`), each once per backend on a
+/// fresh archive, v1.1 first.
+fn v1_1_and_v2(runtime: &tokio::runtime::Runtime, v11: &Path, pg: &str, dir: &Path) {
+    let v2 = v2::converted(v11);
+    let size = |p: &Path| std::fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1e9);
+    println!(
+        "\n== the same content as v1.1 and as v2 lines ({:.2} GB and {:.2} GB) ==",
+        size(v11),
+        size(&v2)
+    );
+    let mut targets = vec![
+        ("v1.1", Target::sqlite(dir, "v11")),
+        ("v2", Target::sqlite(dir, "v2")),
+    ];
+    if pg != "none" {
+        targets.push(("v1.1", runtime.block_on(Target::postgres(pg, "v11"))));
+        targets.push(("v2", runtime.block_on(Target::postgres(pg, "v2"))));
+    }
+    for (api, target) in targets {
+        settle();
+        let file = if api == "v2" { &v2 } else { v11 };
+        let r = replay(&target.url, file);
+        runtime.block_on(target.discard(pg));
+        println!(
+            "{:<10} {api:<4} replay {:>8.0} ev/s {:>6.1} MB/s peak RSS {:>6.1} MB",
+            target.name, r.rate, r.mb_per_sec, r.rss_mb
+        );
     }
 }
 

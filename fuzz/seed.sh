@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=fuzz/corpus
-mkdir -p "$out"/{ndjson_line,frames,line_splitter,config,scenario}
+mkdir -p "$out"/{ndjson_line,frames,line_splitter,config,scenario,v2_line}
 
 # put TARGET: stdin becomes one corpus file named by its hash.
 put() {
@@ -26,6 +26,15 @@ cat tests/fixtures/*.jsonl >"$lines"
 while IFS= read -r line; do
     if [ -n "$line" ]; then printf '%s' "$line" | put ndjson_line; fi
 done <"$lines"
+
+# v2 lines: our fixtures and the twarc2 stream capture (when the shared reference is beside
+# the repository), each line whole; the target also wraps them into the v2 envelopes.
+for f in tests/fixtures/v2/*.jsonl ../shared/reference/data/twarc2/streaming_output_with_error.jsonl; do
+    [ -f "$f" ] || continue
+    while IFS= read -r line; do
+        if [ -n "$line" ]; then printf '%s' "$line" | put v2_line; fi
+    done <"$f"
+done
 
 # Bodies: groups of 5 lines as JSON lines (CRLF), as SSE events, and raw for the splitter.
 split -l 5 "$lines" "$lines.part."
@@ -50,9 +59,9 @@ done
 cp scenarios/*.toml scenarios/*.json "$out/scenario/"
 
 # Hand-made seeds (the known hostile shapes).
-for target in ndjson_line frames config scenario; do
+for target in ndjson_line frames config scenario v2_line; do
     if [ -d "fuzz/seeds/$target" ]; then cp "fuzz/seeds/$target"/* "$out/$target/"; fi
 done
-for target in ndjson_line frames line_splitter config scenario; do
+for target in ndjson_line frames line_splitter config scenario v2_line; do
     echo "$target: $(ls "$out/$target" | wc -l) seeds"
 done

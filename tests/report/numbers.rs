@@ -119,12 +119,12 @@ pub fn check_connections(r: &Report, ids: [i64; 3]) {
 }
 
 pub fn check_other_sections(r: &Report, ids: [i64; 3]) {
-    let codes: Vec<(i64, &str, u64)> = r
+    let codes: Vec<(Option<i64>, &str, u64)> = r
         .disconnects
         .iter()
         .map(|d| (d.code, d.name.as_str(), d.count))
         .collect();
-    assert_eq!(codes, [(4, "Stall", 1), (42, "Unknown", 1)]);
+    assert_eq!(codes, [(Some(4), "Stall", 1), (Some(42), "Unknown", 1)]);
     // Replayed limits have no connection: their highest track counts once.
     let u = &r.undelivered;
     let by: Vec<(Option<i64>, u64)> = u

@@ -2,7 +2,7 @@
 
 use crate::protocol::{self, Kind};
 use crate::record::{
-    ConnectionRecord, Detail, DmRow, Origin, Record, RejectRecord, TweetRow, UserRow,
+    ConnectionRecord, Detail, DmRow, MatchRow, Origin, Record, RejectRecord, TweetRow, UserRow,
 };
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
@@ -26,6 +26,8 @@ pub struct Batch {
     /// Changes to the connection log, in arrival order: written first in the batch's
     /// transaction, so the events of a connection opened in this batch find its row.
     pub connections: Vec<ConnectionRecord>,
+    /// The rules v2 Posts matched (`tweet_matches`), in arrival order.
+    pub matches: Vec<PendingMatch>,
     /// Input records taken into this batch (messages and rejects).
     pub records: usize,
     /// Bytes of text the batch holds (see [`Batch::bytes`]).
@@ -77,6 +79,16 @@ pub struct PendingDm {
 pub struct Rows<'b> {
     pub tweets: Vec<(&'b PendingTweet, Cow<'b, TweetRow>)>,
     pub users: Vec<(&'b PendingUser, Cow<'b, UserRow>)>,
+}
+
+/// A `tweet_matches` row about to be stored.
+#[derive(Debug, Clone)]
+pub struct PendingMatch {
+    pub row: MatchRow,
+    pub stream: Arc<str>,
+    pub received_at: DateTime<Utc>,
+    /// Arrival position in the batch (for splitting).
+    pub seq: usize,
 }
 
 /// A user profile about to be stored.
@@ -171,10 +183,21 @@ impl Batch {
         for tweet in message.tweets {
             self.add_tweet(tweet, &origin, seq);
         }
+        for row in message.matches {
+            self.matches.push(PendingMatch {
+                row,
+                stream: origin.stream.clone(),
+                received_at: origin.received_at,
+                seq,
+            });
+        }
         let dm_id = dm_id_of(&message.detail);
         let notice = notice_of(&message.detail);
-        let detailed =
-            notice.is_none() && !matches!(message.detail, Detail::None | Detail::DirectMessage(_));
+        let detailed = notice.is_none()
+            && !matches!(
+                message.detail,
+                Detail::None | Detail::DirectMessage(_) | Detail::Problems(_)
+            );
         self.trace.events.push((seq, detailed));
         if let Some(kind) = notice {
             self.notices.push(Notice {

@@ -301,6 +301,8 @@ mod tests {
             located: true,
             raw: "not json".into(),
             embedded: false,
+            api: crate::record::Api::V1_1,
+            edit_initial_id: None,
         };
         assert!(!strip_geo_row(&mut row));
         assert!(!row.geo_scrubbed && row.longitude.is_some());

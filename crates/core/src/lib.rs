@@ -5,7 +5,8 @@
 //! tests exercise it without a database.
 //!
 //! # Layout
-//! - [`protocol`]: the v1.1 and topic-session wire formats, parsed by borrowing from each line.
+//! - [`protocol`]: the v1.1, X API v2 and topic-session wire formats, parsed by borrowing from
+//!   each line.
 //! - [`record`]: owned archive rows built from one line; what crosses the pipeline's channel.
 //! - [`framing`]: splits arbitrary byte chunks into lines, bounding line length in bytes.
 //! - [`ingest`]: framing plus decoding, shared by every source: bytes in, records out.

@@ -29,10 +29,10 @@ pub(super) fn assemble(
     let disconnects: Vec<DisconnectCount> = raw
         .disconnects
         .iter()
-        .map(|&(code, count)| DisconnectCount {
-            code,
-            name: disconnect_code_name(code).to_owned(),
-            count: count_u64(count),
+        .map(|(code, name, count)| DisconnectCount {
+            code: *code,
+            name: code.map_or_else(|| name.clone(), |c| disconnect_code_name(c).to_owned()),
+            count: count_u64(*count),
         })
         .collect();
     let undelivered = undelivered(&raw.limits);

@@ -336,7 +336,7 @@ pub(super) fn failures(g: &Gap) -> String {
 pub(super) fn disconnects(d: &[DisconnectCount]) -> Table {
     let rows = d
         .iter()
-        .map(|d| vec![d.code.to_string(), d.name.clone(), num(d.count)]);
+        .map(|d| vec![opt(d.code), d.name.clone(), num(d.count)]);
     Table {
         columns: &[("code", true), ("meaning", false), ("messages", true)],
         rows: rows.collect(),

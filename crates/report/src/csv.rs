@@ -69,7 +69,7 @@ fn notices(c: &mut Csv, r: &Report) {
     for d in &r.disconnects {
         c.row(
             "disconnects",
-            &d.code.to_string(),
+            &d.code.map(|c| c.to_string()).unwrap_or_default(),
             &d.name,
             "count",
             &d.count.to_string(),

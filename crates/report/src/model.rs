@@ -316,7 +316,8 @@ pub struct Gap {
 /// Disconnect messages of one code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DisconnectCount {
-    pub code: i64,
+    /// The v1.1 code; `None` for a v2 operational disconnect (its type is the name).
+    pub code: Option<i64>,
     pub name: String,
     pub count: u64,
 }

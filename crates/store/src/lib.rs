@@ -40,6 +40,7 @@ pub mod query;
 mod reading;
 mod redact;
 mod spool_marks;
+mod rules;
 mod sql;
 mod sqlite;
 mod write;
@@ -54,10 +55,12 @@ pub use purges::{PurgeLog, PurgeTx};
 pub use reading::{ReadOnlyArchive, ReadOpenError, open_read_only};
 pub use redact::redact_url;
 pub use spool_marks::{MarkLog, MarkTx, SpoolMark};
+pub use rules::StreamRule;
 pub use sql::{Arg, Db, SharedRow, Timestamp};
 pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
 pub use streamvault_core::batch::{
-    Batch, DetailRow, EventRow, Notice, NoticeKind, PendingDm, PendingTweet, PendingUser, Rows,
+    Batch, DetailRow, EventRow, Notice, NoticeKind, PendingDm, PendingMatch, PendingTweet,
+    PendingUser, Rows,
 };
 pub use write::BatchOutcome;
 
@@ -165,6 +168,35 @@ pub trait Store: PurgeLog + MarkLog + Clone + Send + Sync + 'static {
         end: &ConnectionEnd,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         connections::end(self.writer(), id, end)
+    }
+
+    /// Records that a filtered stream has a rule (`stream_rules`), as the rules sync added or
+    /// found it on the server; false when it was already recorded as current.
+    fn record_rule_added(
+        &self,
+        stream: &str,
+        rule: &StreamRule,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        rules::added(self.writer(), stream, rule)
+    }
+
+    /// Records that a filtered stream's rule was deleted at `at`; false when it was not current.
+    fn record_rule_removed(
+        &self,
+        stream: &str,
+        rule_id: i64,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        rules::removed(self.writer(), stream, rule_id, at)
+    }
+
+    /// The rules a filtered stream has now, as recorded (oldest first): what the rules sync
+    /// compares with the configuration and the server's list.
+    fn current_rules(
+        &self,
+        stream: &str,
+    ) -> impl Future<Output = Result<Vec<StreamRule>, StoreError>> + Send {
+        rules::current(self.writer(), stream)
     }
 }
 

@@ -86,6 +86,10 @@ impl Batch {
             .filter(|n| range.contains(&n.seq))
             .cloned()
             .collect();
+        part.matches = (self.matches.iter())
+            .filter(|m| range.contains(&m.seq))
+            .cloned()
+            .collect();
         self.subset_tweets(&range, &mut part);
         self.subset_users(&range, &mut part);
         self.subset_dms(&range, &mut part);

@@ -1,4 +1,5 @@
-//! The Twitter v1.1 streaming wire format: one line in, one typed [`Message`] out.
+//! The streaming wire formats (Twitter v1.1 and X API v2 Post streams, in [`v2`]): one line
+//! in, one typed [`Message`] out.
 //!
 //! Parsing borrows from the line (strings as `Cow`, bulky parts as `&RawValue`) because it runs
 //! once per received byte; everything the archive keeps is copied later, once.
@@ -15,6 +16,7 @@ pub mod live;
 mod notice;
 mod tweet;
 mod user;
+pub mod v2;
 
 pub use codes::{country_code, country_codes, disconnect_code_name};
 pub use depth::{MAX_NESTING, nesting_exceeds};
@@ -50,6 +52,8 @@ pub enum Kind {
     TweetEngagement,
     DmUpdate,
     DmTyping,
+    /// A v2 error line (`{"errors": [Problem, ...]}`).
+    Error,
     Unknown,
 }
 
@@ -74,6 +78,7 @@ impl Kind {
             Kind::TweetEngagement => "tweet_engagement",
             Kind::DmUpdate => "dm_update",
             Kind::DmTyping => "dm_typing",
+            Kind::Error => "error",
             Kind::Unknown => "unknown",
         }
     }
@@ -103,6 +108,10 @@ pub enum Message<'a> {
         for_user: i64,
         message: Box<Message<'a>>,
     },
+    /// A v2 Post line: the Post, its expansions and the rules it matched.
+    Post(Box<v2::PostLine<'a>>),
+    /// A v2 error line: its problems (an in-stream `operational-disconnect`, ...).
+    Problems(Vec<v2::Problem>),
     /// A JSON object of a type this version does not know, kept whole.
     Unknown(&'a str),
 }
@@ -112,7 +121,8 @@ impl Message<'_> {
     pub fn kind(&self) -> Option<Kind> {
         Some(match self {
             Message::KeepAlive => return None,
-            Message::Tweet(_) => Kind::Tweet,
+            Message::Tweet(_) | Message::Post(_) => Kind::Tweet,
+            Message::Problems(_) => Kind::Error,
             Message::Delete(_) | Message::DmDelete(_) => Kind::Delete,
             Message::ScrubGeo(_) => Kind::ScrubGeo,
             Message::Limit(_) => Kind::Limit,
@@ -180,6 +190,12 @@ struct TypeKeys<'a> {
     for_user_str: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     message: Option<&'a RawValue>,
+    /// v2: the Post (or a compliance event, or a search page's array).
+    #[serde(borrow, default, deserialize_with = "present")]
+    data: Option<&'a RawValue>,
+    /// v2: problems.
+    #[serde(borrow, default, deserialize_with = "present")]
+    errors: Option<&'a RawValue>,
 }
 
 /// A key's value as received, `null` included.

@@ -117,6 +117,9 @@ pub(super) fn classify<'a>(
     if keys.event.is_some() {
         return user_event(text).map(|e| Message::Event(Box::new(e)));
     }
+    if keys.data.is_some() || keys.errors.is_some() {
+        return super::v2::classify(text, keys.data, keys.errors);
+    }
     Ok(Message::Unknown(text))
 }
 

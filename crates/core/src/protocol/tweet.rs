@@ -172,7 +172,7 @@ pub fn parse_status(raw: &str) -> Result<Tweet<'_>, TweetError> {
 /// Reads a GeoJSON point as `(lon, lat)`; `lat_first` for the legacy `geo` field, which is
 /// `[lat, lon]`. A third element (altitude) is ignored; anything that is not two finite numbers
 /// within the globe's ranges is no point (it stays in `raw`, where a scrub still finds it).
-fn point_of(raw: Option<&RawValue>, lat_first: bool) -> Option<(f64, f64)> {
+pub(super) fn point_of(raw: Option<&RawValue>, lat_first: bool) -> Option<(f64, f64)> {
     let point: PointWire = serde_json::from_str(raw?.get()).ok()?;
     let (a, b) = match point.coordinates.as_slice() {
         [a, b] | [a, b, _] => (a.0?, b.0?),

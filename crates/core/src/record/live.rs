@@ -62,5 +62,6 @@ pub fn from_live_frame(text: &str, origin: &Origin, session_id: Option<&str>) ->
         tweets: Vec::new(),
         users: Vec::new(),
         detail,
+        matches: Vec::new(),
     })))
 }

@@ -28,6 +28,7 @@ pub(super) fn from_message(
         tweets: Vec::new(),
         users: Vec::new(),
         detail: Detail::None,
+        matches: Vec::new(),
     };
     let mut users = UserSink {
         rows: Vec::new(),
@@ -42,6 +43,7 @@ pub(super) fn from_message(
             return from_message(*message, line, origin, Some(for_user), users.keep);
         }
         Message::Event(event) => add_event(&event, line, &mut record, &mut users),
+        Message::Post(post) => super::v2::add_post_line(&post, &mut record, &mut users),
         other => add_detail(other, &mut record),
     }
     record.users = users.rows;
@@ -98,9 +100,11 @@ fn add_detail(message: Message<'_>, record: &mut MessageRecord) {
         }
         Message::UserWithheld(w) => record.detail = Detail::UserWithheld(w),
         Message::Limit(l) => record.detail = Detail::Limit { track: l.track },
+        Message::Problems(problems) => record.detail = super::v2::problems_detail(problems),
         Message::Disconnect(d) => {
             record.detail = Detail::Disconnect {
-                code: d.code,
+                code: Some(d.code),
+                code_name: None,
                 stream_name: d.stream_name.map(Into::into),
                 reason: d.reason.map(Into::into),
             }
@@ -114,7 +118,7 @@ fn add_detail(message: Message<'_>, record: &mut MessageRecord) {
             }
         }
         Message::KeepAlive | Message::Friends(_) | Message::Control(_) | Message::Unknown(_) => {}
-        Message::Tweet(_) | Message::Event(_) | Message::ForUser { .. } => {}
+        Message::Tweet(_) | Message::Event(_) | Message::ForUser { .. } | Message::Post(_) => {}
     }
 }
 
@@ -153,17 +157,19 @@ fn add_tweet(
         located: tweet.located,
         raw: stub_spans(tweet.raw, &stubs),
         embedded,
+        api: super::Api::V1_1,
+        edit_initial_id: None,
     });
 }
 
 /// A message's author profiles: only those the caller keeps are copied out of the line.
-struct UserSink<'k> {
+pub(super) struct UserSink<'k> {
     rows: Vec<UserRow>,
     keep: KeepUser<'k>,
 }
 
 impl UserSink<'_> {
-    fn push(&mut self, user: &protocol::TweetUser<'_>) {
+    pub(super) fn push(&mut self, user: &protocol::TweetUser<'_>) {
         let countries = &user.withheld_in_countries;
         if (self.keep)(user.id, user.profile_hash, countries) {
             self.rows.push(UserRow {

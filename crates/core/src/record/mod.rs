@@ -4,6 +4,11 @@
 //! tweet rows of their own, and every carrier keeps only a reference stub
 //! (`{"id":N,"id_str":"N"}`) in their place: each status's text is stored exactly once, which is
 //! what makes deletes and geo scrubs reach every copy, and halves what a retweet writes.
+//!
+//! A v2 Post line (see [`v2`](self::v2)) maps onto the same rows: the Post and every Post of
+//! `includes.tweets` are tweet rows of their own (marked [`Api::V2`]), `includes.users` are user
+//! rows, a place goes to the `place` of the Posts naming it, and `matching_rules` become
+//! [`MatchRow`]s (`tweet_matches`).
 
 use crate::protocol::{self, Kind, Message, ParseError};
 use chrono::{DateTime, Utc};
@@ -15,6 +20,7 @@ mod live;
 mod message;
 mod stubs;
 mod time;
+mod v2;
 
 pub use connection::{ConnectionChange, ConnectionEnd, ConnectionRecord, EndReason};
 pub use dm::DmRow;
@@ -78,6 +84,37 @@ pub struct MessageRecord {
     pub tweets: Vec<TweetRow>,
     pub users: Vec<UserRow>,
     pub detail: Detail,
+    /// The filtered-stream rules a v2 Post matched (`tweet_matches`).
+    pub matches: Vec<MatchRow>,
+}
+
+/// A `tweet_matches` row: a rule the Post matched (stream and time from the record's origin).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MatchRow {
+    pub tweet_id: i64,
+    pub rule_id: i64,
+    pub tag: Option<String>,
+}
+
+/// Which API shape a tweet row's `raw` has (`tweets.api`): export and compliance code read
+/// the two differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Api {
+    /// A v1.1 status (`id_str`, `user`, `retweeted_status`, ...).
+    #[default]
+    V1_1,
+    /// A v2 Post (`author_id`, `referenced_tweets`, `geo.place_id`, ...).
+    V2,
+}
+
+impl Api {
+    /// The value of `tweets.api`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Api::V1_1 => "v1.1",
+            Api::V2 => "v2",
+        }
+    }
 }
 
 /// Kind-specific content that goes to its own table.
@@ -95,11 +132,18 @@ pub enum Detail {
     Limit {
         track: i64,
     },
+    /// A v1.1 `disconnect` (a numeric code) or a v2 `operational-disconnect` (no code; its
+    /// `disconnect_type` as `code_name`, its `detail` as `reason`).
     Disconnect {
-        code: i64,
+        code: Option<i64>,
+        /// `None`: the name of the v1.1 code.
+        code_name: Option<String>,
         stream_name: Option<String>,
         reason: Option<String>,
     },
+    /// A v2 error line without an operational disconnect: its problems (the line is kept in
+    /// `events.raw`; no table of its own).
+    Problems(Vec<protocol::v2::Problem>),
     Warning {
         code: Option<String>,
         message: Option<String>,
@@ -155,6 +199,10 @@ pub struct TweetRow {
     pub raw: String,
     /// Seen only inside another message (never as a top-level status yet).
     pub embedded: bool,
+    /// The shape of `raw`.
+    pub api: Api,
+    /// v2: the first id of the Post's edit chain (`edit_history_tweet_ids[0]`).
+    pub edit_initial_id: Option<i64>,
 }
 
 impl TweetRow {

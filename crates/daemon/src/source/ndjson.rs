@@ -296,7 +296,11 @@ fn disconnect_ending(record: &Record, state: &StreamState) -> Option<MessageEndi
     let Record::Message(m) = record else {
         return None;
     };
-    let Detail::Disconnect { code, .. } = &m.detail else {
+    // A v2 operational disconnect has no code: the v2 family reads it (`source::v2`).
+    let Detail::Disconnect {
+        code: Some(code), ..
+    } = &m.detail
+    else {
         return None;
     };
     state.note_disconnect(*code);

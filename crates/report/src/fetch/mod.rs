@@ -114,7 +114,8 @@ pub(super) struct Raw {
     /// tell why the window began in a gap and whether an unclosed row was superseded.
     pub connections: Vec<ConnectionRow>,
     /// (code, count)
-    pub disconnects: Vec<(i64, i64)>,
+    /// (code, name, count): v1.1 codes by code, v2 operational disconnects (no code) by type.
+    pub disconnects: Vec<(Option<i64>, String, i64)>,
     pub limits: Vec<LimitRow>,
     pub warnings: Vec<WarningRow>,
     /// (tweet id, samples in the window, the samples)

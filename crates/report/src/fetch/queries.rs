@@ -207,11 +207,16 @@ pub(super) async fn connections(db: Db<'_>, w: &ReportWindow) -> Result<Vec<Conn
         .collect())
 }
 
-pub(super) async fn disconnects(db: Db<'_>, w: &ReportWindow) -> Result<Vec<(i64, Count)>> {
+pub(super) async fn disconnects(
+    db: Db<'_>,
+    w: &ReportWindow,
+) -> Result<Vec<(Option<i64>, String, Count)>> {
+    // A v1.1 code's name is the code's; a v2 disconnect has no code, its type is the name.
     db.fetch_all(
-        "SELECT code, COUNT(*) FROM disconnects \
+        "SELECT code, MIN(code_name), COUNT(*) FROM disconnects \
          WHERE ($1 IS NULL OR received_at >= $1) AND ($2 IS NULL OR received_at < $2) \
-         GROUP BY code ORDER BY code",
+         GROUP BY code, CASE WHEN code IS NULL THEN code_name END \
+         ORDER BY code IS NULL, code, MIN(code_name)",
         &window(w),
     )
     .await

@@ -16,14 +16,15 @@ impl PgTx {
         sqlx::query(
             "INSERT INTO tweets (tweet_id, user_id, created_at, text, lang, in_reply_to_status_id, \
              retweeted_status_id, quoted_status_id, longitude, latitude, place, withheld_in_countries, \
-             geo_scrubbed, stream, first_seen_at, last_seen_at, raw, located) \
+             geo_scrubbed, stream, first_seen_at, last_seen_at, raw, located, api, edit_initial_id) \
              SELECT tweet_id, user_id, created_at, text, lang, irt, rt, qt, lon, lat, place::jsonb, \
-             withheld::jsonb, scrubbed, stream, first_seen, last_seen, raw::jsonb, located \
+             withheld::jsonb, scrubbed, stream, first_seen, last_seen, raw::jsonb, located, api, edit \
              FROM UNNEST($1::int8[], $2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::int8[], \
              $7::int8[], $8::int8[], $9::float8[], $10::float8[], $11::text[], $12::text[], $13::bool[], \
-             $14::text[], $15::timestamptz[], $16::timestamptz[], $17::text[], $18::bool[]) \
+             $14::text[], $15::timestamptz[], $16::timestamptz[], $17::text[], $18::bool[], $19::text[], \
+             $20::int8[]) \
              AS u(tweet_id, user_id, created_at, text, lang, irt, rt, qt, lon, lat, place, withheld, \
-             scrubbed, stream, first_seen, last_seen, raw, located) \
+             scrubbed, stream, first_seen, last_seen, raw, located, api, edit) \
              ON CONFLICT (tweet_id) DO UPDATE SET \
              last_seen_at = GREATEST(tweets.last_seen_at, EXCLUDED.last_seen_at)",
         )
@@ -45,6 +46,29 @@ impl PgTx {
         .bind(t.iter().map(|(p, _)| p.last_seen).collect::<Vec<_>>())
         .bind(t.iter().map(|(_, r)| pg_json(&r.raw).into_owned()).collect::<Vec<_>>())
         .bind(t.iter().map(|(_, r)| r.located).collect::<Vec<_>>())
+        .bind(t.iter().map(|(_, r)| r.api.as_str()).collect::<Vec<_>>())
+        .bind(col(&|r| r.edit_initial_id))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// The rules v2 Posts matched; a Post delivered twice records its matches once.
+    pub(super) async fn insert_matches(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        let m = &batch.matches;
+        if m.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO tweet_matches (tweet_id, rule_id, tag, stream, received_at) \
+             SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::text[], $5::timestamptz[]) \
+             ON CONFLICT (tweet_id, stream, rule_id) DO NOTHING",
+        )
+        .bind(m.iter().map(|r| r.row.tweet_id).collect::<Vec<_>>())
+        .bind(m.iter().map(|r| r.row.rule_id).collect::<Vec<_>>())
+        .bind(m.iter().map(|r| r.row.tag.as_deref().map(pg_text)).collect::<Vec<_>>())
+        .bind(m.iter().map(|r| r.stream.to_string()).collect::<Vec<_>>())
+        .bind(m.iter().map(|r| r.received_at).collect::<Vec<_>>())
         .execute(&mut *self.0)
         .await?;
         Ok(())

@@ -68,6 +68,7 @@ impl ArchiveTx for PgTx {
         self.insert_tweets(rows).await?;
         self.insert_users(rows).await?;
         self.insert_events(batch).await?;
+        self.insert_matches(batch).await?;
         // One statement per detail row, the same as SQLite's (see `detail_insert`).
         for d in &batch.details {
             if let Some((sql, args)) =

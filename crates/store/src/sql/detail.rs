@@ -78,6 +78,7 @@ fn stream_detail<R>(d: &DetailRow, run: impl FnOnce(&'static str, &[Arg<'_>]) ->
         ),
         Detail::Disconnect {
             code,
+            code_name,
             stream_name,
             reason,
         } => run(
@@ -85,8 +86,14 @@ fn stream_detail<R>(d: &DetailRow, run: impl FnOnce(&'static str, &[Arg<'_>]) ->
             &[
                 conn,
                 at,
-                Arg::Int(Some(*code)),
-                Arg::Str(streamvault_core::protocol::disconnect_code_name(*code)),
+                Arg::Int(*code),
+                match (code_name, code) {
+                    (Some(name), _) => Arg::Text(Some(name)),
+                    (None, Some(code)) => {
+                        Arg::Str(streamvault_core::protocol::disconnect_code_name(*code))
+                    }
+                    (None, None) => Arg::Str("unknown"),
+                },
                 text(stream_name),
                 text(reason),
                 stream,

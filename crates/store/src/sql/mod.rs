@@ -201,7 +201,8 @@ mod tests {
         let all = super::compliance::ALL
             .iter()
             .chain(super::detail::ALL)
-            .chain(crate::connections::ALL);
+            .chain(crate::connections::ALL)
+            .chain(crate::rules::ALL);
         for sql in all {
             assert!(numbered_in_order(sql), "{sql}");
         }

@@ -28,6 +28,8 @@ pub(super) const TWEET_COLS: &[&str] = &[
     "first_seen_at",
     "last_seen_at",
     "raw",
+    "api",
+    "edit_initial_id",
 ];
 pub(super) const TWEET_UPSERT: &str =
     "ON CONFLICT (tweet_id) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at)";
@@ -50,5 +52,8 @@ pub(super) const EVENT_COLS: &[&str] = &[
     "dm_id",
     "raw",
 ];
+pub(super) const MATCH_COLS: &[&str] = &["tweet_id", "rule_id", "tag", "stream", "received_at"];
+/// A Post delivered twice records its matches once.
+pub(super) const MATCH_UPSERT: &str = "ON CONFLICT (tweet_id, stream, rule_id) DO NOTHING";
 pub(super) const REJECT_COLS: &[&str] =
     &["stream", "connection_id", "received_at", "reason", "raw"];

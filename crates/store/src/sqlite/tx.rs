@@ -2,7 +2,8 @@
 //! withholdings and the compliance log, as the shared write path ([`crate::write`]) asks.
 
 use super::rows::{
-    EVENT_COLS, REJECT_COLS, TWEET_COLS, TWEET_UPSERT, USER_COLS, USER_UPSERT, insert_sql,
+    EVENT_COLS, MATCH_COLS, MATCH_UPSERT, REJECT_COLS, TWEET_COLS, TWEET_UPSERT, USER_COLS,
+    USER_UPSERT, insert_sql,
 };
 use super::{SqliteTx, id_list, parse_countries, parse_time};
 use crate::sql::{countries_json, detail_insert};
@@ -58,6 +59,8 @@ impl SqliteTx {
                     sqlite_time(t.first_seen),
                     sqlite_time(t.last_seen),
                     r.raw.as_str(),
+                    r.api.as_str(),
+                    r.edit_initial_id,
                 ])?;
             }
         }
@@ -103,6 +106,20 @@ impl SqliteTx {
                     sqlite_time(r.origin.received_at),
                     r.reason.as_str(),
                     r.raw.as_slice(),
+                ])?;
+            }
+        }
+        if !batch.matches.is_empty() {
+            let mut stmt =
+                self.db
+                    .prepare_cached(&insert_sql("tweet_matches", MATCH_COLS, MATCH_UPSERT))?;
+            for m in &batch.matches {
+                stmt.execute(params![
+                    m.row.tweet_id,
+                    m.row.rule_id,
+                    m.row.tag.as_deref(),
+                    &*m.stream,
+                    sqlite_time(m.received_at),
                 ])?;
             }
         }
