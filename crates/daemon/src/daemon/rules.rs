@@ -8,9 +8,9 @@
 use super::Daemon;
 use crate::config::{ConfigError, RulesSetting, StreamSettings};
 use crate::source::v2::V2Stream;
-use crate::source::v2::rules::{RulesError, RulesOutcome};
+use crate::source::v2::rules::{RulesError, RulesOutcome, ServerRule};
 use std::time::Duration;
-use streamvault_store::Store;
+use streamvault_store::{Store, StreamRule};
 
 /// How long a sync may hold up a start or a reload before it goes on in the background.
 const SYNC_WITHIN: Duration = Duration::from_secs(20);
@@ -26,16 +26,17 @@ pub(super) enum Synced {
 }
 
 impl<S: Store> Daemon<S> {
-    /// Syncs the rules of every managed filtered stream in `streams` (the `index`-th of the
-    /// configuration each); a refused rule is returned as the configuration error it is.
+    /// Syncs the rules of every filtered stream in `streams` (the `index`-th of the
+    /// configuration each; an unmanaged one's rules are only read, for the history); a refused
+    /// rule is returned as the configuration error it is.
     pub(super) async fn sync_rules(
         &mut self,
         streams: &[(usize, StreamSettings)],
     ) -> Result<(), ConfigError> {
         for (index, settings) in streams {
-            let Some(RulesSetting::Managed(_)) = &settings.rules else {
+            if settings.rules.is_none() {
                 continue;
-            };
+            }
             match sync_once(&self.store, *index, settings).await? {
                 Synced::Done => {}
                 Synced::Later(why) => {
@@ -56,8 +57,10 @@ async fn sync_once<S: Store>(
     index: usize,
     settings: &StreamSettings,
 ) -> Result<Synced, ConfigError> {
-    let Some(RulesSetting::Managed(wanted)) = &settings.rules else {
-        return Ok(Synced::Done);
+    let wanted = match &settings.rules {
+        Some(RulesSetting::Managed(wanted)) => Some(wanted.as_slice()),
+        Some(RulesSetting::Unmanaged(_)) => None,
+        None => return Ok(Synced::Done),
     };
     let endpoint = V2Stream::new(index, settings, None, 1 << 20, 1 << 20)
         .map_err(|e| ConfigError::Invalid {
@@ -65,7 +68,17 @@ async fn sync_once<S: Store>(
             reason: e.to_string(),
         })?
         .rules_endpoint();
-    let outcome = match tokio::time::timeout(SYNC_WITHIN, endpoint.sync(wanted)).await {
+    let work = async {
+        match wanted {
+            Some(wanted) => endpoint.sync(wanted).await,
+            // Unmanaged: the server's rules are only read, for the history.
+            None => endpoint.list().await.map(|kept| RulesOutcome {
+                kept,
+                ..RulesOutcome::default()
+            }),
+        }
+    };
+    let outcome = match tokio::time::timeout(SYNC_WITHIN, work).await {
         Err(_) => {
             return Ok(Synced::Later(format!(
                 "no answer within {} s",
@@ -116,12 +129,35 @@ async fn retry_until_synced<S: Store>(store: S, index: usize, settings: StreamSe
     }
 }
 
-/// Writes what a sync did into the stream's rule history.
+/// Brings the stream's rule history in line with what the server holds after a sync: every
+/// rule kept or added is current (recorded once, from when it was first seen), every other
+/// rule recorded as current is removed now.
 async fn record<S: Store>(
-    _store: &S,
-    _stream: &str,
-    _outcome: &RulesOutcome,
+    store: &S,
+    stream: &str,
+    outcome: &RulesOutcome,
 ) -> Result<(), streamvault_store::StoreError> {
+    let now = chrono::Utc::now();
+    let held: Vec<&ServerRule> = outcome.kept.iter().chain(&outcome.added).collect();
+    for rule in &held {
+        let Ok(rule_id) = rule.id.parse::<i64>() else {
+            tracing::warn!(stream, rule_id = %rule.id, "a rule id the server gave is not a number: not recorded");
+            continue;
+        };
+        let row = StreamRule {
+            rule_id,
+            value: rule.value.clone(),
+            tag: rule.tag.clone(),
+            added_at: now,
+        };
+        store.record_rule_added(stream, &row).await?;
+    }
+    for recorded in store.current_rules(stream).await? {
+        let still = held.iter().any(|r| r.id == recorded.rule_id.to_string());
+        if !still {
+            store.record_rule_removed(stream, recorded.rule_id, now).await?;
+        }
+    }
     Ok(())
 }
 

@@ -19,7 +19,8 @@ use crate::pipeline::Chunk;
 use crate::reconnect::Ending;
 use crate::shutdown::Control;
 use chrono::Utc;
-use problems::Problem;
+use streamvault_core::protocol::v2::parse_problem_body;
+use streamvault_core::record::Detail;
 use reqwest::header::HeaderMap;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -103,11 +104,11 @@ impl V2Stream {
         body: &[u8],
         asked_backfill: bool,
     ) -> Option<(Ending, String)> {
-        let problems = Problem::all_in(body);
+        // X names the refused parameter in the body (`{"errors":[{"parameters":
+        // {"backfill_minutes":[...]},...}],"type":".../invalid-request"}`).
         let backfill_refused = status == 400
             && asked_backfill
-            && (problems.iter().any(Problem::refuses_backfill)
-                || String::from_utf8_lossy(body).contains("backfill_minutes"));
+            && String::from_utf8_lossy(body).contains("backfill_minutes");
         if backfill_refused {
             if !self.backfill_refused.swap(true, Ordering::Relaxed) {
                 tracing::warn!(stream = %self.name, "the server refuses backfill_minutes (not available at this access level): reconnecting without it; gaps after a disconnection will not be recovered");
@@ -118,9 +119,9 @@ impl V2Stream {
             ));
         }
         let reset = reset_header(headers);
-        problems
+        parse_problem_body(body)?
             .iter()
-            .find_map(|p| problems::refusal_ending(status, p, Utc::now(), reset))
+            .find_map(|p| problems::refusal_ending(p, Utc::now(), reset))
     }
 }
 
@@ -192,24 +193,27 @@ impl StreamSource for V2Stream {
     }
 }
 
-/// An in-stream `operational-disconnect` ends the connection, as the policy reads its type.
+/// An in-stream `operational-disconnect` (a disconnect without a code, named by its type)
+/// ends the connection, as the policy reads its type.
 fn problem_ending(record: &Record, _state: &StreamState) -> Option<MessageEnding> {
     let Record::Message(m) = record else {
         return None;
     };
-    let raw = m.raw.as_deref()?;
-    if !raw.contains("\"errors\"") {
+    let Detail::Disconnect {
+        code: None,
+        code_name,
+        ..
+    } = &m.detail
+    else {
         return None;
-    }
-    Problem::all_in(raw.as_bytes()).iter().find_map(|p| {
-        let (ending, note) = problems::in_stream_ending(p)?;
-        let kind = p.disconnect_type.as_deref().unwrap_or("unknown");
-        Some(MessageEnding {
-            ending: Ending::Problem(ending),
-            reason: EndReason::DisconnectMessage,
-            code: None,
-            detail: Some(format!("{kind}: {note}")),
-        })
+    };
+    let kind = code_name.as_deref().unwrap_or("");
+    let (ending, note) = problems::in_stream_ending(kind);
+    Some(MessageEnding {
+        ending: Ending::Problem(ending),
+        reason: EndReason::DisconnectMessage,
+        code: None,
+        detail: Some(format!("{kind}: {note}")),
     })
 }
 

@@ -7,75 +7,13 @@
 
 use crate::reconnect::{Ending, ProblemEnding};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
-use serde::Deserialize;
 use std::time::Duration;
+use streamvault_core::protocol::v2::{ConnectionIssue, Problem, ProblemKind, UsagePeriod};
 
-/// The fields of an RFC 7807 problem the policy looks at.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct Problem {
-    #[serde(rename = "type", default)]
-    pub kind: String,
-    #[serde(default)]
-    pub title: Option<String>,
-    #[serde(default)]
-    pub detail: Option<String>,
-    #[serde(default)]
-    pub disconnect_type: Option<String>,
-    #[serde(default)]
-    pub connection_issue: Option<String>,
-    #[serde(default)]
-    pub period: Option<String>,
-    #[serde(default)]
-    pub scope: Option<String>,
-    #[serde(default)]
-    pub parameters: Option<serde_json::Value>,
-}
-
-impl Problem {
-    /// The type's last path segment (`operational-disconnect`), whatever the host.
-    pub fn type_name(&self) -> &str {
-        self.kind.rsplit('/').next().unwrap_or("")
-    }
-
-    /// The problems of a body: a bare problem (as a refused connection sends it) or an
-    /// `errors` array (as a stream line or an API answer does). Anything else: none.
-    pub fn all_in(body: &[u8]) -> Vec<Problem> {
-        #[derive(Deserialize)]
-        struct Errors {
-            errors: Vec<serde_json::Value>,
-        }
-        if let Ok(Errors { errors }) = serde_json::from_slice::<Errors>(body) {
-            return errors
-                .into_iter()
-                .filter_map(|e| serde_json::from_value(e).ok())
-                .collect();
-        }
-        match serde_json::from_slice::<Problem>(body) {
-            Ok(p) if !p.kind.is_empty() => vec![p],
-            _ => Vec::new(),
-        }
-    }
-
-    /// Whether this problem refuses the `backfill_minutes` parameter (an access level without
-    /// backfill): the stream then reconnects without it.
-    pub fn refuses_backfill(&self) -> bool {
-        let mentions = |text: &str| text.contains("backfill_minutes");
-        self.detail.as_deref().is_some_and(mentions)
-            || self.title.as_deref().is_some_and(mentions)
-            || self
-                .parameters
-                .as_ref()
-                .is_some_and(|p| mentions(&p.to_string()))
-    }
-}
-
-/// How an in-stream `operational-disconnect` ends the connection, with the note for the log;
-/// `None` for a problem that does not end it (the server closes the stream if it means to).
-pub fn in_stream_ending(problem: &Problem) -> Option<(ProblemEnding, &'static str)> {
-    if problem.type_name() != "operational-disconnect" {
-        return None;
-    }
-    Some(match problem.disconnect_type.as_deref().unwrap_or("") {
+/// How an in-stream `operational-disconnect` of type `disconnect_type` (as recorded in
+/// `disconnects.code_name`) ends the connection, with the note for the log.
+pub fn in_stream_ending(disconnect_type: &str) -> (ProblemEnding, &'static str) {
+    match disconnect_type {
         "SlowReader" => (ProblemEnding::Operational, "client too slow"),
         "InvalidRules" => (
             ProblemEnding::Setup,
@@ -91,53 +29,57 @@ pub fn in_stream_ending(problem: &Problem) -> Option<(ProblemEnding, &'static st
             ProblemEnding::Operational,
             "disconnected by the server for operational reasons",
         ),
-    })
+    }
 }
 
 /// How a refused connection's problem changes the policy's reading of its HTTP status, with
 /// the note for the log; `None` leaves the status to decide.
 pub fn refusal_ending(
-    status: u16,
     problem: &Problem,
     now: DateTime<Utc>,
     reset_header: Option<Duration>,
 ) -> Option<(Ending, String)> {
-    match (problem.type_name(), problem.connection_issue.as_deref()) {
-        ("streaming-connection", Some("TooManyConnections")) => Some((
+    match &problem.kind {
+        ProblemKind::StreamingConnection(ConnectionIssue::TooManyConnections) => Some((
             Ending::Problem(ProblemEnding::Contention),
             "TooManyConnections: another client holds this stream's connection (or the server \
              still counts one we dropped)"
                 .into(),
         )),
-        (
-            "streaming-connection",
-            Some(issue @ ("RuleConfigurationIssue" | "RulesInvalidIssue")),
+        ProblemKind::StreamingConnection(
+            issue @ (ConnectionIssue::RuleConfigurationIssue | ConnectionIssue::RulesInvalidIssue),
         ) => Some((
             Ending::Problem(ProblemEnding::Setup),
-            format!("{issue}: the server refuses the stream's rules: check them"),
+            format!(
+                "{}: the server refuses the stream's rules: check them",
+                issue.as_str()
+            ),
         )),
-        ("usage-capped", _) => {
-            let period = problem.period.as_deref().unwrap_or("");
-            let reset_in = reset_header.unwrap_or_else(|| until_cap_resets(period, now));
+        ProblemKind::UsageCapped { period, scope } => {
+            let reset_in = reset_header.unwrap_or_else(|| until_cap_resets(*period, now));
+            let period = match period {
+                Some(UsagePeriod::Daily) => "Daily",
+                Some(UsagePeriod::Monthly) => "Monthly",
+                None => "unknown period",
+            };
             Some((
                 Ending::Problem(ProblemEnding::UsageCapped { reset_in }),
                 format!(
-                    "usage cap reached ({period} {}): nothing can be read until it resets in {} s",
-                    problem.scope.as_deref().unwrap_or(""),
+                    "usage cap reached ({period}, {}): nothing can be read until it resets in {} s",
+                    scope.as_deref().unwrap_or("unknown scope"),
                     reset_in.as_secs()
                 ),
             ))
         }
-        _ if status == 429 => None,
         _ => None,
     }
 }
 
 /// The time left until a usage cap of `period` resets: the next UTC midnight for `Daily`, the
-/// first of next month for `Monthly` (and for a period we do not know, the safer of the two
-/// that still retries: the next midnight).
-pub fn until_cap_resets(period: &str, now: DateTime<Utc>) -> Duration {
-    let next = if period.eq_ignore_ascii_case("Monthly") {
+/// first of next month for `Monthly` (and, for a period not given, the sooner of the two: the
+/// next midnight, so that the stream tries again rather than sleep a month for nothing).
+pub fn until_cap_resets(period: Option<UsagePeriod>, now: DateTime<Utc>) -> Duration {
+    let next = if period == Some(UsagePeriod::Monthly) {
         let (year, month) = if now.month() == 12 {
             (now.year() + 1, 1)
         } else {
@@ -157,6 +99,7 @@ pub fn until_cap_resets(period: &str, now: DateTime<Utc>) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use streamvault_core::protocol::v2::parse_problem_body;
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
@@ -164,15 +107,9 @@ mod tests {
 
     #[test]
     fn in_stream_disconnects_map_onto_the_policy() {
-        let line = br#"{"errors":[{"title":"operational-disconnect","disconnect_type":"UpstreamOperationalDisconnect","detail":"This stream has been disconnected upstream for operational reasons.","type":"https://api.x.com/2/problems/operational-disconnect"}]}"#;
-        let problems = Problem::all_in(line);
-        assert_eq!(problems.len(), 1);
-        assert_eq!(
-            in_stream_ending(&problems[0]).map(|e| e.0),
-            Some(ProblemEnding::Operational)
-        );
         let cases = [
             ("OperationalDisconnect", ProblemEnding::Operational),
+            ("UpstreamOperationalDisconnect", ProblemEnding::Operational),
             ("ForceDisconnect", ProblemEnding::Operational),
             ("UpstreamUncleanDisconnect", ProblemEnding::Operational),
             ("InternalError", ProblemEnding::Operational),
@@ -182,32 +119,23 @@ mod tests {
             ("SomethingNew", ProblemEnding::Operational),
         ];
         for (kind, want) in cases {
-            let p = Problem {
-                kind: "https://api.twitter.com/2/problems/operational-disconnect".into(),
-                disconnect_type: Some(kind.into()),
-                ..Problem::default()
-            };
-            assert_eq!(in_stream_ending(&p).map(|e| e.0), Some(want), "{kind}");
+            assert_eq!(in_stream_ending(kind).0, want, "{kind}");
         }
-        let other = Problem {
-            kind: "https://api.x.com/2/problems/resource-not-found".into(),
-            ..Problem::default()
-        };
-        assert_eq!(in_stream_ending(&other), None);
+        assert_eq!(in_stream_ending("SlowReader").1, "client too slow");
     }
 
     #[test]
     fn refused_connections_are_read_from_their_body() {
         let now = at("2026-12-05T13:00:00Z");
         let body = br#"{"title":"ConnectionException","detail":"This stream is currently at the maximum allowed connection limit.","connection_issue":"TooManyConnections","type":"https://api.twitter.com/2/problems/streaming-connection"}"#;
-        let p = &Problem::all_in(body)[0];
+        let p = &parse_problem_body(body).unwrap()[0];
         assert_eq!(
-            refusal_ending(429, p, now, None).unwrap().0,
+            refusal_ending(p, now, None).unwrap().0,
             Ending::Problem(ProblemEnding::Contention)
         );
         let capped = br#"{"title":"UsageCapExceeded","detail":"Usage cap exceeded: Monthly product cap","type":"https://api.twitter.com/2/problems/usage-capped","period":"Monthly","scope":"Product"}"#;
-        let p = &Problem::all_in(capped)[0];
-        let (ending, note) = refusal_ending(429, p, now, None).unwrap();
+        let p = &parse_problem_body(capped).unwrap()[0];
+        let (ending, note) = refusal_ending(p, now, None).unwrap();
         // 26 days and 11 hours to 2027-01-01T00:00Z.
         let want = Duration::from_secs((26 * 24 + 11) * 3600);
         assert_eq!(
@@ -217,37 +145,34 @@ mod tests {
         assert!(note.contains("Monthly"), "{note}");
         let header = Some(Duration::from_secs(90));
         assert_eq!(
-            refusal_ending(429, p, now, header).unwrap().0,
+            refusal_ending(p, now, header).unwrap().0,
             Ending::Problem(ProblemEnding::UsageCapped {
                 reset_in: Duration::from_secs(90)
             })
         );
-        assert_eq!(refusal_ending(429, &Problem::default(), now, None), None);
+        let rules = br#"{"title":"ConnectionException","connection_issue":"RulesInvalidIssue","type":"https://api.x.com/2/problems/streaming-connection"}"#;
+        let p = &parse_problem_body(rules).unwrap()[0];
+        assert_eq!(
+            refusal_ending(p, now, None).unwrap().0,
+            Ending::Problem(ProblemEnding::Setup)
+        );
+        let other = br#"{"title":"Not Found","type":"https://api.x.com/2/problems/resource-not-found"}"#;
+        let p = &parse_problem_body(other).unwrap()[0];
+        assert_eq!(refusal_ending(p, now, None), None);
     }
 
     #[test]
     fn caps_reset_at_midnight_or_the_first_of_the_month() {
         let now = at("2026-12-31T23:30:00Z");
-        assert_eq!(until_cap_resets("Daily", now), Duration::from_secs(1800));
-        assert_eq!(until_cap_resets("Monthly", now), Duration::from_secs(1800));
+        let daily = Some(UsagePeriod::Daily);
+        let monthly = Some(UsagePeriod::Monthly);
+        assert_eq!(until_cap_resets(daily, now), Duration::from_secs(1800));
+        assert_eq!(until_cap_resets(monthly, now), Duration::from_secs(1800));
+        assert_eq!(until_cap_resets(None, now), Duration::from_secs(1800));
         let now = at("2026-02-10T00:00:00Z");
         assert_eq!(
-            until_cap_resets("Monthly", now),
+            until_cap_resets(monthly, now),
             Duration::from_secs(19 * 86_400)
-        );
-    }
-
-    #[test]
-    fn bodies_that_are_not_problems_give_none() {
-        for body in [&b""[..], b"nope", b"{}", b"[1,2]", br#"{"errors":"x"}"#] {
-            assert!(Problem::all_in(body).is_empty(), "{body:?}");
-        }
-        let refused = br#"{"errors":[{"parameters":{"backfill_minutes":["5"]},"message":"The `backfill_minutes` query parameter value [5] is not one of [0]"}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"}"#;
-        // The errors array wins; its entry names the parameter.
-        let problems = Problem::all_in(refused);
-        assert!(
-            problems.iter().any(Problem::refuses_backfill),
-            "{problems:?}"
         );
     }
 }

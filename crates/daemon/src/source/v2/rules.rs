@@ -4,7 +4,7 @@
 //! (X counts rule changes against a rate limit, and a re-added rule gets a new id).
 
 use super::super::{ANSWER_BYTES, describe, guard, read_capped};
-use super::problems::Problem;
+use streamvault_core::protocol::v2::type_suffix;
 use crate::config::RuleSetting;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
@@ -196,7 +196,7 @@ impl RulesEndpoint {
             let replaced = |value: &str| dry_run && plan.delete.iter().any(|d| d.value == value);
             for problem in &answer.errors {
                 let value = problem.value.as_deref().unwrap_or("");
-                if problem.problem.type_name() == "duplicate-rules" && replaced(value) {
+                if problem.type_name() == "duplicate-rules" && replaced(value) {
                     continue;
                 }
                 let index = plan.add.iter().find(|(_, r)| r.value == value);
@@ -270,28 +270,37 @@ struct RulesAnswer {
     errors: Vec<RuleProblem>,
 }
 
-/// A problem about one rule: the value it concerns, and the problem itself.
+/// A problem about one rule (`invalid-rules`, `duplicate-rules`, ...): the value it concerns
+/// and the server's reasons.
 #[derive(Debug, Deserialize)]
 struct RuleProblem {
     value: Option<String>,
     #[serde(default)]
     details: Vec<String>,
-    #[serde(flatten)]
-    problem: Problem,
+    #[serde(rename = "type", default)]
+    type_uri: String,
+    title: Option<String>,
+    detail: Option<String>,
+}
+
+impl RuleProblem {
+    fn type_name(&self) -> &str {
+        type_suffix(&self.type_uri)
+    }
 }
 
 /// The server's reason, as one line.
 fn reason(p: &RuleProblem) -> String {
     let mut parts: Vec<&str> = Vec::new();
-    if let Some(title) = p.problem.title.as_deref() {
+    if let Some(title) = p.title.as_deref() {
         parts.push(title);
     }
     parts.extend(p.details.iter().map(String::as_str));
-    if let Some(detail) = p.problem.detail.as_deref() {
+    if let Some(detail) = p.detail.as_deref() {
         parts.push(detail);
     }
     if parts.is_empty() {
-        parts.push(p.problem.type_name());
+        parts.push(p.type_name());
     }
     parts.join(": ")
 }
@@ -350,6 +359,6 @@ mod tests {
             reason(&answer.errors[0]),
             "Invalid Rule: Unbalanced parentheses"
         );
-        assert_eq!(answer.errors[0].problem.type_name(), "invalid-rules");
+        assert_eq!(answer.errors[0].type_name(), "invalid-rules");
     }
 }
