@@ -53,6 +53,10 @@ async fn the_checkpoint_thread_copies_and_the_wal_starts_over_within_its_bound()
     let (start_at, wait_at) = (16, 64);
     let (store, file) = open(dir.path(), Checkpoints::Background { start_at, wait_at }).await;
     let mut decoder = Decoder::default();
+    // The migrations leave their frames in the WAL (more than `wait_at` of them, since table
+    // rebuilds): the writer's first commit finds it over the bound and copies it itself. The
+    // WAL file keeps its length once grown, so the bound is on growth past that.
+    let migrated = wal_len(&file);
     let mut largest_wal = 0;
     for b in 0..60 {
         let batch = batch(&mut decoder, 1 + b * 10, 10, &[]);
@@ -67,8 +71,8 @@ async fn the_checkpoint_thread_copies_and_the_wal_starts_over_within_its_bound()
     // and one batch (well under 32 frames here).
     let frame = 16384 + 24;
     assert!(
-        largest_wal <= 32 + (wait_at as u64 + 32) * frame,
-        "WAL grew to {largest_wal} bytes"
+        largest_wal <= 32 + migrated.max(wait_at as u64 * frame) + 32 * frame,
+        "WAL grew to {largest_wal} bytes (from {migrated} after the migrations)"
     );
     assert_eq!(count(&store, "SELECT COUNT(*) FROM tweets").await, 600);
 

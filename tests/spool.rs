@@ -171,10 +171,12 @@ async fn term_during_an_outage_is_bounded_and_the_next_start_drains(db: &TestDb)
         exit.took
     );
     assert!(in_spool > 0, "the outage left records in the spool");
-    assert_eq!(
-        in_archive + in_spool as i64,
-        SENDS as i64,
-        "nothing read is lost"
+    // A commit abandoned at the deadline may have landed anyway: its batch is then both in the
+    // archive and in the spool, until the next start's drain skips it by its mark (checked
+    // below: exactly SENDS archived, no duplicate).
+    assert!(
+        in_archive + in_spool as i64 >= SENDS as i64,
+        "nothing read is lost: {in_archive} archived + {in_spool} spooled of {SENDS}"
     );
     fault.restore().await;
     let started = Instant::now();
