@@ -19,10 +19,10 @@ mod common;
 
 use common::TestDb;
 use common::daemon::wait_until;
+use common::fault::Fault;
 use common::logs::*;
 use common::process::*;
 use common::scrape::{free_port, sample, scrape};
-use common::fault::Fault;
 use common::spool_fault::*;
 use std::time::{Duration, Instant};
 

@@ -15,9 +15,9 @@ mod common;
 
 use common::TestDb;
 use common::daemon::wait_until;
+use common::fault::Fault;
 use common::logs::*;
 use common::process::*;
-use common::fault::Fault;
 use common::spool_fault::*;
 use std::time::Duration;
 

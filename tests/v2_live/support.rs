@@ -129,6 +129,19 @@ pub async fn wait_posts(db: &TestDb, stream: &str, n: i64) {
     .await;
 }
 
+/// [`wait_posts`], showing the daemon's log when they do not come.
+pub async fn wait_posts_logged(db: &TestDb, stream: &str, n: i64, daemon: &Daemon) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while post_events(db, stream).await.1 < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{n} distinct Posts never archived on {stream}; log:\n{}",
+            daemon.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 /// Waits until `probe` holds on the simulator's stats.
 pub async fn wait_stats(sim: &Simulator, what: &str, probe: impl Fn(&Stats) -> bool) {
     wait_until(what, Duration::from_secs(20), || {
@@ -139,7 +152,10 @@ pub async fn wait_stats(sim: &Simulator, what: &str, probe: impl Fn(&Stats) -> b
 }
 
 /// The `stream_rules` rows of `stream`: (rule id, value, tag, removed).
-pub async fn rule_history(db: &TestDb, stream: &str) -> BTreeSet<(String, String, Option<String>, bool)> {
+pub async fn rule_history(
+    db: &TestDb,
+    stream: &str,
+) -> BTreeSet<(String, String, Option<String>, bool)> {
     db.rows(&format!(
         "SELECT CAST(rule_id AS TEXT), value, tag, CAST(removed_at AS TEXT), CAST(added_at AS TEXT) \
          FROM stream_rules WHERE stream = '{stream}'"

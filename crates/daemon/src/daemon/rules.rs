@@ -155,7 +155,9 @@ async fn record<S: Store>(
     for recorded in store.current_rules(stream).await? {
         let still = held.iter().any(|r| r.id == recorded.rule_id.to_string());
         if !still {
-            store.record_rule_removed(stream, recorded.rule_id, now).await?;
+            store
+                .record_rule_removed(stream, recorded.rule_id, now)
+                .await?;
         }
     }
     Ok(())

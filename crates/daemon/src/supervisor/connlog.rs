@@ -70,10 +70,7 @@ pub(super) fn read_since(state: &StreamState, since: (u64, u64)) -> IngestCounts
 
 /// The stream's messages and bytes read so far.
 pub(super) fn figures(state: &StreamState) -> (u64, u64) {
-    (
-        state.messages.get(),
-        state.bytes.get(),
-    )
+    (state.messages.get(), state.bytes.get())
 }
 
 /// The report of a connection closed because another daemon holds the stream's claim now.

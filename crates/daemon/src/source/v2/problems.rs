@@ -156,7 +156,8 @@ mod tests {
             refusal_ending(p, now, None).unwrap().0,
             Ending::Problem(ProblemEnding::Setup)
         );
-        let other = br#"{"title":"Not Found","type":"https://api.x.com/2/problems/resource-not-found"}"#;
+        let other =
+            br#"{"title":"Not Found","type":"https://api.x.com/2/problems/resource-not-found"}"#;
         let p = &parse_problem_body(other).unwrap()[0];
         assert_eq!(refusal_ending(p, now, None), None);
     }

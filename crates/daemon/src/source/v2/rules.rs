@@ -4,12 +4,12 @@
 //! (X counts rule changes against a rate limit, and a re-added rule gets a new id).
 
 use super::super::{ANSWER_BYTES, describe, guard, read_capped};
-use streamvault_core::protocol::v2::type_suffix;
 use crate::config::RuleSetting;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
+use streamvault_core::protocol::v2::type_suffix;
 
 /// A rule as the server holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
