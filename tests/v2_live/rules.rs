@@ -235,7 +235,8 @@ both_backends!(
             .count();
         assert!(dry >= 1, "no dry run");
         assert!(
-            exit.log.contains("Invalid Rule") || exit.log.contains("operator"),
+            exit.log
+                .contains("Reference to invalid operator 'has:images'"),
             "{}",
             exit.log
         );
@@ -268,7 +269,10 @@ both_backends!(a_refused_rule_on_sighup_keeps_the_old_rules, |db| async {
     })
     .await;
     let log = daemon.log_text();
-    assert!(log.contains("rules[2]") && log.contains("foo:bar"), "{log}");
+    assert!(
+        log.contains("rules[2]") && log.contains("Reference to invalid operator 'foo:bar'"),
+        "{log}"
+    );
     let stats = sim.stats();
     assert_eq!(server_rules(&stats), held, "the old rules changed");
     assert_eq!(
