@@ -43,7 +43,11 @@ async fn connection_log_in_batches(db: &TestDb) {
     };
     let mut first = Batch::default();
     first.push(change(0, ConnectionChange::Opened));
-    first.push(change(1, ConnectionChange::Up { http_status: 200 }));
+    let up = ConnectionChange::Up {
+        http_status: 200,
+        backfill_minutes: Some(3),
+    };
+    first.push(change(1, up));
     first.push(reject(b"not json", &origin, &"bad"));
     assert_eq!(first.len(), 1, "a connection change is not a record read");
     let mut second = Batch::default();
@@ -73,8 +77,8 @@ async fn connection_log_in_batches(db: &TestDb) {
         .rows(&format!(
             "SELECT stream, CAST(connected_at IS NOT NULL AS TEXT), CAST(ended_at IS NOT NULL AS TEXT), \
              end_reason, CAST(http_status AS TEXT), CAST(disconnect_code AS TEXT), \
-             CAST(messages AS TEXT), CAST(bytes AS TEXT), CAST(backoff_ms AS TEXT) \
-             FROM connections WHERE connection_id = {id}"
+             CAST(messages AS TEXT), CAST(bytes AS TEXT), CAST(backoff_ms AS TEXT), \
+             CAST(backfill_minutes AS TEXT) FROM connections WHERE connection_id = {id}"
         ))
         .await;
     assert_eq!(row.len(), 1, "one row for connection {id}");
@@ -84,7 +88,7 @@ async fn connection_log_in_batches(db: &TestDb) {
     assert!(truthy(&row[1]) && truthy(&row[2]), "{row:?}");
     assert_eq!(
         &row[3..],
-        ["disconnect_message", "200", "12", "1", "8", "250"]
+        ["disconnect_message", "200", "12", "1", "8", "250", "3"]
     );
     let started_ok = db
         .int(&format!(

@@ -299,6 +299,7 @@ pub(super) fn gaps(s: &StreamHistory) -> Table {
             opt(g.http_status),
             code(g.disconnect_code, g.disconnect_name.as_ref()),
             failures(g),
+            g.recovered.unwrap_or("—").to_owned(),
         ]
     });
     Table {
@@ -310,6 +311,7 @@ pub(super) fn gaps(s: &StreamHistory) -> Table {
             ("HTTP", true),
             ("disconnect code", false),
             ("failed attempts", true),
+            ("backfill recovered", false),
         ],
         rows: rows.collect(),
     }

@@ -342,6 +342,7 @@ fn gap(c: &mut Csv, stream: &str, n: &str, g: &Gap) {
         g.last_failure_http_status,
     );
     c.row(s, stream, n, "reconnected", &g.reconnected.to_string());
+    c.opt(s, stream, n, "recovered", g.recovered);
 }
 
 fn engagement(c: &mut Csv, e: &[TweetEngagement]) {

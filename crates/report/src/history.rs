@@ -191,7 +191,24 @@ fn gap(list: &[Attempt<'_>], start: Time, end: Time, reconnected: bool) -> Gap {
             .map(|r| r.end_reason.clone().unwrap_or_else(|| "unrecorded".into())),
         last_failure_http_status: last_failure.and_then(|r| r.http_status),
         reconnected,
+        recovered: reconnected
+            .then(|| list.iter().find(|a| a.row.connected_at == Some(end)))
+            .flatten()
+            .and_then(|a| recovery(a.row.backfill_minutes, end - start)),
     }
+}
+
+/// What a backfill of `minutes` (asked for by the connection that ended a gap) recovered of a
+/// gap of `length`: the server resends up to that many minutes before the connection.
+fn recovery(minutes: Option<i64>, length: chrono::Duration) -> Option<&'static str> {
+    let covered = chrono::Duration::minutes(minutes?);
+    Some(if covered <= chrono::Duration::zero() {
+        "not"
+    } else if covered >= length {
+        "fully"
+    } else {
+        "partly"
+    })
 }
 
 fn connection(a: &Attempt<'_>, period: &Period) -> Connection {
@@ -237,7 +254,33 @@ mod tests {
             messages: 0,
             bytes: 0,
             backoff_ms: None,
+            backfill_minutes: None,
         }
+    }
+
+    #[test]
+    fn a_gap_is_recovered_as_far_as_the_next_backfill_reached() {
+        let with = |mut r: ConnectionRow, minutes: Option<i64>| {
+            r.backfill_minutes = minutes;
+            r
+        };
+        let rows = [
+            with(row(1, 0, Some(0), Some(100)), Some(0)),
+            // 50 s gap, 1 minute asked: fully.
+            with(row(2, 140, Some(150), Some(300)), Some(1)),
+            // 200 s gap, 2 minutes asked: partly.
+            with(row(3, 490, Some(500), Some(600)), Some(2)),
+            // 60 s gap, none asked (refused or off): not.
+            with(row(4, 650, Some(660), Some(700)), Some(0)),
+            // A family without backfill: not applicable.
+            with(row(5, 750, Some(760), Some(800)), None),
+        ];
+        let c = connection_history(&rows, &ReportWindow::default(), t(800));
+        let recovered: Vec<_> = c.streams[0].gaps.iter().map(|g| g.recovered).collect();
+        assert_eq!(
+            recovered,
+            [Some("fully"), Some("partly"), Some("not"), None]
+        );
     }
 
     #[test]

@@ -311,6 +311,10 @@ pub struct Gap {
     pub last_failure_http_status: Option<i64>,
     /// `true`: a connection delivered again at `end`; `false`: the gap runs to the period's end.
     pub reconnected: bool,
+    /// How much of the gap the reconnection's backfill (X API v2 `backfill_minutes`) covered:
+    /// `"fully"`, `"partly"` or `"not"`; `None` for streams without backfill and gaps no
+    /// connection ended.
+    pub recovered: Option<&'static str>,
 }
 
 /// Disconnect messages of one code.

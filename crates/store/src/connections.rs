@@ -38,8 +38,8 @@ const HIGHEST_SQLITE: &str = "SELECT MAX(COALESCE((SELECT MAX(connection_id) FRO
 const RESERVE_POSTGRES: &str = "SELECT nextval(pg_get_serial_sequence('connections', 'connection_id')) \
      FROM generate_series(1, $1)";
 
-const UP: &str =
-    "UPDATE connections SET connected_at = $1, http_status = $2 WHERE connection_id = $3";
+const UP: &str = "UPDATE connections SET connected_at = $1, http_status = $2, \
+     backfill_minutes = $3 WHERE connection_id = $4";
 
 const END: &str = "UPDATE connections SET ended_at = $1, end_reason = $2, \
      http_status = COALESCE($3, http_status), disconnect_code = $4, messages = $5, \
@@ -87,6 +87,7 @@ pub(super) async fn up(
     let args = [
         Arg::Time(Some(at)),
         Arg::Int(Some(i64::from(http_status))),
+        Arg::Int(None),
         Arg::Int(Some(id)),
     ];
     let result = db.execute(UP, &args).await;
@@ -152,9 +153,13 @@ pub(crate) async fn apply<T: Statements>(
                 tx.execute(open, &[id, Arg::Str(&c.origin.stream), at])
                     .await?;
             }
-            ConnectionChange::Up { http_status } => {
+            ConnectionChange::Up {
+                http_status,
+                backfill_minutes,
+            } => {
                 let status = Arg::Int(Some(i64::from(*http_status)));
-                tx.execute(UP, &[at, status, id]).await?;
+                let backfill = Arg::Int(backfill_minutes.map(i64::from));
+                tx.execute(UP, &[at, status, backfill, id]).await?;
             }
             ConnectionChange::Ended(end) => {
                 tx.execute(END, &end_args(c.id(), end)).await?;

@@ -74,8 +74,12 @@ pub struct ConnectionRecord {
 pub enum ConnectionChange {
     /// The attempt started (`started_at` is the origin's time).
     Opened,
-    /// The attempt got its stream (`connected_at` is the origin's time).
-    Up { http_status: u16 },
+    /// The attempt got its stream (`connected_at` is the origin's time), having asked the
+    /// server to backfill this many minutes (v2; `None` for families without backfill).
+    Up {
+        http_status: u16,
+        backfill_minutes: Option<u8>,
+    },
     /// The attempt ended.
     Ended(ConnectionEnd),
 }

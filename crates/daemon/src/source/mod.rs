@@ -30,8 +30,16 @@ use tokio::sync::{mpsc, watch};
 
 /// A stream family's client, as the supervisor drives it.
 pub trait StreamSource: Send {
-    /// The stream's name, recorded with every event.
+    /// The name its connections are logged and claimed under: the stream's name (which its
+    /// events carry), or `NAME#P` for partition P of a partitioned v2 stream.
     fn name(&self) -> &Arc<str>;
+
+    /// The `backfill_minutes` the last [`connect`](Self::connect) asked for, for the connection
+    /// log: `Some(0)` when a stream that can backfill did not ask, `None` for families without
+    /// backfill.
+    fn backfill_asked(&self) -> Option<u8> {
+        None
+    }
 
     /// Sends the request; `Ok` carries a streaming 2xx response.
     fn connect(&self) -> impl Future<Output = Result<reqwest::Response, ConnectionReport>> + Send;

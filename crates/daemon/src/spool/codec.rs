@@ -171,7 +171,10 @@ mod tests {
         let at = chrono::Utc.timestamp_opt(1_700_000_000, 1).unwrap();
         let changes = [
             ConnectionChange::Opened,
-            ConnectionChange::Up { http_status: 200 },
+            ConnectionChange::Up {
+                http_status: 200,
+                backfill_minutes: Some(3),
+            },
             ConnectionChange::Ended(ConnectionEnd {
                 ended_at: at,
                 reason: EndReason::DisconnectMessage,

@@ -133,7 +133,12 @@ async fn attempt<S: Store, Src: StreamSource>(
     let report = match connected {
         Ok(response) => {
             let http_status = response.status().as_u16();
-            let up = send(sv, &name, id, ConnectionChange::Up { http_status });
+            let backfill_minutes = stream.backfill_asked();
+            let change = ConnectionChange::Up {
+                http_status,
+                backfill_minutes,
+            };
+            let up = send(sv, &name, id, change);
             up.await.ok()?;
             policy.connected();
             sv.state.set_connected(true);

@@ -71,6 +71,8 @@ pub(super) struct ConnectionRow {
     pub messages: i64,
     pub bytes: i64,
     pub backoff_ms: Option<i64>,
+    /// What the attempt asked the server to backfill (v2; `None` for other families).
+    pub backfill_minutes: Option<i64>,
 }
 
 /// The highest cumulative `limit.track` of one connection, in and before the window.

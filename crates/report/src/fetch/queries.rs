@@ -177,6 +177,7 @@ type ConnectionTuple = (
     i64,
     i64,
     Option<i64>,
+    Option<i64>,
 );
 
 /// Every attempt started before the window's end (`$1` here), earlier ones included.
@@ -184,7 +185,8 @@ pub(super) async fn connections(db: Db<'_>, w: &ReportWindow) -> Result<Vec<Conn
     let rows: Vec<ConnectionTuple> = db
         .fetch_all(
             "SELECT connection_id, stream, started_at, connected_at, ended_at, end_reason, \
-             http_status, disconnect_code, messages, bytes, backoff_ms FROM connections \
+             http_status, disconnect_code, messages, bytes, backoff_ms, backfill_minutes \
+             FROM connections \
              WHERE ($1 IS NULL OR started_at < $1) ORDER BY stream, started_at, connection_id",
             &[Arg::Time(w.until)],
         )
@@ -203,6 +205,7 @@ pub(super) async fn connections(db: Db<'_>, w: &ReportWindow) -> Result<Vec<Conn
             messages: r.8,
             bytes: r.9,
             backoff_ms: r.10,
+            backfill_minutes: r.11,
         })
         .collect())
 }

@@ -32,7 +32,11 @@ use tokio::sync::{mpsc, watch};
 
 /// The client side of one partition (or the whole, where there are none) of a v2 stream.
 pub struct V2Stream {
-    name: Arc<str>,
+    /// What its connections are logged and claimed under: the name, or `NAME#P` for partition
+    /// P (each partition is a connection of its own, held by one daemon at a time).
+    log_name: Arc<str>,
+    /// The `backfill_minutes` the last request asked for (0: none), for the connection log.
+    asked_backfill: std::sync::atomic::AtomicU8,
     settings: StreamSettings,
     partition: Option<u32>,
     client: reqwest::Client,
@@ -57,14 +61,19 @@ impl V2Stream {
         let token = secrets::bearer_token(settings, index)?;
         let headers = request_headers(index, settings, token.as_ref())?;
         let name: Arc<str> = settings.name.as_str().into();
+        let log_name = match partition {
+            Some(p) => format!("{name}#{p}").into(),
+            None => name.clone(),
+        };
         Ok(V2Stream {
+            log_name,
+            asked_backfill: std::sync::atomic::AtomicU8::new(0),
             lines: LineReader {
-                name: name.clone(),
+                name,
                 stall_timeout: settings.stall_timeout(),
                 max_line,
                 max_reject,
             },
-            name,
             settings: settings.clone(),
             partition,
             client: http_client()?,
@@ -111,7 +120,7 @@ impl V2Stream {
             && String::from_utf8_lossy(body).contains("backfill_minutes");
         if backfill_refused {
             if !self.backfill_refused.swap(true, Ordering::Relaxed) {
-                tracing::warn!(stream = %self.name, "the server refuses backfill_minutes (not available at this access level): reconnecting without it; gaps after a disconnection will not be recovered");
+                tracing::warn!(stream = %self.log_name, "the server refuses backfill_minutes (not available at this access level): reconnecting without it; gaps after a disconnection will not be recovered");
             }
             return Some((
                 Ending::Network,
@@ -146,7 +155,11 @@ fn reset_header(headers: &HeaderMap) -> Option<Duration> {
 
 impl StreamSource for V2Stream {
     fn name(&self) -> &Arc<str> {
-        &self.name
+        &self.log_name
+    }
+
+    fn backfill_asked(&self) -> Option<u8> {
+        Some(self.asked_backfill.load(Ordering::Relaxed))
     }
 
     async fn connect(&self) -> Result<reqwest::Response, ConnectionReport> {
@@ -155,9 +168,11 @@ impl StreamSource for V2Stream {
             params.push(("partition".into(), p.to_string()));
         }
         let backfill = self.backfill_minutes();
+        self.asked_backfill
+            .store(backfill.unwrap_or(0), Ordering::Relaxed);
         if let Some(minutes) = backfill {
             params.push(("backfill_minutes".into(), minutes.to_string()));
-            tracing::info!(stream = %self.name, partition = self.partition, backfill_minutes = minutes, "asking the server to backfill the gap");
+            tracing::info!(stream = %self.log_name, backfill_minutes = minutes, "asking the server to backfill the gap");
         }
         let request = self
             .client
