@@ -73,6 +73,11 @@ both_backends!(
                 .count(),
             2
         );
+        // The connection log keeps what each attempt asked; the report calls the gap recovered.
+        assert_eq!(backfill_asked(&db, "sample").await, [0, 1]);
+        let gaps = report_gaps(&db, "sample");
+        let recovered: Vec<&serde_json::Value> = gaps.iter().map(|g| &g["recovered"]).collect();
+        assert_eq!(recovered, [&serde_json::json!("fully")], "{gaps:?}");
     }
 );
 
@@ -148,5 +153,10 @@ both_backends!(
                 (Some("shutdown"), Some(200)),
             ]
         );
+        assert_eq!(backfill_asked(&db, "sample").await, [0, 0, 0]);
+        let gaps = report_gaps(&db, "sample");
+        let recovered: Vec<&serde_json::Value> = gaps.iter().map(|g| &g["recovered"]).collect();
+        let not = serde_json::json!("not");
+        assert_eq!(recovered, [&not, &not], "{gaps:?}");
     }
 );

@@ -173,3 +173,42 @@ pub async fn rule_history(
     })
     .collect()
 }
+
+/// The gaps `streamvault report --format json` finds in `stream`'s connections after its
+/// first connection (the one before it, `no_earlier_connection`, had nothing to recover).
+pub fn report_gaps(db: &TestDb, stream: &str) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_streamvault"))
+        .args(["--database", &db.url, "report", "--format", "json"])
+        .current_dir(db.dir.path())
+        .env_remove("STREAMVAULT__DATABASE__URL")
+        .output()
+        .expect("run streamvault report");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "report: {stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("report JSON: {e}: {stderr}"));
+    json["connections"]["streams"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["stream"] == stream))
+        .unwrap_or_else(|| panic!("no stream {stream} in the report: {}", json["connections"]))
+        ["gaps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|g| g["cause"] != "no_earlier_connection")
+        .cloned()
+        .collect()
+}
+
+/// `connections.backfill_minutes` of `stream`'s connected attempts, in order (NULL as -1). A
+/// refused attempt's row has it NULL, whatever it asked.
+pub async fn backfill_asked(db: &TestDb, stream: &str) -> Vec<i64> {
+    db.rows(&format!(
+        "SELECT CAST(backfill_minutes AS TEXT) FROM connections WHERE stream = '{stream}' \
+         AND connected_at IS NOT NULL ORDER BY connections.connection_id"
+    ))
+    .await
+    .into_iter()
+    .map(|r| r[0].as_deref().map_or(-1, |m| m.parse().unwrap()))
+    .collect()
+}
