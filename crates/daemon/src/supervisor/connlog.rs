@@ -5,7 +5,7 @@
 
 use super::Supervision;
 use crate::metrics::StreamState;
-use crate::reconnect::{Decision, Ending};
+use crate::reconnect::{Class, Decision, Ending, ProblemEnding};
 use crate::shutdown::Control;
 use crate::source::ConnectionReport;
 use chrono::Utc;
@@ -159,6 +159,19 @@ pub(super) fn log_ending(stream: &str, id: i64, report: &ConnectionReport, decis
                     wait_ms,
                     "disconnect message received; reconnecting"
                 ),
+                // What only the operator can fix (another client on the connection, a usage
+                // cap, rules or a client state the server refuses) is an error, as the policy
+                // table says; the rest clears by itself.
+                None if needs_operator(&report.ending, *class) => tracing::error!(
+                    stream,
+                    connection_id = id,
+                    reason = report.reason.as_str(),
+                    detail,
+                    messages,
+                    wait_ms,
+                    class = ?class,
+                    "connection ended; backing off"
+                ),
                 None => tracing::warn!(
                     stream,
                     connection_id = id,
@@ -174,9 +187,29 @@ pub(super) fn log_ending(stream: &str, id: i64, report: &ConnectionReport, decis
     }
 }
 
+/// Whether an ending calls for the operator (error level) rather than clearing by itself.
+fn needs_operator(ending: &Ending, class: Class) -> bool {
+    matches!(class, Class::Contention | Class::UsageCapped)
+        || matches!(ending, Ending::Problem(ProblemEnding::Setup))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_only_the_operator_can_fix_is_an_error() {
+        let usage = Ending::Problem(ProblemEnding::UsageCapped {
+            reset_in: Duration::from_secs(1),
+        });
+        assert!(needs_operator(&usage, Class::UsageCapped));
+        let busy = Ending::Problem(ProblemEnding::Contention);
+        assert!(needs_operator(&busy, Class::Contention));
+        let rules = Ending::Problem(ProblemEnding::Setup);
+        assert!(needs_operator(&rules, Class::Http));
+        let operational = Ending::Problem(ProblemEnding::Operational);
+        assert!(!needs_operator(&operational, Class::Network));
+    }
     use streamvault_core::ingest::IngestCounts;
 
     #[test]

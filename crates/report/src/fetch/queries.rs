@@ -181,11 +181,13 @@ type ConnectionTuple = (
 );
 
 /// Every attempt started before the window's end (`$1` here), earlier ones included.
+/// (`backfill_minutes` is an INTEGER on PostgreSQL, read as an i64 like the other columns.)
 pub(super) async fn connections(db: Db<'_>, w: &ReportWindow) -> Result<Vec<ConnectionRow>> {
     let rows: Vec<ConnectionTuple> = db
         .fetch_all(
             "SELECT connection_id, stream, started_at, connected_at, ended_at, end_reason, \
-             http_status, disconnect_code, messages, bytes, backoff_ms, backfill_minutes \
+             http_status, disconnect_code, messages, bytes, backoff_ms, \
+             CAST(backfill_minutes AS BIGINT) \
              FROM connections \
              WHERE ($1 IS NULL OR started_at < $1) ORDER BY stream, started_at, connection_id",
             &[Arg::Time(w.until)],
