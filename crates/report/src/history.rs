@@ -191,7 +191,8 @@ fn gap(list: &[Attempt<'_>], start: Time, end: Time, reconnected: bool) -> Gap {
             .map(|r| r.end_reason.clone().unwrap_or_else(|| "unrecorded".into())),
         last_failure_http_status: last_failure.and_then(|r| r.http_status),
         reconnected,
-        recovered: reconnected
+        // Only a gap a connection ended can have been recovered from (none before the first).
+        recovered: (reconnected && row.is_some())
             .then(|| list.iter().find(|a| a.row.connected_at == Some(end)))
             .flatten()
             .and_then(|a| recovery(a.row.backfill_minutes, end - start)),
