@@ -114,9 +114,10 @@ both_backends!(
                 .iter()
                 .find(|s| s.prefix == format!("/app{i}"))
                 .unwrap();
-            // The backfill resent the first connection's Posts and the gap; at most the Post in
-            // flight when the daemon stopped is missed.
-            assert!(entry.resent >= 20 && entry.missed <= 1, "{kind}: {entry:?}");
+            // The backfill resent the first connection's Posts and the gap. What the stream
+            // publishes while the daemon stops (the Post in flight, and a few more on a loaded
+            // machine: the stop takes up to a few hundred ms) is never delivered.
+            assert!(entry.resent >= 20 && entry.missed <= 5, "{kind}: {entry:?}");
             let asked: Vec<Option<&String>> = stats
                 .connections
                 .iter()
