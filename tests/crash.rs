@@ -74,7 +74,7 @@ pub const FLUSH_MS: u64 = 50;
 pub const PURGE_WITHIN_SECS: u64 = 4;
 /// `spool.spool_after_ms` (the default): how long a stalled commit holds what follows back
 /// before the writer spools it.
-const SPOOL_AFTER_MS: i64 = 250;
+const SPOOL_AFTER_MS: i64 = 1000;
 
 /// The loss window allowed (the kill less the `received_at` of the last record archived or
 /// spooled): one flush interval (younger records may still be in the open batch), plus the

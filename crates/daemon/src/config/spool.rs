@@ -37,7 +37,7 @@ impl Default for SpoolSettings {
             segment_bytes: DEFAULT_SEGMENT_BYTES,
             fsync: FsyncPolicy::Batch,
             fsync_interval_ms: 1000,
-            spool_after_ms: 250,
+            spool_after_ms: 1000,
         }
     }
 }
