@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+mod ahead;
 mod attempt;
 mod owed;
 mod split;
@@ -50,6 +51,12 @@ pub struct PipelineConfig {
     pub retry_for: Duration,
     /// Erased content is purged from the store's files at most this long after its erasure.
     pub purge_within: Duration,
+    /// With a spool: bytes of batches (see [`Batch::bytes`]) the writer takes ahead of a
+    /// commit that is slow, so that the streams read on until the spool takes over (see
+    /// `ahead`); 0 turns it off.
+    pub ahead_max_bytes: usize,
+    /// With a spool: a commit in flight this long is slow, and the writer starts taking ahead.
+    pub ahead_after: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -61,6 +68,8 @@ impl Default for PipelineConfig {
             channel_capacity: 2000,
             retry_for: Duration::from_secs(60),
             purge_within: Duration::from_secs(30),
+            ahead_max_bytes: 32 << 20,
+            ahead_after: Duration::from_millis(200),
         }
     }
 }
@@ -414,6 +423,8 @@ impl Work {
     }
 }
 
+#[cfg(test)]
+mod ahead_tests;
 #[cfg(test)]
 mod exactly_once_tests;
 #[cfg(test)]

@@ -127,6 +127,7 @@ impl Settings {
             channel_capacity: self.database.batch_size * 2,
             retry_for: Duration::from_secs(self.database.retry_for_secs),
             purge_within: Duration::from_secs(self.database.purge_within_secs),
+            ..Default::default()
         }
     }
 }

@@ -10,6 +10,7 @@
 //! arrives behind it, until it has caught up; then batches go straight to the database again.
 //! Order is kept throughout: a batch reaches the database after everything read before it.
 
+use super::ahead::Ahead;
 use super::attempt::{Done, commit_attempt, purge_attempt};
 use super::spooling::Spooling;
 use super::{LiveCounters, PipelineConfig, Work, WriterStats};
@@ -70,9 +71,13 @@ pub(super) async fn run_writer<S: Store>(
         s.start(&w.store, &w.config).await?;
     }
     let mut inflight: Option<Inflight> = None;
+    let mut ahead = Ahead::new(w.config.ahead_max_bytes, w.config.ahead_after);
     let mut closed = false;
     let mut last_mark = 0;
     loop {
+        // What was taken ahead of a slow commit goes to the spool first once the writer
+        // spools, so that nothing read after it overtakes it.
+        w.spool_ahead(&mut ahead)?;
         // A due purge goes before the next batch, so that a long drain (or a channel that is
         // never empty) cannot hold it past `purge_within`.
         if inflight.is_none() && purge_at.is_some_and(|at| at <= Instant::now()) {
@@ -82,16 +87,30 @@ pub(super) async fn run_writer<S: Store>(
         if inflight.is_none() {
             inflight = w.next_from_spool()?;
         }
+        if inflight.is_none()
+            && let Some(work) = ahead.pop()
+        {
+            inflight = Some(w.start_work(work));
+        }
         if inflight.is_none() && closed && w.spool.as_ref().is_none_or(|s| s.held.is_none()) {
             break;
         }
         let spooling = w.spool.as_ref().is_some_and(Spooling::is_spooling);
         let held = w.spool.as_ref().is_some_and(|s| s.held.is_some());
-        let take = !closed && !held && (inflight.is_none() || spooling);
+        // With a spool, a commit that is slow does not stop the intake (see `ahead`).
+        let ahead_at = match (&inflight, &w.spool) {
+            (Some(f), Some(_)) if !spooling => ahead.take_from(f.started),
+            _ => None,
+        };
+        let taking_ahead = ahead_at.is_some_and(|at| at <= Instant::now());
+        let take = !closed
+            && !held
+            && (inflight.is_none() || taking_ahead || (spooling && ahead.is_empty()));
         let stall_at = match (&inflight, &w.spool) {
             (Some(f), Some(s)) if !s.degraded => Some(f.started + s.spool_after()),
             _ => None,
         };
+        let ahead_at = ahead_at.filter(|_| !taking_ahead);
         let sync_at = w.spool.as_ref().and_then(Spooling::sync_due);
         counters
             .waiting
@@ -99,15 +118,21 @@ pub(super) async fn run_writer<S: Store>(
         tokio::select! {
             biased;
             _ = abandoned(&mut abandon) => {
-                return w.abandon(inflight, batches).await;
+                return w.abandon(inflight, ahead, batches).await;
             }
             done = async { (&mut inflight.as_mut().expect("guarded").attempt).await }, if inflight.is_some() => {
                 counters.progress.fetch_add(1, Ordering::Relaxed);
                 let work = inflight.take().expect("guarded").work;
-                if let Some(retry) = w.finished(work, done, &mut purge_at)? {
-                    inflight = Some(retry);
+                match w.finished(work, done, &mut purge_at) {
+                    Ok(retry) => inflight = retry,
+                    Err(e) => {
+                        // What was taken ahead is kept for the next start, as the work was.
+                        w.keep_ahead(&mut ahead)?;
+                        return Err(e);
+                    }
                 }
             }
+            _ = sleep_until(ahead_at), if ahead_at.is_some() => {} // take ahead from now on
             _ = sleep_until(stall_at), if stall_at.is_some() => {
                 if let (Some(f), Some(s)) = (&mut inflight, &mut w.spool) {
                     s.degrade(&mut f.work, "a commit is taking too long")?;
@@ -124,10 +149,8 @@ pub(super) async fn run_writer<S: Store>(
                     let mark = s.next_mark();
                     s.append(work, mark)?;
                 }
-                (Some(work), s) => {
-                    let marks = s.as_mut().map(Spooling::next_mark).into_iter().collect();
-                    inflight = Some(w.start_commit(Arc::new(work.batch), work.frames, marks));
-                }
+                (Some(work), _) if inflight.is_some() => ahead.push(work),
+                (Some(work), _) => inflight = Some(w.start_work(work)),
             },
             _ = sleep_until(purge_at), if purge_at.is_some() && inflight.is_none() => {
                 purge_at = None;
@@ -183,6 +206,49 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 impl<S: Store> Writer<S> {
+    /// Starts committing a batch handed over by the assembler.
+    fn start_work(&mut self, work: Work) -> Inflight {
+        let marks = self
+            .spool
+            .as_mut()
+            .map(Spooling::next_mark)
+            .into_iter()
+            .collect();
+        self.start_commit(Arc::new(work.batch), work.frames, marks)
+    }
+
+    /// Once the writer spools, appends what was taken ahead to the spool, oldest first, while
+    /// the spool has room (a full spool holds one batch; the rest wait their turn).
+    fn spool_ahead(&mut self, ahead: &mut Ahead) -> Result<(), StoreError> {
+        let Some(s) = &mut self.spool else {
+            return Ok(());
+        };
+        while s.is_spooling() && s.held.is_none() {
+            let Some(work) = ahead.pop() else { break };
+            let mark = s.next_mark();
+            s.append(work, mark)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps what was taken ahead in the spool whatever its bound: a failure or a stop that
+    /// cannot wait for the database.
+    fn keep_ahead(&mut self, ahead: &mut Ahead) -> Result<(), StoreError> {
+        let Some(s) = &mut self.spool else {
+            return Ok(());
+        };
+        while let Some(work) = ahead.pop() {
+            let marks = vec![s.next_mark()];
+            s.keep(InflightWork::Commit {
+                batch: Arc::new(work.batch),
+                frames: work.frames,
+                spooled_to: None,
+                marks,
+            })?;
+        }
+        Ok(())
+    }
+
     pub(super) fn start_commit(
         &self,
         batch: Arc<Batch>,
@@ -295,6 +361,7 @@ impl<S: Store> Writer<S> {
     async fn abandon(
         mut self,
         inflight: Option<Inflight>,
+        mut ahead: Ahead,
         mut batches: mpsc::Receiver<Work>,
     ) -> Result<WriterStats, StoreError> {
         let Some(s) = &mut self.spool else {
@@ -307,6 +374,8 @@ impl<S: Store> Writer<S> {
             s.keep(f.work)?;
         }
         s.flush_held()?;
+        self.keep_ahead(&mut ahead)?;
+        let s = self.spool.as_mut().expect("checked above");
         // The assembler hands over what it still has, then ends (every source is gone).
         let deadline = Instant::now() + std::time::Duration::from_secs(1);
         while let Ok(Some(work)) = tokio::time::timeout_at(deadline, batches.recv()).await {
