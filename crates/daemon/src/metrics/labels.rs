@@ -24,25 +24,56 @@ pub(super) struct EventLabels {
 pub(super) struct DisconnectLabels {
     stream: Arc<str>,
     code: Code,
-    name: &'static str,
+    pub(super) name: &'static str,
 }
 
 impl DisconnectLabels {
     pub(super) fn new(stream: Arc<str>, code: i64) -> DisconnectLabels {
         DisconnectLabels {
             stream,
-            code: Code(code),
+            code: Code(Some(code)),
             name: disconnect_code_name(code),
+        }
+    }
+
+    /// An X API v2 `operational-disconnect`: no code, named by its type (`name`).
+    pub(super) fn v2(stream: Arc<str>, name: &'static str) -> DisconnectLabels {
+        DisconnectLabels {
+            stream,
+            code: Code(None),
+            name,
         }
     }
 }
 
-/// A disconnect code as a label value (written in decimal).
+/// The label value of a v2 `disconnect_type`: the types the API documents, else `other`, so
+/// that what a server sends cannot grow the metric's series without bound.
+pub(super) fn v2_disconnect_name(disconnect_type: &str) -> &'static str {
+    const KNOWN: [&str; 8] = [
+        "OperationalDisconnect",
+        "UpstreamOperationalDisconnect",
+        "ForceDisconnect",
+        "UpstreamUncleanDisconnect",
+        "SlowReader",
+        "InternalError",
+        "ClientApplicationStateDegraded",
+        "InvalidRules",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == disconnect_type)
+        .unwrap_or("other")
+}
+
+/// A disconnect code as a label value (written in decimal; empty for a v2 disconnect).
 #[derive(Debug, Clone, Copy, Hash, PartialEq, Eq)]
-pub(super) struct Code(pub(super) i64);
+pub(super) struct Code(pub(super) Option<i64>);
 
 impl EncodeLabelValue for Code {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
-        write!(encoder, "{}", self.0)
+        match self.0 {
+            Some(code) => write!(encoder, "{code}"),
+            None => Ok(()),
+        }
     }
 }

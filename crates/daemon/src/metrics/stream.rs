@@ -4,7 +4,7 @@
 //! stream's label set: the source's per-chunk count and the supervisor's per-connection figures
 //! are plain atomic adds that allocate nothing.
 
-use super::labels::{DisconnectLabels, StreamLabel};
+use super::labels::{DisconnectLabels, StreamLabel, v2_disconnect_name};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -48,7 +48,8 @@ pub struct StreamState {
     backoff: Gauge<f64, AtomicU64>,
     /// Where the by-code disconnect counters come from, and those seen so far.
     disconnect_family: Family<DisconnectLabels, Counter>,
-    codes: Mutex<BTreeMap<i64, Counter>>,
+    /// By code (v1.1) or, with no code, by v2 `disconnect_type`.
+    codes: Mutex<BTreeMap<(Option<i64>, &'static str), Counter>>,
 }
 
 impl Default for StreamState {
@@ -83,23 +84,36 @@ impl StreamState {
     /// Counts a disconnect message (rare: at most one per connection, so the first of a code
     /// may resolve its series here).
     pub fn note_disconnect(&self, code: i64) {
+        let labels = DisconnectLabels::new(self.name.clone(), code);
+        self.count_disconnect((Some(code), labels.name), labels);
+    }
+
+    /// Counts an X API v2 `operational-disconnect` of type `disconnect_type` (no code).
+    pub fn note_v2_disconnect(&self, disconnect_type: &str) {
+        let name = v2_disconnect_name(disconnect_type);
+        self.count_disconnect((None, name), DisconnectLabels::v2(self.name.clone(), name));
+    }
+
+    fn count_disconnect(&self, key: (Option<i64>, &'static str), labels: DisconnectLabels) {
         self.disconnects.inc();
         if let Ok(mut codes) = self.codes.lock() {
             codes
-                .entry(code)
-                .or_insert_with(|| {
-                    self.disconnect_family
-                        .get_or_create_owned(&DisconnectLabels::new(self.name.clone(), code))
-                })
+                .entry(key)
+                .or_insert_with(|| self.disconnect_family.get_or_create_owned(&labels))
                 .inc();
         }
     }
 
-    /// Disconnect messages so far, by code (the codes this state was told of).
+    /// Disconnect messages so far, by code (the codes this state was told of; v2 disconnects,
+    /// which have none, count in `disconnects` only).
     pub fn disconnect_codes(&self) -> Vec<(i64, u64)> {
         self.codes
             .lock()
-            .map(|c| c.iter().map(|(k, v)| (*k, v.get())).collect())
+            .map(|c| {
+                c.iter()
+                    .filter_map(|((code, _), v)| code.map(|code| (code, v.get())))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 

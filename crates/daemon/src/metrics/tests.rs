@@ -126,3 +126,25 @@ fn the_writer_counts_each_stream_and_kind_on_its_own_series() {
             .any(|l| l == "streamvault_rejects_total{stream=\"b\"} 6")
     );
 }
+
+#[test]
+fn v2_disconnects_are_counted_by_type_with_no_code_and_bounded_names() {
+    let m = Metrics::default();
+    let state = m.stream("sample");
+    state.note_v2_disconnect("SlowReader");
+    state.note_v2_disconnect("SlowReader");
+    state.note_v2_disconnect("a type no spec lists");
+    state.note_v2_disconnect("another one");
+    state.note_disconnect(7);
+    assert_eq!(state.disconnects.get(), 5);
+    assert_eq!(state.disconnect_codes(), vec![(7, 1)]);
+    let text = m.render();
+    let l = lines(&text);
+    for line in [
+        "streamvault_disconnects_total{stream=\"sample\",code=\"\",name=\"SlowReader\"} 2",
+        "streamvault_disconnects_total{stream=\"sample\",code=\"\",name=\"other\"} 2",
+        "streamvault_disconnects_total{stream=\"sample\",code=\"7\",name=\"Admin logout\"} 1",
+    ] {
+        assert!(l.contains(&line), "{line} missing from\n{text}");
+    }
+}

@@ -210,7 +210,7 @@ impl StreamSource for V2Stream {
 
 /// An in-stream `operational-disconnect` (a disconnect without a code, named by its type)
 /// ends the connection, as the policy reads its type.
-fn problem_ending(record: &Record, _state: &StreamState) -> Option<MessageEnding> {
+fn problem_ending(record: &Record, state: &StreamState) -> Option<MessageEnding> {
     let Record::Message(m) = record else {
         return None;
     };
@@ -223,6 +223,7 @@ fn problem_ending(record: &Record, _state: &StreamState) -> Option<MessageEnding
         return None;
     };
     let kind = code_name.as_deref().unwrap_or("");
+    state.note_v2_disconnect(kind);
     let (ending, note) = problems::in_stream_ending(kind);
     Some(MessageEnding {
         ending: Ending::Problem(ending),
