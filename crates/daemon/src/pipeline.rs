@@ -68,7 +68,7 @@ impl Default for PipelineConfig {
             channel_capacity: 2000,
             retry_for: Duration::from_secs(60),
             purge_within: Duration::from_secs(30),
-            ahead_max_bytes: 32 << 20,
+            ahead_max_bytes: 16 << 20,
             ahead_after: Duration::from_millis(200),
         }
     }
