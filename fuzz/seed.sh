@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=fuzz/corpus
-mkdir -p "$out"/{ndjson_line,frames,line_splitter,config,scenario,v2_line}
+mkdir -p "$out"/{ndjson_line,frames,line_splitter,config,scenario,v2_line,spool_segment}
 
 # put TARGET: stdin becomes one corpus file named by its hash.
 put() {
@@ -58,10 +58,24 @@ done
 # Scenarios, as files.
 cp scenarios/*.toml scenarios/*.json "$out/scenario/"
 
+# Spool segments: the magic, then frames (length, CRC-32, payload) around fixture lines, one
+# whole, one cut short, one with a flipped CRC, as a crash or a bit flip leaves them.
+python3 - "$out/spool_segment" tests/fixtures/*.jsonl <<'PY'
+import sys, zlib, struct, hashlib, os
+out, files = sys.argv[1], sys.argv[2:]
+lines = [l.rstrip(b"\n") for f in files for l in open(f, "rb") if l.strip()][:40]
+def frame(p, crc=None):
+    return struct.pack("<II", len(p), zlib.crc32(p) if crc is None else crc) + p
+whole = b"SVSPOOL1" + b"".join(frame(l) for l in lines)
+for seed in (whole, whole[: len(whole) // 2], b"SVSPOOL1" + frame(lines[0], 0) + frame(lines[1])):
+    name = "seed-" + hashlib.sha1(seed).hexdigest()[:16]
+    open(os.path.join(out, name), "wb").write(seed)
+PY
+
 # Hand-made seeds (the known hostile shapes).
 for target in ndjson_line frames config scenario v2_line; do
     if [ -d "fuzz/seeds/$target" ]; then cp "fuzz/seeds/$target"/* "$out/$target/"; fi
 done
-for target in ndjson_line frames line_splitter config scenario v2_line; do
+for target in ndjson_line frames line_splitter config scenario v2_line spool_segment; do
     echo "$target: $(ls "$out/$target" | wc -l) seeds"
 done
