@@ -67,7 +67,7 @@ count() {
 run_backend() {
   BACKEND=$1
   local url
-  rm -f "$WORK"/archive.db*
+  rm -rf "$WORK"/archive.db*  # the file, its WAL and its spool directory
   if [[ $BACKEND == sqlite ]]; then
     url="sqlite://$WORK/archive.db"
   else
