@@ -118,8 +118,9 @@ pub use scenario::{
     Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, ScenarioError, Step,
     V2Settings,
 };
+pub use v2::compliance::settings::{ComplianceSettings, EVENT_KINDS, EventKind};
 pub use stats::{
-    ConnectionStats, ExpiredTopic, RuleSetStats, RuleStats, SessionStats, Stats, Totals,
+    ComplianceStreamStats, ComplianceTruth, ConnectionStats, ExpiredTopic, RuleSetStats, RuleStats, SessionStats, Stats, Totals,
     UnmatchedUpdate, UpdateStats, V2StreamStats,
 };
 
