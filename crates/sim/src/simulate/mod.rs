@@ -118,11 +118,12 @@ pub use scenario::{
     Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, ScenarioError, Step,
     V2Settings,
 };
-pub use v2::compliance::settings::{ComplianceSettings, EVENT_KINDS, EventKind};
 pub use stats::{
-    ComplianceStreamStats, ComplianceTruth, ConnectionStats, ExpiredTopic, RuleSetStats, RuleStats, SessionStats, Stats, Totals,
-    UnmatchedUpdate, UpdateStats, V2StreamStats,
+    ComplianceStreamStats, ComplianceTruth, ConnectionStats, EditChain, ExpiredTopic, QuotePair,
+    RuleSetStats, RuleStats, SessionStats, Stats, Totals, UnmatchedUpdate, UpdateStats,
+    UserStateEvents, V2StreamStats,
 };
+pub use v2::compliance::settings::{ComplianceSettings, EVENT_KINDS, EventKind};
 
 use crate::generate::{Mix, StreamGenerator};
 use anyhow::Context as _;

@@ -20,7 +20,8 @@ fn v2_steps_and_options_parse() {
         scenario.v2,
         V2Settings {
             minute_secs: 0.5,
-            backfill_refused: true
+            backfill_refused: true,
+            ..V2Settings::default()
         }
     );
     assert_eq!(

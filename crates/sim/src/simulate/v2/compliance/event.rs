@@ -176,14 +176,28 @@ mod tests {
         assert_eq!(d["tweet"]["author_id"], "3198576760");
         assert_eq!(d["quote_tweet_id"], "42");
         assert!(d["event_at"].as_str().unwrap().ends_with('Z'));
-        let v = parse(&Event::Edit { initial: 1, newest: 2 }, 1);
+        let v = parse(
+            &Event::Edit {
+                initial: 1,
+                newest: 2,
+            },
+            1,
+        );
         let e = &v["data"]["tweet_edit"];
         assert_eq!(e["edit_tweet_ids"], json!(["1", "2"]));
         assert_eq!(e["initial_tweet_id"], "1");
         assert_eq!(e["tweet"], json!({"id": "2"}));
         assert!(e["event_at"].as_str().unwrap().ends_with("+00:00"));
-        let v = parse(&Event::User { kind: EventKind::UserWithheld, id: 9 }, 2);
-        let countries = v["data"]["user_withheld"]["withheld_in_countries"].as_array().unwrap();
+        let v = parse(
+            &Event::User {
+                kind: EventKind::UserWithheld,
+                id: 9,
+            },
+            2,
+        );
+        let countries = v["data"]["user_withheld"]["withheld_in_countries"]
+            .as_array()
+            .unwrap();
         assert!(!countries.is_empty());
         let profile = Event::Profile {
             user: 5,
@@ -192,7 +206,10 @@ mod tests {
         };
         let v = parse(&profile, 3);
         let p = &v["data"]["user_profile_modification"];
-        assert_eq!(p["new_value"].as_str().unwrap(), profile_value("profile.description", 5, 3));
+        assert_eq!(
+            p["new_value"].as_str().unwrap(),
+            profile_value("profile.description", 5, 3)
+        );
         assert_eq!(p["profile_field"], "profile.description");
     }
 

@@ -10,20 +10,19 @@
 //!
 //! # Layout
 //! - `settings`: the event kinds and the scenario's `[compliance]` table.
-//! - `event`: one event and its line; `pick`: which event comes next on a partition.
+//! - `event`: one event and its line; `pick`: which event comes next on a partition, drawn
+//!   from the `pool` of delivered Posts.
 //! - `state`: partitions, pools and rings (in the registry); `truth`: the ground truth.
 //! - `stats`: their stats' form; `run`: one request's runner.
 
 pub(crate) mod event;
 pub(crate) mod pick;
+pub(crate) mod pool;
 mod run;
 pub(crate) mod settings;
 pub(crate) mod state;
 pub(crate) mod stats;
 mod truth;
-
-#[cfg(test)]
-mod tests;
 
 use super::problems;
 use super::{BUSY_GRACE, answer, backfill_minutes};
@@ -148,7 +147,12 @@ fn scripted(
         let body = handler::error_json(StatusCode::INTERNAL_SERVER_ERROR, &reason);
         handler::finished(&conn.shared.registry, entry, body.len(), Some(reason));
         let status = StatusCode::INTERNAL_SERVER_ERROR;
-        return Some(handler::whole(status, "application/json", body.into_bytes(), None));
+        return Some(handler::whole(
+            status,
+            "application/json",
+            body.into_bytes(),
+            None,
+        ));
     }
     match steps.first() {
         Some(step @ Step::Http { .. }) => Some(handler::scripted_http(

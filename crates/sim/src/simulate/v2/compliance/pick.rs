@@ -12,13 +12,11 @@
 
 use super::Stream;
 use super::event::{Event, PROFILE_FIELDS, profile_value};
+use super::pool::{PickSet, Pool, Rng, mix64};
 use super::settings::{ComplianceSettings, EVENT_KINDS, EventKind};
 use crate::generate::posts::{self, PostFacts};
 use std::collections::{HashMap, HashSet, VecDeque};
 
-/// Most Posts a prefix's pool holds; later ones replace earlier ones at a position their
-/// position's hash picks, so that memory stays bounded (about 16 bytes each).
-pub const POOL_CAP: usize = 500_000;
 /// Draws from the pool before a kind is given up for this event.
 const ATTEMPTS: usize = 64;
 /// The user states that toggle: delete, protect, suspend.
@@ -31,89 +29,6 @@ const STATES: [(EventKind, EventKind); 3] = [
 /// The partition (1..=4) of every event about `id`.
 pub fn partition_of(id: u64) -> u32 {
     (mix64(id ^ 0xC0_4D_11_A4) % 4) as u32 + 1
-}
-
-/// The finaliser of splitmix64: a cheap, well-spread hash.
-pub(super) fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// A random sequence.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        mix64(self.0)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
-/// A set of ids drawn from at random: O(1) insert, remove and draw, in an order that only
-/// depends on the operations made.
-#[derive(Debug, Default)]
-pub(crate) struct PickSet {
-    items: Vec<u64>,
-    at: HashMap<u64, usize>,
-}
-
-impl PickSet {
-    pub fn insert(&mut self, id: u64) {
-        if !self.at.contains_key(&id) {
-            self.at.insert(id, self.items.len());
-            self.items.push(id);
-        }
-    }
-
-    pub fn remove(&mut self, id: u64) {
-        if let Some(i) = self.at.remove(&id) {
-            self.items.swap_remove(i);
-            if let Some(moved) = self.items.get(i) {
-                self.at.insert(*moved, i);
-            }
-        }
-    }
-
-    pub fn contains(&self, id: u64) -> bool {
-        self.at.contains_key(&id)
-    }
-
-    fn draw(&self, rng: &mut Rng) -> Option<u64> {
-        (!self.items.is_empty()).then(|| self.items[rng.below(self.items.len() as u64) as usize])
-    }
-}
-
-/// The Posts delivered under one prefix, by global position.
-#[derive(Debug, Default)]
-pub(crate) struct Pool {
-    posts: Vec<u64>,
-    seen: HashSet<u64>,
-}
-
-impl Pool {
-    /// Adds a delivered Post (once, however often it was delivered).
-    pub fn add(&mut self, k: u64) {
-        if !self.seen.insert(k) {
-            return;
-        }
-        if self.posts.len() < POOL_CAP {
-            self.posts.push(k);
-        } else {
-            let i = (mix64(k) % POOL_CAP as u64) as usize;
-            self.seen.remove(&self.posts[i]);
-            self.posts[i] = k;
-        }
-    }
-
-    /// Posts it holds.
-    pub fn len(&self) -> usize {
-        self.posts.len()
-    }
 }
 
 /// What one partition has announced so far, so that what comes next is consistent with it.
@@ -157,12 +72,7 @@ impl Picker {
     }
 
     /// The next event, or `None` when the pool holds nothing this partition can use yet.
-    pub fn next(
-        &mut self,
-        pool: &Pool,
-        seed: u64,
-        settings: &ComplianceSettings,
-    ) -> Option<Event> {
+    pub fn next(&mut self, pool: &Pool, seed: u64, settings: &ComplianceSettings) -> Option<Event> {
         if let Some(event) = self.pending.pop_front() {
             return Some(event);
         }

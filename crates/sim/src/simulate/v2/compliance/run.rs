@@ -162,10 +162,17 @@ impl Runner {
         self.writer.write(line, &tally).await
     }
 
-    /// `amount` events of the partition at the rate; while the pool has nothing for it,
-    /// keep-alives only.
+    /// `amount` events (scaled by `send_percent`) of the partition at the rate; while the pool
+    /// has nothing for it, keep-alives only.
     async fn send(&mut self, amount: Amount) -> Result<(), End> {
-        let mut left = amount.events();
+        let percent = u128::from(self.run.settings.send_percent);
+        let mut left = match amount {
+            Amount::Events(0) => 0,
+            Amount::Events(n) => u64::try_from(u128::from(n) * percent / 100)
+                .unwrap_or(u64::MAX)
+                .max(1),
+            Amount::Forever => u64::MAX,
+        };
         self.pacer.restart();
         while left > 0 {
             let due = self.pace().await?;

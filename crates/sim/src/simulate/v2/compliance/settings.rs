@@ -101,6 +101,9 @@ pub struct ComplianceSettings {
     /// user_protect, user_suspend) picks a target whose state was on before and was undone,
     /// so that states toggle several times.
     pub revisit_percent: u32,
+    /// A `send = N` step on a compliance partition sends N × this / 100 events (at least 1),
+    /// so that one script serves Posts and events in proportion.
+    pub send_percent: u32,
 }
 
 impl Default for ComplianceSettings {
@@ -110,12 +113,13 @@ impl Default for ComplianceSettings {
             rate: None,
             mix: DEFAULT_MIX,
             revisit_percent: 50,
+            send_percent: 100,
         }
     }
 }
 
-/// Reads the `[compliance]` table: `rate`, `revisit_percent` and `mix` (a table of weights by
-/// kind; kinds it leaves out weigh 0).
+/// Reads the `[compliance]` table: `rate`, `revisit_percent`, `send_percent` and `mix` (a
+/// table of weights by kind; kinds it leaves out weigh 0).
 pub(crate) fn parse(value: &Value) -> Result<ComplianceSettings, String> {
     let Some(table) = value.as_object() else {
         return Err(format!("`compliance` is a table, got {value}"));
@@ -125,7 +129,11 @@ pub(crate) fn parse(value: &Value) -> Result<ComplianceSettings, String> {
         match key.as_str() {
             "rate" => match value.as_f64() {
                 Some(rate) if rate.is_finite() && rate >= 0.0 => settings.rate = Some(rate),
-                _ => return Err(format!("`compliance.rate` must be a number >= 0, got {value}")),
+                _ => {
+                    return Err(format!(
+                        "`compliance.rate` must be a number >= 0, got {value}"
+                    ));
+                }
             },
             "revisit_percent" => match value.as_u64() {
                 Some(p) if p <= 100 => settings.revisit_percent = p as u32,
@@ -135,10 +143,18 @@ pub(crate) fn parse(value: &Value) -> Result<ComplianceSettings, String> {
                     ));
                 }
             },
+            "send_percent" => match value.as_u64() {
+                Some(p) if (1..=10_000).contains(&p) => settings.send_percent = p as u32,
+                _ => {
+                    return Err(format!(
+                        "`compliance.send_percent` takes 1..=10000, got {value}"
+                    ));
+                }
+            },
             "mix" => settings.mix = mix(value)?,
             other => {
                 return Err(format!(
-                    "unknown key `compliance.{other}` (keys: rate, revisit_percent, mix)"
+                    "unknown key `compliance.{other}` (keys: rate, revisit_percent, send_percent, mix)"
                 ));
             }
         }
@@ -148,7 +164,9 @@ pub(crate) fn parse(value: &Value) -> Result<ComplianceSettings, String> {
 
 fn mix(value: &Value) -> Result<[u32; 16], String> {
     let Some(table) = value.as_object() else {
-        return Err(format!("`compliance.mix` is a table of weights, got {value}"));
+        return Err(format!(
+            "`compliance.mix` is a table of weights, got {value}"
+        ));
     };
     let mut weights = [0; 16];
     for (key, weight) in table {
@@ -183,7 +201,10 @@ mod tests {
         let tweets: Vec<_> = EVENT_KINDS.iter().filter(|k| k.is_tweet()).collect();
         assert_eq!(tweets.len(), 7);
         assert_eq!(EventKind::DeleteQuote.wire_key(), "delete");
-        assert!(!EventKind::ScrubGeo.is_tweet(), "scrub_geo is a user event in v2");
+        assert!(
+            !EventKind::ScrubGeo.is_tweet(),
+            "scrub_geo is a user event in v2"
+        );
     }
 
     #[test]
@@ -201,6 +222,7 @@ mod tests {
         for (bad, expected) in [
             (json!({"rate": -1}), "compliance.rate"),
             (json!({"revisit_percent": 101}), "revisit_percent"),
+            (json!({"send_percent": 0}), "send_percent"),
             (json!({"mix": {"explode": 1}}), "compliance.mix.explode"),
             (json!({"mix": {"drop": 0}}), "no event kind"),
             (json!({"mix": {"drop": -2}}), "compliance.mix.drop"),

@@ -5,7 +5,8 @@
 
 use super::Stream;
 use super::event::Event;
-use super::pick::{Picker, Pool};
+use super::pick::Picker;
+use super::pool::Pool;
 use super::settings::ComplianceSettings;
 use super::stats::{ComplianceStreamStats, ComplianceTruth};
 use super::truth::Truth;

@@ -167,7 +167,13 @@ impl Truth {
                 .iter()
                 .map(|(id, (count, last))| {
                     let last = last.iter().map(|k| (*k).to_string()).collect();
-                    (id.to_string(), UserStateEvents { count: *count, last })
+                    (
+                        id.to_string(),
+                        UserStateEvents {
+                            count: *count,
+                            last,
+                        },
+                    )
                 })
                 .collect(),
             users_withheld: with_countries(&self.users_withheld),
