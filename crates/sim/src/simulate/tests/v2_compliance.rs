@@ -215,3 +215,64 @@ async fn the_same_seed_draws_the_same_events_body() {
     };
     assert_eq!(ids(&first), ids(&second));
 }
+
+/// The verbatim examples of the reference (§2.3), so that the shape checker the tests above
+/// rely on is held to the documented payloads.
+const REFERENCE_EXAMPLES: &[(&str, &str)] = &[
+    (
+        "delete",
+        r#"{ "data": { "delete": { "tweet": { "id": "601430178305220608", "author_id": "3198576760" }, "event_at": "2022-12-23T12:34:56.789Z" } } }"#,
+    ),
+    (
+        "tweet_edit",
+        r#"{ "data": { "tweet_edit": { "tweet": { "id": "1567233994734948354" }, "initial_tweet_id": "1567233844205453313", "edit_tweet_ids": ["1567233844205453313", "1567233994734948354"], "event_at": "2022-09-06T19:31:16.801Z" } } }"#,
+    ),
+    (
+        "withheld",
+        r#"{ "data": { "withheld": { "tweet": { "id": "601430178305220608", "author_id": "3198576760" }, "withheld_in_countries": ["XY"], "event_at": "2022-12-23T12:34:56.789Z" } } }"#,
+    ),
+    (
+        "drop",
+        r#"{ "data": { "drop":   { "tweet": { "id": "601430178305220600", "author_id": "3198576760" }, "event_at": "2022-12-23T12:34:56.789Z" } } }"#,
+    ),
+    (
+        "undrop",
+        r#"{ "data": { "undrop": { "tweet": { "id": "601430178305220600", "author_id": "3198576760" }, "event_at": "2022-12-23T12:34:56.789Z" } } }"#,
+    ),
+    (
+        "scrub_geo",
+        r#"{ "data": { "scrub_geo": { "user": { "id": "1375036644" }, "up_to_tweet_id": "411552403083628544", "event_at": "2022-06-27T23:49:41.839+00:00" } } }"#,
+    ),
+    (
+        "user_suspend",
+        r#"{ "data": { "user_suspend":   { "user": { "id": "1375036644" }, "event_at": "2022-06-27T23:49:41.839+00:00" } } }"#,
+    ),
+    (
+        "user_withheld",
+        r#"{ "data": { "user_withheld": { "user": { "id": "1375036644" }, "withheld_in_countries": ["XY"], "event_at": "2022-06-27T23:49:41.839+00:00" } } }"#,
+    ),
+    (
+        "user_profile_modification",
+        r#"{ "data": { "user_profile_modification": { "user": { "id": "906948460078698496" }, "event_at": "2022-07-12T19:47:59.442Z", "profile_field": "profile.description", "new_value": "Home of the @SnowbotDev chatbot." } } }"#,
+    ),
+];
+
+#[test]
+fn the_shape_checker_accepts_the_reference_examples_and_refuses_other_shapes() {
+    for (label, text) in REFERENCE_EXAMPLES {
+        let line: Value = serde_json::from_str(text).expect("JSON");
+        let (found, _) = shape(&line).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_eq!(&found, label);
+    }
+    for bad in [
+        r#"{"data":{"delete":{"tweet":{"id":601430178305220608,"author_id":"1"},"event_at":"2022-12-23T12:34:56.789Z"}}}"#,
+        r#"{"data":{"delete":{"tweet":{"id":"1"},"event_at":"2022-12-23T12:34:56.789Z"}}}"#,
+        r#"{"data":{"withheld":{"tweet":{"id":"1","author_id":"2"},"withheld_in_countries":[],"event_at":"2022-12-23T12:34:56.789Z"}}}"#,
+        r#"{"data":{"user_delete":{"user":{"id":"1"}}}}"#,
+        r#"{"data":{"user_delete":{"user":{"id":"1"},"event_at":"2022-12-23T12:34:56.789+02:00"}}}"#,
+        r#"{"data":{"favorite_delete":{"user":{"id":"1"},"event_at":"2022-12-23T12:34:56.789Z"}}}"#,
+    ] {
+        let line: Value = serde_json::from_str(bad).expect("JSON");
+        assert!(shape(&line).is_err(), "{bad}");
+    }
+}

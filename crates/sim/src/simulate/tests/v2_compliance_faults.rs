@@ -224,3 +224,41 @@ async fn the_builtin_serves_posts_and_both_streams_in_proportion_body() {
     assert_eq!(stats.v2_compliance_truth[0].pool_posts, 2000);
     simulator.stop().await;
 }
+
+#[test]
+fn an_operational_disconnect_ends_a_partition_and_a_usage_cap_refuses_it() {
+    super::big_stack(an_operational_disconnect_ends_a_partition_and_a_usage_cap_refuses_it_body());
+}
+
+async fn an_operational_disconnect_ends_a_partition_and_a_usage_cap_refuses_it_body() {
+    let toml = r#"
+        [compliance]
+        send_percent = 2
+        [[connection]]
+        steps = [{ send = 200 }, { operational_disconnect = "ForceDisconnect" }]
+        [[connection]]
+        steps = [{ usage_capped = "Daily" }]
+    "#;
+    let simulator = start(toml).await;
+    let addr = simulator.addr();
+    whole(addr, "/2/tweets/sample/stream").await;
+    let target = "/2/tweets/compliance/stream?partition=4";
+    let (status, body) = whole(addr, target).await;
+    assert_eq!(status, 200);
+    let lines = json_lines(&body);
+    assert_eq!(lines.len(), 5, "4 events, then the error line");
+    assert!(lines[..4].iter().all(|l| l.get("data").is_some()));
+    assert_eq!(lines[4]["errors"][0]["disconnect_type"], "ForceDisconnect");
+    let (status, body) = whole(addr, target).await;
+    assert_eq!(status, 429);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert!(v["type"].as_str().unwrap().ends_with("/usage-capped"));
+    let stats = simulator.stop().await;
+    let partition = &stats.v2_compliance_streams[0];
+    assert_eq!((partition.connections, partition.delivered), (1, 4));
+    let first = stats
+        .connections
+        .iter()
+        .find(|c| c.path == "/2/tweets/compliance/stream");
+    assert_eq!(first.unwrap().by_kind["operational_disconnect"], 1);
+}
