@@ -63,8 +63,9 @@
 //! | `{ usage_capped = "Monthly", scope = "Product", reset_secs = S }` | v2: HTTP 429 `usage-capped` (`Daily` or `Monthly`; `x-rate-limit-reset` S seconds ahead when given); must be the only step |
 //!
 //! Which family a request gets is decided by its path (see [`super`]): `send` and `live` are the
-//! same step, "each family's events"; `file`, `disconnect` and `warning` only make sense on an
-//! ndjson stream, and the last three steps above only on a topics session. A request whose script
+//! same step, "each family's events"; `disconnect` and `warning` only make sense on an ndjson
+//! stream, `file` on an ndjson or v2 one, and the last three steps above only on a topics
+//! session. A request whose script
 //! holds a step foreign to its family is answered HTTP 500, saying which step.
 //!
 //! A script that runs out of steps ends the body cleanly (chunked terminator, then the
