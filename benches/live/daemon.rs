@@ -3,7 +3,7 @@
 //! was sent.
 
 use super::procfs::proc_status_kib;
-use super::{Input, NO_PROGRESS, PATH, POLL, RSS_EVERY};
+use super::{Api, Input, NO_PROGRESS, POLL, RSS_EVERY};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _, Row as _, SqliteConnection};
 use std::path::{Path, PathBuf};
@@ -19,14 +19,16 @@ pub struct DaemonChild {
 }
 
 impl DaemonChild {
-    /// `streamvault run` archiving `sim`'s sample stream into `url`.
-    pub fn spawn(dir: &Path, url: &str, sim: &Simulator) -> Result<DaemonChild, String> {
+    /// `streamvault run` archiving `sim`'s sample stream of the `api` family into `url`.
+    pub fn spawn(dir: &Path, url: &str, sim: &Simulator, api: Api) -> Result<DaemonChild, String> {
         let config = dir.join("live-bench.toml");
         std::fs::write(
             &config,
             format!(
-                "[database]\nurl = {url:?}\n\n[[stream]]\nname = \"sample\"\nfamily = \"ndjson\"\nurl = \"http://{}{PATH}\"\nstall_timeout_secs = 90\n",
-                sim.addr()
+                "[database]\nurl = {url:?}\n\n[[stream]]\nname = \"sample\"\nfamily = \"{}\"\nurl = \"http://{}{}\"\nstall_timeout_secs = 90\n",
+                api.family(),
+                sim.addr(),
+                api.path()
             ),
         )
         .unwrap();
