@@ -30,7 +30,8 @@
 //! (default `target/bench-data`; the generated file `realistic-N.jsonl` and its v2 form are
 //! shared with `benches/replay.rs` and reused when present), `BENCH_ROUNDS` (default 1: replay
 //! then live, repeated, each pair printing its ratio, since figures on a busy machine are
-//! noisy), `BENCH_V2` (`0`: v1.1 only).
+//! noisy), `BENCH_V2` (`0`: v1.1 only), `BENCH_SPOOL` (`0`: the daemon runs without its
+//! spool, whose encoding of every record replay does not pay).
 
 mod common;
 #[path = "live/daemon.rs"]
@@ -285,7 +286,8 @@ async fn live(dir: &Path, file: &Path, input: &Input, tick: f64, api: Api) -> Re
     let sim = serve_unpaced(file).await?;
     let self_cpu_before = self_cpu(tick);
     let started = Instant::now();
-    let mut daemon = DaemonChild::spawn(dir, &url, &sim, api)?;
+    let spool = env("BENCH_SPOOL", "1") != "0";
+    let mut daemon = DaemonChild::spawn(dir, &url, &sim, api, spool)?;
     let pid = daemon.child.id();
     let polled = match poll_until_archived(&mut daemon, &sim, &db_file, input, started).await {
         Ok(polled) => polled,
