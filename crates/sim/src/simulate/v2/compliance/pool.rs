@@ -18,11 +18,13 @@ pub(crate) fn mix64(mut z: u64) -> u64 {
 pub(crate) struct Rng(pub u64);
 
 impl Rng {
+    /// The next number of the sequence.
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         mix64(self.0)
     }
 
+    /// A number in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
@@ -37,6 +39,7 @@ pub(crate) struct PickSet {
 }
 
 impl PickSet {
+    /// Adds `id` (once).
     pub fn insert(&mut self, id: u64) {
         if !self.at.contains_key(&id) {
             self.at.insert(id, self.items.len());
@@ -44,6 +47,7 @@ impl PickSet {
         }
     }
 
+    /// Removes `id`, if there.
     pub fn remove(&mut self, id: u64) {
         if let Some(i) = self.at.remove(&id) {
             self.items.swap_remove(i);
@@ -53,10 +57,12 @@ impl PickSet {
         }
     }
 
+    /// Whether `id` is in.
     pub fn contains(&self, id: u64) -> bool {
         self.at.contains_key(&id)
     }
 
+    /// One id at random, if any.
     pub fn draw(&self, rng: &mut Rng) -> Option<u64> {
         (!self.items.is_empty()).then(|| self.items[rng.below(self.items.len() as u64) as usize])
     }

@@ -25,10 +25,15 @@ pub struct ComplianceStreamStats {
     pub refused_connections: u64,
     /// Whether a connection streams it now.
     pub connected: bool,
+    /// Events it put out, gaps included.
     pub published: u64,
+    /// Distinct published events that reached a client.
     pub delivered: u64,
+    /// `published - delivered`.
     pub missed: u64,
+    /// Event lines sent live.
     pub sent_live: u64,
+    /// Event lines resent by backfill (duplicates of what the client may already have).
     pub resent: u64,
     /// Events its backfill ring holds now.
     pub ring_events: u64,
@@ -82,15 +87,20 @@ pub struct ComplianceTruth {
 /// A Post and the Quote of it an event named.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct QuotePair {
+    /// The quoted Post the event is about.
     pub tweet_id: String,
+    /// The Quote of it.
     pub quote_tweet_id: String,
 }
 
 /// One edit chain: the archive shows `newest_tweet_id`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EditChain {
+    /// The first version.
     pub initial_tweet_id: String,
+    /// The version to show.
     pub newest_tweet_id: String,
+    /// Every version, oldest first.
     pub edit_tweet_ids: Vec<String>,
 }
 
