@@ -20,19 +20,32 @@
 //!   name show where the time goes when the ratio falls short (on a 2-core machine the
 //!   simulator competes with the daemon for the cores; replay reads its file itself).
 //!
+//! - Both families, on the same content: the v1.1 file, and the same statuses as X API v2 lines
+//!   (`benches/replay/v2.rs` converts it, as the replay benchmark does; notices stay as they
+//!   are). The simulator serves the v2 file on `/2/tweets/sample/stream` and the daemon reads it
+//!   as a `family = "v2"` stream; each round runs replay and live of v1.1, then of v2, and a
+//!   last table puts the two families side by side.
+//!
 //! `cargo bench --bench live` — environment: `BENCH_EVENTS` (default 200,000), `BENCH_DIR`
-//! (default `target/bench-data`; the generated file `realistic-N.jsonl` is shared with
-//! `benches/replay.rs` and reused when present), `BENCH_ROUNDS` (default 1: replay then live,
-//! repeated, each pair printing its ratio, since figures on a busy machine are noisy).
+//! (default `target/bench-data`; the generated file `realistic-N.jsonl` and its v2 form are
+//! shared with `benches/replay.rs` and reused when present), `BENCH_ROUNDS` (default 1: replay
+//! then live, repeated, each pair printing its ratio, since figures on a busy machine are
+//! noisy), `BENCH_V2` (`0`: v1.1 only), `BENCH_SPOOL` (`0`: the daemon runs without its
+//! spool, whose encoding of every record replay does not pay).
 
 mod common;
 #[path = "live/daemon.rs"]
 mod daemon;
+#[path = "live/print.rs"]
+mod print;
 #[path = "live/procfs.rs"]
 mod procfs;
+#[path = "replay/v2.rs"]
+mod v2;
 
 use common::{env, fresh_sqlite, median, stream};
 use daemon::{DaemonChild, check_archive, poll_until_archived};
+use print::{print_families, print_round};
 use procfs::{ThreadCpu, children_cpu, clock_ticks, proc_cpu, proc_status_kib, self_cpu};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -47,8 +60,38 @@ const POLL: Duration = Duration::from_millis(200);
 const RSS_EVERY: Duration = Duration::from_secs(1);
 /// A live run whose archive has not grown for this long has failed.
 const NO_PROGRESS: Duration = Duration::from_secs(120);
-/// The path the daemon's stream asks the simulator for.
-const PATH: &str = "/1.1/statuses/sample.json";
+/// The two stream families, archiving the same content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    V11,
+    V2,
+}
+
+impl Api {
+    /// How the figures name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::V11 => "v1.1",
+            Api::V2 => "v2",
+        }
+    }
+
+    /// The daemon's `family`.
+    pub fn family(self) -> &'static str {
+        match self {
+            Api::V11 => "ndjson",
+            Api::V2 => "v2",
+        }
+    }
+
+    /// The path the daemon's stream asks the simulator for.
+    pub fn path(self) -> &'static str {
+        match self {
+            Api::V11 => "/1.1/statuses/sample.json",
+            Api::V2 => "/2/tweets/sample/stream",
+        }
+    }
+}
 
 fn main() -> ExitCode {
     let events: u64 = env("BENCH_EVENTS", "200000")
@@ -60,46 +103,64 @@ fn main() -> ExitCode {
     let dir = PathBuf::from(env("BENCH_DIR", "target/bench-data"));
     std::fs::create_dir_all(&dir).unwrap();
     let dir = std::path::absolute(&dir).unwrap();
-    let file = stream(&dir, "realistic", events, Mix::default());
-    let input = Input::of(&file);
+    let v11 = stream(&dir, "realistic", events, Mix::default());
+    let mut apis = vec![(Api::V11, v11.clone())];
+    if env("BENCH_V2", "1") != "0" {
+        apis.push((Api::V2, v2::converted(&v11)));
+    }
+    let inputs: Vec<Input> = apis.iter().map(|(_, file)| Input::of(file)).collect();
     let tick = clock_ticks();
     let runtime = tokio::runtime::Runtime::new().unwrap();
 
-    println!(
-        "\n== live (simulator → HTTP → `streamvault run`) vs replay: {} lines, {:.1} MB, SQLite ==",
-        input.lines,
-        input.bytes as f64 / 1e6
-    );
-    let mut failures = Vec::new();
-    let mut pairs = Vec::new();
-    for round in 1..=rounds.max(1) {
-        let replayed = match replay(&dir, &file, &input, tick) {
-            Ok(r) => r,
-            Err(e) => {
-                failures.push(format!("round {round}, replay: {e}"));
-                continue;
-            }
-        };
-        let live = match runtime.block_on(live(&dir, &file, &input, tick)) {
-            Ok(l) => l,
-            Err(e) => {
-                failures.push(format!("round {round}, live: {e}"));
-                continue;
-            }
-        };
-        print_round(round, &replayed, &live);
-        pairs.push((replayed, live));
-    }
-    if pairs.len() > 1 {
-        let mut own: Vec<f64> = pairs.iter().map(|(r, l)| l.rate / r.own_rate).collect();
-        let mut wall: Vec<f64> = pairs.iter().map(|(r, l)| l.rate / r.wall_rate).collect();
+    for ((api, _), input) in apis.iter().zip(&inputs) {
         println!(
-            "\nover {} rounds: ratio live/replay median {:.2} (vs replay's own figure), {:.2} (vs its wall time)",
-            pairs.len(),
-            median(&mut own),
-            median(&mut wall)
+            "\n== {}: live (simulator → HTTP → `streamvault run`) vs replay: {} lines, {:.1} MB, SQLite ==",
+            api.name(),
+            input.lines,
+            input.bytes as f64 / 1e6
         );
     }
+    let mut failures = Vec::new();
+    let mut pairs: Vec<(Api, Replayed, Live)> = Vec::new();
+    for round in 1..=rounds.max(1) {
+        for ((api, file), input) in apis.iter().zip(&inputs) {
+            let what = format!("round {round}, {}", api.name());
+            let replayed = match replay(&dir, file, input, tick) {
+                Ok(r) => r,
+                Err(e) => {
+                    failures.push(format!("{what}, replay: {e}"));
+                    continue;
+                }
+            };
+            let live = match runtime.block_on(live(&dir, file, input, tick, *api)) {
+                Ok(l) => l,
+                Err(e) => {
+                    failures.push(format!("{what}, live: {e}"));
+                    continue;
+                }
+            };
+            print_round(&what, &replayed, &live);
+            pairs.push((*api, replayed, live));
+        }
+    }
+    for (api, _) in &apis {
+        let of_api: Vec<_> = pairs.iter().filter(|(a, _, _)| a == api).collect();
+        if of_api.len() > 1 {
+            let mut own: Vec<f64> = of_api.iter().map(|(_, r, l)| l.rate / r.own_rate).collect();
+            let mut wall: Vec<f64> = of_api
+                .iter()
+                .map(|(_, r, l)| l.rate / r.wall_rate)
+                .collect();
+            println!(
+                "\n{} over {} rounds: ratio live/replay median {:.2} (vs replay's own figure), {:.2} (vs its wall time)",
+                api.name(),
+                of_api.len(),
+                median(&mut own),
+                median(&mut wall)
+            );
+        }
+    }
+    print_families(&pairs);
     if failures.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -139,16 +200,17 @@ impl Input {
     }
 }
 
-struct Replayed {
+/// One replay run's figures.
+pub struct Replayed {
     /// The binary's own events/s (its pipeline's run, start-up excluded).
-    own_rate: f64,
+    pub own_rate: f64,
     /// Lines over the process's wall time.
-    wall_rate: f64,
-    mb_per_sec: f64,
-    wall: Duration,
-    rss_mb: f64,
-    cpu_secs: f64,
-    threads: BTreeMap<String, f64>,
+    pub wall_rate: f64,
+    pub mb_per_sec: f64,
+    pub wall: Duration,
+    pub rss_mb: f64,
+    pub cpu_secs: f64,
+    pub threads: BTreeMap<String, f64>,
 }
 
 /// Runs `streamvault replay --json` as a user would; its JSON summary and what `/proc` says.
@@ -201,29 +263,31 @@ fn replay(dir: &Path, file: &Path, input: &Input, tick: f64) -> Result<Replayed,
     })
 }
 
-struct Live {
-    rate: f64,
-    mb_per_sec: f64,
+/// One live run's figures.
+pub struct Live {
+    pub rate: f64,
+    pub mb_per_sec: f64,
     /// Daemon spawn to everything archived.
-    took: Duration,
+    pub took: Duration,
     /// Daemon spawn to the first archived event.
-    first_event: Duration,
-    peak_rss_mb: f64,
+    pub first_event: Duration,
+    pub peak_rss_mb: f64,
     /// (seconds since spawn, VmRSS MB)
-    rss: Vec<(f64, f64)>,
-    daemon_cpu_secs: f64,
-    simulator_cpu_secs: f64,
-    threads: BTreeMap<String, f64>,
-    stop_took: Duration,
+    pub rss: Vec<(f64, f64)>,
+    pub daemon_cpu_secs: f64,
+    pub simulator_cpu_secs: f64,
+    pub threads: BTreeMap<String, f64>,
+    pub stop_took: Duration,
 }
 
 /// The simulator in this process, the daemon as a child: see the module documentation.
-async fn live(dir: &Path, file: &Path, input: &Input, tick: f64) -> Result<Live, String> {
+async fn live(dir: &Path, file: &Path, input: &Input, tick: f64, api: Api) -> Result<Live, String> {
     let (db_file, url) = fresh_sqlite(dir, "live-bench-daemon");
     let sim = serve_unpaced(file).await?;
     let self_cpu_before = self_cpu(tick);
     let started = Instant::now();
-    let mut daemon = DaemonChild::spawn(dir, &url, &sim)?;
+    let spool = env("BENCH_SPOOL", "1") != "0";
+    let mut daemon = DaemonChild::spawn(dir, &url, &sim, api, spool)?;
     let pid = daemon.child.id();
     let polled = match poll_until_archived(&mut daemon, &sim, &db_file, input, started).await {
         Ok(polled) => polled,
@@ -262,7 +326,8 @@ async fn live(dir: &Path, file: &Path, input: &Input, tick: f64) -> Result<Live,
     })
 }
 
-/// A simulator on loopback that serves `file` unpaced on one connection, then idles.
+/// A simulator on loopback that serves `file` unpaced on one connection (on any path, v2 ones
+/// included), then idles.
 async fn serve_unpaced(file: &Path) -> Result<Simulator, String> {
     let scenario = Scenario::from_toml_str(&format!(
         "name = \"bench-live\"\nrate = 0.0\n\n[[connection]]\nsteps = [{{ file = {:?} }}, {{ idle = \"forever\" }}]\n",
@@ -279,80 +344,4 @@ async fn serve_unpaced(file: &Path) -> Result<Simulator, String> {
     })
     .await
     .map_err(|e| format!("the simulator does not start: {e}"))
-}
-
-fn print_round(round: u32, r: &Replayed, l: &Live) {
-    let after = l.took.as_secs_f64() * 0.1;
-    let flat: Vec<f64> = l
-        .rss
-        .iter()
-        .filter(|(t, _)| *t >= after)
-        .map(|(_, mb)| *mb)
-        .collect();
-    let (lo, hi) = flat.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &v| {
-        (lo.min(v), hi.max(v))
-    });
-    println!("\n-- round {round} --");
-    println!(
-        "{:<28} {:>10} {:>8} {:>8} {:>7} {:>13}",
-        "", "events/s", "MB/s", "wall s", "CPU s", "peak RSS MB"
-    );
-    println!(
-        "{:<28} {:>10.0} {:>8.1} {:>8} {:>7} {:>13.1}",
-        "replay (binary's figure)", r.own_rate, r.mb_per_sec, "", "", r.rss_mb
-    );
-    println!(
-        "{:<28} {:>10.0} {:>8} {:>8.2} {:>7.2} {:>13}",
-        "replay (process wall time)",
-        r.wall_rate,
-        "",
-        r.wall.as_secs_f64(),
-        r.cpu_secs,
-        ""
-    );
-    println!(
-        "{:<28} {:>10.0} {:>8.1} {:>8.2} {:>7.2} {:>13.1}",
-        "live (spawn → all archived)",
-        l.rate,
-        l.mb_per_sec,
-        l.took.as_secs_f64(),
-        l.daemon_cpu_secs,
-        l.peak_rss_mb
-    );
-    println!(
-        "{:<28} {:>10} {:>8} {:>8} {:>7.2} {:>13}",
-        "  simulator (this process)", "", "", "", l.simulator_cpu_secs, ""
-    );
-    let mark = |x: f64| if x >= 0.9 { "ok" } else { "BELOW GOAL" };
-    let (own, wall) = (l.rate / r.own_rate, l.rate / r.wall_rate);
-    println!(
-        "ratio live/replay: {own:.2} vs the binary's figure ({}), {wall:.2} vs its wall time ({}); goal >= 0.90",
-        mark(own),
-        mark(wall)
-    );
-    println!(
-        "live RSS after the first 10% ({} samples at 1 s): min {lo:.1} MB, max {hi:.1} MB; series: {}",
-        flat.len(),
-        l.rss
-            .iter()
-            .map(|(_, mb)| format!("{mb:.0}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    println!(
-        "live: first event archived {:.2} s after spawn; SIGTERM to exit {:.2} s",
-        l.first_event.as_secs_f64(),
-        l.stop_took.as_secs_f64()
-    );
-    println!("CPU s by thread   replay: {}", threads(&r.threads));
-    println!("CPU s by thread   daemon: {}", threads(&l.threads));
-}
-
-fn threads(by_name: &BTreeMap<String, f64>) -> String {
-    let mut v: Vec<_> = by_name.iter().filter(|(_, s)| **s >= 0.01).collect();
-    v.sort_by(|a, b| b.1.total_cmp(a.1));
-    v.iter()
-        .map(|(n, s)| format!("{n} {s:.2}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

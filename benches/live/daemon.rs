@@ -3,7 +3,7 @@
 //! was sent.
 
 use super::procfs::proc_status_kib;
-use super::{Input, NO_PROGRESS, PATH, POLL, RSS_EVERY};
+use super::{Api, Input, NO_PROGRESS, POLL, RSS_EVERY};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _, Row as _, SqliteConnection};
 use std::path::{Path, PathBuf};
@@ -19,14 +19,29 @@ pub struct DaemonChild {
 }
 
 impl DaemonChild {
-    /// `streamvault run` archiving `sim`'s sample stream into `url`.
-    pub fn spawn(dir: &Path, url: &str, sim: &Simulator) -> Result<DaemonChild, String> {
+    /// `streamvault run` archiving `sim`'s sample stream of the `api` family into `url`, with
+    /// its default spool unless `spool` is false (`BENCH_SPOOL=0`, to see what the spool's
+    /// encoding of every record costs).
+    pub fn spawn(
+        dir: &Path,
+        url: &str,
+        sim: &Simulator,
+        api: Api,
+        spool: bool,
+    ) -> Result<DaemonChild, String> {
         let config = dir.join("live-bench.toml");
+        let spool = if spool {
+            ""
+        } else {
+            "\n[spool]\nenabled = false\n"
+        };
         std::fs::write(
             &config,
             format!(
-                "[database]\nurl = {url:?}\n\n[[stream]]\nname = \"sample\"\nfamily = \"ndjson\"\nurl = \"http://{}{PATH}\"\nstall_timeout_secs = 90\n",
-                sim.addr()
+                "[database]\nurl = {url:?}\n{spool}\n[[stream]]\nname = \"sample\"\nfamily = \"{}\"\nurl = \"http://{}{}\"\nstall_timeout_secs = 90\n",
+                api.family(),
+                sim.addr(),
+                api.path()
             ),
         )
         .unwrap();

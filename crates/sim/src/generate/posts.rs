@@ -268,6 +268,21 @@ pub fn post_line(
     out
 }
 
+/// The Post that the Post of `facts` retweets, quotes or replies to, as `(id, author_id)`:
+/// what a compliance event about that Post names (it is archived from `includes.tweets`).
+pub fn referenced_post(seed: u64, facts: &PostFacts) -> Option<(u64, u64)> {
+    (facts.is_retweet || facts.is_quote || facts.is_reply).then(|| {
+        let r = embedded_post(seed, facts.k);
+        (r.id, r.author)
+    })
+}
+
+/// The position of the Post that Post `k` edits, if it is an edit: its edit chain is
+/// `[post_id(edit), post_id(k)]`.
+pub fn edit_of(seed: u64, k: u64) -> Option<u64> {
+    edited_from(seed, k)
+}
+
 /// When Post `k` was created, in Unix milliseconds.
 fn created_ms(k: u64) -> i64 {
     V2_START_MS + STEP_MS * i64::try_from(k).unwrap_or(i64::MAX / 64).min(i64::MAX / 64)

@@ -58,6 +58,8 @@ pub(super) const NAMES: &[&str] = &[
     "v2-gap",
     "v2-no-backfill",
     "v2-stall",
+    "v2-compliance",
+    "v2-compliance-forever",
 ];
 
 /// The built-in scenario of that name, if there is one.

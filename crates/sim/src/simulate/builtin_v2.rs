@@ -63,6 +63,29 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
             s.v2.backfill_refused = true;
             s
         }
+        "v2-compliance" => {
+            let mut s = build(
+                name,
+                "Post streams send 2000 Posts, each compliance partition 100 events drawn from \
+                 the delivered ones (send_percent 5), then keep-alives",
+                &[&[
+                    Step::Send(Amount::Events(2000)),
+                    Step::Idle(Period::Forever),
+                ]],
+            );
+            s.v2.compliance.send_percent = 5;
+            s
+        }
+        "v2-compliance-forever" => {
+            let mut s = build(
+                name,
+                "Post streams send forever; each compliance partition sends events drawn from \
+                 the delivered Posts at 5 per second",
+                &[&[FOREVER]],
+            );
+            s.v2.compliance.rate = Some(5.0);
+            s
+        }
         "v2-stall" => build(
             name,
             "10 Posts then silence, keep-alives included; later connections send forever",

@@ -10,7 +10,7 @@ pub(super) enum Family {
     Ndjson,
     /// Topic-based live sessions: paths ending in `/live_pipeline/events`.
     Topics,
-    /// X API v2: paths holding `/2/tweets/` (see `v2`).
+    /// X API v2: paths holding `/2/tweets/`, and the users compliance stream (see `v2`).
     V2,
 }
 

@@ -1,15 +1,55 @@
 //! The lines of a recorded stream for a `file` step, read on a blocking thread (gzip included)
 //! and handed over in large batches, so that an unpaced replay runs at socket speed.
 
+use super::body::{BodyWriter, End};
+use super::pace::Pacer;
 use super::registry::Tally;
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 /// Size of a batch read ahead, and of the reader's buffer.
 const BATCH_BYTES: usize = 256 * 1024;
+/// Most bytes handed to hyper per chunk.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// A `file` step on an ndjson or v2 stream: the file's lines as they are, paced like generated
+/// events (as fast as the client reads when unpaced), keep-alives after `keepalive` of silence.
+pub(crate) async fn serve(
+    path: &Path,
+    writer: &mut BodyWriter,
+    pacer: &mut Pacer,
+    keepalive: Duration,
+) -> Result<(), End> {
+    let mut file = LineFile::open(path);
+    pacer.restart();
+    loop {
+        let due = loop {
+            let due = pacer.due(Instant::now());
+            if due > 0 {
+                break due;
+            }
+            writer.pause(Some(pacer.next_due), Some(keepalive)).await?;
+        };
+        let mut out = Vec::new();
+        let mut tally = Tally::default();
+        let more = file
+            .take(due, CHUNK_BYTES, &mut out, &mut tally)
+            .await
+            .map_err(|e| End::Error(e.to_string()))?;
+        if !out.is_empty() {
+            writer.offer(out, &tally).await?;
+        }
+        pacer.consumed(tally.lines);
+        if !more {
+            return Ok(());
+        }
+    }
+}
 
 /// Lines already framed with `\r\n`, and where each ends.
 struct Batch {

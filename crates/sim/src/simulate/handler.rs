@@ -111,6 +111,9 @@ pub(crate) async fn handle(
         );
         return Ok(whole(status, "application/json", body.into_bytes(), None));
     };
+    if let Some(Route::Compliance { prefix, stream }) = &route {
+        return Ok(v2::compliance::stream(&conn, &scenario, &info, prefix, *stream).await);
+    }
     if let Some(Route::Stream { prefix, kind }) = route {
         return Ok(v2::stream(&conn, &scenario, &info, &prefix, kind).await);
     }

@@ -119,9 +119,11 @@ pub use scenario::{
     V2Settings,
 };
 pub use stats::{
-    ConnectionStats, ExpiredTopic, RuleSetStats, RuleStats, SessionStats, Stats, Totals,
-    UnmatchedUpdate, UpdateStats, V2StreamStats,
+    ComplianceStreamStats, ComplianceTruth, ConnectionStats, EditChain, ExpiredTopic, QuotePair,
+    RuleSetStats, RuleStats, SessionStats, Stats, Totals, UnmatchedUpdate, UpdateStats,
+    UserStateEvents, V2StreamStats,
 };
+pub use v2::compliance::settings::{ComplianceSettings, EVENT_KINDS, EventKind};
 
 use crate::generate::{Mix, StreamGenerator};
 use anyhow::Context as _;

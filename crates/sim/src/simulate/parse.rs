@@ -73,6 +73,7 @@ pub(super) struct ScenarioFile {
     heartbeat_millis: Option<u64>,
     backfill_minute_secs: Option<f64>,
     backfill: Option<String>,
+    compliance: Option<Value>,
     connection: Vec<ConnectionFile>,
 }
 
@@ -97,7 +98,10 @@ impl TryFrom<ScenarioFile> for Scenario {
             }
         }
         let live = live_settings(&file)?;
-        let v2 = v2::settings(file.backfill_minute_secs, file.backfill.as_deref())?;
+        let mut v2 = v2::settings(file.backfill_minute_secs, file.backfill.as_deref())?;
+        if let Some(table) = &file.compliance {
+            v2.compliance = super::v2::compliance::settings::parse(table)?;
+        }
         if file.connection.is_empty() {
             return Err("at least one [[connection]] with its `steps` is needed".into());
         }

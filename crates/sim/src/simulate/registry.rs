@@ -5,6 +5,7 @@ use super::live::{Sessions, UpdateError};
 use super::scenario::LiveSettings;
 use super::stats::{ConnectionStats, Stats, Totals, UnmatchedUpdate};
 use super::topic::TopicError;
+use super::v2::compliance::state::ComplianceState;
 use super::v2::state::V2State;
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -21,6 +22,9 @@ pub(crate) struct Tally {
     topics: Vec<(String, u64)>,
     /// The v2 Posts the chunk carries: (stream, positions, how many of them are resent).
     v2: Option<(usize, Vec<u64>, u64)>,
+    /// The compliance events the chunk carries: (partition log, sequence numbers, how many of
+    /// them are resent).
+    compliance: Option<(usize, Vec<u64>, u64)>,
 }
 
 impl Tally {
@@ -55,6 +59,15 @@ impl Tally {
         *n += u64::from(resent);
     }
 
+    /// One compliance event line, number `seq` of partition `log`, sent live or (`resent`) by
+    /// a backfill.
+    pub fn compliance(&mut self, log: usize, seq: u64, kind: &'static str, resent: bool) {
+        self.line(if resent { "backfill_event" } else { kind });
+        let (_, seqs, n) = self.compliance.get_or_insert_with(|| (log, Vec::new(), 0));
+        seqs.push(seq);
+        *n += u64::from(resent);
+    }
+
     /// One complete data frame of a topics session, of that kind.
     pub fn frame(&mut self, kind: &'static str) {
         self.line(kind);
@@ -84,6 +97,7 @@ struct Inner {
     sessions: Sessions,
     unmatched_updates: Vec<UnmatchedUpdate>,
     v2: V2State,
+    compliance: ComplianceState,
 }
 
 /// The current time as the stats write it.
@@ -171,11 +185,23 @@ impl Registry {
         f(&mut self.lock().v2)
     }
 
+    /// Runs `f` on the compliance streams' state, under the same lock.
+    pub fn compliance<R>(&self, f: impl FnOnce(&mut ComplianceState) -> R) -> R {
+        f(&mut self.lock().compliance)
+    }
+
     /// Counts a chunk hyper has taken: `bytes` of body before content encoding.
     pub fn record(&self, index: usize, tally: &Tally, bytes: u64) {
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         if let Some((stream, posts, resent)) = &tally.v2 {
             inner.v2.delivered(*stream, posts, *resent);
+            if let Some(s) = inner.v2.streams.get(*stream) {
+                inner.compliance.served(&s.prefix, posts);
+            }
+        }
+        if let Some((log, seqs, resent)) = &tally.compliance {
+            inner.compliance.delivered(*log, seqs, *resent);
         }
         if !tally.topics.is_empty() {
             inner.sessions.record_events(index, &tally.topics);
@@ -223,6 +249,7 @@ impl Registry {
         let mut inner = self.lock();
         inner.sessions.end(index, Instant::now());
         inner.v2.detach(index, Instant::now());
+        inner.compliance.detach(index, Instant::now());
         if let Some(entry) = inner.connections.get_mut(index) {
             if entry.ended_at.is_none() {
                 entry.ended = ended.to_string();
@@ -238,6 +265,7 @@ impl Registry {
         inner.sessions.end_all(Instant::now());
         for index in 0..inner.connections.len() {
             inner.v2.detach(index, Instant::now());
+            inner.compliance.detach(index, Instant::now());
         }
         for entry in inner
             .connections
@@ -257,6 +285,7 @@ impl Registry {
         let connections = inner.connections.clone();
         let unmatched_updates = inner.unmatched_updates.clone();
         let (v2_streams, v2_rules) = inner.v2.snapshot();
+        let (v2_compliance_streams, v2_compliance_truth) = inner.compliance.snapshot();
         drop(inner);
         let mut totals = Totals {
             connections: connections.len() as u64,
@@ -289,6 +318,8 @@ impl Registry {
             unmatched_updates,
             v2_streams,
             v2_rules,
+            v2_compliance_streams,
+            v2_compliance_truth,
         }
     }
 

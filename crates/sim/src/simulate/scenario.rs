@@ -19,6 +19,11 @@
 //! backfill_minute_secs = 0.5     # v2 family: the length of a backfill "minute" (default 60)
 //! backfill = "refused"           # v2 family: "allowed" (default) or "refused" (400)
 //!
+//! [compliance]                   # v2 compliance streams (see `docs/simulator.md`)
+//! rate = 20.0                    # events per second per partition; overrides `rate`
+//! revisit_percent = 50           # how often a state put on again is one undone before
+//! mix = { delete = 10, drop = 4, undrop = 2, user_suspend = 3, user_unsuspend = 2 }
+//!
 //! [[connection]]                 # the first request
 //! steps = [{ http = 503, retry_after = 5, body = "over capacity" }]
 //!
@@ -58,8 +63,9 @@
 //! | `{ usage_capped = "Monthly", scope = "Product", reset_secs = S }` | v2: HTTP 429 `usage-capped` (`Daily` or `Monthly`; `x-rate-limit-reset` S seconds ahead when given); must be the only step |
 //!
 //! Which family a request gets is decided by its path (see [`super`]): `send` and `live` are the
-//! same step, "each family's events"; `file`, `disconnect` and `warning` only make sense on an
-//! ndjson stream, and the last three steps above only on a topics session. A request whose script
+//! same step, "each family's events"; `disconnect` and `warning` only make sense on an ndjson
+//! stream, `file` on an ndjson or v2 one, and the last three steps above only on a topics
+//! session. A request whose script
 //! holds a step foreign to its family is answered HTTP 500, saying which step.
 //!
 //! A script that runs out of steps ends the body cleanly (chunked terminator, then the
@@ -70,6 +76,7 @@ mod step;
 
 pub use step::{Amount, Period, Step};
 
+use super::v2::compliance::settings::ComplianceSettings;
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -107,6 +114,8 @@ pub struct V2Settings {
     pub minute_secs: f64,
     /// Whether `backfill_minutes` is refused with a 400, as for access levels without it.
     pub backfill_refused: bool,
+    /// The compliance streams' rate and mix of events (the `[compliance]` table).
+    pub compliance: ComplianceSettings,
 }
 
 impl Default for V2Settings {
@@ -115,6 +124,7 @@ impl Default for V2Settings {
         V2Settings {
             minute_secs: 60.0,
             backfill_refused: false,
+            compliance: ComplianceSettings::default(),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! own runner, `session`.)
 
 use super::body::{BodyWriter, End};
-use super::file::LineFile;
+use super::file;
 use super::hostile;
 use super::lines;
 use super::pace::{Pacer, deadline};
@@ -187,24 +187,8 @@ impl Runner {
 
     /// The lines of a file, paced like generated events.
     async fn file(&mut self, path: &Path) -> Result<(), End> {
-        let mut file = LineFile::open(path);
-        self.pacer.restart();
-        loop {
-            let due = self.pace().await?;
-            let mut out = Vec::new();
-            let mut tally = Tally::default();
-            let more = file
-                .take(due, CHUNK_BYTES, &mut out, &mut tally)
-                .await
-                .map_err(|e| End::Error(e.to_string()))?;
-            if !out.is_empty() {
-                self.writer.offer(out, &tally).await?;
-            }
-            self.pacer.consumed(tally.lines);
-            if !more {
-                return Ok(());
-            }
-        }
+        let keepalive = self.settings.keepalive;
+        file::serve(path, &mut self.writer, &mut self.pacer, keepalive).await
     }
 
     /// One line of our own, with its terminator.

@@ -26,6 +26,9 @@
 //! session was subscribed to, when its subscriptions expired and which updates it received are
 //! in [`SessionStats`], so that a test can compare them with what the daemon archived.
 
+pub use super::v2::compliance::stats::{
+    ComplianceStreamStats, ComplianceTruth, EditChain, QuotePair, UserStateEvents,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -50,6 +53,13 @@ pub struct Stats {
     /// The filtered-stream rules each prefix holds now.
     #[serde(default)]
     pub v2_rules: Vec<RuleSetStats>,
+    /// One entry per compliance stream partition under each prefix, in the order they were
+    /// first requested.
+    #[serde(default)]
+    pub v2_compliance_streams: Vec<ComplianceStreamStats>,
+    /// Per prefix: the state an archive that applied every delivered compliance event is in.
+    #[serde(default)]
+    pub v2_compliance_truth: Vec<ComplianceTruth>,
 }
 
 /// One v2 stream (one partition of a partitioned one): every count is of Posts.

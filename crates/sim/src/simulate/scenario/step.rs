@@ -173,11 +173,13 @@ impl Step {
     }
 
     /// Whether the step means something on an X API v2 stream: v1.1 notices and generated
-    /// v1.1 lines (trickles, cut lines, files, hostile cases) do not.
+    /// v1.1 lines (trickles, cut lines, hostile cases) do not; a file serves its lines as
+    /// they are (a recorded or generated v2 stream).
     pub fn fits_v2(&self) -> bool {
         matches!(
             self,
             Step::Send(_)
+                | Step::File(_)
                 | Step::Http { .. }
                 | Step::Reset { mid_line: false }
                 | Step::Stall(_)

@@ -20,7 +20,8 @@ fn v2_steps_and_options_parse() {
         scenario.v2,
         V2Settings {
             minute_secs: 0.5,
-            backfill_refused: true
+            backfill_refused: true,
+            ..V2Settings::default()
         }
     );
     assert_eq!(
@@ -101,4 +102,45 @@ fn every_v2_builtin_exists_and_fits_v2_streams() {
         .fits_v2()
     );
     assert!(!Step::Reset { mid_line: true }.fits_v2());
+}
+
+#[test]
+fn a_file_step_serves_its_lines_on_v2_post_and_compliance_streams() {
+    super::big_stack(a_file_step_serves_its_lines_on_v2_post_and_compliance_streams_body());
+}
+
+async fn a_file_step_serves_its_lines_on_v2_post_and_compliance_streams_body() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lines =
+        "{\"data\":{\"id\":\"1\",\"text\":\"a\"}}\n\n{\"data\":{\"id\":\"2\",\"text\":\"b\"}}\n";
+    std::fs::write(dir.path().join("v2.jsonl"), lines).expect("write");
+    let path = dir.path().join("v2file.toml");
+    std::fs::write(&path, "[[connection]]\nsteps = [{ file = \"v2.jsonl\" }]").expect("write");
+    let scenario = Scenario::load(&path.to_string_lossy()).expect("loads");
+    let simulator = super::start_with(scenario).await;
+    let expected = "{\"data\":{\"id\":\"1\",\"text\":\"a\"}}\r\n\r\n{\"data\":{\"id\":\"2\",\"text\":\"b\"}}\r\n";
+    for target in [
+        "/2/tweets/sample/stream",
+        "/2/tweets/firehose/stream?partition=3",
+        "/2/users/compliance/stream?partition=1",
+    ] {
+        let mut response = super::client::get(simulator.addr(), target)
+            .await
+            .expect("request");
+        assert_eq!(response.status, 200, "{target}");
+        let (body, end) = response.body().await;
+        end.expect("a clean end");
+        assert_eq!(String::from_utf8(body).unwrap(), expected, "{target}");
+    }
+    let stats = simulator.stop().await;
+    for conn in &stats.connections {
+        assert_eq!(
+            (conn.lines_sent, conn.keepalives_sent),
+            (2, 1),
+            "{}",
+            conn.path
+        );
+        assert_eq!(conn.by_kind["file"], 2);
+    }
+    assert!(stats.v2_streams.iter().all(|s| s.published == 0));
 }

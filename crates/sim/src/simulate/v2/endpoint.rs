@@ -16,6 +16,11 @@ pub enum Route {
     Rules { prefix: String },
     /// One of the Post streams.
     Stream { prefix: String, kind: Kind },
+    /// `{prefix}/2/tweets/compliance/stream` or `{prefix}/2/users/compliance/stream`.
+    Compliance {
+        prefix: String,
+        stream: super::compliance::Stream,
+    },
     /// Under `/2/tweets/` but nothing the simulator serves.
     Unknown,
 }
@@ -36,6 +41,9 @@ pub enum Kind {
 impl Route {
     /// The route of `path`; `None` when it is no v2 path at all.
     pub fn of(path: &str) -> Option<Route> {
+        if let Some((prefix, stream)) = super::compliance::route(path) {
+            return Some(Route::Compliance { prefix, stream });
+        }
         let at = path.find(MARKER)?;
         let prefix = path[..at].to_string();
         let rest = path[at + MARKER.len()..].trim_end_matches('/');

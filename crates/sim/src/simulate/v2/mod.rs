@@ -7,7 +7,9 @@
 //! - `matcher`: the rule language; `rules`: the rules API; `problems`: the error bodies.
 //! - `state`: rules, streams, who is connected, and the backfill rings (in the registry).
 //! - `run`: one stream request's runner.
+//! - `compliance`: the tweets and users compliance streams.
 
+pub(crate) mod compliance;
 pub(crate) mod endpoint;
 pub(crate) mod matcher;
 pub(crate) mod problems;

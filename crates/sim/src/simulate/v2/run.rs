@@ -8,6 +8,7 @@ use super::problems;
 use super::state::{Publish, Rule};
 use crate::generate::posts;
 use crate::simulate::body::{BodyWriter, End};
+use crate::simulate::file;
 use crate::simulate::lines;
 use crate::simulate::pace::{Pacer, deadline};
 use crate::simulate::registry::{Registry, Tally};
@@ -197,6 +198,10 @@ impl Runner {
                 self.writer.flush().await
             }
             Step::Raw(text) => self.notice(text.clone().into_bytes(), "raw").await,
+            Step::File(path) => {
+                let keepalive = self.run.keepalive;
+                file::serve(path, &mut self.writer, &mut self.pacer, keepalive).await
+            }
             Step::Unterminated(bytes) => {
                 self.writer.unterminated(b"", *bytes).await?;
                 Err(End::Eof)
