@@ -82,7 +82,11 @@ pub(super) fn unflatten(text: &str) -> Result<String, String> {
 }
 
 /// Moves a Post's inlined expansions to `inc`, recursively for the Posts it references.
-fn strip_post(post: &mut Map<String, Value>, inc: &mut Includes, depth: usize) -> Result<(), String> {
+fn strip_post(
+    post: &mut Map<String, Value>,
+    inc: &mut Includes,
+    depth: usize,
+) -> Result<(), String> {
     if depth > MAX_DEPTH {
         return Err(format!("referenced Posts nest deeper than {MAX_DEPTH}"));
     }
@@ -268,7 +272,9 @@ mod tests {
         let line = json(&unflatten(odd).unwrap());
         assert_eq!(
             line,
-            json(r#"{"data":{"id":"1","author":"x","attachments":[1],"geo":{"coordinates":null},"referenced_tweets":{"a":1},"entities":{"mentions":"m"}}}"#)
+            json(
+                r#"{"data":{"id":"1","author":"x","attachments":[1],"geo":{"coordinates":null},"referenced_tweets":{"a":1},"entities":{"mentions":"m"}}}"#
+            )
         );
     }
 }

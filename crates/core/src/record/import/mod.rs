@@ -87,7 +87,11 @@ pub(super) fn flattened(
             let record = super::message::from_message(message, &rebuilt, &origin, None, keep);
             out.push(Record::Message(Box::new(record)));
         }
-        Ok(_) => out.push(reject(line, origin, &"flattened Post: not a Post once rebuilt")),
+        Ok(_) => out.push(reject(
+            line,
+            origin,
+            &"flattened Post: not a Post once rebuilt",
+        )),
         Err(err) => out.push(reject(line, origin, &format!("flattened Post: {err}"))),
     }
 }

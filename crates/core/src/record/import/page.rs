@@ -80,7 +80,14 @@ pub(in super::super) fn page(
         };
         let mut record = empty(&origin, Kind::Tweet, None);
         let mut sink = UserSink::new(&mut *keep);
-        add_post(post, &includes, &carried[j], &authors, &mut record, &mut sink);
+        add_post(
+            post,
+            &includes,
+            &carried[j],
+            &authors,
+            &mut record,
+            &mut sink,
+        );
         record.users = sink.into_rows();
         out.push(Record::Message(Box::new(record)));
     }

@@ -41,13 +41,32 @@ fn a_page_makes_a_record_per_post_and_one_for_its_errors() {
     let (first, second) = (message(&records[0]), message(&records[1]));
     assert_eq!((first.kind, first.tweet_id), (Kind::Tweet, Some(20)));
     let ids: Vec<i64> = first.tweets.iter().map(|t| t.tweet_id).collect();
-    assert_eq!(ids, vec![10, 20], "the quoted Post rides with the Post quoting it");
-    assert!(first.tweets[1].raw.contains(r#""includes":{"media":[{"media_key":"3_1""#));
-    assert_eq!(first.users.len(), 2, "the page's users ride with its first Post");
+    assert_eq!(
+        ids,
+        vec![10, 20],
+        "the quoted Post rides with the Post quoting it"
+    );
+    assert!(
+        first.tweets[1]
+            .raw
+            .contains(r#""includes":{"media":[{"media_key":"3_1""#)
+    );
+    assert_eq!(
+        first.users.len(),
+        2,
+        "the page's users ride with its first Post"
+    );
     assert_eq!(second.tweet_id, Some(21));
     let ids: Vec<i64> = second.tweets.iter().map(|t| t.tweet_id).collect();
-    assert_eq!(ids, vec![11, 21], "an unreferenced include rides with the last Post");
-    assert_eq!(second.tweets[1].place.as_deref(), Some(r#"{"id":"p1","full_name":"Berlin"}"#));
+    assert_eq!(
+        ids,
+        vec![11, 21],
+        "an unreferenced include rides with the last Post"
+    );
+    assert_eq!(
+        second.tweets[1].place.as_deref(),
+        Some(r#"{"id":"p1","full_name":"Berlin"}"#)
+    );
     assert!(second.users.is_empty());
     let collected = chrono::DateTime::parse_from_rfc3339("2021-09-22T16:39:00Z").unwrap();
     assert_eq!(first.origin.received_at, collected);
@@ -60,7 +79,13 @@ fn a_page_makes_a_record_per_post_and_one_for_its_errors() {
     }
     let errors = message(&records[3]);
     assert_eq!(errors.kind, Kind::Error);
-    assert!(errors.raw.as_deref().unwrap().starts_with(r#"{"errors":[{"resource_id":"99""#));
+    assert!(
+        errors
+            .raw
+            .as_deref()
+            .unwrap()
+            .starts_with(r#"{"errors":[{"resource_id":"99""#)
+    );
     assert!(matches!(&errors.detail, Detail::Problems(p) if p.len() == 1));
 }
 
@@ -74,8 +99,14 @@ fn live_decoding_does_not_trust_a_lines_own_time() {
 #[test]
 fn pages_that_cannot_be_read_are_kept_whole_as_rejects() {
     for (page, reason) in [
-        (r#"{"data":[1,2],"includes":{"tweets":[{"text":"x"}]}}"#, "includes.tweets[0]"),
-        (r#"{"data":[{"text":"x"}],"includes":{"users":[{"id":"1"}]}}"#, "without a usable Post"),
+        (
+            r#"{"data":[1,2],"includes":{"tweets":[{"text":"x"}]}}"#,
+            "includes.tweets[0]",
+        ),
+        (
+            r#"{"data":[{"text":"x"}],"includes":{"users":[{"id":"1"}]}}"#,
+            "without a usable Post",
+        ),
         (r#"{"data":[],"errors":"not a list"}"#, "page errors"),
     ] {
         let records = import(page);
@@ -101,7 +132,10 @@ fn a_flattened_post_is_archived_as_its_stream_line() {
     assert_eq!((m.kind, m.tweet_id), (Kind::Tweet, Some(20)));
     let ids: Vec<i64> = m.tweets.iter().map(|t| t.tweet_id).collect();
     assert_eq!(ids, vec![10, 20]);
-    assert_eq!(m.tweets[0].raw, r#"{"id":"10","text":"original","author_id":"2"}"#);
+    assert_eq!(
+        m.tweets[0].raw,
+        r#"{"id":"10","text":"original","author_id":"2"}"#
+    );
     assert!(!m.tweets[1].raw.contains("original"), "{}", m.tweets[1].raw);
     assert_eq!(m.users.len(), 2);
     assert_eq!(m.matches.len(), 1);
@@ -115,10 +149,16 @@ fn a_stream_line_with_twarc_takes_its_collection_time_and_a_bad_one_is_ignored()
         format!(r#"{{"data":{{"id":"1","text":"x"}},"__twarc":{{"retrieved_at":{at}}}}}"#)
     };
     let records = import(&line(r#""2021-04-01T15:52:42+00:00""#));
-    assert_eq!(chrono::Datelike::year(&records[0].origin().received_at), 2021);
+    assert_eq!(
+        chrono::Datelike::year(&records[0].origin().received_at),
+        2021
+    );
     for bad in [r#""yesterday""#, "7", "null"] {
         let records = import(&line(bad));
-        assert!(chrono::Datelike::year(&records[0].origin().received_at) > 2021, "{bad}");
+        assert!(
+            chrono::Datelike::year(&records[0].origin().received_at) > 2021,
+            "{bad}"
+        );
         assert_eq!(message(&records[0]).tweet_id, Some(1));
     }
 }
