@@ -332,3 +332,72 @@ both_backends!(real_twarc2_files_import_exactly, |db| async {
         .await;
     assert_eq!(flat_first, 0);
 });
+
+/// Runs the real binary with `args` against the test's archive; its standard output.
+fn streamvault(db: &TestDb, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_streamvault"))
+        .args(args)
+        .args(["--database", &db.url])
+        .current_dir(db.dir.path())
+        .env_remove("STREAMVAULT__DATABASE__URL")
+        .output()
+        .expect("run streamvault");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+both_backends!(
+    the_binary_prints_the_summary_and_the_readme_query_lists_the_ids,
+    |db| async {
+        let files: Vec<String> = fixtures()
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let mut args = vec!["replay", "--stream", "climate-2021"];
+        args.extend(files.iter().map(String::as_str));
+        let out = streamvault(&db, &args);
+        assert!(
+            out.contains(
+                "posts:       15 new, 1 seen again, 0 refused by a tombstone (2 carried Posts new)"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("  rejects:     2\n"), "{out}");
+        assert!(
+            out.contains("1  tweet message malformed: data[N]: Post has no id"),
+            "{out}"
+        );
+        assert!(out.contains("errors:      2 entries recorded"), "{out}");
+        args.insert(1, "--json");
+        let again: serde_json::Value = serde_json::from_str(&streamvault(&db, &args)).unwrap();
+        assert_eq!(
+            (
+                &again["posts_new"],
+                &again["posts_seen_again"],
+                &again["posts_refused_by_tombstone"]
+            ),
+            (
+                &serde_json::json!(0),
+                &serde_json::json!(16),
+                &serde_json::json!(0)
+            )
+        );
+        assert_eq!(again["rejects_by_reason"].as_array().map(Vec::len), Some(2));
+        // The README's query for the ids of a collection's Posts still archived.
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let query = readme
+            .lines()
+            .find_map(|l| l.strip_prefix("streamvault query \"SELECT DISTINCT e.tweet_id"))
+            .map(|rest| format!("SELECT DISTINCT e.tweet_id{}", rest.trim_end_matches('"')))
+            .expect("the README's ids query");
+        let ids = streamvault(&db, &["query", &query]);
+        let listed = ids.lines().filter(|l| l.contains("15000000000000")).count();
+        assert_eq!(listed, 15, "{ids}");
+    }
+);
