@@ -19,6 +19,11 @@ use crate::protocol::v2::{Includes, Post, parse_includes, parse_post, parse_prob
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+/// Posts a page may hold: the API's largest page holds 500 (full-archive search). A longer
+/// `data` is kept whole as a reject: a line of tiny elements must not become a flood of
+/// records, each far larger than its bytes.
+pub const MAX_PAGE_POSTS: usize = 1000;
+
 #[derive(Deserialize)]
 struct PageWire<'a> {
     #[serde(borrow)]
@@ -50,6 +55,10 @@ pub(in super::super) fn page(
         Ok(wire) => wire,
         Err(e) => return out.push(whole(&e)),
     };
+    if wire.data.len() > MAX_PAGE_POSTS {
+        let why = format!("{} Posts, more than {MAX_PAGE_POSTS}", wire.data.len());
+        return out.push(whole(&why));
+    }
     let includes = match parse_includes(wire.includes) {
         Ok(includes) => includes,
         Err(e) => return out.push(whole(&e)),

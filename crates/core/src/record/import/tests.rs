@@ -98,6 +98,7 @@ fn live_decoding_does_not_trust_a_lines_own_time() {
 
 #[test]
 fn pages_that_cannot_be_read_are_kept_whole_as_rejects() {
+    let too_many = format!(r#"{{"data":[{}]}}"#, vec![r#"{"id":"1"}"#; 1001].join(","));
     for (page, reason) in [
         (
             r#"{"data":[1,2],"includes":{"tweets":[{"text":"x"}]}}"#,
@@ -108,8 +109,10 @@ fn pages_that_cannot_be_read_are_kept_whole_as_rejects() {
             "without a usable Post",
         ),
         (r#"{"data":[],"errors":"not a list"}"#, "page errors"),
+        (&too_many, "1001 Posts, more than 1000"),
     ] {
         let records = import(page);
+        assert_eq!(records.len(), 1, "{page}");
         let Some(Record::Reject(r)) = records.last() else {
             panic!("{page}: {records:?}")
         };
