@@ -64,42 +64,13 @@ pub(in super::super) fn page(
         Err(e) => return out.push(whole(&e)),
     };
     let origin = collected_at(origin, wire.twarc, trusted);
-    let mut posts = Vec::with_capacity(wire.data.len());
-    let mut bad = Vec::new();
-    for (i, raw) in wire.data.iter().enumerate() {
-        match parse_post(raw.get()) {
-            Ok(post) => posts.push(post),
-            Err(e) => bad.push(reject(
-                raw.get().as_bytes(),
-                &origin,
-                &format!("tweet message malformed: data[{i}]: {e}"),
-            )),
-        }
-    }
+    let (posts, bad) = read_posts(&wire.data, &origin);
     let included_anything = !includes.tweets.is_empty() || !includes.users.is_empty();
     if posts.is_empty() && included_anything {
         // Nothing to carry the included rows: the page is kept whole.
         return out.push(whole(&"includes without a usable Post"));
     }
-    let carried = carriers(&posts, &includes);
-    for (j, post) in posts.iter().enumerate() {
-        let authors: Vec<_> = match j {
-            0 => includes.users.iter().collect(),
-            _ => Vec::new(),
-        };
-        let mut record = empty(&origin, Kind::Tweet, None);
-        let mut sink = UserSink::new(&mut *keep);
-        add_post(
-            post,
-            &includes,
-            &carried[j],
-            &authors,
-            &mut record,
-            &mut sink,
-        );
-        record.users = sink.into_rows();
-        out.push(Record::Message(Box::new(record)));
-    }
+    post_records(&posts, &includes, &origin, keep, out);
     out.extend(bad);
     match wire.errors {
         Some(errors) => out.push(errors_record(errors, &origin)),
@@ -112,6 +83,52 @@ pub(in super::super) fn page(
             ))));
         }
         None => {}
+    }
+}
+
+/// The page's Posts, and a reject for each element that is not one.
+fn read_posts<'a>(data: &[&'a RawValue], origin: &Origin) -> (Vec<Post<'a>>, Vec<Record>) {
+    let mut posts = Vec::with_capacity(data.len());
+    let mut bad = Vec::new();
+    for (i, raw) in data.iter().enumerate() {
+        match parse_post(raw.get()) {
+            Ok(post) => posts.push(post),
+            Err(e) => bad.push(reject(
+                raw.get().as_bytes(),
+                origin,
+                &format!("tweet message malformed: data[{i}]: {e}"),
+            )),
+        }
+    }
+    (posts, bad)
+}
+
+/// A record per Post, each with the rows it carries: the page's users ride with the first.
+fn post_records(
+    posts: &[Post<'_>],
+    includes: &Includes<'_>,
+    origin: &Origin,
+    keep: KeepUser<'_>,
+    out: &mut Vec<Record>,
+) {
+    let carried = carriers(posts, includes);
+    for (j, post) in posts.iter().enumerate() {
+        let authors: Vec<_> = match j {
+            0 => includes.users.iter().collect(),
+            _ => Vec::new(),
+        };
+        let mut record = empty(origin, Kind::Tweet, None);
+        let mut sink = UserSink::new(&mut *keep);
+        add_post(
+            post,
+            includes,
+            &carried[j],
+            &authors,
+            &mut record,
+            &mut sink,
+        );
+        record.users = sink.into_rows();
+        out.push(Record::Message(Box::new(record)));
     }
 }
 
