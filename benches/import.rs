@@ -130,9 +130,7 @@ fn paged(lines: &Path, out: &Path, size: usize) -> PathBuf {
     let mut data = Vec::new();
     let mut includes: Map<String, Value> = Map::new();
     let mut seen = std::collections::HashSet::new();
-    let flush = |data: &mut Vec<Value>,
-                     includes: &mut Map<String, Value>,
-                     w: &mut BufWriter<_>| {
+    let flush = |data: &mut Vec<Value>, includes: &mut Map<String, Value>, w: &mut BufWriter<_>| {
         if data.is_empty() {
             return;
         }
