@@ -22,9 +22,14 @@ fn check(line: &[u8], origin: &Origin) {
             assert_eq!(m.tweets.last().map(|t| t.tweet_id), m.tweet_id);
         }
         for t in m.tweets.iter().filter(|t| t.api == Api::V2) {
-            let value: serde_json::Value =
-                serde_json::from_str(&t.raw).expect("a Post row's raw is JSON");
-            assert!(value.is_object(), "a Post row's raw is an object: {}", t.raw);
+            // As received: escapes are not judged here (the store makes lone surrogates jsonb
+            // can hold into U+FFFD), the structure is.
+            assert!(
+                serde_json::from_str::<serde::de::IgnoredAny>(&t.raw).is_ok(),
+                "a Post row's raw is JSON: {}",
+                t.raw
+            );
+            assert!(t.raw.starts_with('{') && t.raw.ends_with('}'), "{}", t.raw);
         }
     }
 }
