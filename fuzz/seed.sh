@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=fuzz/corpus
-mkdir -p "$out"/{ndjson_line,frames,line_splitter,config,scenario,v2_line,spool_segment}
+mkdir -p "$out"/{ndjson_line,frames,line_splitter,config,scenario,v2_line,spool_segment,import_line}
 
 # put TARGET: stdin becomes one corpus file named by its hash.
 put() {
@@ -34,6 +34,16 @@ for f in tests/fixtures/v2/*.jsonl ../shared/reference/data/twarc2/streaming_out
     while IFS= read -r line; do
         if [ -n "$line" ]; then printf '%s' "$line" | put v2_line; fi
     done <"$f"
+done
+
+# Collected files: our import fixtures (the gzip one decompressed) and the twarc2 files (when
+# the shared reference is beside the repository), each line whole.
+for f in tests/fixtures/import/*.jsonl tests/fixtures/import/*.jsonl.gz ../shared/reference/data/twarc2/*.jsonl; do
+    [ -f "$f" ] || continue
+    case "$f" in *.gz) reader="gzip -dc" ;; *) reader="cat" ;; esac
+    while IFS= read -r line; do
+        if [ -n "$line" ]; then printf '%s' "$line" | put import_line; fi
+    done < <($reader "$f")
 done
 
 # Bodies: groups of 5 lines as JSON lines (CRLF), as SSE events, and raw for the splitter.
@@ -76,6 +86,6 @@ PY
 for target in ndjson_line frames config scenario v2_line; do
     if [ -d "fuzz/seeds/$target" ]; then cp "fuzz/seeds/$target"/* "$out/$target/"; fi
 done
-for target in ndjson_line frames line_splitter config scenario v2_line spool_segment; do
+for target in ndjson_line frames line_splitter config scenario v2_line spool_segment import_line; do
     echo "$target: $(ls "$out/$target" | wc -l) seeds"
 done

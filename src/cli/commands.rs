@@ -1,6 +1,6 @@
 //! One handler per command: load what it needs, run it, print what it prints.
 
-use super::summary::{print_summary, summary_json};
+use super::summary::{log_summary, print_summary, summary_json};
 use super::{Failure, open_migrated};
 use crate::config::{ConfigError, Settings};
 use crate::daemon::{self, RunOptions};
@@ -174,6 +174,7 @@ pub(super) async fn replay_files(
     let result = with_store!(backend.clone(), s => replay::replay(s, config, options).await);
     backend.close().await;
     let summary = result?;
+    log_summary(&summary);
     if json {
         println!("{}", summary_json(&summary));
     } else {

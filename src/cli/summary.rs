@@ -2,6 +2,30 @@
 
 use crate::replay::ReplaySummary;
 
+/// Logs what a replay archived, for a log that outlives the terminal.
+pub(super) fn log_summary(s: &ReplaySummary) {
+    let (w, p) = (&s.writer, &s.writer.posts);
+    let reasons: Vec<String> = s
+        .read
+        .reasons()
+        .into_iter()
+        .map(|(reason, n)| format!("{n} {reason}"))
+        .collect();
+    tracing::info!(
+        files = s.files,
+        lines = s.lines,
+        posts_new = p.new,
+        posts_seen_again = p.seen_again,
+        posts_refused_by_tombstone = p.refused,
+        carried_posts_new = p.included_new,
+        rejects = w.rejects,
+        rejects_by_reason = %reasons.join("; "),
+        database_refused = w.refused,
+        error_entries = s.read.error_entries,
+        "replay done"
+    );
+}
+
 /// The replay summary for a person.
 pub(super) fn print_summary(s: &ReplaySummary) {
     let w = &s.writer;
@@ -25,8 +49,25 @@ pub(super) fn print_summary(s: &ReplaySummary) {
         "  tweets:      {} rows written (embedded statuses included)",
         w.tweets_written
     );
+    let p = &w.posts;
+    println!(
+        "  posts:       {} new, {} seen again, {} refused by a tombstone ({} carried Posts new)",
+        p.new, p.seen_again, p.refused, p.included_new
+    );
     println!("  users:       {} profile writes", w.users_written);
     println!("  rejects:     {}", w.rejects);
+    for (reason, n) in s.read.reasons() {
+        println!("    {n:>9}  {reason}");
+    }
+    if w.refused > 0 {
+        println!("    {:>9}  refused by the database", w.refused);
+    }
+    if s.read.error_entries > 0 {
+        println!(
+            "  errors:      {} entries recorded (events of kind error)",
+            s.read.error_entries
+        );
+    }
     println!("  compliance:  {} actions", w.compliance_actions);
     println!("  batches:     {}", w.batches);
     if let Some(kib) = s.peak_rss_kib {
@@ -51,5 +92,11 @@ pub(super) fn summary_json(s: &ReplaySummary) -> serde_json::Value {
         "compliance_actions": w.compliance_actions, "notices_applied": lat.len(),
         "notice_latency_ms_p50": pct(0.5), "notice_latency_ms_p99": pct(0.99),
         "peak_rss_kib": s.peak_rss_kib,
+        "posts_new": w.posts.new, "posts_seen_again": w.posts.seen_again,
+        "posts_refused_by_tombstone": w.posts.refused, "carried_posts_new": w.posts.included_new,
+        "rejects_by_reason": s.read.reasons().into_iter()
+            .map(|(reason, count)| serde_json::json!({"reason": reason, "count": count}))
+            .collect::<Vec<_>>(),
+        "database_refused": w.refused, "error_entries": s.read.error_entries,
     })
 }

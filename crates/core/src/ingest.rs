@@ -27,12 +27,13 @@ pub struct IngestCounts {
     pub bytes: u64,
     /// Blank keep-alive lines (not stored).
     pub keepalives: u64,
-    /// Lines kept as rejects (malformed, invalid UTF-8, oversize, unfinished).
+    /// Rejects made (malformed, invalid UTF-8, oversize, unfinished lines; a v2 page may make
+    /// one per unreadable Post).
     pub rejects: u64,
 }
 
 impl IngestCounts {
-    /// Records handed to the pipeline: every line but keep-alives.
+    /// Messages read: every line but keep-alives (a v2 page is one, whatever its records).
     pub fn records(&self) -> u64 {
         self.lines - self.keepalives
     }
@@ -49,9 +50,19 @@ pub struct Ingest {
 impl Ingest {
     /// `max_line`: lines longer than this are kept as rejects (up to `max_reject` bytes).
     pub fn new(max_line: usize, max_reject: usize) -> Self {
+        Self::with_decoder(max_line, max_reject, Decoder::default())
+    }
+
+    /// [`Ingest::new`] for collected files: lines that say when they were collected are
+    /// recorded as received then (see [`Decoder::for_import`]).
+    pub fn for_import(max_line: usize, max_reject: usize) -> Self {
+        Self::with_decoder(max_line, max_reject, Decoder::for_import())
+    }
+
+    fn with_decoder(max_line: usize, max_reject: usize, decoder: Decoder) -> Self {
         Ingest {
             splitter: LineSplitter::new(max_line, max_reject),
-            decoder: Decoder::default(),
+            decoder,
             max_line,
             counts: IngestCounts::default(),
         }
@@ -113,11 +124,14 @@ fn take_line(
     max: usize,
     out: &mut Vec<Record>,
 ) {
-    let (len, record) = match line {
-        Line::Complete(bytes) => (
-            bytes.len(),
-            decode_contained(bytes, origin, |b, o| decoder.decode(b, o)),
-        ),
+    let before = out.len();
+    let len = match line {
+        Line::Complete(bytes) => {
+            decode_contained_into(bytes, origin, out, |b, o, out| {
+                decoder.decode_into(b, o, out)
+            });
+            bytes.len()
+        }
         Line::Oversize { kept, total } => {
             let reason = format!(
                 "line of {total} bytes exceeds ingest.max_line_bytes ({max}){}",
@@ -127,19 +141,34 @@ fn take_line(
                     String::new()
                 }
             );
-            (total, Some(record::reject(kept, origin, &reason)))
+            out.push(record::reject(kept, origin, &reason));
+            total
         }
     };
     counts.lines += 1;
     counts.bytes += len as u64 + 1;
-    match record {
-        None => counts.keepalives += 1,
-        Some(record) => {
-            if matches!(record, Record::Reject(_)) {
-                counts.rejects += 1;
-            }
-            out.push(record);
-        }
+    if out.len() == before {
+        counts.keepalives += 1;
+    }
+    let rejects = out[before..]
+        .iter()
+        .filter(|r| matches!(r, Record::Reject(_)))
+        .count();
+    counts.rejects += rejects as u64;
+}
+
+/// Decodes one line into `out` with `decode`; a panic drops what the line had made so far and
+/// makes the line a reject (see [`contained`]).
+pub fn decode_contained_into(
+    line: &[u8],
+    origin: &Origin,
+    out: &mut Vec<Record>,
+    decode: impl FnOnce(&[u8], &Origin, &mut Vec<Record>),
+) {
+    let before = out.len();
+    if let Err(reason) = contained(origin, line, || decode(line, origin, &mut *out)) {
+        out.truncate(before);
+        out.push(record::reject(line, origin, &reason));
     }
 }
 

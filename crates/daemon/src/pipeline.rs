@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use streamvault_core::record::Record;
-use streamvault_store::{Batch, BatchOutcome, Store, StoreError};
+use streamvault_store::{Batch, BatchOutcome, PostTally, Store, StoreError};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -90,6 +90,8 @@ pub struct WriterStats {
     pub purges: u64,
     /// Records the database refused, kept in `rejects` instead (see [`split::split`]).
     pub refused: u64,
+    /// Posts new, seen again and refused by a tombstone (see [`PostTally`]).
+    pub posts: PostTally,
 }
 
 impl WriterStats {
@@ -104,6 +106,7 @@ impl WriterStats {
         self.compliance_actions += other.compliance_actions;
         self.purges += other.purges;
         self.refused += other.refused;
+        self.posts.add(&other.posts);
         if self.notice_latencies_ms.len() < 1_000_000 {
             self.notice_latencies_ms.extend(other.notice_latencies_ms);
         }
@@ -117,6 +120,7 @@ impl WriterStats {
         self.rejects += o.rejects as u64;
         self.batches += 1;
         self.compliance_actions += o.actions as u64;
+        self.posts.add(&o.posts);
         if self.notice_latencies_ms.len() < 1_000_000 {
             self.notice_latencies_ms.extend(&o.notice_latencies_ms);
         }

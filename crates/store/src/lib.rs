@@ -9,6 +9,7 @@
 //! - `connections`: the connection log the supervisor keeps.
 //! - `lock`, `claim`: one writer per archive (a file lock on SQLite) and one daemon per stream
 //!   (an advisory lock on PostgreSQL).
+//! - `posts`: what a batch did with its Posts (new, seen again, refused), for `replay`.
 //! - `purges`: the purges erasures owe, recorded with them ([`PurgeLog`], [`PurgeTx`]).
 //! - `spool_marks`: how far each run's batches are committed, recorded with them, so that a
 //!   spool's drain skips what the archive holds already ([`SpoolMark`], [`MarkLog`]).
@@ -35,6 +36,7 @@ mod error;
 mod lock;
 mod notice_filter;
 mod postgres;
+mod posts;
 mod purges;
 pub mod query;
 mod reading;
@@ -51,6 +53,7 @@ pub use dm::{DmDeletionRow, DmTx};
 pub use error::{DbError, Operation, StoreError};
 pub use lock::{ArchiveLock, LockError, lock_archive};
 pub use postgres::PgStore;
+pub use posts::PostTally;
 pub use purges::{PurgeLog, PurgeTx};
 pub use reading::{ReadOnlyArchive, ReadOpenError, open_read_only};
 pub use redact::redact_url;

@@ -1,6 +1,7 @@
 //! The write path both backends share: one batch, one transaction, compliance included.
 
 use super::dm::{DmTx, apply_dm_deletes, store_dms};
+use super::posts::PostTally;
 use super::purges::PurgeTx;
 use super::spool_marks::{MarkTx, SpoolMark};
 use super::sql::{Compliance, Statements};
@@ -23,6 +24,8 @@ pub struct BatchOutcome {
     /// Archived rows whose content a delete or scrub removed in this batch: the store's files
     /// may still hold the old bytes until [`super::Store::purge`] runs.
     pub rows_erased: i64,
+    /// The batch's Posts: new, seen again, refused by a tombstone.
+    pub posts: PostTally,
 }
 
 impl BatchOutcome {
@@ -38,6 +41,8 @@ impl BatchOutcome {
             actions: 0,
             notice_latencies_ms: Vec::new(),
             rows_erased: i64::from(!batch.notices.is_empty()),
+            // Unknown: the attempt that committed it did not answer.
+            posts: PostTally::default(),
         }
     }
 }
@@ -64,13 +69,14 @@ pub trait ArchiveTx: Statements {
         tweet_ids: &[i64],
         user_ids: &[i64],
     ) -> impl Future<Output = Result<Known, StoreError>> + Send;
-    /// Inserts the batch's rows: statuses (a status seen again only updates `last_seen_at`),
-    /// users, events, rejects and the per-kind tables.
+    /// Inserts the batch's rows: statuses (a status seen again only widens `first_seen_at` and
+    /// `last_seen_at`), users, events, rejects and the per-kind tables. Returns the ids of the
+    /// statuses that were new to the archive.
     fn insert_rows(
         &mut self,
         batch: &Batch,
         rows: &Rows<'_>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
     /// Erases statuses and their pure retweets; the erased rows as (tweet_id, retweeted_status_id).
     fn erase_tweets(
         &mut self,
@@ -121,7 +127,8 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
         tx.lookup(&tweet_ids, &user_ids).await?
     };
     let (rows, prepared) = compliance::prepare(batch, &known);
-    tx.insert_rows(batch, &rows).await?;
+    let inserted = tx.insert_rows(batch, &rows).await?;
+    let posts = PostTally::count(batch, &rows, &inserted);
     let dm_prepared = store_dms(&mut tx, batch).await?;
 
     let mut actions = prepared.deferred.clone();
@@ -176,6 +183,7 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
         actions: actions.len(),
         notice_latencies_ms: latencies,
         rows_erased,
+        posts,
     })
 }
 

@@ -112,6 +112,14 @@ pub enum Message<'a> {
     Post(Box<v2::PostLine<'a>>),
     /// A v2 error line: its problems (an in-stream `operational-disconnect`, ...).
     Problems(Vec<v2::Problem>),
+    /// A v2 response page (`{"data": [Post, ...], "includes", "meta", "errors"}`, as twarc2
+    /// writes search and timeline results): the line, read whole by the record layer, which
+    /// makes a record per Post.
+    Page(&'a str),
+    /// A v2 Post with its expansions inlined (twarc2's flattened output): `author_id` or
+    /// `edit_history_tweet_ids` or `__twarc` or a string `id`, and neither `id_str` nor `user`.
+    /// The record layer puts the expansions back into `includes`.
+    Flattened(&'a str),
     /// A JSON object of a type this version does not know, kept whole.
     Unknown(&'a str),
 }
@@ -121,7 +129,9 @@ impl Message<'_> {
     pub fn kind(&self) -> Option<Kind> {
         Some(match self {
             Message::KeepAlive => return None,
-            Message::Tweet(_) | Message::Post(_) => Kind::Tweet,
+            Message::Tweet(_) | Message::Post(_) | Message::Page(_) | Message::Flattened(_) => {
+                Kind::Tweet
+            }
             Message::Problems(_) => Kind::Error,
             Message::Delete(_) | Message::DmDelete(_) => Kind::Delete,
             Message::ScrubGeo(_) => Kind::ScrubGeo,
@@ -233,6 +243,9 @@ fn parse_object(text: &str, depth: usize) -> Result<Message<'_>, ParseError> {
     // Statuses dominate every stream: try them first, in a single typed pass.
     let wire: TweetWire<'_> = serde_json::from_str(text).map_err(ParseError::Json)?;
     if wire.is_status() {
+        if depth == 0 && wire.lacks_v1_keys() && v2::looks_flattened(text) {
+            return Ok(Message::Flattened(text));
+        }
         let tweet = wire
             .into_tweet(text, 0)
             .map_err(|e| bad("tweet", e.to_string()))?;

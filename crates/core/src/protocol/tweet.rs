@@ -111,6 +111,12 @@ impl<'a> TweetWire<'a> {
             && (self.text.is_some() || self.full_text.is_some() || self.extended_tweet.is_some())
     }
 
+    /// True when neither `id_str` nor `user` is present: every v1.1 status has both, so only
+    /// such an object can be a v2 Post (checked further by `v2::looks_flattened`).
+    pub(super) fn lacks_v1_keys(&self) -> bool {
+        self.id_str.is_none() && self.user.is_none()
+    }
+
     pub(super) fn into_tweet(self, raw: &'a str, depth: usize) -> Result<Tweet<'a>, TweetError> {
         if depth > MAX_EMBED_DEPTH {
             return Err(TweetError::TooDeep);

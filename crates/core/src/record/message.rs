@@ -17,7 +17,11 @@ pub(super) fn from_message(
     for_user: Option<i64>,
     keep: KeepUser<'_>,
 ) -> MessageRecord {
-    let kind = message.kind().unwrap_or(Kind::Unknown);
+    let kind = match message {
+        // Only read at the top level: inside an envelope, a page is content kept whole.
+        Message::Page(_) | Message::Flattened(_) => Kind::Unknown,
+        _ => message.kind().unwrap_or(Kind::Unknown),
+    };
     let mut record = MessageRecord {
         origin: origin.clone(),
         kind,
@@ -118,6 +122,9 @@ fn add_detail(message: Message<'_>, record: &mut MessageRecord) {
             }
         }
         Message::KeepAlive | Message::Friends(_) | Message::Control(_) | Message::Unknown(_) => {}
+        // Read by the record layer at the top level (`import`); nested in an envelope they are
+        // kept whole, as unknown content is.
+        Message::Page(_) | Message::Flattened(_) => {}
         Message::Tweet(_) | Message::Event(_) | Message::ForUser { .. } | Message::Post(_) => {}
     }
 }
@@ -168,7 +175,20 @@ pub(super) struct UserSink<'k> {
     keep: KeepUser<'k>,
 }
 
-impl UserSink<'_> {
+impl<'k> UserSink<'k> {
+    /// A sink keeping the profiles `keep` accepts.
+    pub(super) fn new(keep: KeepUser<'k>) -> Self {
+        UserSink {
+            rows: Vec::new(),
+            keep,
+        }
+    }
+
+    /// The profiles kept.
+    pub(super) fn into_rows(self) -> Vec<UserRow> {
+        self.rows
+    }
+
     pub(super) fn push(&mut self, user: &protocol::TweetUser<'_>) {
         let countries = &user.withheld_in_countries;
         if (self.keep)(user.id, user.profile_hash, countries) {

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 mod connection;
 mod dm;
+mod import;
 mod live;
 mod message;
 mod stubs;
@@ -234,6 +235,9 @@ pub struct UserRow {
 #[derive(Default)]
 pub struct Decoder {
     sent: rustc_hash::FxHashMap<i64, (u64, std::time::Instant)>,
+    /// Whether a line's `__twarc.retrieved_at` is taken as its `received_at` (see
+    /// [`Decoder::for_import`]).
+    collection_times: bool,
 }
 
 /// Bounds the decoder's memory; when full it forgets everything, which only costs rewrites.
@@ -242,12 +246,36 @@ const PROFILE_MEMORY: usize = 200_000;
 pub const USER_REFRESH: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl Decoder {
-    /// Turns one line into a record; `None` for keep-alives.
-    pub fn decode(&mut self, line: &[u8], origin: &Origin) -> Option<Record> {
+    /// A decoder for collected files (`replay`): a line that says when it was collected
+    /// (twarc's `__twarc.retrieved_at`) is recorded as received then, so an imported Post's
+    /// `first_seen_at` is when it was collected. Live sources never trust a line's own time.
+    pub fn for_import() -> Self {
+        Decoder {
+            collection_times: true,
+            ..Decoder::default()
+        }
+    }
+
+    /// Turns one line into its records, appended to `out`: none for a keep-alive, one for most
+    /// lines, one per Post (and one for its `errors`) for a v2 response page.
+    pub fn decode_into(&mut self, line: &[u8], origin: &Origin, out: &mut Vec<Record>) {
+        let times = self.collection_times;
         // Profiles are filtered before they are copied out of the line: most are unchanged.
-        decode_line(line, origin, &mut |id, hash, countries| {
-            self.should_send(id, hash, countries)
-        })
+        decode_line_into(
+            line,
+            origin,
+            times,
+            &mut |id, hash, countries| self.should_send(id, hash, countries),
+            out,
+        );
+    }
+
+    /// Turns one line into a record; `None` for keep-alives. A v2 page makes several records:
+    /// this gives its first only ([`Decoder::decode_into`] gives all).
+    pub fn decode(&mut self, line: &[u8], origin: &Origin) -> Option<Record> {
+        let mut out = Vec::with_capacity(1);
+        self.decode_into(line, origin, &mut out);
+        out.into_iter().next()
     }
 
     fn should_send(&mut self, user_id: i64, profile_hash: u64, countries: &[String]) -> bool {
@@ -270,29 +298,46 @@ impl Decoder {
     }
 }
 
-/// Turns one line into a record, every profile included; `None` for keep-alives.
+/// Turns one line into a record, every profile included; `None` for keep-alives. A v2 page
+/// makes several records: this gives its first only ([`from_line_all`] gives all).
 pub fn from_line(line: &[u8], origin: &Origin) -> Option<Record> {
-    decode_line(line, origin, &mut |_, _, _| true)
+    from_line_all(line, origin).into_iter().next()
 }
 
-fn decode_line(line: &[u8], origin: &Origin, keep: KeepUser<'_>) -> Option<Record> {
+/// Every record of one line, every profile included (live times: `__twarc` is not trusted).
+pub fn from_line_all(line: &[u8], origin: &Origin) -> Vec<Record> {
+    let mut out = Vec::with_capacity(1);
+    decode_line_into(line, origin, false, &mut |_, _, _| true, &mut out);
+    out
+}
+
+fn decode_line_into(
+    line: &[u8],
+    origin: &Origin,
+    collection_times: bool,
+    keep: KeepUser<'_>,
+    out: &mut Vec<Record>,
+) {
     let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
     let text = match std::str::from_utf8(trimmed) {
         Ok(text) => text.trim(),
         Err(e) => {
-            return Some(reject(
-                line,
-                origin,
-                &ParseError::InvalidUtf8(e.valid_up_to()),
-            ));
+            let reason = ParseError::InvalidUtf8(e.valid_up_to());
+            return out.push(reject(line, origin, &reason));
         }
     };
     match protocol::parse_text(text) {
-        Ok(Message::KeepAlive) => None,
-        Ok(message) => Some(Record::Message(Box::new(from_message(
-            message, text, origin, None, keep,
-        )))),
-        Err(err) => Some(reject(line, origin, &err)),
+        Ok(Message::KeepAlive) => {}
+        Ok(Message::Page(page)) => import::page(page, origin, collection_times, keep, out),
+        Ok(Message::Flattened(flat)) => {
+            import::flattened(line, flat, origin, collection_times, keep, out)
+        }
+        Ok(message) => {
+            let origin = import::collected(&message, origin, collection_times);
+            let record = from_message(message, text, &origin, None, keep);
+            out.push(Record::Message(Box::new(record)));
+        }
+        Err(err) => out.push(reject(line, origin, &err)),
     }
 }
 

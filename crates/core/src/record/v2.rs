@@ -8,6 +8,7 @@
 
 use super::message::UserSink;
 use super::{Api, Detail, MatchRow, MessageRecord, TweetRow, parse_twitter_time};
+use crate::protocol::TweetUser;
 use crate::protocol::v2::{Includes, Post, PostLine, Problem};
 use serde_json::value::RawValue;
 
@@ -18,14 +19,9 @@ pub(super) fn add_post_line(
     users: &mut UserSink<'_>,
 ) {
     let includes = &line.includes;
-    for post in &includes.tweets {
-        record.tweets.push(row(post, includes, true));
-    }
-    record.tweets.push(row(&line.post, includes, false));
-    for user in &includes.users {
-        users.push(user);
-    }
-    record.tweet_id = Some(line.post.id);
+    let included: Vec<&Post<'_>> = includes.tweets.iter().collect();
+    let authors: Vec<&TweetUser<'_>> = includes.users.iter().collect();
+    add_post(&line.post, includes, &included, &authors, record, users);
     record.raw = line.errors.map(|e| format!("{{\"errors\":{}}}", e.get()));
     record.matches = line
         .matching_rules
@@ -36,6 +32,27 @@ pub(super) fn add_post_line(
             tag: rule.tag.as_deref().map(Into::into),
         })
         .collect();
+}
+
+/// Adds one Post's rows to `record`: the `included` Posts first (as embedded rows), then the
+/// Post itself, and the `authors` given. `lookups` resolves places, media and polls: a page's
+/// Posts share their page's includes, each taking the rows it is given.
+pub(super) fn add_post(
+    post: &Post<'_>,
+    lookups: &Includes<'_>,
+    included: &[&Post<'_>],
+    authors: &[&TweetUser<'_>],
+    record: &mut MessageRecord,
+    users: &mut UserSink<'_>,
+) {
+    for inner in included {
+        record.tweets.push(row(inner, lookups, true));
+    }
+    record.tweets.push(row(post, lookups, false));
+    for user in authors {
+        users.push(user);
+    }
+    record.tweet_id = Some(post.id);
 }
 
 fn row(post: &Post<'_>, includes: &Includes<'_>, embedded: bool) -> TweetRow {

@@ -2,18 +2,21 @@
 
 use super::{PgTx, countries_json, pg_json, pg_text};
 use crate::{Rows, StoreError};
+use sqlx::Row;
 use streamvault_core::batch::Batch;
 use streamvault_core::record::TweetRow;
 
 impl PgTx {
-    pub(super) async fn insert_tweets(&mut self, rows: &Rows<'_>) -> Result<(), StoreError> {
+    /// Inserts the statuses (one seen again moves `first_seen_at` back and `last_seen_at`
+    /// forward); the ids of those that were new to the archive.
+    pub(super) async fn insert_tweets(&mut self, rows: &Rows<'_>) -> Result<Vec<i64>, StoreError> {
         if rows.tweets.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let t = &rows.tweets;
         let col =
             |f: &dyn Fn(&TweetRow) -> Option<i64>| t.iter().map(|(_, r)| f(r)).collect::<Vec<_>>();
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO tweets (tweet_id, user_id, created_at, text, lang, in_reply_to_status_id, \
              retweeted_status_id, quoted_status_id, longitude, latitude, place, withheld_in_countries, \
              geo_scrubbed, stream, first_seen_at, last_seen_at, raw, located, api, edit_initial_id) \
@@ -26,7 +29,9 @@ impl PgTx {
              AS u(tweet_id, user_id, created_at, text, lang, irt, rt, qt, lon, lat, place, withheld, \
              scrubbed, stream, first_seen, last_seen, raw, located, api, edit) \
              ON CONFLICT (tweet_id) DO UPDATE SET \
-             last_seen_at = GREATEST(tweets.last_seen_at, EXCLUDED.last_seen_at)",
+             first_seen_at = LEAST(tweets.first_seen_at, EXCLUDED.first_seen_at), \
+             last_seen_at = GREATEST(tweets.last_seen_at, EXCLUDED.last_seen_at) \
+             RETURNING tweet_id, xmax = 0",
         )
         .bind(t.iter().map(|(_, r)| r.tweet_id).collect::<Vec<_>>())
         .bind(col(&|r| r.user_id))
@@ -48,9 +53,14 @@ impl PgTx {
         .bind(t.iter().map(|(_, r)| r.located).collect::<Vec<_>>())
         .bind(t.iter().map(|(_, r)| r.api.as_str()).collect::<Vec<_>>())
         .bind(col(&|r| r.edit_initial_id))
-        .execute(&mut *self.0)
+        // A row the statement inserted has no `xmax`; one it updated is locked by it.
+        .fetch_all(&mut *self.0)
         .await?;
-        Ok(())
+        Ok(inserted
+            .iter()
+            .filter(|r| r.get::<bool, _>(1))
+            .map(|r| r.get::<i64, _>(0))
+            .collect())
     }
 
     /// The rules v2 Posts matched; a Post delivered twice records its matches once.

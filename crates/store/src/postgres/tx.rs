@@ -64,8 +64,12 @@ impl ArchiveTx for PgTx {
         Ok(known)
     }
 
-    async fn insert_rows(&mut self, batch: &Batch, rows: &Rows<'_>) -> Result<(), StoreError> {
-        self.insert_tweets(rows).await?;
+    async fn insert_rows(
+        &mut self,
+        batch: &Batch,
+        rows: &Rows<'_>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let new = self.insert_tweets(rows).await?;
         self.insert_users(rows).await?;
         self.insert_events(batch).await?;
         self.insert_matches(batch).await?;
@@ -77,7 +81,7 @@ impl ArchiveTx for PgTx {
                 sqlx::query_with(sql, args?).execute(&mut *self.0).await?;
             }
         }
-        Ok(())
+        Ok(new)
     }
 
     async fn erase_tweets(

@@ -31,8 +31,11 @@ pub(super) const TWEET_COLS: &[&str] = &[
     "api",
     "edit_initial_id",
 ];
-pub(super) const TWEET_UPSERT: &str =
-    "ON CONFLICT (tweet_id) DO UPDATE SET last_seen_at = max(last_seen_at, excluded.last_seen_at)";
+/// A status seen again moves `first_seen_at` back (an import of an older collection) and
+/// `last_seen_at` forward; the row's `rowid` tells the caller whether it was new.
+pub(super) const TWEET_UPSERT: &str = "ON CONFLICT (tweet_id) DO UPDATE SET \
+     first_seen_at = min(first_seen_at, excluded.first_seen_at), \
+     last_seen_at = max(last_seen_at, excluded.last_seen_at) RETURNING rowid";
 pub(super) const USER_COLS: &[&str] = &[
     "user_id",
     "screen_name",

@@ -29,39 +29,53 @@ impl SqliteTx {
 
     /// The batch's statuses, users, events, rejects and per-kind rows, one prepared statement
     /// per table executed row by row (native SQLite: a re-executed statement costs a reset and
-    /// the binds, so multi-row statements would save nothing).
+    /// the binds, so multi-row statements would save nothing). Returns the ids of the statuses
+    /// that were new to the archive.
     pub(super) fn insert_batch_rows(
         &mut self,
         batch: &Batch,
         rows: &Rows<'_>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut new = Vec::new();
         if !rows.tweets.is_empty() {
+            // A new row takes a rowid above every existing one (`tweets` has no AUTOINCREMENT:
+            // the next rowid is the largest plus one); a row seen again keeps its own.
+            let last: i64 = self
+                .db
+                .prepare_cached("SELECT coalesce(max(rowid), 0) FROM tweets")?
+                .query_row([], |r| r.get(0))?;
             let mut stmt =
                 self.db
                     .prepare_cached(&insert_sql("tweets", TWEET_COLS, TWEET_UPSERT))?;
             for (t, r) in &rows.tweets {
-                stmt.execute(params![
-                    r.tweet_id,
-                    r.user_id,
-                    r.created_at.map(sqlite_time),
-                    r.text.as_deref(),
-                    r.lang.as_deref(),
-                    r.in_reply_to_status_id,
-                    r.retweeted_status_id,
-                    r.quoted_status_id,
-                    r.longitude,
-                    r.latitude,
-                    r.place.as_deref(),
-                    countries_json(&r.withheld_in_countries),
-                    r.geo_scrubbed,
-                    r.located,
-                    &*t.stream,
-                    sqlite_time(t.first_seen),
-                    sqlite_time(t.last_seen),
-                    r.raw.as_str(),
-                    r.api.as_str(),
-                    r.edit_initial_id,
-                ])?;
+                let rowid: i64 = stmt.query_row(
+                    params![
+                        r.tweet_id,
+                        r.user_id,
+                        r.created_at.map(sqlite_time),
+                        r.text.as_deref(),
+                        r.lang.as_deref(),
+                        r.in_reply_to_status_id,
+                        r.retweeted_status_id,
+                        r.quoted_status_id,
+                        r.longitude,
+                        r.latitude,
+                        r.place.as_deref(),
+                        countries_json(&r.withheld_in_countries),
+                        r.geo_scrubbed,
+                        r.located,
+                        &*t.stream,
+                        sqlite_time(t.first_seen),
+                        sqlite_time(t.last_seen),
+                        r.raw.as_str(),
+                        r.api.as_str(),
+                        r.edit_initial_id,
+                    ],
+                    |row| row.get(0),
+                )?;
+                if rowid > last {
+                    new.push(r.tweet_id);
+                }
             }
         }
         if !rows.users.is_empty() {
@@ -126,7 +140,7 @@ impl SqliteTx {
         for d in &batch.details {
             detail_insert(d, |sql, args| self.run(sql, args)).transpose()?;
         }
-        Ok(())
+        Ok(new)
     }
 }
 
@@ -192,7 +206,11 @@ impl ArchiveTx for SqliteTx {
         Ok(known)
     }
 
-    async fn insert_rows(&mut self, batch: &Batch, rows: &Rows<'_>) -> Result<(), StoreError> {
+    async fn insert_rows(
+        &mut self,
+        batch: &Batch,
+        rows: &Rows<'_>,
+    ) -> Result<Vec<i64>, StoreError> {
         self.insert_batch_rows(batch, rows)
     }
 

@@ -102,6 +102,11 @@ fn key(raw: &RawValue) -> Option<KeyWire<'_>> {
     serde_json::from_str(raw.get()).ok()
 }
 
+/// Reads a line's or a page's `includes` (absent or null: nothing included).
+pub fn parse_includes(raw: Option<&RawValue>) -> Result<Includes<'_>, ParseError> {
+    parse(raw)
+}
+
 /// Reads a line's `includes` (absent or null: nothing included).
 pub(super) fn parse(raw: Option<&RawValue>) -> Result<Includes<'_>, ParseError> {
     let Some(raw) = raw.filter(|r| r.get() != "null") else {

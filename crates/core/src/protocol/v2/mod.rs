@@ -2,13 +2,15 @@
 //! "matching_rules": [...]}` is a Post line, `{"errors": [Problem, ...]}` (without `data`) an
 //! error line. A `data` object without an `id` holding a compliance event (`delete`,
 //! `tweet_edit`, `user_suspend`, ...) is a compliance-stream line: kept as an unknown message
-//! for now, never mistaken for a Post; a `data` array (a search page) likewise.
+//! for now, never mistaken for a Post. A `data` array is a response page (search, timelines)
+//! and a Post object at the top level with v2 keys is a flattened Post (twarc2's output): both
+//! are read by the record layer ([`Message::Page`], [`Message::Flattened`]).
 
 mod includes;
 mod post;
 mod problem;
 
-pub use includes::{Includes, parse_user_v2};
+pub use includes::{Includes, parse_includes, parse_user_v2};
 pub use post::{Post, PostError, parse_post};
 pub use problem::{
     ConnectionIssue, DisconnectType, MAX_PROBLEMS, Problem, ProblemError, ProblemKind, UsagePeriod,
@@ -49,6 +51,8 @@ pub struct PostLine<'a> {
     /// Partial errors beside the data (a referenced Post that could not be expanded), as
     /// received; kept in `events.raw`.
     pub errors: Option<&'a RawValue>,
+    /// twarc's `__twarc` metadata (`url`, `version`, `retrieved_at`), when the line has it.
+    pub twarc: Option<&'a RawValue>,
 }
 
 /// One `matching_rules` entry.
@@ -68,6 +72,8 @@ struct LineWire<'a> {
     matching_rules: Option<&'a RawValue>,
     #[serde(borrow)]
     errors: Option<&'a RawValue>,
+    #[serde(borrow, rename = "__twarc")]
+    twarc: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -85,8 +91,8 @@ pub(super) fn classify<'a>(
 ) -> Result<Message<'a>, ParseError> {
     match data.map(|d| d.get().as_bytes().first()) {
         Some(Some(b'{')) => {}
-        // A search page (`data` is an array of Posts): a later import's business.
-        Some(Some(b'[')) => return Ok(Message::Unknown(text)),
+        // A response page (`data` is an array of Posts), read by the record layer.
+        Some(Some(b'[')) => return Ok(Message::Page(text)),
         Some(_) if errors.is_none() => {
             return Err(bad("tweet", "v2 `data` is not an object"));
         }
@@ -132,6 +138,30 @@ fn post_line(text: &str) -> Result<PostLine<'_>, ParseError> {
         includes,
         matching_rules,
         errors: wire.errors,
+        twarc: wire.twarc,
+    })
+}
+
+/// The keys that only a v2 Post has at its top level (a v1.1 status has none of them).
+#[derive(Deserialize)]
+struct V2Keys<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    author_id: Option<IgnoredAny>,
+    edit_history_tweet_ids: Option<IgnoredAny>,
+    #[serde(rename = "__twarc")]
+    twarc: Option<IgnoredAny>,
+}
+
+/// Whether a status-shaped object without `id_str` and `user` is a v2 Post (a flattened one,
+/// or a bare Post): it has `author_id`, `edit_history_tweet_ids` or `__twarc`, or its `id` is a
+/// string (v1.1 ids are numbers, their strings are in `id_str`).
+pub(super) fn looks_flattened(text: &str) -> bool {
+    serde_json::from_str::<V2Keys<'_>>(text).is_ok_and(|k| {
+        k.author_id.is_some()
+            || k.edit_history_tweet_ids.is_some()
+            || k.twarc.is_some()
+            || k.id.is_some_and(|id| id.get().starts_with('"'))
     })
 }
 

@@ -14,12 +14,35 @@ fn envelopes_are_told_apart() {
         r#"{"data":{"delete":{"tweet":{"id":"601430178305220608","author_id":"3198576760"},"event_at":"2022-12-23T12:34:56.789Z"}}}"#,
         r#"{"data":{"tweet_edit":{"tweet":{"id":"2"},"initial_tweet_id":"1","edit_tweet_ids":["1","2"],"event_at":"2022-09-06T19:31:16.801Z"}}}"#,
         r#"{"data":{"user_suspend":{"user":{"id":"1375036644"},"event_at":"2022-06-27T23:49:41.839+00:00"}}}"#,
-        r#"{"data":[{"id":"1","text":"a search page"}],"meta":{"result_count":1}}"#,
     ] {
         assert!(
             matches!(parse_text(compliance), Ok(Message::Unknown(_))),
             "{compliance}"
         );
+    }
+}
+
+#[test]
+fn pages_and_flattened_posts_are_told_from_v1_statuses() {
+    let page = r#"{"data":[{"id":"1","text":"a search page"}],"meta":{"result_count":1}}"#;
+    assert!(matches!(parse_text(page), Ok(Message::Page(_))));
+    for flat in [
+        r#"{"id":"5","text":"x","author_id":"2","author":{"id":"2"}}"#,
+        r#"{"id":"5","text":"x","edit_history_tweet_ids":["5"]}"#,
+        r#"{"id":5,"text":"x","__twarc":{"retrieved_at":"2021-04-01T15:52:42+00:00"}}"#,
+        r#"{"id":"5","text":"a bare v2 Post"}"#,
+    ] {
+        assert!(
+            matches!(parse_text(flat), Ok(Message::Flattened(_))),
+            "{flat}"
+        );
+    }
+    for v1 in [
+        r#"{"id":5,"text":"minimal v1.1"}"#,
+        r#"{"id":5,"id_str":"5","text":"x","author_id":"2"}"#,
+        r#"{"id":"5","text":"x","user":{"id":2}}"#,
+    ] {
+        assert!(matches!(parse_text(v1), Ok(Message::Tweet(_))), "{v1}");
     }
 }
 

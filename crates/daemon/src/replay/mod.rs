@@ -6,15 +6,21 @@
 
 use crate::pipeline::{BatchFeed, Chunk, Pipeline, PipelineConfig, WriterStats};
 use chrono::Utc;
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+mod progress;
+mod tally;
+
+use progress::Progress;
 use streamvault_core::ingest::{Ingest, IngestCounts};
 use streamvault_core::record::Origin;
 use streamvault_store::Batch;
 use streamvault_store::{Store, StoreError};
+pub use tally::ImportTally;
 use tokio::sync::mpsc;
 
 /// What to replay and how.
@@ -54,6 +60,8 @@ pub struct ReplaySummary {
     pub writer: WriterStats,
     /// Peak resident memory of this process, in KiB (Linux), if known.
     pub peak_rss_kib: Option<u64>,
+    /// Rejects by reason and the v2 `errors` entries recorded, as read.
+    pub read: ImportTally,
 }
 
 impl ReplaySummary {
@@ -74,6 +82,8 @@ struct ReadCounters {
     bytes: AtomicU64,
     keepalives: AtomicU64,
     rejects: AtomicU64,
+    /// Written by the reader thread only; read once it is done.
+    tally: std::sync::Mutex<ImportTally>,
 }
 
 impl ReadCounters {
@@ -137,6 +147,7 @@ pub async fn replay<S: Store>(
         elapsed: started.elapsed(),
         writer,
         peak_rss_kib: peak_rss_kib(),
+        read: std::mem::take(&mut *counters.tally.lock().expect("tally lock")),
     })
 }
 
@@ -234,13 +245,15 @@ fn read_one(
     batch: &mut Batch,
     counters: &ReadCounters,
 ) -> std::io::Result<bool> {
-    let mut ingest = Ingest::new(options.max_line_bytes, options.max_reject_bytes);
+    // Collected files: a line that says when it was collected is archived as received then.
+    let mut ingest = Ingest::for_import(options.max_line_bytes, options.max_reject_bytes);
     let mut buf = vec![0u8; 1 << 18];
     let mut chunk = Chunk::new();
     let mut reported = IngestCounts::default();
     // After every read: false once the pipeline is gone.
     let mut send = |chunk: &mut Chunk, batch: &mut Batch, now: IngestCounts| {
         counters.add(&now, &reported);
+        counters.tally.lock().expect("tally lock").count(chunk);
         reported = now;
         output.send(chunk, batch, false)
     };
@@ -287,76 +300,4 @@ pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// A progress bar on a terminal, periodic log lines otherwise.
-struct Progress {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Progress {
-    fn start(bar: bool, total: Option<u64>, counters: Arc<ReadCounters>) -> Progress {
-        let (stop, mut stopped) = tokio::sync::oneshot::channel();
-        let bar = (bar && std::io::stderr().is_terminal()).then(|| {
-            let pb = match total {
-                Some(t) => indicatif::ProgressBar::new(t),
-                None => indicatif::ProgressBar::no_length(),
-            };
-            pb.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} {msg}",
-                )
-                .expect("valid template"),
-            );
-            pb
-        });
-        let task = tokio::spawn(async move {
-            let started = Instant::now();
-            let period = if bar.is_some() {
-                Duration::from_millis(200)
-            } else {
-                Duration::from_secs(5)
-            };
-            let mut tick = tokio::time::interval(period);
-            tick.tick().await;
-            loop {
-                tokio::select! {
-                    _ = &mut stopped => break,
-                    _ = tick.tick() => {}
-                }
-                let lines = counters.lines.load(Ordering::Relaxed);
-                let bytes = counters.bytes.load(Ordering::Relaxed);
-                let rate = lines as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                match &bar {
-                    Some(pb) => {
-                        pb.set_position(bytes);
-                        pb.set_message(format!("{lines} lines, {rate:.0} events/s"));
-                    }
-                    None => tracing::info!(
-                        lines,
-                        bytes,
-                        events_per_sec = rate as u64,
-                        "replay progress"
-                    ),
-                }
-            }
-            if let Some(pb) = bar {
-                pb.finish_and_clear();
-            }
-        });
-        Progress {
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
-    async fn finish(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
 }
