@@ -37,6 +37,9 @@ pub enum ActionKind {
     UserWithheld,
     /// A direct-message delete (`dm_delete`).
     DmDelete,
+    /// A v2 compliance event without a v1.1 equivalent, by its name (`withheld`, `drop`,
+    /// `tweet_edit`, `user_suspend`, ...).
+    Event(&'static str),
 }
 
 impl ActionKind {
@@ -48,6 +51,7 @@ impl ActionKind {
             ActionKind::StatusWithheld => "status_withheld",
             ActionKind::UserWithheld => "user_withheld",
             ActionKind::DmDelete => "dm_delete",
+            ActionKind::Event(name) => name,
         }
     }
 }

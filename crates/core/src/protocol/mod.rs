@@ -55,6 +55,19 @@ pub enum Kind {
     /// A v2 error line (`{"errors": [Problem, ...]}`).
     Error,
     Unknown,
+    // The v2 compliance events with names of their own (`delete`, `scrub_geo` and
+    // `user_withheld` keep the kinds above). Last, so that spooled kinds keep their numbers.
+    Withheld,
+    Drop,
+    Undrop,
+    TweetEdit,
+    UserDelete,
+    UserUndelete,
+    UserProtect,
+    UserUnprotect,
+    UserSuspend,
+    UserUnsuspend,
+    UserProfileModification,
 }
 
 impl Kind {
@@ -80,6 +93,37 @@ impl Kind {
             Kind::DmTyping => "dm_typing",
             Kind::Error => "error",
             Kind::Unknown => "unknown",
+            Kind::Withheld => "withheld",
+            Kind::Drop => "drop",
+            Kind::Undrop => "undrop",
+            Kind::TweetEdit => "tweet_edit",
+            Kind::UserDelete => "user_delete",
+            Kind::UserUndelete => "user_undelete",
+            Kind::UserProtect => "user_protect",
+            Kind::UserUnprotect => "user_unprotect",
+            Kind::UserSuspend => "user_suspend",
+            Kind::UserUnsuspend => "user_unsuspend",
+            Kind::UserProfileModification => "user_profile_modification",
+        }
+    }
+
+    /// The kind of a v2 compliance event, by its name.
+    pub fn of_event(event: &v2::ComplianceEvent) -> Kind {
+        match event.name() {
+            "delete" => Kind::Delete,
+            "scrub_geo" => Kind::ScrubGeo,
+            "user_withheld" => Kind::UserWithheld,
+            "withheld" => Kind::Withheld,
+            "drop" => Kind::Drop,
+            "undrop" => Kind::Undrop,
+            "tweet_edit" => Kind::TweetEdit,
+            "user_delete" => Kind::UserDelete,
+            "user_undelete" => Kind::UserUndelete,
+            "user_protect" => Kind::UserProtect,
+            "user_unprotect" => Kind::UserUnprotect,
+            "user_suspend" => Kind::UserSuspend,
+            "user_unsuspend" => Kind::UserUnsuspend,
+            _ => Kind::UserProfileModification,
         }
     }
 }
@@ -112,6 +156,8 @@ pub enum Message<'a> {
     Post(Box<v2::PostLine<'a>>),
     /// A v2 error line: its problems (an in-stream `operational-disconnect`, ...).
     Problems(Vec<v2::Problem>),
+    /// A v2 compliance-stream event.
+    Compliance(v2::ComplianceEvent),
     /// A JSON object of a type this version does not know, kept whole.
     Unknown(&'a str),
 }
@@ -123,6 +169,7 @@ impl Message<'_> {
             Message::KeepAlive => return None,
             Message::Tweet(_) | Message::Post(_) => Kind::Tweet,
             Message::Problems(_) => Kind::Error,
+            Message::Compliance(e) => Kind::of_event(e),
             Message::Delete(_) | Message::DmDelete(_) => Kind::Delete,
             Message::ScrubGeo(_) => Kind::ScrubGeo,
             Message::Limit(_) => Kind::Limit,
