@@ -31,6 +31,7 @@
 mod claim;
 mod connections;
 mod dm;
+mod edits;
 mod error;
 mod lock;
 mod notice_filter;
@@ -73,6 +74,13 @@ pub trait Store: PurgeLog + MarkLog + Clone + Send + Sync + 'static {
     /// The pool for writes outside batches: migrations, the connection log.
     #[doc(hidden)]
     fn writer(&self) -> sql::Db<'_>;
+
+    /// The store, following `policy` in every batch written from now on (the `[compliance]`
+    /// choices; the default erases older edit versions). Stores without an archive ignore it.
+    fn with_policy(self, policy: streamvault_core::compliance::Policy) -> Self {
+        let _ = policy;
+        self
+    }
 
     /// Creates or upgrades the schema.
     fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send {

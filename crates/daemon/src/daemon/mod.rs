@@ -117,6 +117,7 @@ pub async fn run<S: Store>(
 ) -> Result<(), RunError> {
     let stop_after = options.stop_after;
     prepare(&settings)?;
+    let store = store.with_policy(settings.compliance.policy());
     let (mut signals, signal_handle) = signal_channel()?;
     let metrics = Arc::new(Metrics::default());
     let metrics_server = match settings.metrics.as_ref().and_then(|m| m.listen.as_deref()) {

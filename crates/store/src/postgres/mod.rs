@@ -32,6 +32,8 @@ pub struct PgStore {
     /// The transaction id of a batch whose COMMIT got no answer (the connection broke): a
     /// retry first asks the server whether it committed, so a batch is never written twice.
     uncertain: std::sync::Arc<std::sync::Mutex<Option<i64>>>,
+    /// The configured compliance choices the write path follows.
+    policy: streamvault_core::compliance::Policy,
 }
 
 impl PgStore {
@@ -50,6 +52,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             uncertain: Default::default(),
+            policy: Default::default(),
         })
     }
 
@@ -58,6 +61,7 @@ impl PgStore {
         PgStore {
             pool,
             uncertain: Default::default(),
+            policy: Default::default(),
         }
     }
 
@@ -155,7 +159,7 @@ impl Store for PgStore {
             .writing(op)?;
         // Until the commit's answer arrives, whether this transaction happened is unknown.
         self.set_uncertain(Some(txid)).writing(op)?;
-        let outcome = write::write_batch(PgTx(tx), batch, now, marks)
+        let outcome = write::write_batch(PgTx(tx), batch, now, marks, self.policy)
             .await
             .writing(op);
         if outcome

@@ -15,6 +15,7 @@
 
 mod compliance;
 mod detail;
+pub(crate) mod events;
 
 pub use compliance::Compliance;
 pub(crate) use detail::detail_insert;
@@ -42,6 +43,8 @@ pub enum Arg<'a> {
     RawJson(&'a str),
     /// A time; NULL when `None`.
     Time(Option<DateTime<Utc>>),
+    /// A flag: `BOOLEAN` in PostgreSQL, 0 or 1 in SQLite.
+    Bool(bool),
 }
 
 /// A time as the archive stores it: `TIMESTAMPTZ` in PostgreSQL, fixed-width ISO-8601 text in
@@ -157,6 +160,13 @@ pub trait Statements: Send {
         args: &[Arg<'_>],
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Reads the first column of every row as an integer (ids, counts).
+    fn ints(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+
     /// Reads a `withheld_in_countries` column: the first row's list, if there is a row.
     fn countries(
         &mut self,
@@ -201,6 +211,7 @@ mod tests {
         let all = super::compliance::ALL
             .iter()
             .chain(super::detail::ALL)
+            .chain(super::events::ALL)
             .chain(crate::connections::ALL)
             .chain(crate::rules::ALL);
         for sql in all {
