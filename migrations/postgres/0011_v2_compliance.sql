@@ -45,12 +45,14 @@ CREATE TABLE edit_chains (
 );
 CREATE INDEX edit_chains_by_initial ON edit_chains (initial_tweet_id, tweet_id);
 
--- `user_profile_modification` events, applied to users.raw when they are the newest of their
--- field.
+-- `user_profile_modification` events. The newest of each field is applied to users.raw (its
+-- `member`, NULL for fields the archive does not keep) when it is newer than the stored profile
+-- (users.updated_at), on arrival and whenever a profile arrives.
 CREATE TABLE profile_modifications (
     user_id            BIGINT NOT NULL,
     profile_field      TEXT   NOT NULL,
     new_value          TEXT   NOT NULL,
+    member             TEXT,
     event_at           TIMESTAMPTZ NOT NULL,
     notice_received_at TIMESTAMPTZ NOT NULL,
     applied_at         TIMESTAMPTZ NOT NULL,

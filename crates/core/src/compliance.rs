@@ -183,11 +183,15 @@ fn clean_tweet<'b>(
     tally: &mut Tally,
 ) -> Option<Cow<'b, TweetRow>> {
     // A delete of any version of an edit chain dooms every version.
-    let doomed = [Some(t.row.tweet_id), t.row.retweeted_status_id, t.row.edit_initial_id]
-        .into_iter()
-        .flatten()
-        .chain(edit_history(&t.row))
-        .find_map(|id| rules.deleted.get(&id).map(|src| (id, *src)));
+    let doomed = [
+        Some(t.row.tweet_id),
+        t.row.retweeted_status_id,
+        t.row.edit_initial_id,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(edit_history(&t.row))
+    .find_map(|id| rules.deleted.get(&id).map(|src| (id, *src)));
     if let Some((id, src)) = doomed {
         tally.hit(ActionKind::Delete, id, None, src, t.seq);
         if src.precedes(t.seq) && id == t.row.tweet_id {

@@ -9,8 +9,8 @@
 //!
 //! A delete notice names one version; [`chain_of`] widens it to the whole chain.
 
-use crate::sql::events::{Change, StateEvents};
 use crate::sql::Arg;
+use crate::sql::events::{Change, StateEvents};
 use crate::write::{ArchiveTx, DeletionRow};
 use crate::{Batch, NoticeKind, StoreError};
 use chrono::{DateTime, Utc};
@@ -120,7 +120,11 @@ pub(crate) async fn settle<T: ArchiveTx>(
     let (chains, touched) = batch_chains(batch);
     for (initial, versions) in &chains {
         for v in versions {
-            let args = [Arg::Int(Some(*v)), Arg::Int(Some(*initial)), Arg::Time(Some(now))];
+            let args = [
+                Arg::Int(Some(*v)),
+                Arg::Int(Some(*initial)),
+                Arg::Time(Some(now)),
+            ];
             tx.execute(INSERT_VERSION, &args).await?;
         }
     }
@@ -186,7 +190,11 @@ async fn delete_chain<T: ArchiveTx>(
     let erased = tx.erase_tweets(members).await?;
     let mut per_id: HashMap<i64, i64> = HashMap::new();
     for (id, retweeted) in &erased {
-        let owner = if members.contains(id) { *id } else { retweeted.unwrap_or(*id) };
+        let owner = if members.contains(id) {
+            *id
+        } else {
+            retweeted.unwrap_or(*id)
+        };
         *per_id.entry(owner).or_default() += 1;
     }
     let rows: Vec<DeletionRow> = members
@@ -204,16 +212,18 @@ async fn delete_chain<T: ArchiveTx>(
         })
         .collect();
     let new: BTreeSet<i64> = tx.insert_deletions(&rows, now).await?.into_iter().collect();
-    actions.extend(rows.iter().filter(|r| new.contains(&r.tweet_id)).map(|r| {
-        ComplianceAction {
-            kind: ActionKind::Delete,
-            target_id: r.tweet_id,
-            user_id: None,
-            notice_received_at: now,
-            rows_affected: r.erased,
-            deferred: true,
-        }
-    }));
+    actions.extend(
+        rows.iter()
+            .filter(|r| new.contains(&r.tweet_id))
+            .map(|r| ComplianceAction {
+                kind: ActionKind::Delete,
+                target_id: r.tweet_id,
+                user_id: None,
+                notice_received_at: now,
+                rows_affected: r.erased,
+                deferred: true,
+            }),
+    );
     Ok(erased.len() as i64)
 }
 

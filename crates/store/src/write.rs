@@ -5,9 +5,9 @@ use super::purges::PurgeTx;
 use super::spool_marks::{MarkTx, SpoolMark};
 use super::sql::events::{Change, StateEvents};
 use super::sql::{Compliance, Statements};
-use std::collections::HashSet;
 use super::{Batch, Notice, NoticeKind, Rows, StoreError};
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 use std::future::Future;
 use streamvault_core::compliance::{self, ActionKind, ComplianceAction, Known, Policy, Prepared};
 use streamvault_core::protocol::v2::ComplianceEvent;
@@ -126,6 +126,8 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
     };
     let (rows, prepared) = compliance::prepare(batch, &known);
     tx.insert_rows(batch, &rows).await?;
+    let user_ids: Vec<i64> = batch.users.iter().map(|u| u.row.user_id).collect();
+    tx.reapply_profiles(T::POSTGRES, &user_ids).await?;
     let dm_prepared = store_dms(&mut tx, batch).await?;
 
     let mut actions = prepared.deferred.clone();
@@ -277,7 +279,13 @@ async fn widen_to_chains<'n, T: ArchiveTx>(
         for id in super::edits::chain_of(tx, d.tweet_id).await? {
             if named.insert(id) {
                 let user_id = d.user_id;
-                deletes.push((n, streamvault_core::protocol::Delete { tweet_id: id, user_id }));
+                deletes.push((
+                    n,
+                    streamvault_core::protocol::Delete {
+                        tweet_id: id,
+                        user_id,
+                    },
+                ));
             }
         }
     }
@@ -326,10 +334,15 @@ async fn apply_event<T: ArchiveTx>(
             dropped,
             event_at,
         } => {
-            if !tx.record_change(&change("tweet", *tweet_id, "dropped", *dropped), now).await? {
+            if !tx
+                .record_change(&change("tweet", *tweet_id, "dropped", *dropped), now)
+                .await?
+            {
                 return Ok(None);
             }
-            let rows = tx.set_drop(*tweet_id, *author_id, *dropped, *event_at).await?;
+            let rows = tx
+                .set_drop(*tweet_id, *author_id, *dropped, *event_at)
+                .await?;
             Some(action(*tweet_id, Some(*author_id), rows))
         }
         ComplianceEvent::UserState {

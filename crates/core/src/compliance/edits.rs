@@ -66,7 +66,11 @@ mod tests {
         assert!(edit_history(&row(1, Some(1), r#"{"edit_history_tweet_ids":["1"]}"#)).is_empty());
         assert!(edit_history(&row(3, None, raw)).is_empty());
         assert_eq!(
-            edit_history(&row(3, Some(1), r#"{"edit_history_tweet_ids":["1","x","3"]}"#)),
+            edit_history(&row(
+                3,
+                Some(1),
+                r#"{"edit_history_tweet_ids":["1","x","3"]}"#
+            )),
             [1, 3]
         );
         assert!(edit_history(&row(3, Some(1), "not json")).is_empty());

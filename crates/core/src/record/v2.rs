@@ -8,8 +8,8 @@
 
 use super::message::UserSink;
 use super::{Api, Detail, MatchRow, MessageRecord, TweetRow, parse_twitter_time};
-use crate::protocol::{self, v2::ComplianceEvent};
 use crate::protocol::v2::{Includes, Post, PostLine, Problem};
+use crate::protocol::{self, v2::ComplianceEvent};
 use serde_json::value::RawValue;
 
 /// Adds a Post line's rows to `record`: included Posts first, then the Post itself.

@@ -39,7 +39,9 @@ impl ComplianceSettings {
         match self.user_delete_erases_after_days {
             Some(d) if !(1..=MAX_ERASE_AFTER_DAYS).contains(&d) => Err(invalid(
                 "compliance.user_delete_erases_after_days",
-                format!("must be between 1 and {MAX_ERASE_AFTER_DAYS} days (leave it out for never)"),
+                format!(
+                    "must be between 1 and {MAX_ERASE_AFTER_DAYS} days (leave it out for never)"
+                ),
             )),
             _ => Ok(()),
         }

@@ -315,5 +315,8 @@ fn compliance_streams_and_settings_load() {
     );
     let shown = s.redacted();
     assert!(shown.contains("edits = \"history\""), "{shown}");
-    assert!(shown.contains("user_delete_erases_after_days = 30"), "{shown}");
+    assert!(
+        shown.contains("user_delete_erases_after_days = 30"),
+        "{shown}"
+    );
 }

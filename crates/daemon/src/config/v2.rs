@@ -64,7 +64,10 @@ impl V2Endpoint {
 
     /// Whether this is a compliance stream (no Posts: no field parameters, no rules).
     pub fn is_compliance(self) -> bool {
-        matches!(self, V2Endpoint::TweetCompliance | V2Endpoint::UserCompliance)
+        matches!(
+            self,
+            V2Endpoint::TweetCompliance | V2Endpoint::UserCompliance
+        )
     }
 }
 
@@ -212,9 +215,10 @@ impl StreamSettings {
                 ));
             }
         }
-        if let Some(p) = FIELD_PARAMS.iter().find(|p| {
-            endpoint.is_compliance() && self.params.contains_key(**p)
-        }) {
+        if let Some(p) = FIELD_PARAMS
+            .iter()
+            .find(|p| endpoint.is_compliance() && self.params.contains_key(**p))
+        {
             return Err(invalid(
                 key(&format!("params.{p}")),
                 "the compliance streams take no field or expansion parameters",
@@ -391,7 +395,8 @@ mod tests {
             "https://api.x.com/2/users/compliance/stream",
         );
         assert!(s.v2_params().is_empty());
-        s.params.insert("start_time".into(), "2026-01-01T00:00:00Z".into());
+        s.params
+            .insert("start_time".into(), "2026-01-01T00:00:00Z".into());
         assert_eq!(s.v2_params().len(), 1);
         assert_eq!(V2Endpoint::UserCompliance.partitions(), Some(4));
     }

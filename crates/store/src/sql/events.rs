@@ -44,17 +44,40 @@ const TWEETS_OF_ID: &str = "SELECT COUNT(*) FROM tweets WHERE tweet_id = $1";
 const TWEETS_OF_USER: &str = "SELECT COUNT(*) FROM tweets WHERE user_id = $1";
 
 const INSERT_PROFILE: &str = "INSERT INTO profile_modifications (user_id, profile_field, \
-     new_value, event_at, notice_received_at, applied_at) VALUES ($1, $2, $3, $4, $5, $6) \
-     ON CONFLICT DO NOTHING";
-const NEWER_PROFILE: &str = "SELECT COUNT(*) FROM profile_modifications \
-     WHERE user_id = $1 AND profile_field = $2 AND event_at > $3";
-/// Sets one member of a user's `raw` (an object) to a string: (SQLite, PostgreSQL).
+     new_value, member, event_at, notice_received_at, applied_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+/// Sets a user's `raw` member `$1` to the newest modification of it, when that is newer than
+/// the stored profile: (SQLite, PostgreSQL).
 const SET_PROFILE: (&str, &str) = (
-    "UPDATE users SET raw = json_set(raw, '$.' || $1, $2) WHERE user_id = $3 \
-     AND CASE WHEN json_valid(raw) THEN json_type(raw) END = 'object'",
-    "UPDATE users SET raw = jsonb_set(raw, ARRAY[$1::text], to_jsonb($2::text)) \
-     WHERE user_id = $3 AND jsonb_typeof(raw) = 'object'",
+    "UPDATE users SET raw = json_set(raw, '$.' || $1, \
+       (SELECT p.new_value FROM profile_modifications p WHERE p.user_id = $2 AND p.member = $1 \
+        ORDER BY p.event_at DESC LIMIT 1)) \
+     WHERE user_id = $2 AND CASE WHEN json_valid(raw) THEN json_type(raw) END = 'object' \
+     AND (SELECT MAX(p.event_at) FROM profile_modifications p \
+          WHERE p.user_id = $2 AND p.member = $1) > updated_at",
+    "UPDATE users SET raw = jsonb_set(raw, ARRAY[$1::text], to_jsonb( \
+       (SELECT p.new_value FROM profile_modifications p WHERE p.user_id = $2 AND p.member = $1 \
+        ORDER BY p.event_at DESC LIMIT 1))) \
+     WHERE user_id = $2 AND jsonb_typeof(raw) = 'object' \
+     AND (SELECT MAX(p.event_at) FROM profile_modifications p \
+          WHERE p.user_id = $2 AND p.member = $1) > updated_at",
 );
+/// The users among a JSON array of ids with a recorded modification: (SQLite, PostgreSQL).
+const MODIFIED_USERS: (&str, &str) = (
+    "SELECT DISTINCT user_id FROM profile_modifications \
+     WHERE member IS NOT NULL AND user_id IN (SELECT value FROM json_each($1))",
+    "SELECT DISTINCT user_id FROM profile_modifications \
+     WHERE member IS NOT NULL AND user_id IN (SELECT jsonb_array_elements_text($1)::bigint)",
+);
+/// The members a profile modification may set.
+const MEMBERS: &[&str] = &[
+    "name",
+    "location",
+    "description",
+    "url",
+    "profile_image_url",
+    "profile_banner_url",
+];
 
 #[cfg(test)]
 pub(super) const ALL: &[&str] = &[
@@ -66,9 +89,10 @@ pub(super) const ALL: &[&str] = &[
     TWEETS_OF_ID,
     TWEETS_OF_USER,
     INSERT_PROFILE,
-    NEWER_PROFILE,
     SET_PROFILE.0,
     SET_PROFILE.1,
+    MODIFIED_USERS.0,
+    MODIFIED_USERS.1,
 ];
 
 /// The `raw` member a `profile_field` names (X's names, CDO), for v1.1 and v2 user objects
@@ -161,7 +185,8 @@ pub trait StateEvents: Statements {
     }
 
     /// Records a profile modification and applies it to the user's `raw` when it is the newest
-    /// of its field. `None` for a repeated event, else the rows changed.
+    /// of its field and newer than the stored profile. `None` for a repeated event, else the
+    /// rows changed.
     fn modify_profile(
         &mut self,
         postgres: bool,
@@ -172,10 +197,12 @@ pub trait StateEvents: Statements {
     ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send {
         async move {
             let id = Arg::Int(Some(user_id));
+            let member = profile_member(field);
             let args = [
                 id,
                 Arg::Text(Some(field)),
                 Arg::Text(Some(value)),
+                Arg::Text(member),
                 Arg::Time(Some(event_at)),
                 Arg::Time(Some(notice.received_at)),
                 Arg::Time(Some(applied_at)),
@@ -183,20 +210,43 @@ pub trait StateEvents: Statements {
             if self.execute(INSERT_PROFILE, &args).await? == 0 {
                 return Ok(None);
             }
-            let newer = self
-                .ints(
-                    NEWER_PROFILE,
-                    &[id, Arg::Text(Some(field)), Arg::Time(Some(event_at))],
-                )
-                .await?;
-            let Some(member) = profile_member(field).filter(|_| newer.first() == Some(&0)) else {
+            let Some(member) = member else {
                 return Ok(Some(0));
             };
-            let sql = if postgres { SET_PROFILE.1 } else { SET_PROFILE.0 };
-            let changed = self
-                .execute(sql, &[Arg::Str(member), Arg::Text(Some(value)), id])
-                .await?;
+            let sql = if postgres {
+                SET_PROFILE.1
+            } else {
+                SET_PROFILE.0
+            };
+            let changed = self.execute(sql, &[Arg::Str(member), id]).await?;
             Ok(Some(changed as i64))
+        }
+    }
+
+    /// Applies recorded modifications to the batch's incoming profiles that are older than
+    /// them (a profile seen before the change, arriving after its event).
+    fn reapply_profiles(
+        &mut self,
+        postgres: bool,
+        user_ids: &[i64],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            if user_ids.is_empty() {
+                return Ok(());
+            }
+            let list = serde_json::to_string(user_ids).unwrap_or_else(|_| "[]".into());
+            let (find, set) = if postgres {
+                (MODIFIED_USERS.1, SET_PROFILE.1)
+            } else {
+                (MODIFIED_USERS.0, SET_PROFILE.0)
+            };
+            for user in self.ints(find, &[Arg::Json(&list)]).await? {
+                for member in MEMBERS {
+                    self.execute(set, &[Arg::Str(member), Arg::Int(Some(user))])
+                        .await?;
+                }
+            }
+            Ok(())
         }
     }
 }

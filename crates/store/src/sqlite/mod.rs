@@ -268,8 +268,8 @@ impl Store for SqliteStore {
         self.in_transaction(move |tx| {
             runtime.block_on(write::write_batch(tx, &batch, now, &marks, policy))
         })
-            .await
-            .writing("writing a batch")
+        .await
+        .writing("writing a batch")
     }
 
     async fn close(&self) {

@@ -195,7 +195,8 @@ pub fn parse_event(name: &str, body: &RawValue) -> Result<Option<ComplianceEvent
     if body.get().as_bytes().first() != Some(&b'{') {
         return Err(bad(kind, format!("`{kind}` is not an object")));
     }
-    let w: EventWire<'_> = serde_json::from_str(body.get()).map_err(|e| bad(kind, e.to_string()))?;
+    let w: EventWire<'_> =
+        serde_json::from_str(body.get()).map_err(|e| bad(kind, e.to_string()))?;
     let event_at = time(w.event_at, kind)?;
     let event = match kind {
         "delete" | "drop" | "undrop" => {
@@ -246,8 +247,8 @@ fn tweet_edit(w: &EventWire<'_>, event_at: DateTime<Utc>) -> Result<ComplianceEv
     let raw = w
         .edit_tweet_ids
         .ok_or_else(|| bad(kind, "no edit_tweet_ids"))?;
-    let list: Vec<&RawValue> = serde_json::from_str(raw.get())
-        .map_err(|_| bad(kind, "edit_tweet_ids is not an array"))?;
+    let list: Vec<&RawValue> =
+        serde_json::from_str(raw.get()).map_err(|_| bad(kind, "edit_tweet_ids is not an array"))?;
     if list.is_empty() || list.len() > MAX_EDIT_IDS {
         return Err(bad(
             kind,
@@ -338,16 +339,21 @@ fn id(raw: Option<&RawValue>, name: &str, kind: &'static str) -> Result<i64, Par
     let s: Cow<'_, str> = serde_json::from_str(raw.get())
         .map_err(|_| bad(kind, format!("{name} is not a string")))?;
     let ok = (1..=19).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
-    ok.then(|| s.parse::<i64>().ok())
-        .flatten()
-        .ok_or_else(|| {
-            let shown: String = s.chars().take(24).collect();
-            bad(kind, format!("{name} {shown:?} is not an id of 1 to 19 digits"))
-        })
+    ok.then(|| s.parse::<i64>().ok()).flatten().ok_or_else(|| {
+        let shown: String = s.chars().take(24).collect();
+        bad(
+            kind,
+            format!("{name} {shown:?} is not an id of 1 to 19 digits"),
+        )
+    })
 }
 
 /// An optional id: absent or `null` is none, anything else must be an id.
-fn opt_id(raw: Option<&RawValue>, name: &str, kind: &'static str) -> Result<Option<i64>, ParseError> {
+fn opt_id(
+    raw: Option<&RawValue>,
+    name: &str,
+    kind: &'static str,
+) -> Result<Option<i64>, ParseError> {
     match raw {
         None => Ok(None),
         Some(r) if r.get() == "null" => Ok(None),
@@ -391,8 +397,8 @@ fn countries(raw: Option<&RawValue>, kind: &'static str) -> Result<Vec<String>, 
 /// A required string of at most [`MAX_PROFILE_VALUE`] bytes.
 fn text(raw: Option<&RawValue>, name: &str, kind: &'static str) -> Result<String, ParseError> {
     let raw = raw.ok_or_else(|| bad(kind, format!("no {name}")))?;
-    let s: Cow<'_, str> =
-        serde_json::from_str(raw.get()).map_err(|_| bad(kind, format!("{name} is not a string")))?;
+    let s: Cow<'_, str> = serde_json::from_str(raw.get())
+        .map_err(|_| bad(kind, format!("{name} is not a string")))?;
     if s.len() > MAX_PROFILE_VALUE {
         return Err(bad(
             kind,

@@ -126,8 +126,17 @@ fn an_unknown_event_is_kept_as_unknown_and_a_post_without_id_is_refused() {
 #[test]
 fn extra_members_are_ignored_and_nothing_is_unbounded() {
     let line = r#"{"data":{"drop":{"tweet":{"id":"5","author_id":"6","x":1},"event_at":"2022-12-23T12:34:56Z","new":[1,2]}}}"#;
-    assert!(matches!(event(line), ComplianceEvent::Drop { dropped: true, tweet_id: 5, .. }));
-    let ids: Vec<String> = (0..=MAX_EDIT_IDS).map(|i| format!("\"{}\"", i + 1)).collect();
+    assert!(matches!(
+        event(line),
+        ComplianceEvent::Drop {
+            dropped: true,
+            tweet_id: 5,
+            ..
+        }
+    ));
+    let ids: Vec<String> = (0..=MAX_EDIT_IDS)
+        .map(|i| format!("\"{}\"", i + 1))
+        .collect();
     let line = format!(
         r#"{{"data":{{"tweet_edit":{{"tweet":{{"id":"1"}},"initial_tweet_id":"1","edit_tweet_ids":[{}],"event_at":"2022-12-23T12:34:56Z"}}}}}}"#,
         ids.join(",")
