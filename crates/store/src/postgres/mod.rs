@@ -110,6 +110,11 @@ impl Store for PgStore {
         Db::Postgres(&self.pool)
     }
 
+    fn with_policy(mut self, policy: streamvault_core::compliance::Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
     async fn purge(&self) -> Result<(), StoreError> {
         // Deleted and rewritten rows (statuses, direct messages) live on as dead tuples until
         // vacuumed; VACUUM (which also covers the TOAST tables) frees them, so no tuple holds the
