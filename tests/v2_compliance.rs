@@ -263,3 +263,48 @@ both_backends!(
         assert_eq!(db.count("tweets").await, 0);
     }
 );
+
+both_backends!(
+    deleted_users_content_is_erased_after_the_delay,
+    |db| async {
+        let (gone, back, recent) = (501, 502, 503);
+        let posts = [
+            post(BIG, gone, "erased after the delay", &[]),
+            post(BIG + 1, gone, "also erased", &[]),
+            post(BIG + 2, back, "undeleted in time", &[]),
+            post(BIG + 3, recent, "deleted too recently", &[]),
+        ];
+        db.replay_lines(&refs(&posts)).await;
+        let years_ago = -300_000_000; // 2020
+        db.replay_lines(&[
+            &user_event("user_delete", gone, years_ago),
+            &user_event("user_delete", back, years_ago),
+            &user_event("user_undelete", back, years_ago + 1),
+            &user_event("user_delete", recent, 0), // 2030: never older than the delay
+        ])
+        .await;
+        let now = chrono::Utc::now();
+        let cutoff = now - chrono::Duration::days(30);
+        let erase = || async {
+            streamvault::with_store!(&db.backend, s => streamvault::store::Store::erase_deleted_users(s, cutoff, now).await.unwrap())
+        };
+        assert_eq!(erase().await, 2);
+        assert_eq!(db.count("purges_due").await, 1, "the purge is owed");
+        assert_eq!(
+            ids_of(&db, "SELECT CAST(tweet_id AS TEXT) FROM tweets").await,
+            [BIG + 2, BIG + 3]
+        );
+        assert_eq!(erase().await, 0, "once");
+        // The erased Posts are tombstoned: a later copy is refused.
+        db.replay_lines(&[&post(BIG, gone, "again", &[])]).await;
+        assert_eq!(db.count("tweets").await, 2);
+        let audit: Vec<_> = db
+            .actions()
+            .await
+            .into_iter()
+            .filter(|a| a.0 == "user_delete" && a.3)
+            .collect();
+        assert_eq!(audit, [("user_delete".into(), gone, 2, true)]);
+        assert_eq!(db.count("purges_due").await, 0, "the next writer purged it");
+    }
+);

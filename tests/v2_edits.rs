@@ -75,24 +75,37 @@ both_backends!(history_keeps_older_versions_out_of_view, |db| async {
     let edit = post(BIG + 1, 7, "edited", &[BIG, BIG + 1]);
     let third = post(BIG + 2, 7, "edited again", &[BIG, BIG + 1, BIG + 2]);
     db.replay_with(&[&third, &edit], HISTORY).await;
-    let stored = ids_of(&db, "SELECT CAST(tweet_id AS TEXT) FROM tweets WHERE tweet_id < 1234567890123456889").await;
+    let stored = ids_of(
+        &db,
+        "SELECT CAST(tweet_id AS TEXT) FROM tweets WHERE tweet_id < 1234567890123456889",
+    )
+    .await;
     assert_eq!(stored, [BIG, BIG + 1, BIG + 2]);
-    let shown: Vec<i64> = visible(&db).await.into_iter().filter(|i| *i < BIG + 100).collect();
+    let shown: Vec<i64> = visible(&db)
+        .await
+        .into_iter()
+        .filter(|i| *i < BIG + 100)
+        .collect();
     assert_eq!(shown, [BIG + 2], "the newest version alone is shown");
 });
 
-both_backends!(latest_erases_an_older_version_arriving_after_the_edit, |db| async {
-    // The event first, then the newest version, then the first version, late.
-    db.replay_with(&[&tweet_edit(&[BIG, BIG + 1], 0)], LATEST).await;
-    db.replay_with(&[&post(BIG + 1, 7, "new", &[BIG, BIG + 1])], LATEST)
-        .await;
-    db.replay_with(&[&post(BIG, 7, "old, late", &[])], LATEST).await;
-    let stored = ids_of(&db, "SELECT CAST(tweet_id AS TEXT) FROM tweets").await;
-    assert_eq!(stored, [BIG + 1]);
-    let audit = db.actions().await;
-    assert_eq!(audit[0], ("tweet_edit".into(), BIG, 0, false));
-    assert_eq!(audit.last().unwrap(), &("tweet_edit".into(), BIG, 1, true));
-});
+both_backends!(
+    latest_erases_an_older_version_arriving_after_the_edit,
+    |db| async {
+        // The event first, then the newest version, then the first version, late.
+        db.replay_with(&[&tweet_edit(&[BIG, BIG + 1], 0)], LATEST)
+            .await;
+        db.replay_with(&[&post(BIG + 1, 7, "new", &[BIG, BIG + 1])], LATEST)
+            .await;
+        db.replay_with(&[&post(BIG, 7, "old, late", &[])], LATEST)
+            .await;
+        let stored = ids_of(&db, "SELECT CAST(tweet_id AS TEXT) FROM tweets").await;
+        assert_eq!(stored, [BIG + 1]);
+        let audit = db.actions().await;
+        assert_eq!(audit[0], ("tweet_edit".into(), BIG, 0, false));
+        assert_eq!(audit.last().unwrap(), &("tweet_edit".into(), BIG, 1, true));
+    }
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latest_leaves_no_postgres_tuple_holding_an_older_version() {

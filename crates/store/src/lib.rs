@@ -44,6 +44,7 @@ mod rules;
 mod spool_marks;
 mod sql;
 mod sqlite;
+mod users_erased;
 mod write;
 
 pub use claim::{ClaimHolder, StreamClaim};
@@ -110,6 +111,18 @@ pub trait Store: PurgeLog + MarkLog + Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<BatchOutcome, StoreError>> + Send {
         let _ = marks;
         self.write_batch(batch, now)
+    }
+
+    /// Erases the content of users deleted at or before `deleted_before` whose deletion was not
+    /// undone (`compliance.user_delete_erases_after_days`): the rows erased. The caller purges
+    /// when it is more than 0. Stores without an archive erase nothing.
+    fn erase_deleted_users(
+        &self,
+        deleted_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send {
+        let _ = (deleted_before, now);
+        async { Ok(0) }
     }
 
     /// Removes erased content from the store's files as far as the backend allows (see the

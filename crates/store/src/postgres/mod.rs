@@ -115,6 +115,18 @@ impl Store for PgStore {
         self
     }
 
+    async fn erase_deleted_users(
+        &self,
+        deleted_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let op = "erasing deleted users' content";
+        let tx = self.pool.begin().await.writing(op)?;
+        crate::users_erased::erase_deleted_users(PgTx(tx), deleted_before, now)
+            .await
+            .writing(op)
+    }
+
     async fn purge(&self) -> Result<(), StoreError> {
         // Deleted and rewritten rows (statuses, direct messages) live on as dead tuples until
         // vacuumed; VACUUM (which also covers the TOAST tables) frees them, so no tuple holds the

@@ -212,6 +212,8 @@ mod tests {
             .iter()
             .chain(super::detail::ALL)
             .chain(super::events::ALL)
+            .chain(crate::edits::ALL)
+            .chain(crate::users_erased::ALL)
             .chain(crate::connections::ALL)
             .chain(crate::rules::ALL);
         for sql in all {

@@ -238,6 +238,23 @@ impl Store for SqliteStore {
         self
     }
 
+    async fn erase_deleted_users(
+        &self,
+        deleted_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let runtime = tokio::runtime::Handle::current();
+        self.in_transaction(move |tx| {
+            runtime.block_on(crate::users_erased::erase_deleted_users(
+                tx,
+                deleted_before,
+                now,
+            ))
+        })
+        .await
+        .writing("erasing deleted users' content")
+    }
+
     async fn purge(&self) -> Result<(), StoreError> {
         // secure_delete already zeroed the erased cells, but in pages that so far live only in
         // the WAL: copy them over the old pages of the main file and empty the WAL, whose older
