@@ -308,3 +308,56 @@ both_backends!(
         assert_eq!(db.count("purges_due").await, 0, "the next writer purged it");
     }
 );
+
+both_backends!(the_report_counts_states_and_event_kinds, |db| async {
+    use streamvault::report::{self, ReportFormat, ReportWindow};
+    let (data, events) = scenario(BIG, 1_000);
+    db.replay_with(
+        &refs(&data),
+        streamvault::compliance::Policy {
+            keep_edit_history: true,
+        },
+    )
+    .await;
+    db.replay_lines(&refs(&events)).await;
+    db.replay_lines(&[&user_event("user_suspend", 1_003, 5)])
+        .await;
+    let r = report::build(&db.backend, &ReportWindow::default())
+        .await
+        .unwrap();
+    let s = &r.compliance.states;
+    assert_eq!(
+        (
+            s.posts_dropped,
+            s.users_deleted,
+            s.users_protected,
+            s.users_suspended
+        ),
+        (1, 1, 1, 1)
+    );
+    // The default policy of the second replay erased the first version of the chain.
+    assert_eq!((s.edit_chains, s.superseded_versions_stored), (1, 0));
+    let kinds: Vec<&str> = r
+        .compliance
+        .by_kind
+        .iter()
+        .map(|k| k.kind.as_str())
+        .collect();
+    for name in [
+        "drop",
+        "undrop",
+        "tweet_edit",
+        "user_profile_modification",
+        "withheld",
+    ] {
+        assert!(kinds.contains(&name), "{name} in {kinds:?}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&r.render(ReportFormat::Json)).unwrap();
+    assert_eq!(json["compliance"]["states"]["users_protected"], 1);
+    assert!(
+        r.render(ReportFormat::Csv)
+            .contains("compliance_states,posts_dropped,,count,1")
+    );
+    assert!(r.render(ReportFormat::Text).contains("posts dropped"));
+    assert!(r.render(ReportFormat::Html).contains("users suspended"));
+});
