@@ -197,10 +197,11 @@ impl World {
             .iter()
             .copied()
             .filter(|id| {
-                let a = CHAIN
-                    .contains(id)
-                    .then_some(USERS[0])
-                    .unwrap_or_else(|| author((*id - BIG) as usize));
+                let a = if CHAIN.contains(id) {
+                    USERS[0]
+                } else {
+                    author((*id - BIG) as usize)
+                };
                 !dropped(*id) && !hidden_user(a)
             })
             .collect();

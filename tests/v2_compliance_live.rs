@@ -7,8 +7,8 @@ mod common;
 mod lines;
 
 use bytes::Bytes;
+use common::BIG;
 use common::daemon::{Daemon, StreamSpec, wait_until};
-use common::{BIG, TestDb};
 use http_body_util::{BodyExt, StreamBody, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response};

@@ -1,4 +1,5 @@
 //! The lines of v2 compliance tests: Posts with their authors, and every compliance event.
+#![allow(dead_code)]
 
 /// A time `secs` after 2030-01-01 (later than any profile a test archives).
 pub fn at(secs: i64) -> String {

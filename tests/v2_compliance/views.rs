@@ -1,5 +1,6 @@
 //! Reading the views meant for showing and sharing, with and without a viewer country: the
 //! `viewer_country` table on SQLite, the `streamvault.country` session setting on PostgreSQL.
+#![allow(dead_code)]
 
 use super::common::TestDb;
 use streamvault::store::Backend;

@@ -269,9 +269,9 @@ async fn apply_deletes<T: ArchiveTx>(
 
 /// Adds a delete for every other version of the edit chains the deletes name: X deletes a
 /// whole chain when one version is deleted.
-async fn widen_to_chains<'n, T: ArchiveTx>(
+async fn widen_to_chains<T: ArchiveTx>(
     tx: &mut T,
-    deletes: &mut Vec<(&'n Notice, streamvault_core::protocol::Delete)>,
+    deletes: &mut Vec<(&Notice, streamvault_core::protocol::Delete)>,
 ) -> Result<(), StoreError> {
     let mut named: HashSet<i64> = deletes.iter().map(|(_, d)| d.tweet_id).collect();
     for i in 0..deletes.len() {
