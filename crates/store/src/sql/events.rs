@@ -69,6 +69,10 @@ const MODIFIED_USERS: (&str, &str) = (
     "SELECT DISTINCT user_id FROM profile_modifications \
      WHERE member IS NOT NULL AND user_id IN (SELECT jsonb_array_elements_text($1)::bigint)",
 );
+/// Whether any modification is recorded: most archives have none, and then a batch's
+/// profiles need no lookup.
+const ANY_PROFILE: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM profile_modifications \
+     WHERE member IS NOT NULL LIMIT 1) AS any_row";
 /// The members a profile modification may set.
 const MEMBERS: &[&str] = &[
     "name",
@@ -93,6 +97,7 @@ pub(super) const ALL: &[&str] = &[
     SET_PROFILE.1,
     MODIFIED_USERS.0,
     MODIFIED_USERS.1,
+    ANY_PROFILE,
 ];
 
 /// The `raw` member a `profile_field` names (X's names, CDO), for v1.1 and v2 user objects
@@ -231,7 +236,7 @@ pub trait StateEvents: Statements {
         user_ids: &[i64],
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         async move {
-            if user_ids.is_empty() {
+            if user_ids.is_empty() || self.ints(ANY_PROFILE, &[]).await?.first() == Some(&0) {
                 return Ok(());
             }
             let list = serde_json::to_string(user_ids).unwrap_or_else(|_| "[]".into());
