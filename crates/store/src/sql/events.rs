@@ -47,9 +47,10 @@ const INSERT_PROFILE: &str = "INSERT INTO profile_modifications (user_id, profil
      new_value, member, event_at, notice_received_at, applied_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
 /// Sets a user's `raw` member `$1` to the newest modification of it, when that is newer than
-/// the stored profile: (SQLite, PostgreSQL).
+/// the stored profile: (SQLite, PostgreSQL). SQLite's path is `$.MEMBER`, its `$` written as
+/// `char(36)` so that the statement's only `$`s are its placeholders.
 const SET_PROFILE: (&str, &str) = (
-    "UPDATE users SET raw = json_set(raw, '$.' || $1, \
+    "UPDATE users SET raw = json_set(raw, char(36) || '.' || $1, \
        (SELECT p.new_value FROM profile_modifications p WHERE p.user_id = $2 AND p.member = $1 \
         ORDER BY p.event_at DESC LIMIT 1)) \
      WHERE user_id = $2 AND CASE WHEN json_valid(raw) THEN json_type(raw) END = 'object' \
