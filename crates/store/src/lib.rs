@@ -31,7 +31,6 @@
 mod claim;
 mod connections;
 mod dm;
-mod edits;
 mod error;
 mod lock;
 mod notice_filter;

@@ -18,7 +18,14 @@ const POSTS_OF: &str = "SELECT tweet_id FROM tweets WHERE user_id = $1";
 const MARK_ERASED: &str = "UPDATE user_states SET content_erased_at = $1 WHERE user_id = $2";
 
 #[cfg(test)]
-pub(crate) const ALL: &[&str] = &[DUE, POSTS_OF, MARK_ERASED];
+mod tests {
+    #[test]
+    fn statements_number_their_placeholders_in_order() {
+        for sql in [super::DUE, super::POSTS_OF, super::MARK_ERASED] {
+            assert!(crate::sql::numbered_in_order(sql), "{sql}");
+        }
+    }
+}
 
 /// Erases the content of every user deleted at or before `deleted_before` and not yet erased,
 /// in one transaction; the rows erased.

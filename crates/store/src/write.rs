@@ -1,5 +1,7 @@
 //! The write path both backends share: one batch, one transaction, compliance included.
 
+mod edits;
+
 use super::dm::{DmTx, apply_dm_deletes, store_dms};
 use super::purges::PurgeTx;
 use super::spool_marks::{MarkTx, SpoolMark};
@@ -136,7 +138,7 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
         tx.grow_scrub(*user, *up_to, *by).await?;
     }
     // Edit chains first: a delete below then reaches every version the batch made known.
-    let settled = super::edits::settle(&mut tx, batch, policy, now).await?;
+    let settled = edits::settle(&mut tx, batch, policy, now).await?;
     actions.extend(settled.actions);
     let notices = dedup_notices(&batch.notices);
     let mut applied = apply_deletes(&mut tx, &notices, &prepared, now).await?;
@@ -276,7 +278,7 @@ async fn widen_to_chains<T: ArchiveTx>(
     let mut named: HashSet<i64> = deletes.iter().map(|(_, d)| d.tweet_id).collect();
     for i in 0..deletes.len() {
         let (n, d) = (deletes[i].0, deletes[i].1.clone());
-        for id in super::edits::chain_of(tx, d.tweet_id).await? {
+        for id in edits::chain_of(tx, d.tweet_id).await? {
             if named.insert(id) {
                 let user_id = d.user_id;
                 deletes.push((

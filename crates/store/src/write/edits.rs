@@ -9,9 +9,9 @@
 //!
 //! A delete notice names one version; [`chain_of`] widens it to the whole chain.
 
+use super::{ArchiveTx, DeletionRow};
 use crate::sql::Arg;
 use crate::sql::events::{Change, StateEvents};
-use crate::write::{ArchiveTx, DeletionRow};
 use crate::{Batch, NoticeKind, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -43,7 +43,7 @@ const CHAIN_OF: &str = "SELECT n.tweet_id FROM edit_chains c JOIN edit_chains n 
      ON n.initial_tweet_id = c.initial_tweet_id WHERE c.tweet_id = $1";
 
 #[cfg(test)]
-pub(crate) const ALL: &[&str] = &[
+const ALL: &[&str] = &[
     INSERT_VERSION,
     MEMBERS,
     CHAINED.0,
@@ -280,4 +280,14 @@ async fn audit_edit_events<T: ArchiveTx>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn statements_number_their_placeholders_in_order() {
+        for sql in super::ALL {
+            assert!(crate::sql::numbered_in_order(sql), "{sql}");
+        }
+    }
 }
