@@ -17,16 +17,6 @@ const DUE: &str = "SELECT user_id FROM user_states WHERE deleted AND content_era
 const POSTS_OF: &str = "SELECT tweet_id FROM tweets WHERE user_id = $1";
 const MARK_ERASED: &str = "UPDATE user_states SET content_erased_at = $1 WHERE user_id = $2";
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn statements_number_their_placeholders_in_order() {
-        for sql in [super::DUE, super::POSTS_OF, super::MARK_ERASED] {
-            assert!(crate::sql::numbered_in_order(sql), "{sql}");
-        }
-    }
-}
-
 /// Erases the content of every user deleted at or before `deleted_before` and not yet erased,
 /// in one transaction; the rows erased.
 pub(crate) async fn erase_deleted_users<T: ArchiveTx + PurgeTx>(
@@ -87,4 +77,14 @@ pub(crate) async fn erase_deleted_users<T: ArchiveTx + PurgeTx>(
     }
     tx.commit().await?;
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn statements_number_their_placeholders_in_order() {
+        for sql in [super::DUE, super::POSTS_OF, super::MARK_ERASED] {
+            assert!(crate::sql::numbered_in_order(sql), "{sql}");
+        }
+    }
 }
