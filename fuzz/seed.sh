@@ -29,7 +29,7 @@ done <"$lines"
 
 # v2 lines: our fixtures and the twarc2 stream capture (when the shared reference is beside
 # the repository), each line whole; the target also wraps them into the v2 envelopes.
-for f in tests/fixtures/v2/*.jsonl ../shared/reference/data/twarc2/streaming_output_with_error.jsonl; do
+for f in tests/fixtures/v2/*.jsonl tests/fixtures/v2/compliance/*.jsonl ../shared/reference/data/twarc2/streaming_output_with_error.jsonl; do
     [ -f "$f" ] || continue
     while IFS= read -r line; do
         if [ -n "$line" ]; then printf '%s' "$line" | put v2_line; fi

@@ -66,12 +66,14 @@ async fn counts(db: &TestDb) {
     .await;
     assert_eq!(kinds, [["error", "11", "11"], ["tweet", "5", "0"]]);
     assert_eq!(db.count("rejects").await, 0);
-    // 3 + 2 + 1 + 3 + 1 Posts, each once; all v2.
-    assert_eq!(db.count("tweets").await, 10);
+    // 3 + 2 + 1 + 3 + 1 Posts, each once; all v2; the two older versions of the edited Post
+    // erased (`[compliance] edits = "latest"`, the default), their ids kept in `edit_chains`.
+    assert_eq!(db.count("tweets").await, 8);
     assert_eq!(
         db.int("SELECT COUNT(*) FROM tweets WHERE api = 'v2'").await,
-        10
+        8
     );
+    assert_eq!(db.count("edit_chains").await, 3);
     assert_eq!(db.count("users").await, 3);
     let matches = strings(
         db,
@@ -207,7 +209,10 @@ async fn references_edits_long_posts_and_places(db: &TestDb) {
         "{long}"
     );
     assert!(long.chars().count() > 280);
-    let chain = strings(db, "SELECT CAST(tweet_id AS TEXT), CAST(edit_initial_id AS TEXT) FROM tweets WHERE tweet_id BETWEEN 1600000000000000501 AND 1600000000000000503 ORDER BY tweet_id").await;
+    // The newest version alone is stored; the chain's three ids are recorded.
+    let kept = strings(db, "SELECT CAST(tweet_id AS TEXT), CAST(edit_initial_id AS TEXT) FROM tweets WHERE tweet_id BETWEEN 1600000000000000501 AND 1600000000000000503 ORDER BY tweet_id").await;
+    assert_eq!(kept, [["1600000000000000503", "1600000000000000501"]]);
+    let chain = strings(db, "SELECT CAST(tweet_id AS TEXT), CAST(initial_tweet_id AS TEXT) FROM edit_chains ORDER BY tweet_id").await;
     assert_eq!(chain.len(), 3);
     assert!(
         chain.iter().all(|r| r[1] == "1600000000000000501"),
@@ -292,7 +297,8 @@ both_backends!(compliance_holds_for_v2_posts, |db| async {
             .await;
         assert_eq!(n, 0, "{gone} erased");
     }
-    assert_eq!(db.count("tweets").await, 10 - 1 - 2);
+    // 10 Posts minus the two superseded edit versions, minus the three erased here.
+    assert_eq!(db.count("tweets").await, 10 - 2 - 1 - 2);
     // The full Post's text is gone from every table that could hold it.
     let copies = db
         .int("SELECT COUNT(*) FROM events WHERE CAST(raw AS TEXT) LIKE '%Full Post%'")
@@ -374,8 +380,9 @@ both_backends!(v2_posts_and_notices_in_either_order, |db| async {
     replay(&other, &[&b]);
     let (a, b) = (snapshot(&db).await, snapshot(&other).await);
     assert_eq!(a, b);
-    // 10 Posts, minus the retweet of the deleted original and the deleted edit.
-    assert_eq!(a.len(), 8);
+    // 10 Posts, minus the retweet of the deleted original and the deleted edit with every
+    // version of its chain.
+    assert_eq!(a.len(), 6);
     assert!(
         a.iter().all(|r| !r[5].contains("\"geo\"")),
         "every located Post was scrubbed"

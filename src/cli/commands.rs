@@ -171,7 +171,8 @@ pub(super) async fn replay_files(
         progress_bar: !json,
     };
     let config = settings.pipeline();
-    let result = with_store!(backend.clone(), s => replay::replay(s, config, options).await);
+    let policy = settings.compliance.policy();
+    let result = with_store!(backend.clone(), s => replay::replay(store::Store::with_policy(s, policy), config, options).await);
     backend.close().await;
     let summary = result?;
     log_summary(&summary);

@@ -161,6 +161,32 @@ impl TestDb {
         inputs: Vec<PathBuf>,
         config: PipelineConfig,
     ) -> ReplaySummary {
+        self.replay_files_with(inputs, config, Default::default())
+            .await
+    }
+
+    /// Replays lines as one file, the store following `policy` (the `[compliance]` choices).
+    pub async fn replay_with(
+        &self,
+        lines: &[&str],
+        policy: streamvault::compliance::Policy,
+    ) -> ReplaySummary {
+        let path = self
+            .dir
+            .path()
+            .join(format!("input-{}.jsonl", rand_suffix()));
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        self.replay_files_with(vec![path], PipelineConfig::default(), policy)
+            .await
+    }
+
+    /// [`TestDb::replay_files`] with a compliance policy.
+    pub async fn replay_files_with(
+        &self,
+        inputs: Vec<PathBuf>,
+        config: PipelineConfig,
+        policy: streamvault::compliance::Policy,
+    ) -> ReplaySummary {
         let options = ReplayOptions {
             inputs,
             stream: "test".into(),
@@ -168,7 +194,7 @@ impl TestDb {
             max_reject_bytes: 1 << 20,
             progress_bar: false,
         };
-        with_store!(self.backend.clone(), s => replay::replay(s, config, options).await).unwrap()
+        with_store!(self.backend.clone(), s => replay::replay(streamvault::store::Store::with_policy(s, policy), config, options).await).unwrap()
     }
 
     /// One integer from a query (portable SQL only).

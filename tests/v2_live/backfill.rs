@@ -19,7 +19,8 @@ both_backends!(
          [[connection]]\nsteps = [{ send = 200 }, { idle = \"forever\" }]\n",
     )
     .await;
-        let daemon = Daemon::start(&db, &[v2("sample", &sim, SAMPLE, "")], 0.3);
+        let daemon =
+            Daemon::start_with(&db, &[v2("sample", &sim, SAMPLE, "")], 0.3, KEEP_EDITS, &[]);
         wait_stats(&sim, "the third connection sent its 200 Posts", |s| {
             stream_requests(s, SAMPLE)
                 .get(2)
@@ -93,7 +94,8 @@ both_backends!(
          [[connection]]\nsteps = [{ send = 100 }, { idle = \"forever\" }]\n",
     )
     .await;
-        let daemon = Daemon::start(&db, &[v2("sample", &sim, SAMPLE, "")], 1.0);
+        let daemon =
+            Daemon::start_with(&db, &[v2("sample", &sim, SAMPLE, "")], 1.0, KEEP_EDITS, &[]);
         wait_stats(&sim, "three connections streamed", |s| {
             stream_requests(s, SAMPLE)
                 .iter()

@@ -44,10 +44,12 @@ both_backends!(
             ("dog", None),
             ("\"breaking news\"", Some("news")),
         ];
-        let daemon = Daemon::start(
+        let daemon = Daemon::start_with(
             &db,
             &[v2("filtered", &sim, SEARCH, &rules_key(&sim, &rules))],
             0.01,
+            KEEP_EDITS,
+            &[],
         );
         wait_stats(&sim, "300 Posts sent", |s| {
             v2_stream(s, "search", None).is_some_and(|e| e.sent_live == 300)
@@ -99,7 +101,13 @@ both_backends!(
 
 both_backends!(the_sample_stream_is_archived_exactly, |db| async {
     let sim = sim_toml(&db, &finite(250)).await;
-    let daemon = Daemon::start(&db, &[v2("sample", &sim, SAMPLE, "")], 0.01);
+    let daemon = Daemon::start_with(
+        &db,
+        &[v2("sample", &sim, SAMPLE, "")],
+        0.01,
+        KEEP_EDITS,
+        &[],
+    );
     wait_posts(&db, "sample", 250).await;
     let exit = daemon.stop(Duration::from_secs(10));
     assert_eq!(exit.code, Some(0), "{}", exit.log);
@@ -121,7 +129,7 @@ both_backends!(the_sample_stream_is_archived_exactly, |db| async {
 both_backends!(a_four_partition_firehose_is_archived_exactly, |db| async {
     let sim = sim_toml(&db, &finite(150)).await;
     let spec = v2("firehose", &sim, FIREHOSE, "partitions = [1, 2, 3, 4]\n");
-    let daemon = Daemon::start(&db, &[spec], 0.01);
+    let daemon = Daemon::start_with(&db, &[spec], 0.01, KEEP_EDITS, &[]);
     wait_posts_logged(&db, "firehose", 600, &daemon).await;
     let exit = daemon.stop(Duration::from_secs(10));
     assert_eq!(exit.code, Some(0), "{}", exit.log);

@@ -10,6 +10,10 @@ pub const SEARCH: &str = "/2/tweets/search/stream";
 pub const SAMPLE: &str = "/2/tweets/sample/stream";
 pub const FIREHOSE: &str = "/2/tweets/firehose/stream";
 
+/// Keeps every version of the simulator's edited Posts (the default, `edits = "latest"`, erases
+/// the older ones): what tests that count the Posts delivered run with.
+pub const KEEP_EDITS: &str = "[compliance]\nedits = \"history\"\n";
+
 /// A simulator whose default scenario is the TOML text (v2 requests carry no `?scenario=`).
 pub async fn sim_toml(db: &TestDb, toml: &str) -> Simulator {
     simulator(scenario_toml(db.dir.path(), toml), 200.0).await

@@ -123,6 +123,8 @@ pub enum NoticeKind {
     ScrubGeo(protocol::ScrubGeo),
     StatusWithheld(protocol::StatusWithheld),
     UserWithheld(protocol::UserWithheld),
+    /// A v2 compliance event with no v1.1 equivalent (see `record::Detail::Compliance`).
+    Event(protocol::v2::ComplianceEvent),
 }
 
 impl Batch {
@@ -298,6 +300,7 @@ fn notice_of(detail: &Detail) -> Option<NoticeKind> {
         Detail::ScrubGeo(s) => Some(NoticeKind::ScrubGeo(s.clone())),
         Detail::StatusWithheld(w) => Some(NoticeKind::StatusWithheld(w.clone())),
         Detail::UserWithheld(w) => Some(NoticeKind::UserWithheld(w.clone())),
+        Detail::Compliance(e) => Some(NoticeKind::Event(e.clone())),
         _ => None,
     }
 }

@@ -14,8 +14,10 @@
 //! does not depend on the order in which statuses and notices arrive.
 
 mod dm;
+mod edits;
 
 pub use dm::{DmPrepared, dm_ids, prepare_dms};
+pub use edits::edit_history;
 
 use crate::batch::{Batch, PendingTweet, PendingUser, Rows};
 use crate::record::{TweetRow, UserRow};
@@ -28,6 +30,14 @@ mod rules;
 pub use geo::strip_geo_raw;
 use rules::{NoticeOrigin, Rules};
 
+/// The archive's choices where compliance leaves one (`[compliance]` in the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Policy {
+    /// Keep the content of an edit chain's older versions (`edits = "history"`); by default it
+    /// is erased, the ids kept.
+    pub keep_edit_history: bool,
+}
+
 /// The kinds of compliance action recorded in `compliance_actions.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActionKind {
@@ -37,6 +47,9 @@ pub enum ActionKind {
     UserWithheld,
     /// A direct-message delete (`dm_delete`).
     DmDelete,
+    /// A v2 compliance event without a v1.1 equivalent, by its name (`withheld`, `drop`,
+    /// `tweet_edit`, `user_suspend`, ...).
+    Event(&'static str),
 }
 
 impl ActionKind {
@@ -48,6 +61,7 @@ impl ActionKind {
             ActionKind::StatusWithheld => "status_withheld",
             ActionKind::UserWithheld => "user_withheld",
             ActionKind::DmDelete => "dm_delete",
+            ActionKind::Event(name) => name,
         }
     }
 }
@@ -168,10 +182,16 @@ fn clean_tweet<'b>(
     rules: &Rules,
     tally: &mut Tally,
 ) -> Option<Cow<'b, TweetRow>> {
-    let doomed = [Some(t.row.tweet_id), t.row.retweeted_status_id]
-        .into_iter()
-        .flatten()
-        .find_map(|id| rules.deleted.get(&id).map(|src| (id, *src)));
+    // A delete of any version of an edit chain dooms every version.
+    let doomed = [
+        Some(t.row.tweet_id),
+        t.row.retweeted_status_id,
+        t.row.edit_initial_id,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(edit_history(&t.row))
+    .find_map(|id| rules.deleted.get(&id).map(|src| (id, *src)));
     if let Some((id, src)) = doomed {
         tally.hit(ActionKind::Delete, id, None, src, t.seq);
         if src.precedes(t.seq) && id == t.row.tweet_id {
@@ -259,6 +279,8 @@ pub fn lookup_keys(batch: &Batch) -> (Vec<i64>, Vec<i64>) {
     for t in &batch.tweets {
         tweet_ids.insert(t.row.tweet_id);
         tweet_ids.extend(t.row.retweeted_status_id);
+        tweet_ids.extend(t.row.edit_initial_id);
+        tweet_ids.extend(edit_history(&t.row));
         user_ids.extend(t.row.user_id);
     }
     user_ids.extend(batch.users.iter().map(|u| u.row.user_id));

@@ -233,6 +233,7 @@ fn compliance(raw: &Raw, now: DateTime<Utc>) -> Compliance {
     Compliance {
         total_actions: raw.actions.len() as u64,
         by_kind,
+        states: raw.states.clone(),
         waiting_deletions: WaitingDeletions {
             count: count_u64(raw.waiting_count),
             oldest: raw

@@ -231,6 +231,9 @@ fn compliance(c: &mut Csv, comp: &Compliance) {
             k.latency_ms.map(|l| l.max),
         );
     }
+    for (name, n) in comp.states.named() {
+        c.row("compliance_states", name, "", "count", &n.to_string());
+    }
     let w = &comp.waiting_deletions;
     c.row("waiting_deletions", "", "", "count", &w.count.to_string());
     for d in &w.oldest {

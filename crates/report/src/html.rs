@@ -73,6 +73,8 @@ pub(super) fn render(r: &Report) -> String {
         esc(&c::WAITING_NOTE.join(" "))
     );
     table(&mut out, &c::waiting(waiting));
+    out.push_str("<h3>States held now (left out of tweets_visible and users_visible)</h3>");
+    table(&mut out, &crate::states::table(&r.compliance.states));
 
     connections(&mut out, &r.connections);
     section(&mut out, "Disconnect messages", c::DISCONNECTS_NOTE);

@@ -33,7 +33,9 @@
 //!   `latency_ms` with nearest-rank `p50`, `p99` and `max` of notice received to applied (actions
 //!   applied on receipt; deferred ones waited for their data), or
 //!   `null` without actions), `waiting_deletions` (`count`, `oldest`: `tweet_id`, `user_id`,
-//!   `notice_received_at`, `waiting_ms`).
+//!   `notice_received_at`, `waiting_ms`), `states` (now, whatever the window: `posts_dropped`,
+//!   `users_deleted`, `users_protected`, `users_suspended`, `edit_chains`,
+//!   `superseded_versions_stored`).
 //! - `connections`: `period` (`start`, `end`, `length_ms`; `null` without connections),
 //!   `uptime_ms`, `coverage` (averaged over streams), `streams` of `stream`, `uptime_ms`,
 //!   `downtime_ms`, `coverage`, `connections` (`connection_id`, `started_at`, `connected_at`,
@@ -57,6 +59,8 @@ mod history;
 mod html;
 mod json;
 pub mod model;
+pub use states::ComplianceStates;
+mod states;
 mod svg;
 mod text;
 mod time;

@@ -168,6 +168,8 @@ pub struct Compliance {
     /// The four notice kinds always, in a fixed order, then any other recorded kind.
     pub by_kind: Vec<ComplianceKind>,
     pub waiting_deletions: WaitingDeletions,
+    /// The states held now (v2 compliance streams), whatever the window.
+    pub states: crate::states::ComplianceStates,
 }
 
 /// The actions of one notice kind.

@@ -34,6 +34,8 @@ pub(super) fn render(r: &Report) -> String {
         out.push('\n');
         table(&mut out, &c::waiting(waiting));
     }
+    out.push_str("\n  States held now (left out of tweets_visible and users_visible):\n");
+    table(&mut out, &crate::states::table(&r.compliance.states));
 
     section(&mut out, "Connections", c::CONNECTIONS_NOTE);
     match &r.connections.period {

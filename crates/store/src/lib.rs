@@ -45,6 +45,7 @@ mod rules;
 mod spool_marks;
 mod sql;
 mod sqlite;
+mod users_erased;
 mod write;
 
 pub use claim::{ClaimHolder, StreamClaim};
@@ -77,6 +78,13 @@ pub trait Store: PurgeLog + MarkLog + Clone + Send + Sync + 'static {
     #[doc(hidden)]
     fn writer(&self) -> sql::Db<'_>;
 
+    /// The store, following `policy` in every batch written from now on (the `[compliance]`
+    /// choices; the default erases older edit versions). Stores without an archive ignore it.
+    fn with_policy(self, policy: streamvault_core::compliance::Policy) -> Self {
+        let _ = policy;
+        self
+    }
+
     /// Creates or upgrades the schema.
     fn migrate(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
         async move {
@@ -105,6 +113,18 @@ pub trait Store: PurgeLog + MarkLog + Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<BatchOutcome, StoreError>> + Send {
         let _ = marks;
         self.write_batch(batch, now)
+    }
+
+    /// Erases the content of users deleted at or before `deleted_before` whose deletion was not
+    /// undone (`compliance.user_delete_erases_after_days`): the rows erased. The caller purges
+    /// when it is more than 0. Stores without an archive erase nothing.
+    fn erase_deleted_users(
+        &self,
+        deleted_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send {
+        let _ = (deleted_before, now);
+        async { Ok(0) }
     }
 
     /// Removes erased content from the store's files as far as the backend allows (see the

@@ -1,14 +1,19 @@
 //! The write path both backends share: one batch, one transaction, compliance included.
 
+mod edits;
+
 use super::dm::{DmTx, apply_dm_deletes, store_dms};
 use super::posts::PostTally;
 use super::purges::PurgeTx;
 use super::spool_marks::{MarkTx, SpoolMark};
+use super::sql::events::{Change, StateEvents};
 use super::sql::{Compliance, Statements};
 use super::{Batch, Notice, NoticeKind, Rows, StoreError};
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 use std::future::Future;
-use streamvault_core::compliance::{self, ActionKind, ComplianceAction, Known, Prepared};
+use streamvault_core::compliance::{self, ActionKind, ComplianceAction, Known, Policy, Prepared};
+use streamvault_core::protocol::v2::ComplianceEvent;
 
 /// What a committed batch did.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -117,6 +122,7 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
     batch: &Batch,
     now: DateTime<Utc>,
     marks: &[SpoolMark],
+    policy: Policy,
 ) -> Result<BatchOutcome, StoreError> {
     // First: the batch's events may belong to a connection it opens.
     super::connections::apply(&mut tx, &batch.connections, T::POSTGRES).await?;
@@ -129,6 +135,8 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
     let (rows, prepared) = compliance::prepare(batch, &known);
     let inserted = tx.insert_rows(batch, &rows).await?;
     let posts = PostTally::count(batch, &rows, &inserted);
+    let user_ids: Vec<i64> = batch.users.iter().map(|u| u.row.user_id).collect();
+    tx.reapply_profiles(T::POSTGRES, &user_ids).await?;
     let dm_prepared = store_dms(&mut tx, batch).await?;
 
     let mut actions = prepared.deferred.clone();
@@ -136,6 +144,9 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
     for ((user, up_to), by) in &prepared.scrub_growth {
         tx.grow_scrub(*user, *up_to, *by).await?;
     }
+    // Edit chains first: a delete below then reaches every version the batch made known.
+    let settled = edits::settle(&mut tx, batch, policy, now).await?;
+    actions.extend(settled.actions);
     let notices = dedup_notices(&batch.notices);
     let mut applied = apply_deletes(&mut tx, &notices, &prepared, now).await?;
     applied.extend(apply_dm_deletes(&mut tx, &notices, &dm_prepared, now).await?);
@@ -145,6 +156,8 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
     }
     for notice in notices {
         if let Some(action) = apply_notice(&mut tx, notice, &prepared, now).await? {
+            applied.push(action);
+        } else if let Some(action) = apply_event(&mut tx, notice, now).await? {
             applied.push(action);
         }
     }
@@ -157,7 +170,8 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
             )
         })
         .map(|a| a.rows_affected)
-        .sum();
+        .sum::<i64>()
+        + settled.erased;
     let latencies = applied
         .iter()
         .map(|a| (now - a.notice_received_at).num_milliseconds())
@@ -208,16 +222,17 @@ async fn apply_deletes<T: ArchiveTx>(
     prepared: &Prepared,
     now: DateTime<Utc>,
 ) -> Result<Vec<ComplianceAction>, StoreError> {
-    let deletes: Vec<(&Notice, &streamvault_core::protocol::Delete)> = notices
+    let mut deletes: Vec<(&Notice, streamvault_core::protocol::Delete)> = notices
         .iter()
         .filter_map(|n| match &n.kind {
-            NoticeKind::Delete(d) => Some((*n, d)),
+            NoticeKind::Delete(d) => Some((*n, d.clone())),
             _ => None,
         })
         .collect();
     if deletes.is_empty() {
         return Ok(Vec::new());
     }
+    widen_to_chains(tx, &mut deletes).await?;
     let ids: Vec<i64> = deletes.iter().map(|(_, d)| d.tweet_id).collect();
     let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
     let mut erased: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
@@ -262,6 +277,116 @@ async fn apply_deletes<T: ArchiveTx>(
         .collect())
 }
 
+/// Adds a delete for every other version of the edit chains the deletes name: X deletes a
+/// whole chain when one version is deleted.
+async fn widen_to_chains<T: ArchiveTx>(
+    tx: &mut T,
+    deletes: &mut Vec<(&Notice, streamvault_core::protocol::Delete)>,
+) -> Result<(), StoreError> {
+    let mut named: HashSet<i64> = deletes.iter().map(|(_, d)| d.tweet_id).collect();
+    for i in 0..deletes.len() {
+        let (n, d) = (deletes[i].0, deletes[i].1.clone());
+        for id in edits::chain_of(tx, d.tweet_id).await? {
+            if named.insert(id) {
+                let user_id = d.user_id;
+                deletes.push((
+                    n,
+                    streamvault_core::protocol::Delete {
+                        tweet_id: id,
+                        user_id,
+                    },
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies one v2 compliance event that changes a state (drop, user states, profile), or a
+/// v2 `withheld`; `None` for other notices and for repeats. (`tweet_edit` is the edit chains'.)
+async fn apply_event<T: ArchiveTx>(
+    tx: &mut T,
+    notice: &Notice,
+    now: DateTime<Utc>,
+) -> Result<Option<ComplianceAction>, StoreError> {
+    let NoticeKind::Event(event) = &notice.kind else {
+        return Ok(None);
+    };
+    let action = |target_id, user_id, rows_affected| ComplianceAction {
+        kind: ActionKind::Event(event.name()),
+        target_id,
+        user_id,
+        notice_received_at: notice.received_at,
+        rows_affected,
+        deferred: false,
+    };
+    let change = |target, target_id, state, value| Change {
+        target,
+        target_id,
+        state,
+        value,
+        event_at: event.event_at(),
+        notice,
+    };
+    Ok(match event {
+        ComplianceEvent::Withheld {
+            tweet_id,
+            author_id,
+            countries,
+            ..
+        } => tx
+            .withhold(notice, "status", *tweet_id, countries, now)
+            .await?
+            .map(|rows| action(*tweet_id, Some(*author_id), rows)),
+        ComplianceEvent::Drop {
+            tweet_id,
+            author_id,
+            dropped,
+            event_at,
+        } => {
+            if !tx
+                .record_change(&change("tweet", *tweet_id, "dropped", *dropped), now)
+                .await?
+            {
+                return Ok(None);
+            }
+            let rows = tx
+                .set_drop(*tweet_id, *author_id, *dropped, *event_at)
+                .await?;
+            Some(action(*tweet_id, Some(*author_id), rows))
+        }
+        ComplianceEvent::UserState {
+            user_id,
+            state,
+            on,
+            event_at,
+        } => {
+            let c = change("user", *user_id, state.as_str(), *on);
+            if !tx.record_change(&c, now).await? {
+                return Ok(None);
+            }
+            let rows = tx.set_user_state(*user_id, *state, *on, *event_at).await?;
+            Some(action(*user_id, Some(*user_id), rows))
+        }
+        ComplianceEvent::ProfileModification {
+            user_id,
+            profile_field,
+            new_value,
+            event_at,
+        } => {
+            let what = (*user_id, profile_field.as_str(), new_value.as_str());
+            tx.modify_profile(T::POSTGRES, notice, what, *event_at, now)
+                .await?
+                .map(|rows| action(*user_id, Some(*user_id), rows))
+        }
+        // `tweet_edit` is settled with the edit chains; the rest are v1.1 notices' own.
+        ComplianceEvent::TweetEdit { .. }
+        | ComplianceEvent::Delete { .. }
+        | ComplianceEvent::UserWithheld { .. }
+        | ComplianceEvent::ScrubGeo { .. } => None,
+    })
+}
+
 /// Applies one non-delete notice to what the archive held before; `None` when it was a repeat.
 async fn apply_notice<T: ArchiveTx>(
     tx: &mut T,
@@ -279,8 +404,8 @@ async fn apply_notice<T: ArchiveTx>(
         deferred: false,
     };
     Ok(match &notice.kind {
-        // Applied together, by apply_deletes and apply_dm_deletes.
-        NoticeKind::Delete(_) | NoticeKind::DmDelete(_) => None,
+        // Applied together, by apply_deletes and apply_dm_deletes; v2 events by apply_event.
+        NoticeKind::Delete(_) | NoticeKind::DmDelete(_) | NoticeKind::Event(_) => None,
         NoticeKind::ScrubGeo(s) => {
             let scrubbed = tx.scrub_geo(s.user_id, s.up_to_status_id).await? + prior;
             let new = tx

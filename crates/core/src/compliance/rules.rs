@@ -3,6 +3,7 @@
 
 use super::{Known, merge_countries};
 use crate::batch::{Batch, Notice, NoticeKind};
+use crate::protocol::v2::ComplianceEvent;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -96,6 +97,20 @@ impl Rules {
                     .or_insert((Vec::new(), src));
                 merge_countries(&mut e.0, &w.countries);
             }
+            // A v2 `withheld` is a status withholding under its own name.
+            NoticeKind::Event(ComplianceEvent::Withheld {
+                tweet_id,
+                countries,
+                ..
+            }) => {
+                let e = self
+                    .withheld_statuses
+                    .entry(*tweet_id)
+                    .or_insert((Vec::new(), src));
+                merge_countries(&mut e.0, countries);
+            }
+            // States, edits and profiles are applied by the store (views and edit chains).
+            NoticeKind::Event(_) => {}
         }
     }
 }

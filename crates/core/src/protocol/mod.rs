@@ -55,6 +55,19 @@ pub enum Kind {
     /// A v2 error line (`{"errors": [Problem, ...]}`).
     Error,
     Unknown,
+    // The v2 compliance events with names of their own (`delete`, `scrub_geo` and
+    // `user_withheld` keep the kinds above). Last, so that spooled kinds keep their numbers.
+    Withheld,
+    Drop,
+    Undrop,
+    TweetEdit,
+    UserDelete,
+    UserUndelete,
+    UserProtect,
+    UserUnprotect,
+    UserSuspend,
+    UserUnsuspend,
+    UserProfileModification,
 }
 
 impl Kind {
@@ -80,6 +93,37 @@ impl Kind {
             Kind::DmTyping => "dm_typing",
             Kind::Error => "error",
             Kind::Unknown => "unknown",
+            Kind::Withheld => "withheld",
+            Kind::Drop => "drop",
+            Kind::Undrop => "undrop",
+            Kind::TweetEdit => "tweet_edit",
+            Kind::UserDelete => "user_delete",
+            Kind::UserUndelete => "user_undelete",
+            Kind::UserProtect => "user_protect",
+            Kind::UserUnprotect => "user_unprotect",
+            Kind::UserSuspend => "user_suspend",
+            Kind::UserUnsuspend => "user_unsuspend",
+            Kind::UserProfileModification => "user_profile_modification",
+        }
+    }
+
+    /// The kind of a v2 compliance event, by its name.
+    pub fn of_event(event: &v2::ComplianceEvent) -> Kind {
+        match event.name() {
+            "delete" => Kind::Delete,
+            "scrub_geo" => Kind::ScrubGeo,
+            "user_withheld" => Kind::UserWithheld,
+            "withheld" => Kind::Withheld,
+            "drop" => Kind::Drop,
+            "undrop" => Kind::Undrop,
+            "tweet_edit" => Kind::TweetEdit,
+            "user_delete" => Kind::UserDelete,
+            "user_undelete" => Kind::UserUndelete,
+            "user_protect" => Kind::UserProtect,
+            "user_unprotect" => Kind::UserUnprotect,
+            "user_suspend" => Kind::UserSuspend,
+            "user_unsuspend" => Kind::UserUnsuspend,
+            _ => Kind::UserProfileModification,
         }
     }
 }
@@ -120,6 +164,8 @@ pub enum Message<'a> {
     /// `edit_history_tweet_ids` or `__twarc` or a string `id`, and neither `id_str` nor `user`.
     /// The record layer puts the expansions back into `includes`.
     Flattened(&'a str),
+    /// A v2 compliance-stream event.
+    Compliance(v2::ComplianceEvent),
     /// A JSON object of a type this version does not know, kept whole.
     Unknown(&'a str),
 }
@@ -133,6 +179,7 @@ impl Message<'_> {
                 Kind::Tweet
             }
             Message::Problems(_) => Kind::Error,
+            Message::Compliance(e) => Kind::of_event(e),
             Message::Delete(_) | Message::DmDelete(_) => Kind::Delete,
             Message::ScrubGeo(_) => Kind::ScrubGeo,
             Message::Limit(_) => Kind::Limit,

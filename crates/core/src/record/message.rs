@@ -105,6 +105,10 @@ fn add_detail(message: Message<'_>, record: &mut MessageRecord) {
         Message::UserWithheld(w) => record.detail = Detail::UserWithheld(w),
         Message::Limit(l) => record.detail = Detail::Limit { track: l.track },
         Message::Problems(problems) => record.detail = super::v2::problems_detail(problems),
+        Message::Compliance(event) => {
+            record.tweet_id = event.tweet_id();
+            record.detail = super::v2::compliance_detail(event);
+        }
         Message::Disconnect(d) => {
             record.detail = Detail::Disconnect {
                 code: Some(d.code),

@@ -176,6 +176,10 @@ pub enum Detail {
         target_user_id: Option<i64>,
         target_object_id: Option<i64>,
     },
+    /// A v2 compliance event with no v1.1 equivalent (`withheld`, `drop`/`undrop`,
+    /// `tweet_edit`, the user states, `user_profile_modification`). Last, so that spooled
+    /// details keep their numbers.
+    Compliance(protocol::v2::ComplianceEvent),
 }
 
 /// A `tweets` row.

@@ -10,6 +10,7 @@ use super::message::UserSink;
 use super::{Api, Detail, MatchRow, MessageRecord, TweetRow, parse_twitter_time};
 use crate::protocol::TweetUser;
 use crate::protocol::v2::{Includes, Post, PostLine, Problem};
+use crate::protocol::{self, v2::ComplianceEvent};
 use serde_json::value::RawValue;
 
 /// Adds a Post line's rows to `record`: included Posts first, then the Post itself.
@@ -134,6 +135,33 @@ pub(super) fn problems_detail(problems: Vec<Problem>) -> Detail {
             reason: p.detail.clone(),
         },
         None => Detail::Problems(problems),
+    }
+}
+
+/// A compliance event's detail: `delete`, `scrub_geo` and `user_withheld` become the v1.1
+/// notices they mean (one engine applies both), every other event stays itself.
+pub(super) fn compliance_detail(event: ComplianceEvent) -> Detail {
+    match event {
+        ComplianceEvent::Delete {
+            tweet_id,
+            author_id,
+            ..
+        } => Detail::Delete(protocol::Delete {
+            tweet_id,
+            user_id: Some(author_id),
+        }),
+        ComplianceEvent::ScrubGeo {
+            user_id,
+            up_to_tweet_id,
+            ..
+        } => Detail::ScrubGeo(protocol::ScrubGeo {
+            user_id,
+            up_to_status_id: up_to_tweet_id,
+        }),
+        ComplianceEvent::UserWithheld {
+            user_id, countries, ..
+        } => Detail::UserWithheld(protocol::UserWithheld { user_id, countries }),
+        other => Detail::Compliance(other),
     }
 }
 

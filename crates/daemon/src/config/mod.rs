@@ -8,6 +8,7 @@
 //! file, a field of [`Settings`], and a line in each of [`Settings::validate`] and
 //! [`Settings::redacted`]. Loading and layering are in `load.rs`.
 
+mod compliance;
 mod database;
 mod ingest;
 mod load;
@@ -20,6 +21,7 @@ mod stream;
 mod tests;
 mod v2;
 
+pub use compliance::{ComplianceSettings, EditsSetting};
 pub use database::DatabaseSettings;
 pub use ingest::IngestSettings;
 pub use metrics::MetricsSettings;
@@ -75,6 +77,8 @@ pub struct Settings {
     pub spool: SpoolSettings,
     #[serde(default)]
     pub daemon: DaemonSettings,
+    #[serde(default)]
+    pub compliance: ComplianceSettings,
 }
 
 impl Settings {
@@ -96,6 +100,7 @@ impl Settings {
         self.database.validate()?;
         self.reconnect.validate()?;
         self.ingest.validate()?;
+        self.compliance.validate()?;
         if let Some(metrics) = &self.metrics {
             metrics.validate()?;
         }
@@ -112,6 +117,7 @@ impl Settings {
         spool::describe(&mut out, &self.spool, &self.daemon, &self.database.url);
         stream::write_redacted_all(&self.streams, &mut out);
         self.reconnect.write_redacted(&mut out);
+        self.compliance.write_redacted(&mut out);
         if let Some(metrics) = &self.metrics {
             metrics.write_redacted(&mut out);
         }

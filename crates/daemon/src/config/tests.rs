@@ -153,7 +153,28 @@ fn v2_mistakes_name_their_key() {
     };
     let filtered = "https://api.x.com/2/tweets/search/stream";
     let firehose = "https://api.x.com/2/tweets/firehose/stream";
+    let compliance = "https://api.x.com/2/tweets/compliance/stream";
+    let users = "https://api.x.com/2/users/compliance/stream";
     let cases = [
+        (stream(compliance, ""), "stream[0].partitions"),
+        (stream(users, "partitions = [5]"), "stream[0].partitions"),
+        (stream(users, "partitions = [1, 2, 3, 4]\nrules = \"unmanaged\""), "stream[0].rules"),
+        (
+            stream(compliance, "partitions = [1]\nbackfill_minutes = 6"),
+            "stream[0].backfill_minutes",
+        ),
+        (
+            stream(compliance, "partitions = [1]\nparams = { \"tweet.fields\" = \"id\" }"),
+            "stream[0].params.tweet.fields",
+        ),
+        (
+            "[compliance]\nedits = \"sometimes\"\n".to_owned(),
+            "compliance",
+        ),
+        (
+            "[compliance]\nuser_delete_erases_after_days = 0\n".to_owned(),
+            "compliance.user_delete_erases_after_days",
+        ),
         (stream("https://api.x.com/2/tweets/nope", ""), "stream[0].url"),
         (stream(filtered, ""), "stream[0].rules"),
         (
@@ -258,4 +279,44 @@ fn debug_output_holds_no_secret() {
     ] {
         assert!(text.contains(shown), "{shown} missing from {text}");
     }
+}
+
+#[test]
+fn compliance_streams_and_settings_load() {
+    let s = load(
+        r#"
+        [compliance]
+        edits = "history"
+        user_delete_erases_after_days = 30
+        [[stream]]
+        name = "tweet-compliance"
+        family = "v2"
+        url = "https://api.x.com/2/tweets/compliance/stream"
+        partitions = [1, 2, 3, 4]
+        backfill_minutes = 0
+        [[stream]]
+        name = "user-compliance"
+        family = "v2"
+        url = "https://api.x.com/2/users/compliance/stream"
+        partitions = [1, 2, 3, 4]
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        s.streams[0].v2_endpoint(),
+        Some(V2Endpoint::TweetCompliance)
+    );
+    assert_eq!(s.streams[1].v2_endpoint(), Some(V2Endpoint::UserCompliance));
+    assert!(s.streams[1].v2_params().is_empty());
+    assert!(s.compliance.policy().keep_edit_history);
+    assert_eq!(
+        s.compliance.user_delete_erase_after(),
+        Some(chrono::Duration::days(30))
+    );
+    let shown = s.redacted();
+    assert!(shown.contains("edits = \"history\""), "{shown}");
+    assert!(
+        shown.contains("user_delete_erases_after_days = 30"),
+        "{shown}"
+    );
 }

@@ -20,6 +20,10 @@ pub enum V2Endpoint {
     Sample10,
     /// `/2/tweets/firehose/stream` and its `/lang/{en,ja,ko,pt}` variants, in 20 partitions.
     Firehose,
+    /// `/2/tweets/compliance/stream`: Post compliance events, in 4 partitions.
+    TweetCompliance,
+    /// `/2/users/compliance/stream`: user compliance events, in 4 partitions.
+    UserCompliance,
 }
 
 impl V2Endpoint {
@@ -33,6 +37,10 @@ impl V2Endpoint {
             Some(V2Endpoint::Sample)
         } else if path.ends_with("/2/tweets/sample10/stream") {
             Some(V2Endpoint::Sample10)
+        } else if path.ends_with("/2/tweets/compliance/stream") {
+            Some(V2Endpoint::TweetCompliance)
+        } else if path.ends_with("/2/users/compliance/stream") {
+            Some(V2Endpoint::UserCompliance)
         } else if path.ends_with("/2/tweets/firehose/stream")
             || ["en", "ja", "ko", "pt"]
                 .iter()
@@ -49,10 +57,30 @@ impl V2Endpoint {
         match self {
             V2Endpoint::Sample10 => Some(2),
             V2Endpoint::Firehose => Some(20),
+            V2Endpoint::TweetCompliance | V2Endpoint::UserCompliance => Some(4),
             V2Endpoint::Filtered | V2Endpoint::Sample => None,
         }
     }
+
+    /// Whether this is a compliance stream (no Posts: no field parameters, no rules).
+    pub fn is_compliance(self) -> bool {
+        matches!(
+            self,
+            V2Endpoint::TweetCompliance | V2Endpoint::UserCompliance
+        )
+    }
 }
+
+/// The field and expansion parameters of the Post streams, which the compliance streams do not
+/// take.
+const FIELD_PARAMS: &[&str] = &[
+    "tweet.fields",
+    "expansions",
+    "user.fields",
+    "place.fields",
+    "media.fields",
+    "poll.fields",
+];
 
 /// `rules` on a filtered stream: the rules the server must hold, or hands off.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -146,8 +174,11 @@ impl StreamSettings {
     }
 
     /// The query of a v2 request: the default field parameters, overridden key by key by
-    /// `params`.
+    /// `params`; a compliance stream's `params` alone (it takes no field parameters).
     pub fn v2_params(&self) -> BTreeMap<String, String> {
+        if self.v2_endpoint().is_some_and(V2Endpoint::is_compliance) {
+            return self.params.clone();
+        }
         let mut params = default_params();
         params.extend(self.params.clone());
         params
@@ -164,7 +195,8 @@ impl StreamSettings {
             return Err(invalid(
                 key("url"),
                 "a v2 stream's URL must end in /2/tweets/search/stream, /2/tweets/sample/stream, \
-                 /2/tweets/sample10/stream or /2/tweets/firehose/stream (optionally /lang/en|ja|ko|pt)",
+                 /2/tweets/sample10/stream, /2/tweets/firehose/stream (optionally /lang/en|ja|ko|pt), \
+                 /2/tweets/compliance/stream or /2/users/compliance/stream",
             ));
         };
         if !self.method.eq_ignore_ascii_case("GET") {
@@ -182,6 +214,15 @@ impl StreamSettings {
                     },
                 ));
             }
+        }
+        if let Some(p) = FIELD_PARAMS
+            .iter()
+            .find(|p| endpoint.is_compliance() && self.params.contains_key(**p))
+        {
+            return Err(invalid(
+                key(&format!("params.{p}")),
+                "the compliance streams take no field or expansion parameters",
+            ));
         }
         if self.backfill_minutes.is_some_and(|m| m > 5) {
             return Err(invalid(
@@ -314,6 +355,15 @@ mod tests {
                 Some(V2Endpoint::Firehose),
             ),
             ("https://api.x.com/2/tweets/firehose/stream/lang/de", None),
+            (
+                "https://api.x.com/2/tweets/compliance/stream",
+                Some(V2Endpoint::TweetCompliance),
+            ),
+            (
+                "http://127.0.0.1:1/2/users/compliance/stream?x=1",
+                Some(V2Endpoint::UserCompliance),
+            ),
+            ("https://api.x.com/2/likes/compliance/stream", None),
             ("https://api.x.com/2/tweets/search/stream/rules", None),
             ("https://stream.twitter.com/1.1/statuses/filter.json", None),
         ];
@@ -335,6 +385,20 @@ mod tests {
         );
         s.rules_url = Some("http://proxy/rules".into());
         assert_eq!(s.effective_rules_url(), "http://proxy/rules");
+    }
+
+    #[test]
+    fn compliance_streams_ask_no_field_parameters() {
+        let mut s = StreamSettings::new(
+            "c",
+            super::super::StreamFamily::V2,
+            "https://api.x.com/2/users/compliance/stream",
+        );
+        assert!(s.v2_params().is_empty());
+        s.params
+            .insert("start_time".into(), "2026-01-01T00:00:00Z".into());
+        assert_eq!(s.v2_params().len(), 1);
+        assert_eq!(V2Endpoint::UserCompliance.partitions(), Some(4));
     }
 
     #[test]

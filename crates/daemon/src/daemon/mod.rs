@@ -35,6 +35,7 @@ mod serve;
 mod signals;
 mod status;
 mod streams;
+mod user_erasure;
 
 /// How long streams get to end their connections after a stop request before they are cut.
 const STOP_DEADLINE: Duration = Duration::from_secs(5);
@@ -117,6 +118,7 @@ pub async fn run<S: Store>(
 ) -> Result<(), RunError> {
     let stop_after = options.stop_after;
     prepare(&settings)?;
+    let store = store.with_policy(settings.compliance.policy());
     let (mut signals, signal_handle) = signal_channel()?;
     let metrics = Arc::new(Metrics::default());
     let metrics_server = match settings.metrics.as_ref().and_then(|m| m.listen.as_deref()) {
@@ -154,6 +156,12 @@ pub async fn run<S: Store>(
         stop_at: None,
         background: JoinSet::new(),
     };
+    if let Some(after) = settings.compliance.user_delete_erase_after() {
+        let store = daemon.store.clone();
+        daemon
+            .background
+            .spawn(user_erasure::run(store, after, user_erasure::CHECK_EVERY));
+    }
     let managed: Vec<_> = settings.streams.iter().cloned().enumerate().collect();
     let result = match daemon.sync_rules(&managed).await {
         Ok(()) => daemon.start_all(),

@@ -112,6 +112,7 @@ pub(super) struct Raw {
     pub actions: Vec<ActionRow>,
     pub waiting_count: i64,
     pub waiting_oldest: Vec<WaitingRow>,
+    pub states: crate::states::ComplianceStates,
     /// Every attempt started before the window's end, by stream and start: the earlier ones
     /// tell why the window began in a gap and whether an unclosed row was superseded.
     pub connections: Vec<ConnectionRow>,
@@ -157,6 +158,9 @@ pub(super) async fn fetch(
         actions: queries::actions(db, w)
             .await
             .reading("reading the report's compliance actions")?,
+        states: crate::states::fetch(db)
+            .await
+            .reading("reading the report's compliance states")?,
         waiting_count: queries::waiting_count(db, w)
             .await
             .reading("reading the report's waiting deletions")?,

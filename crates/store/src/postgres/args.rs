@@ -34,6 +34,7 @@ impl Encode<'_, Postgres> for Arg<'_> {
             Arg::Json(s) => encode_jsonb(s, buf),
             Arg::RawJson(s) => encode_jsonb(&pg_json(s), buf),
             Arg::Time(t) => Encode::<Postgres>::encode(t, buf),
+            Arg::Bool(b) => Encode::<Postgres>::encode(b, buf),
         }
     }
 
@@ -44,6 +45,7 @@ impl Encode<'_, Postgres> for Arg<'_> {
             Arg::Str(_) | Arg::Text(_) => <&str as Type<Postgres>>::type_info(),
             Arg::Json(_) | Arg::RawJson(_) => <JsonValue as Type<Postgres>>::type_info(),
             Arg::Time(_) => <DateTime<Utc> as Type<Postgres>>::type_info(),
+            Arg::Bool(_) => <bool as Type<Postgres>>::type_info(),
         })
     }
 }
@@ -72,6 +74,12 @@ impl Statements for PgTx {
             .execute(&mut *self.0)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn ints(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar_with(sql, arguments::<Postgres>(args)?)
+            .fetch_all(&mut *self.0)
+            .await?)
     }
 
     async fn countries(

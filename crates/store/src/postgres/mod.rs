@@ -32,6 +32,8 @@ pub struct PgStore {
     /// The transaction id of a batch whose COMMIT got no answer (the connection broke): a
     /// retry first asks the server whether it committed, so a batch is never written twice.
     uncertain: std::sync::Arc<std::sync::Mutex<Option<i64>>>,
+    /// The configured compliance choices the write path follows.
+    policy: streamvault_core::compliance::Policy,
 }
 
 impl PgStore {
@@ -50,6 +52,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             uncertain: Default::default(),
+            policy: Default::default(),
         })
     }
 
@@ -58,6 +61,7 @@ impl PgStore {
         PgStore {
             pool,
             uncertain: Default::default(),
+            policy: Default::default(),
         }
     }
 
@@ -104,6 +108,23 @@ impl PgStore {
 impl Store for PgStore {
     fn writer(&self) -> Db<'_> {
         Db::Postgres(&self.pool)
+    }
+
+    fn with_policy(mut self, policy: streamvault_core::compliance::Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    async fn erase_deleted_users(
+        &self,
+        deleted_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let op = "erasing deleted users' content";
+        let tx = self.pool.begin().await.writing(op)?;
+        crate::users_erased::erase_deleted_users(PgTx(tx), deleted_before, now)
+            .await
+            .writing(op)
     }
 
     async fn purge(&self) -> Result<(), StoreError> {
@@ -155,7 +176,7 @@ impl Store for PgStore {
             .writing(op)?;
         // Until the commit's answer arrives, whether this transaction happened is unknown.
         self.set_uncertain(Some(txid)).writing(op)?;
-        let outcome = write::write_batch(PgTx(tx), batch, now, marks)
+        let outcome = write::write_batch(PgTx(tx), batch, now, marks, self.policy)
             .await
             .writing(op);
         if outcome

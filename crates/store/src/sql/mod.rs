@@ -15,6 +15,7 @@
 
 mod compliance;
 mod detail;
+pub(crate) mod events;
 
 pub use compliance::Compliance;
 pub(crate) use detail::detail_insert;
@@ -42,6 +43,8 @@ pub enum Arg<'a> {
     RawJson(&'a str),
     /// A time; NULL when `None`.
     Time(Option<DateTime<Utc>>),
+    /// A flag: `BOOLEAN` in PostgreSQL, 0 or 1 in SQLite.
+    Bool(bool),
 }
 
 /// A time as the archive stores it: `TIMESTAMPTZ` in PostgreSQL, fixed-width ISO-8601 text in
@@ -157,6 +160,13 @@ pub trait Statements: Send {
         args: &[Arg<'_>],
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Reads the first column of every row as an integer (ids, counts).
+    fn ints(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+
     /// Reads a `withheld_in_countries` column: the first row's list, if there is a row.
     fn countries(
         &mut self,
@@ -173,26 +183,30 @@ pub(crate) fn countries_json(c: &[String]) -> String {
     serde_json::to_string(c).unwrap_or_else(|_| "[]".into())
 }
 
+/// Every `$n` of `sql` first appears after `$1` .. `$n-1` (rusqlite binds by appearance): what
+/// every shared statement must hold (checked by the tests of each module that has some).
+#[cfg(test)]
+pub(crate) fn numbered_in_order(sql: &str) -> bool {
+    let mut next = 1;
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        let digits: String = rest[at + 1..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        rest = &rest[at + 1..];
+        match digits.parse::<usize>() {
+            Ok(n) if n == next => next += 1,
+            Ok(n) if n < next => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
-    /// Every `$n` of `sql` first appears after `$1` .. `$n-1` (rusqlite binds by appearance).
-    fn numbered_in_order(sql: &str) -> bool {
-        let mut next = 1;
-        let mut rest = sql;
-        while let Some(at) = rest.find('$') {
-            let digits: String = rest[at + 1..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            rest = &rest[at + 1..];
-            match digits.parse::<usize>() {
-                Ok(n) if n == next => next += 1,
-                Ok(n) if n < next => {}
-                _ => return false,
-            }
-        }
-        true
-    }
+    use super::numbered_in_order;
 
     /// The statements rusqlite runs bind by first appearance, sqlx's by number: every shared
     /// statement must mean the same to both.
@@ -201,6 +215,7 @@ mod tests {
         let all = super::compliance::ALL
             .iter()
             .chain(super::detail::ALL)
+            .chain(super::events::ALL)
             .chain(crate::connections::ALL)
             .chain(crate::rules::ALL);
         for sql in all {

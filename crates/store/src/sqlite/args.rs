@@ -21,6 +21,7 @@ impl ToSql for Arg<'_> {
             Arg::Text(s) => s.to_sql(),
             Arg::Time(Some(t)) => Ok(ToSqlOutput::from(sqlite_time(*t))),
             Arg::Time(None) => Ok(ToSqlOutput::from(Null)),
+            Arg::Bool(b) => Ok(ToSqlOutput::from(i64::from(*b))),
         }
     }
 }
@@ -38,6 +39,7 @@ impl<'q> Encode<'q, Sqlite> for Arg<'q> {
             Arg::Str(s) | Arg::Json(s) | Arg::RawJson(s) => Encode::<Sqlite>::encode(s, buf),
             Arg::Text(s) => Encode::<Sqlite>::encode(s, buf),
             Arg::Time(t) => Encode::<Sqlite>::encode(t.map(sqlite_time), buf),
+            Arg::Bool(b) => Encode::<Sqlite>::encode(i64::from(b), buf),
         }
     }
 }
@@ -75,6 +77,12 @@ impl SqliteTx {
 impl Statements for SqliteTx {
     async fn execute(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
         Ok(self.run(sql, args)? as u64)
+    }
+
+    async fn ints(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self.db.prepare_cached(sql)?;
+        let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, i64>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     async fn countries(

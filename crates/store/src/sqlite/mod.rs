@@ -51,6 +51,8 @@ pub struct SqliteStore {
     filter: Arc<Mutex<NoticeFilter>>,
     /// The WAL's checkpoint thread (none for in-memory archives and [`Checkpoints::Inline`]).
     checkpointer: Option<Arc<Checkpointer>>,
+    /// The configured compliance choices the write path follows.
+    policy: streamvault_core::compliance::Policy,
 }
 
 impl SqliteStore {
@@ -110,6 +112,7 @@ impl SqliteStore {
             readers,
             filter: Default::default(),
             checkpointer,
+            policy: Default::default(),
         })
     }
 
@@ -121,6 +124,7 @@ impl SqliteStore {
             readers: pool,
             filter: Default::default(),
             checkpointer: None,
+            policy: Default::default(),
         }
     }
 
@@ -229,6 +233,28 @@ impl Store for SqliteStore {
         Db::Sqlite(&self.writer)
     }
 
+    fn with_policy(mut self, policy: streamvault_core::compliance::Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    async fn erase_deleted_users(
+        &self,
+        deleted_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let runtime = tokio::runtime::Handle::current();
+        self.in_transaction(move |tx| {
+            runtime.block_on(crate::users_erased::erase_deleted_users(
+                tx,
+                deleted_before,
+                now,
+            ))
+        })
+        .await
+        .writing("erasing deleted users' content")
+    }
+
     async fn purge(&self) -> Result<(), StoreError> {
         // secure_delete already zeroed the erased cells, but in pages that so far live only in
         // the WAL: copy them over the old pages of the main file and empty the WAL, whose older
@@ -255,9 +281,12 @@ impl Store for SqliteStore {
         let runtime = tokio::runtime::Handle::current();
         // Every statement of the transaction is synchronous: the shared write path's futures
         // are ready at once, so driving them here never waits on anything but SQLite.
-        self.in_transaction(move |tx| runtime.block_on(write::write_batch(tx, &batch, now, &marks)))
-            .await
-            .writing("writing a batch")
+        let policy = self.policy;
+        self.in_transaction(move |tx| {
+            runtime.block_on(write::write_batch(tx, &batch, now, &marks, policy))
+        })
+        .await
+        .writing("writing a batch")
     }
 
     async fn close(&self) {

@@ -1,15 +1,18 @@
 //! The X API v2 stream lines, told apart by their envelope: `{"data": Post, "includes": {...},
 //! "matching_rules": [...]}` is a Post line, `{"errors": [Problem, ...]}` (without `data`) an
-//! error line. A `data` object without an `id` holding a compliance event (`delete`,
-//! `tweet_edit`, `user_suspend`, ...) is a compliance-stream line: kept as an unknown message
-//! for now, never mistaken for a Post. A `data` array is a response page (search, timelines)
-//! and a Post object at the top level with v2 keys is a flattened Post (twarc2's output): both
-//! are read by the record layer ([`Message::Page`], [`Message::Flattened`]).
+//! error line. A `data` object without an `id` whose only key names a compliance event
+//! (`delete`, `tweet_edit`, `user_suspend`, ...) is a compliance-stream line (see
+//! [`compliance`]); one whose only key is an object of a name not known here is kept as an
+//! unknown message, never mistaken for a Post. A `data` array is a response page (search,
+//! timelines) and a Post object at the top level with v2 keys is a flattened Post (twarc2's
+//! output): both are read by the record layer ([`Message::Page`], [`Message::Flattened`]).
 
+pub mod compliance;
 mod includes;
 mod post;
 mod problem;
 
+pub use compliance::{ComplianceEvent, UserState};
 pub use includes::{Includes, parse_includes, parse_user_v2};
 pub use post::{Post, PostError, parse_post};
 pub use problem::{
@@ -25,7 +28,7 @@ use std::borrow::Cow;
 
 /// The `data` keys of the v2 compliance streams (OAS 2.166 `TweetComplianceData`,
 /// `UserComplianceData`).
-const COMPLIANCE_KEYS: &[&str] = &[
+pub const COMPLIANCE_KEYS: &[&str] = &[
     "delete",
     "withheld",
     "drop",
@@ -100,12 +103,29 @@ pub(super) fn classify<'a>(
     }
     let shape = data.map(data_shape).unwrap_or_default();
     if !shape.has_id {
-        if shape.keys == 1 && shape.compliance {
-            return Ok(Message::Unknown(text));
+        if let (1, Some(data)) = (shape.keys, data) {
+            if let Some(message) = event_line(text, data)? {
+                return Ok(message);
+            }
         }
         return Err(bad("tweet", "v2 `data` object has no id"));
     }
     post_line(text).map(|line| Message::Post(Box::new(line)))
+}
+
+/// A `data` object of one member: a compliance event when the member names one, an unknown
+/// event when its value is an object of another name, else `None` (a broken Post).
+fn event_line<'a>(text: &'a str, data: &'a RawValue) -> Result<Option<Message<'a>>, ParseError> {
+    let one: std::collections::BTreeMap<Cow<'a, str>, &'a RawValue> =
+        serde_json::from_str(data.get()).map_err(|e| bad("tweet", e.to_string()))?;
+    let Some((name, body)) = one.into_iter().next() else {
+        return Ok(None);
+    };
+    if let Some(event) = compliance::parse_event(&name, body)? {
+        return Ok(Some(Message::Compliance(event)));
+    }
+    let object = body.get().as_bytes().first() == Some(&b'{');
+    Ok(object.then_some(Message::Unknown(text)))
 }
 
 /// An error line: its problems.
@@ -170,7 +190,6 @@ pub(super) fn looks_flattened(text: &str) -> bool {
 struct DataShape {
     keys: usize,
     has_id: bool,
-    compliance: bool,
 }
 
 fn data_shape(raw: &RawValue) -> DataShape {
@@ -186,7 +205,6 @@ fn data_shape(raw: &RawValue) -> DataShape {
                 map.next_value::<IgnoredAny>()?;
                 shape.keys += 1;
                 shape.has_id |= key == "id";
-                shape.compliance |= COMPLIANCE_KEYS.contains(&key.as_ref());
             }
             Ok(shape)
         }

@@ -16,10 +16,12 @@ fn envelopes_are_told_apart() {
         r#"{"data":{"user_suspend":{"user":{"id":"1375036644"},"event_at":"2022-06-27T23:49:41.839+00:00"}}}"#,
     ] {
         assert!(
-            matches!(parse_text(compliance), Ok(Message::Unknown(_))),
+            matches!(parse_text(compliance), Ok(Message::Compliance(_))),
             "{compliance}"
         );
     }
+    let page = r#"{"data":[{"id":"1","text":"a search page"}],"meta":{"result_count":1}}"#;
+    assert!(matches!(parse_text(page), Ok(Message::Unknown(_))));
 }
 
 #[test]
