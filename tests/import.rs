@@ -28,6 +28,15 @@ fn fixtures() -> Vec<PathBuf> {
 
 /// Imports `inputs` as the stream `import`, with the default line bound (1 MiB: a page is large).
 async fn import(db: &TestDb, inputs: Vec<PathBuf>) -> ReplaySummary {
+    import_with(db, inputs, Default::default()).await
+}
+
+/// [`import`] with the store following `policy` (the `[compliance]` choices).
+async fn import_with(
+    db: &TestDb,
+    inputs: Vec<PathBuf>,
+    policy: streamvault::compliance::Policy,
+) -> ReplaySummary {
     let options = ReplayOptions {
         inputs,
         stream: "import".into(),
@@ -36,7 +45,7 @@ async fn import(db: &TestDb, inputs: Vec<PathBuf>) -> ReplaySummary {
         progress_bar: false,
     };
     let config = PipelineConfig::default();
-    with_store!(db.backend.clone(), s => replay::replay(s, config, options).await).unwrap()
+    with_store!(db.backend.clone(), s => replay::replay(streamvault::store::Store::with_policy(s, policy), config, options).await).unwrap()
 }
 
 fn tally(new: u64, seen_again: u64, refused: u64, included_new: u64) -> PostTally {
@@ -287,7 +296,9 @@ both_backends!(tombstones_refuse_every_shape, |db| async {
 });
 
 /// The real twarc2 files, each imported on its own, and what each must do, worked out from the
-/// files themselves: (file, Posts new, seen again, carried Posts new).
+/// files themselves: (file, Posts new, seen again, carried Posts new). Counted with every edit
+/// version kept (`edits = "history"`): under the default, the older versions of the edited
+/// Posts (edited_before.jsonl) are erased as they arrive (see tests/v2_edits.rs).
 const REAL: [(&str, u64, u64, u64); 11] = [
     ("2sets.jsonl", 200, 0, 76),
     ("noflat.jsonl", 100, 0, 64),
@@ -308,8 +319,11 @@ both_backends!(real_twarc2_files_import_exactly, |db| async {
         "{TWARC2} is missing: ../shared must sit beside the clone"
     );
     let (mut rejects, mut errors) = (0, 0);
+    let history = streamvault::compliance::Policy {
+        keep_edit_history: true,
+    };
     for (file, new, seen_again, carried) in REAL {
-        let s = import(&db, vec![PathBuf::from(TWARC2).join(file)]).await;
+        let s = import_with(&db, vec![PathBuf::from(TWARC2).join(file)], history).await;
         assert_eq!(s.writer.posts, tally(new, seen_again, 0, carried), "{file}");
         rejects += s.writer.rejects;
         errors += s.read.error_entries;
