@@ -20,8 +20,8 @@ fn envelopes_are_told_apart() {
             "{compliance}"
         );
     }
-    let page = r#"{"data":[{"id":"1","text":"a search page"}],"meta":{"result_count":1}}"#;
-    assert!(matches!(parse_text(page), Ok(Message::Unknown(_))));
+    let unknown = r#"{"data":{"post_new_event":{"user":{"id":"1"}}}}"#;
+    assert!(matches!(parse_text(unknown), Ok(Message::Unknown(_))));
 }
 
 #[test]
