@@ -12,6 +12,7 @@
 //! - `purges`: the purges erasures owe, recorded with them ([`PurgeLog`], [`PurgeTx`]).
 //! - `spool_marks`: how far each run's batches are committed, recorded with them, so that a
 //!   spool's drain skips what the archive holds already ([`SpoolMark`], [`MarkLog`]).
+//! - [`sweep`]: the batch compliance sweep's jobs, kept verdicts, verified ids and user erasures.
 //! - `notice_filter`: which stored notices can concern a batch, without reading them all.
 //! - [`query`]: plain SQL against the archive, printed as a table.
 //! - `reading`: an archive opened only to read it ([`open_read_only`], for `report`): nothing
@@ -43,6 +44,7 @@ mod rules;
 mod spool_marks;
 mod sql;
 mod sqlite;
+pub mod sweep;
 mod write;
 
 pub use claim::{ClaimHolder, StreamClaim};

@@ -202,7 +202,10 @@ mod tests {
             .iter()
             .chain(super::detail::ALL)
             .chain(crate::connections::ALL)
-            .chain(crate::rules::ALL);
+            .chain(crate::rules::ALL)
+            .chain(crate::sweep::ALL)
+            .chain(crate::sweep::jobs_sql())
+            .chain(crate::sweep::targets_sql());
         for sql in all {
             assert!(numbered_in_order(sql), "{sql}");
         }
