@@ -16,6 +16,7 @@ mod reconnect;
 pub(crate) mod redacted;
 mod spool;
 mod stream;
+mod sweep;
 #[cfg(test)]
 mod tests;
 mod v2;
@@ -26,6 +27,7 @@ pub use metrics::MetricsSettings;
 pub use reconnect::ReconnectSettings;
 pub use spool::{DaemonSettings, SpoolSettings};
 pub use stream::{StreamFamily, StreamSettings};
+pub use sweep::{ComplianceSettings, DEFAULT_API_BASE, DEFAULT_CHUNK_IDS, parse_every};
 pub use v2::{RuleSetting, RulesSetting, V2Endpoint};
 
 use serde::Deserialize;
@@ -75,6 +77,9 @@ pub struct Settings {
     pub spool: SpoolSettings,
     #[serde(default)]
     pub daemon: DaemonSettings,
+    /// `[compliance]`: the batch compliance sweep.
+    #[serde(default)]
+    pub compliance: ComplianceSettings,
 }
 
 impl Settings {
@@ -96,6 +101,7 @@ impl Settings {
         self.database.validate()?;
         self.reconnect.validate()?;
         self.ingest.validate()?;
+        self.compliance.validate()?;
         if let Some(metrics) = &self.metrics {
             metrics.validate()?;
         }
@@ -112,6 +118,7 @@ impl Settings {
         spool::describe(&mut out, &self.spool, &self.daemon, &self.database.url);
         stream::write_redacted_all(&self.streams, &mut out);
         self.reconnect.write_redacted(&mut out);
+        self.compliance.write_redacted(&mut out);
         if let Some(metrics) = &self.metrics {
             metrics.write_redacted(&mut out);
         }
