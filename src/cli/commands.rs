@@ -20,7 +20,7 @@ pub(super) struct Overrides {
 
 impl Overrides {
     /// The settings of the file and the environment, with `--database` on top, validated.
-    fn settings(&self) -> Result<Settings, ConfigError> {
+    pub(super) fn settings(&self) -> Result<Settings, ConfigError> {
         Settings::load(self.config.as_deref(), self.database.as_deref())
     }
 }
