@@ -114,6 +114,7 @@ pub(super) async fn serve_simulator(
         seed,
         keepalive: std::time::Duration::from_secs_f64(keepalive_secs),
         queue_bytes,
+        jobs: Default::default(),
     };
     // It prints the final stats itself, once.
     simulate::serve_until_signal(config).await?;
