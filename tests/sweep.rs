@@ -214,3 +214,27 @@ both_backends!(kill9_mid_sweep_resumes_the_same_job, |db| async {
     assert_eq!(db.int("SELECT COUNT(*) FROM compliance_jobs").await, 1);
     assert_eq!(db.text("SELECT status FROM compliance_jobs").await.as_deref(), Some("applied"));
 });
+
+// The daemon sweeps on its own (`[compliance] sweep_every`) beside a running stream, the
+// verdicts landing in the archive it writes.
+both_backends!(the_daemon_sweeps_on_schedule, |db| async {
+    use common::daemon::{Daemon, stream, wait_until};
+    archive(&db).await;
+    let sim = simulator(verdicts(&[(104, "delete", "deleted")])).await;
+    let compliance = format!(
+        "[compliance]\nsweep_every = \"1h\"\napi_base = \"http://{}\"\nbearer_token_env = \"SV_TEST_TOKEN\"\n",
+        sim.addr()
+    );
+    let streams = [stream("s", &sim, "/1.1/statuses/sample.json", "clean")];
+    let daemon = Daemon::start_with(&db, &streams, 0.05, &compliance, &[]);
+    wait_until("the scheduled sweep applied", Duration::from_secs(60), || async {
+        db.int("SELECT COUNT(*) FROM compliance_jobs WHERE status = 'applied'").await == 1
+    })
+    .await;
+    let exit = daemon.stop(Duration::from_secs(30));
+    assert_eq!(exit.code, Some(0), "{}", common::logs::tail(&exit.log, 30));
+    let jobs = db.rows("SELECT CAST(ids AS TEXT), CAST(verdicts_applied AS TEXT), CAST(first_id AS TEXT), CAST(lines_applied AS TEXT) FROM compliance_jobs").await;
+    assert_eq!(db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 104").await, 0, "{jobs:?} {:?}", sim.jobs());
+    assert_eq!(sim.jobs().0, 1);
+    assert!(!exit.log.contains("test-token-not-logged"));
+});

@@ -106,6 +106,13 @@ pub trait Store: PurgeLog + MarkLog + Clone + Send + Sync + 'static {
         self.write_batch(batch, now)
     }
 
+    /// A handle for a second task that writes batches beside the pipeline's writer (the
+    /// scheduled sweep): it shares the pool but not the writer's per-batch state (PostgreSQL's
+    /// unanswered-commit check must not take another task's transaction for its own).
+    fn second_writer(&self) -> Self {
+        self.clone()
+    }
+
     /// Removes erased content from the store's files as far as the backend allows (see the
     /// "Physical erasure" in docs/compliance.md): SQLite folds and truncates its WAL, PostgreSQL vacuums.
     fn purge(&self) -> impl Future<Output = Result<(), StoreError>> + Send;

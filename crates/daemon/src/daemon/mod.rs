@@ -117,6 +117,14 @@ pub async fn run<S: Store>(
 ) -> Result<(), RunError> {
     let stop_after = options.stop_after;
     prepare(&settings)?;
+    // Read at start, like the streams' tokens: a misconfigured sweep fails the start.
+    let sweep_token = match settings.compliance.every() {
+        Some(_) => Some(
+            crate::sweep::token(&settings.compliance)
+                .map_err(|e| ConfigError::Parse(e.to_string()))?,
+        ),
+        None => None,
+    };
     let (mut signals, signal_handle) = signal_channel()?;
     let metrics = Arc::new(Metrics::default());
     let metrics_server = match settings.metrics.as_ref().and_then(|m| m.listen.as_deref()) {
@@ -154,6 +162,15 @@ pub async fn run<S: Store>(
         stop_at: None,
         background: JoinSet::new(),
     };
+    if let Some(token) = sweep_token {
+        let scheduled = crate::sweep::run_scheduled(
+            daemon.store.second_writer(),
+            settings.compliance.clone(),
+            token,
+            settings.reconnect.backoff_scale,
+        );
+        daemon.background.spawn(scheduled);
+    }
     let managed: Vec<_> = settings.streams.iter().cloned().enumerate().collect();
     let result = match daemon.sync_rules(&managed).await {
         Ok(()) => daemon.start_all(),

@@ -12,15 +12,17 @@
 //! wait for it.
 //!
 //! - `api`: the HTTP calls; `wait`: the waits between them; `job`: one job from create to
-//!   applied; `apply`: a group of verdicts applied.
+//!   applied; `apply`: a group of verdicts applied; `schedule`: the daemon's `sweep_every`.
 
 mod api;
 mod apply;
 mod job;
+mod schedule;
 mod wait;
 
 pub use api::{ApiError, JobsApi};
 pub use apply::Applied;
+pub use schedule::run_scheduled;
 
 use crate::config::ComplianceSettings;
 use crate::source::secrets::{Secret, SecretError, TokenSources, bearer_token_of};

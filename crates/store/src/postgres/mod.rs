@@ -123,6 +123,13 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn second_writer(&self) -> Self {
+        PgStore {
+            pool: self.pool.clone(),
+            uncertain: Default::default(),
+        }
+    }
+
     async fn write_batch(
         &self,
         batch: &Arc<Batch>,
