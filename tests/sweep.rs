@@ -114,6 +114,15 @@ both_backends!(every_verdict_is_applied_exactly, |db| async {
         Some("unknown")
     );
     assert_eq!(db.int("SELECT COUNT(*) FROM compliance_verified WHERE target = 'tweet'").await, 4);
+    // The audit report shows when the ids were last verified.
+    use streamvault::report::{ReportFormat, ReportWindow, build};
+    let report = build(&db.backend, &ReportWindow::default()).await.unwrap();
+    let json: serde_json::Value = serde_json::from_str(&report.render(ReportFormat::Json)).unwrap();
+    assert_eq!(json["compliance"]["verified"][0]["target"], "tweet");
+    assert_eq!(json["compliance"]["verified"][0]["ids"], 4);
+    assert!(json["compliance"]["verified"][0]["oldest_verified_at"].is_string());
+    let text = report.render(ReportFormat::Text);
+    assert!(text.contains("Ids verified by the compliance sweep: 4 tweets"), "{text}");
     let (created, sim_jobs) = sim.jobs();
     assert_eq!(created, 1);
     assert_eq!(sim_jobs[0].ids_uploaded, 7);

@@ -73,6 +73,7 @@ pub(super) fn render(r: &Report) -> String {
         esc(&c::WAITING_NOTE.join(" "))
     );
     table(&mut out, &c::waiting(waiting));
+    let _ = write!(out, "<p>{}</p>", esc(&c::verified(&r.compliance.verified)));
 
     connections(&mut out, &r.connections);
     section(&mut out, "Disconnect messages", c::DISCONNECTS_NOTE);

@@ -33,7 +33,8 @@
 //!   `latency_ms` with nearest-rank `p50`, `p99` and `max` of notice received to applied (actions
 //!   applied on receipt; deferred ones waited for their data), or
 //!   `null` without actions), `waiting_deletions` (`count`, `oldest`: `tweet_id`, `user_id`,
-//!   `notice_received_at`, `waiting_ms`).
+//!   `notice_received_at`, `waiting_ms`), `verified` (the batch compliance sweep's verified ids,
+//!   whatever the window: `target` `tweet` or `user`, `ids`, `oldest_verified_at`).
 //! - `connections`: `period` (`start`, `end`, `length_ms`; `null` without connections),
 //!   `uptime_ms`, `coverage` (averaged over streams), `streams` of `stream`, `uptime_ms`,
 //!   `downtime_ms`, `coverage`, `connections` (`connection_id`, `started_at`, `connected_at`,

@@ -168,6 +168,18 @@ pub struct Compliance {
     /// The four notice kinds always, in a fixed order, then any other recorded kind.
     pub by_kind: Vec<ComplianceKind>,
     pub waiting_deletions: WaitingDeletions,
+    /// Ids the batch compliance sweep verified, per target (`tweet`, `user`), whatever the
+    /// window: how many, and the oldest last verification (how stale the archive's check is).
+    pub verified: Vec<Verified>,
+}
+
+/// The ids of one target that a compliance job verified.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verified {
+    pub target: String,
+    pub ids: u64,
+    #[serde(serialize_with = "ser_opt_time")]
+    pub oldest_verified_at: Option<DateTime<Utc>>,
 }
 
 /// The actions of one notice kind.

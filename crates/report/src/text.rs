@@ -34,6 +34,7 @@ pub(super) fn render(r: &Report) -> String {
         out.push('\n');
         table(&mut out, &c::waiting(waiting));
     }
+    let _ = writeln!(out, "\n  {}", c::verified(&r.compliance.verified));
 
     section(&mut out, "Connections", c::CONNECTIONS_NOTE);
     match &r.connections.period {
