@@ -247,3 +247,33 @@ both_backends!(the_daemon_sweeps_on_schedule, |db| async {
     assert_eq!(sim.jobs().0, 1);
     assert!(!exit.log.contains("test-token-not-logged"));
 });
+
+// A crash between the create's answer and its record: the job is on the server under our name,
+// the archive knows only that it was about to be created. The next sweep adopts it (the 409
+// that a second create would get is never needed) instead of waiting or creating another.
+both_backends!(a_job_created_before_a_crash_is_adopted, |db| async {
+    archive(&db).await;
+    let sim = simulator(verdicts(&[(105, "delete", "deleted")])).await;
+    // A first sweep records its chunk and is stopped before it creates anything: emulated by
+    // a run against a dead API address with no retries left.
+    let dead = JobsApi::new("http://127.0.0.1:9", Secret::new("t")).unwrap();
+    let mut opts = options(JobType::Tweets, 100);
+    opts.scale = 0.0;
+    let cut = with_store!(db.backend.clone(), s => sweep(&s, &dead, &opts).await);
+    assert!(cut.is_err());
+    let name = db.text("SELECT name FROM compliance_jobs").await.unwrap();
+    assert_eq!(db.text("SELECT status FROM compliance_jobs").await.as_deref(), Some("creating"));
+    // ... while its create did reach the server.
+    let created = reqwest::Client::new()
+        .post(format!("http://{}/2/compliance/jobs", sim.addr()))
+        .bearer_auth("t")
+        .body(serde_json::json!({"type": "tweets", "name": name}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    let summary = run(&db, &sim, &options(JobType::Tweets, 100)).await;
+    assert_eq!((summary.jobs_created, summary.jobs_resumed), (0, 1));
+    assert_eq!(sim.jobs().0, 1, "adopted, not created again");
+    assert_eq!(db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 105").await, 0);
+});
