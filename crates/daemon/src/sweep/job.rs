@@ -11,6 +11,9 @@ use streamvault_store::sweep::{SweepJob, SweepStore};
 
 /// Verdicts applied per transaction.
 const GROUP: usize = 1000;
+/// During a job, erased content is purged from the files at most this often (and at its
+/// end); each erasing group records the purge it owes (`purges_due`) in its own transaction.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 /// Result lines read beyond the job's ids (a server cannot name more ids than it was given;
 /// a few extra lines of noise are tolerated, the rest is not read).
 const EXTRA_LINES: i64 = 10_000;
@@ -186,6 +189,7 @@ async fn apply_results<S: SweepStore>(
     let mut line_no = 0i64;
     let mut group: Vec<(i64, Verdict)> = Vec::new();
     let mut malformed = 0i64;
+    let mut purge = Purge::default();
     let max_lines = job.ids + EXTRA_LINES;
     loop {
         let line = results.next().await.map_err(SweepError::Api)?;
@@ -211,10 +215,33 @@ async fn apply_results<S: SweepStore>(
             }
         }
         if group.len() >= GROUP {
-            commit_group(store, job, &mut group, &mut malformed, line_no, summary).await?;
+            commit_group(store, job, &mut group, &mut malformed, line_no, summary, &mut purge)
+                .await?;
+            purge.when_due(store, false).await?;
         }
     }
-    commit_group(store, job, &mut group, &mut malformed, line_no, summary).await
+    commit_group(store, job, &mut group, &mut malformed, line_no, summary, &mut purge).await?;
+    purge.when_due(store, true).await
+}
+
+/// Erasures not yet purged from the files, and when the last purge ran.
+#[derive(Default)]
+struct Purge {
+    owed: bool,
+    last: Option<std::time::Instant>,
+}
+
+impl Purge {
+    /// Purges what is owed, at the end of a job or [`PURGE_EVERY`] after the last purge.
+    async fn when_due<S: SweepStore>(&mut self, store: &S, end: bool) -> Result<(), SweepError> {
+        let due = self.last.is_none_or(|l| l.elapsed() >= PURGE_EVERY);
+        if self.owed && (end || due) {
+            store.purge().await?;
+            self.owed = false;
+            self.last = Some(std::time::Instant::now());
+        }
+        Ok(())
+    }
 }
 
 /// Applies a group and records how far the results are applied.
@@ -225,15 +252,13 @@ async fn commit_group<S: SweepStore>(
     malformed: &mut i64,
     through: i64,
     summary: &mut SweepSummary,
+    purge: &mut Purge,
 ) -> Result<(), SweepError> {
     if through <= job.lines_applied {
         return Ok(());
     }
     let done = apply(store, job, group, Utc::now()).await?;
-    if done.rows_erased > 0 {
-        // Within the purge bound, as the writer does after an erasing batch.
-        store.purge().await?;
-    }
+    purge.owed |= done.rows_erased > 0;
     job.lines_applied = through;
     job.verdicts_applied += done.applied;
     job.verdicts_kept += done.kept;

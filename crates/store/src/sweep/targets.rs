@@ -23,7 +23,11 @@ const RANGE_TWEETS_SINCE: &str = "SELECT tweet_id FROM tweets WHERE tweet_id >= 
 const RANGE_USERS: &str =
     "SELECT user_id FROM users WHERE user_id >= $1 AND user_id <= $2 ORDER BY user_id";
 
-const AUTHOR: &str = "SELECT user_id FROM tweets WHERE tweet_id = $1";
+/// The authors of a list of Posts (a JSON array of ids: one statement per group of verdicts).
+const AUTHORS_SQLITE: &str = "SELECT tweet_id, user_id FROM tweets \
+     WHERE tweet_id IN (SELECT value FROM json_each($1))";
+const AUTHORS_POSTGRES: &str = "SELECT tweet_id, user_id FROM tweets \
+     WHERE tweet_id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)";
 const POSTS_OF: &str = "SELECT tweet_id FROM tweets WHERE user_id = $1 ORDER BY tweet_id";
 
 /// Every archived id of a completed chunk is verified as of the job's completion (ids that
@@ -50,7 +54,8 @@ pub(crate) const ALL: &[&str] = &[
     RANGE_TWEETS,
     RANGE_TWEETS_SINCE,
     RANGE_USERS,
-    AUTHOR,
+    AUTHORS_SQLITE,
+    AUTHORS_POSTGRES,
     POSTS_OF,
     VERIFY_TWEETS,
     VERIFY_USERS,
@@ -125,17 +130,20 @@ pub(super) async fn authors(
     db: Db<'_>,
     tweet_ids: &[i64],
 ) -> Result<HashMap<i64, Option<i64>>, StoreError> {
-    let mut out = HashMap::with_capacity(tweet_ids.len());
-    for &id in tweet_ids {
-        let rows: Vec<(Option<i64>,)> = db
-            .fetch_all(AUTHOR, &[Arg::Int(Some(id))])
-            .await
-            .reading("reading the author of a swept Post")?;
-        if let Some((user,)) = rows.into_iter().next() {
-            out.insert(id, user);
-        }
+    if tweet_ids.is_empty() {
+        return Ok(HashMap::new());
     }
-    Ok(out)
+    let ids = serde_json::to_string(tweet_ids)
+        .map_err(|e| StoreError::internal(format_args!("cannot list ids: {e}")))?;
+    let sql = match db {
+        Db::Sqlite(_) => AUTHORS_SQLITE,
+        Db::Postgres(_) => AUTHORS_POSTGRES,
+    };
+    let rows: Vec<(i64, Option<i64>)> = db
+        .fetch_all(sql, &[Arg::Json(&ids)])
+        .await
+        .reading("reading the authors of swept Posts")?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The archived Posts of a user.
