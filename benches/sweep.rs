@@ -91,7 +91,11 @@ async fn bench(name: &str, url: &str, dir: &std::path::Path, posts: u64) {
     let condemned = (posts / DELETE_EVERY) as i64;
     assert_eq!(summary.verdicts_applied, condemned);
     let left = count(&backend, "SELECT COUNT(*) FROM tweets").await;
-    assert_eq!(left, posts as i64 - condemned, "exactly the condemned Posts are erased");
+    assert_eq!(
+        left,
+        posts as i64 - condemned,
+        "exactly the condemned Posts are erased"
+    );
     println!(
         "sweep {name}: {posts} ids, {condemned} deletes applied, {:.2} s: {:.0} ids/s ({} job)",
         secs,

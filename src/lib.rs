@@ -25,8 +25,8 @@ pub mod demo;
 
 // What the binary, the integration tests, the benchmarks and the fuzz targets reach; the rest
 // of each crate stays behind its own public items.
-pub use streamvault_core::{framing, ingest, protocol, record};
 pub use streamvault_core::sweep as sweep_results;
+pub use streamvault_core::{framing, ingest, protocol, record};
 pub use streamvault_daemon::{config, daemon, metrics, pipeline, replay, source, spool, sweep};
 pub use streamvault_report as report;
 pub use streamvault_sim::{generate, simulate};

@@ -86,13 +86,21 @@ both_backends!(every_verdict_is_applied_exactly, |db| async {
     assert_eq!(summary.malformed_lines, 3);
     // 101, 102 deleted, 103 scrubbed; 104 (unknown reason) kept; 999 was never uploaded.
     assert_eq!((summary.verdicts_applied, summary.verdicts_kept), (3, 1));
-    let left = db.rows("SELECT CAST(tweet_id AS TEXT) FROM tweets ORDER BY tweet_id").await;
+    let left = db
+        .rows("SELECT CAST(tweet_id AS TEXT) FROM tweets ORDER BY tweet_id")
+        .await;
     let left: Vec<_> = left.into_iter().map(|r| r[0].clone().unwrap()).collect();
-    assert_eq!(left, ["103", "104", "105", "106"], "101, 102 and the retweet 201 erased");
+    assert_eq!(
+        left,
+        ["103", "104", "105", "106"],
+        "101, 102 and the retweet 201 erased"
+    );
     assert_eq!(db.int("SELECT COUNT(*) FROM deletions").await, 2);
     let audit = db
-        .rows("SELECT kind, CAST(target_id AS TEXT), source, reason, CAST(rows_affected AS TEXT) \
-             FROM compliance_actions ORDER BY kind, target_id")
+        .rows(
+            "SELECT kind, CAST(target_id AS TEXT), source, reason, CAST(rows_affected AS TEXT) \
+             FROM compliance_actions ORDER BY kind, target_id",
+        )
         .await;
     let audit: Vec<Vec<String>> = audit
         .into_iter()
@@ -107,13 +115,27 @@ both_backends!(every_verdict_is_applied_exactly, |db| async {
         ]
     );
     // 103 scrubbed; 106 (after the flagged Post) keeps its location.
-    assert_eq!(db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 103 AND longitude IS NULL").await, 1);
-    assert_eq!(db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 106 AND longitude IS NOT NULL").await, 1);
     assert_eq!(
-        db.text("SELECT outcome FROM compliance_verdicts WHERE target_id = 104").await.as_deref(),
+        db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 103 AND longitude IS NULL")
+            .await,
+        1
+    );
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 106 AND longitude IS NOT NULL")
+            .await,
+        1
+    );
+    assert_eq!(
+        db.text("SELECT outcome FROM compliance_verdicts WHERE target_id = 104")
+            .await
+            .as_deref(),
         Some("unknown")
     );
-    assert_eq!(db.int("SELECT COUNT(*) FROM compliance_verified WHERE target = 'tweet'").await, 4);
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM compliance_verified WHERE target = 'tweet'")
+            .await,
+        4
+    );
     // The audit report shows when the ids were last verified.
     use streamvault::report::{ReportFormat, ReportWindow, build};
     let report = build(&db.backend, &ReportWindow::default()).await.unwrap();
@@ -122,7 +144,10 @@ both_backends!(every_verdict_is_applied_exactly, |db| async {
     assert_eq!(json["compliance"]["verified"][0]["ids"], 4);
     assert!(json["compliance"]["verified"][0]["oldest_verified_at"].is_string());
     let text = report.render(ReportFormat::Text);
-    assert!(text.contains("Ids verified by the compliance sweep: 4 tweets"), "{text}");
+    assert!(
+        text.contains("Ids verified by the compliance sweep: 4 tweets"),
+        "{text}"
+    );
     let (created, sim_jobs) = sim.jobs();
     assert_eq!(created, 1);
     assert_eq!(sim_jobs[0].ids_uploaded, 7);
@@ -144,9 +169,18 @@ both_backends!(chunks_failures_and_expiry_make_new_jobs, |db| async {
     assert_eq!(summary.jobs_failed, 2);
     assert_eq!(summary.jobs_created, 4);
     assert_eq!(summary.verdicts_applied, 2);
-    assert_eq!(db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id IN (101, 105, 201)").await, 0);
-    let statuses = db.rows("SELECT status FROM compliance_jobs ORDER BY created_at").await;
-    let statuses: Vec<_> = statuses.into_iter().map(|r| r[0].clone().unwrap()).collect();
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id IN (101, 105, 201)")
+            .await,
+        0
+    );
+    let statuses = db
+        .rows("SELECT status FROM compliance_jobs ORDER BY created_at")
+        .await;
+    let statuses: Vec<_> = statuses
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect();
     assert_eq!(statuses, ["failed", "expired", "applied", "applied"]);
     assert_eq!(sim.jobs().0, 4);
 });
@@ -159,10 +193,17 @@ both_backends!(a_foreign_job_is_waited_for_and_429s_honoured, |db| async {
     let sim = simulator(jobs).await;
     let started = Instant::now();
     let summary = run(&db, &sim, &options(JobType::Tweets, 100)).await;
-    assert!(started.elapsed() >= Duration::from_millis(400), "the 409 was waited out");
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "the 409 was waited out"
+    );
     assert_eq!(summary.jobs_created, 1);
     assert_eq!(summary.verdicts_applied, 1);
-    assert_eq!(db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 102").await, 0);
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 102")
+            .await,
+        0
+    );
 });
 
 both_backends!(a_user_delete_erases_profile_and_posts, |db| async {
@@ -170,15 +211,36 @@ both_backends!(a_user_delete_erases_profile_and_posts, |db| async {
     let sim = simulator(verdicts(&[(5, "delete", "suspended"), (6, "erase", "x")])).await;
     let summary = run(&db, &sim, &options(JobType::Users, 100)).await;
     assert_eq!((summary.verdicts_applied, summary.verdicts_kept), (1, 1));
-    assert_eq!(db.int("SELECT COUNT(*) FROM users WHERE user_id = 5").await, 0);
-    assert_eq!(db.int("SELECT COUNT(*) FROM tweets WHERE user_id = 5").await, 0);
-    assert_eq!(db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 201").await, 0, "retweet cascade");
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM users WHERE user_id = 5").await,
+        0
+    );
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM tweets WHERE user_id = 5")
+            .await,
+        0
+    );
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 201")
+            .await,
+        0,
+        "retweet cascade"
+    );
     assert_eq!(
         db.int("SELECT COUNT(*) FROM compliance_actions WHERE kind = 'user_erase' AND reason = 'suspended'").await,
         1
     );
-    assert_eq!(db.int("SELECT COUNT(*) FROM compliance_actions WHERE kind = 'delete' AND source = 'sweep'").await, 3);
-    assert_eq!(db.int("SELECT COUNT(*) FROM users WHERE user_id = 6").await, 1);
+    assert_eq!(
+        db.int(
+            "SELECT COUNT(*) FROM compliance_actions WHERE kind = 'delete' AND source = 'sweep'"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM users WHERE user_id = 6").await,
+        1
+    );
 });
 
 // The real binary, killed with SIGKILL while its job is in progress, then run again: the same
@@ -213,15 +275,32 @@ both_backends!(kill9_mid_sweep_resumes_the_same_job, |db| async {
     }
     first.kill().unwrap(); // SIGKILL
     first.wait().unwrap();
-    assert_eq!(db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 101").await, 1);
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 101")
+            .await,
+        1
+    );
     let second = start().wait_with_output().unwrap();
-    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stdout));
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
     let out = String::from_utf8_lossy(&second.stdout);
     assert!(out.contains("jobs created 0, resumed 1"), "{out}");
     assert_eq!(sim.jobs().0, 1, "no second job");
-    assert_eq!(db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id IN (101, 201)").await, 0);
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id IN (101, 201)")
+            .await,
+        0
+    );
     assert_eq!(db.int("SELECT COUNT(*) FROM compliance_jobs").await, 1);
-    assert_eq!(db.text("SELECT status FROM compliance_jobs").await.as_deref(), Some("applied"));
+    assert_eq!(
+        db.text("SELECT status FROM compliance_jobs")
+            .await
+            .as_deref(),
+        Some("applied")
+    );
 });
 
 // The daemon sweeps on its own (`[compliance] sweep_every`) beside a running stream, the
@@ -236,14 +315,26 @@ both_backends!(the_daemon_sweeps_on_schedule, |db| async {
     );
     let streams = [stream("s", &sim, "/1.1/statuses/sample.json", "clean")];
     let daemon = Daemon::start_with(&db, &streams, 0.05, &compliance, &[]);
-    wait_until("the scheduled sweep applied", Duration::from_secs(60), || async {
-        db.int("SELECT COUNT(*) FROM compliance_jobs WHERE status = 'applied'").await == 1
-    })
+    wait_until(
+        "the scheduled sweep applied",
+        Duration::from_secs(60),
+        || async {
+            db.int("SELECT COUNT(*) FROM compliance_jobs WHERE status = 'applied'")
+                .await
+                == 1
+        },
+    )
     .await;
     let exit = daemon.stop(Duration::from_secs(30));
     assert_eq!(exit.code, Some(0), "{}", common::logs::tail(&exit.log, 30));
     let jobs = db.rows("SELECT CAST(ids AS TEXT), CAST(verdicts_applied AS TEXT), CAST(first_id AS TEXT), CAST(lines_applied AS TEXT) FROM compliance_jobs").await;
-    assert_eq!(db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 104").await, 0, "{jobs:?} {:?}", sim.jobs());
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 104")
+            .await,
+        0,
+        "{jobs:?} {:?}",
+        sim.jobs()
+    );
     assert_eq!(sim.jobs().0, 1);
     assert!(!exit.log.contains("test-token-not-logged"));
 });
@@ -262,7 +353,12 @@ both_backends!(a_job_created_before_a_crash_is_adopted, |db| async {
     let cut = with_store!(db.backend.clone(), s => sweep(&s, &dead, &opts).await);
     assert!(cut.is_err());
     let name = db.text("SELECT name FROM compliance_jobs").await.unwrap();
-    assert_eq!(db.text("SELECT status FROM compliance_jobs").await.as_deref(), Some("creating"));
+    assert_eq!(
+        db.text("SELECT status FROM compliance_jobs")
+            .await
+            .as_deref(),
+        Some("creating")
+    );
     // ... while its create did reach the server.
     let created = reqwest::Client::new()
         .post(format!("http://{}/2/compliance/jobs", sim.addr()))
@@ -275,5 +371,9 @@ both_backends!(a_job_created_before_a_crash_is_adopted, |db| async {
     let summary = run(&db, &sim, &options(JobType::Tweets, 100)).await;
     assert_eq!((summary.jobs_created, summary.jobs_resumed), (0, 1));
     assert_eq!(sim.jobs().0, 1, "adopted, not created again");
-    assert_eq!(db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 105").await, 0);
+    assert_eq!(
+        db.int("SELECT COUNT(*) FROM tweets WHERE tweet_id = 105")
+            .await,
+        0
+    );
 });

@@ -129,8 +129,7 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Verdict>, Malformed> {
     if !text.starts_with('{') {
         return Err(bad("not a JSON object".into()));
     }
-    let wire: Wire =
-        serde_json::from_str(text).map_err(|e| bad(format!("malformed JSON: {e}")))?;
+    let wire: Wire = serde_json::from_str(text).map_err(|e| bad(format!("malformed JSON: {e}")))?;
     let id = match wire.id {
         Some(WireId::Usable(id)) if id > 0 => id,
         Some(WireId::Usable(id)) => return Err(bad(format!("id {id} is not positive"))),
@@ -216,7 +215,10 @@ mod tests {
             (b"{\"id\":0,\"action\":\"delete\"}", "not positive"),
             (b"{\"id\":\"5\"}", "no action"),
             (b"{\"id\":\"5\",\"action\":7}", "action is not a string"),
-            (b"{\"id\":\"5\",\"action\":\"delete\",\"reason\":[]}", "reason is not"),
+            (
+                b"{\"id\":\"5\",\"action\":\"delete\",\"reason\":[]}",
+                "reason is not",
+            ),
             (b"\xff\xfe{}", "invalid UTF-8"),
             (b"{\"id\":1.5e300,\"action\":\"delete\"}", "unusable id"),
         ];

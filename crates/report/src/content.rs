@@ -417,7 +417,11 @@ pub(super) fn verified(v: &[Verified]) -> String {
         .iter()
         .map(|t| {
             let oldest = t.oldest_verified_at.map_or_else(|| "-".into(), human);
-            format!("{} {}s (oldest verification {oldest})", num(t.ids), t.target)
+            format!(
+                "{} {}s (oldest verification {oldest})",
+                num(t.ids),
+                t.target
+            )
         })
         .collect();
     format!("Ids verified by the compliance sweep: {}", parts.join(", "))

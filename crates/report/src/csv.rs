@@ -257,7 +257,13 @@ fn compliance(c: &mut Csv, comp: &Compliance) {
 fn verified(c: &mut Csv, comp: &Compliance) {
     for v in &comp.verified {
         c.row("verified", &v.target, "", "ids", &v.ids.to_string());
-        c.time("verified", &v.target, "", "oldest_verified_at", v.oldest_verified_at);
+        c.time(
+            "verified",
+            &v.target,
+            "",
+            "oldest_verified_at",
+            v.oldest_verified_at,
+        );
     }
 }
 

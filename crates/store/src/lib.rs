@@ -61,8 +61,8 @@ pub use spool_marks::{MarkLog, MarkTx, SpoolMark};
 pub use sql::{Arg, Db, SharedRow, Timestamp};
 pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
 pub use streamvault_core::batch::{
-    Batch, DetailRow, EventRow, Notice, NoticeKind, NoticeSource, PendingDm, PendingMatch, PendingTweet,
-    PendingUser, Rows,
+    Batch, DetailRow, EventRow, Notice, NoticeKind, NoticeSource, PendingDm, PendingMatch,
+    PendingTweet, PendingUser, Rows,
 };
 pub use write::BatchOutcome;
 

@@ -79,17 +79,25 @@ impl ComplianceSettings {
             ));
         }
         if !(1..=100).contains(&self.max_attempts) {
-            return Err(invalid("compliance.max_attempts", "must be between 1 and 100"));
+            return Err(invalid(
+                "compliance.max_attempts",
+                "must be between 1 and 100",
+            ));
         }
         if !(1..=3600).contains(&self.poll_max_secs) {
-            return Err(invalid("compliance.poll_max_secs", "must be between 1 and 3600"));
+            return Err(invalid(
+                "compliance.poll_max_secs",
+                "must be between 1 and 3600",
+            ));
         }
         Ok(())
     }
 
     /// The schedule, when the daemon sweeps.
     pub fn every(&self) -> Option<Duration> {
-        self.sweep_every.as_deref().and_then(|e| parse_every(e).ok())
+        self.sweep_every
+            .as_deref()
+            .and_then(|e| parse_every(e).ok())
     }
 
     /// The `[compliance]` table, only when it differs from the default; the token is named by

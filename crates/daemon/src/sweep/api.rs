@@ -280,7 +280,12 @@ mod tests {
         assert_eq!(job.status, "created");
         assert_eq!(job.upload_url.as_deref(), Some("https://storage.example/u"));
         assert!(parse::<One>(b"{\"data\":[]}").is_err());
-        assert!(parse::<Many>(b"{\"meta\":{\"result_count\":0}}").unwrap().data.is_empty());
+        assert!(
+            parse::<Many>(b"{\"meta\":{\"result_count\":0}}")
+                .unwrap()
+                .data
+                .is_empty()
+        );
     }
 
     #[test]

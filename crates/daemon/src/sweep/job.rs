@@ -40,10 +40,19 @@ pub async fn drive<S: SweepStore>(
         match server.status.as_str() {
             "failed" | "expired" => {
                 tracing::warn!(job = %job.name, status = %server.status, "compliance job ended without results: retrying as a new job");
-                job.status = if server.status == "failed" { "failed" } else { "expired" }.into();
+                job.status = if server.status == "failed" {
+                    "failed"
+                } else {
+                    "expired"
+                }
+                .into();
                 job.finished_at = Some(Utc::now());
                 save(store, &mut job).await?;
-                return Ok(if server.status == "failed" { "failed" } else { "expired" });
+                return Ok(if server.status == "failed" {
+                    "failed"
+                } else {
+                    "expired"
+                });
             }
             "complete" => break server,
             _ if job.uploaded_at.is_none() => upload(store, api, waits, &mut job, &server).await?,
@@ -215,12 +224,29 @@ async fn apply_results<S: SweepStore>(
             }
         }
         if group.len() >= GROUP {
-            commit_group(store, job, &mut group, &mut malformed, line_no, summary, &mut purge)
-                .await?;
+            commit_group(
+                store,
+                job,
+                &mut group,
+                &mut malformed,
+                line_no,
+                summary,
+                &mut purge,
+            )
+            .await?;
             purge.when_due(store, false).await?;
         }
     }
-    commit_group(store, job, &mut group, &mut malformed, line_no, summary, &mut purge).await?;
+    commit_group(
+        store,
+        job,
+        &mut group,
+        &mut malformed,
+        line_no,
+        summary,
+        &mut purge,
+    )
+    .await?;
     purge.when_due(store, true).await
 }
 

@@ -41,9 +41,15 @@ pub async fn run_scheduled<S: SweepStore>(
                     let options = SweepOptions::from_settings(&settings, scale, job_type, None);
                     match sweep(&store, &api, &options).await {
                         Ok(s) => {
-                            tracing::info!(job_type = job_type.as_str(), chunks = s.chunks, ids = s.ids,
-                                applied = s.verdicts_applied, kept = s.verdicts_kept,
-                                malformed = s.malformed_lines, "scheduled compliance sweep done");
+                            tracing::info!(
+                                job_type = job_type.as_str(),
+                                chunks = s.chunks,
+                                ids = s.ids,
+                                applied = s.verdicts_applied,
+                                kept = s.verdicts_kept,
+                                malformed = s.malformed_lines,
+                                "scheduled compliance sweep done"
+                            );
                             every
                         }
                         Err(e) => {

@@ -56,7 +56,7 @@ impl JobsSettings {
         if let Some(v) = self.verdicts.get(&id) {
             return Some(v.clone());
         }
-        (self.delete_every > 0 && id > 0 && (id as u64).is_multiple_of(self.delete_every))
+        (self.delete_every > 0 && id > 0 && (id as u64) % self.delete_every == 0)
             .then(|| ("delete".into(), "deleted".into()))
     }
 }
@@ -87,12 +87,20 @@ impl SimJob {
     pub fn status(&self, settings: &JobsSettings) -> &'static str {
         let now = Instant::now();
         if let Some(until) = self.foreign_until {
-            return if now < until { "in_progress" } else { "complete" };
+            return if now < until {
+                "in_progress"
+            } else {
+                "complete"
+            };
         }
         let created = self.created.unwrap_or(now);
         match self.outcome.as_str() {
             "failed" | "expired" if now >= created + settings.in_progress_for => {
-                if self.outcome == "failed" { "failed" } else { "expired" }
+                if self.outcome == "failed" {
+                    "failed"
+                } else {
+                    "expired"
+                }
             }
             "failed" | "expired" => "in_progress",
             _ => match &self.uploaded {
@@ -202,19 +210,26 @@ fn create(
     let Ok(request) = serde_json::from_slice::<serde_json::Value>(body) else {
         return error(StatusCode::BAD_REQUEST, "the body is not JSON");
     };
-    let Some(job_type) = request["type"].as_str().filter(|t| matches!(*t, "tweets" | "users"))
+    let Some(job_type) = request["type"]
+        .as_str()
+        .filter(|t| matches!(*t, "tweets" | "users"))
     else {
         return error(StatusCode::BAD_REQUEST, "type must be tweets or users");
     };
     let mut jobs = state.lock();
-    let running = jobs.iter().any(|j| {
-        j.job_type == job_type && matches!(j.status(settings), "created" | "in_progress")
-    });
+    let running = jobs
+        .iter()
+        .any(|j| j.job_type == job_type && matches!(j.status(settings), "created" | "in_progress"));
     if running {
         let body = serde_json::json!({"title": "Conflict", "detail":
             "You cannot create a new job if one is already in progress",
             "type": "https://api.twitter.com/2/problems/conflict"});
-        return whole(StatusCode::CONFLICT, "application/json", body.to_string().into_bytes(), None);
+        return whole(
+            StatusCode::CONFLICT,
+            "application/json",
+            body.to_string().into_bytes(),
+            None,
+        );
     }
     let mut created = state.created.lock().unwrap_or_else(PoisonError::into_inner);
     let n = *created as usize;
@@ -227,7 +242,9 @@ fn create(
         .unwrap_or_else(|| "complete".into());
     let job = SimJob {
         id: format!("{}", 1_446_017_776_678_801_409u64 + n as u64),
-        name: request["name"].as_str().map(|s| s.chars().take(64).collect()),
+        name: request["name"]
+            .as_str()
+            .map(|s| s.chars().take(64).collect()),
         job_type: job_type.into(),
         outcome,
         ids_uploaded: 0,
@@ -240,7 +257,12 @@ fn create(
     };
     let body = serde_json::json!({"data": describe(&job, settings, base)});
     jobs.push(job);
-    whole(StatusCode::OK, "application/json", body.to_string().into_bytes(), None)
+    whole(
+        StatusCode::OK,
+        "application/json",
+        body.to_string().into_bytes(),
+        None,
+    )
 }
 
 fn get(state: &JobsState, settings: &JobsSettings, id: &str, base: &str) -> Response<ResponseBody> {
@@ -258,7 +280,12 @@ fn get(state: &JobsState, settings: &JobsSettings, id: &str, base: &str) -> Resp
         return r;
     }
     let body = serde_json::json!({"data": describe(job, settings, base)});
-    whole(StatusCode::OK, "application/json", body.to_string().into_bytes(), None)
+    whole(
+        StatusCode::OK,
+        "application/json",
+        body.to_string().into_bytes(),
+        None,
+    )
 }
 
 fn list(
@@ -286,13 +313,26 @@ fn list(
         .map(|j| describe(j, settings, base))
         .collect();
     let body = serde_json::json!({"data": data, "meta": {"result_count": data.len()}});
-    whole(StatusCode::OK, "application/json", body.to_string().into_bytes(), None)
+    whole(
+        StatusCode::OK,
+        "application/json",
+        body.to_string().into_bytes(),
+        None,
+    )
 }
 
 async fn upload(request: Request<Incoming>, state: &JobsState, id: &str) -> Response<ResponseBody> {
-    let body = match Limited::new(request.into_body(), MAX_UPLOAD).collect().await {
+    let body = match Limited::new(request.into_body(), MAX_UPLOAD)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
-        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("cannot read the upload: {e}")),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("cannot read the upload: {e}"),
+            );
+        }
     };
     let ids: Vec<i64> = String::from_utf8_lossy(&body)
         .lines()
@@ -318,7 +358,12 @@ fn download(state: &JobsState, settings: &JobsSettings, id: &str) -> Response<Re
     }
     job.downloads += 1;
     let mut out = String::new();
-    for &id in job.uploaded.as_ref().map(|(_, ids)| ids.as_slice()).unwrap_or_default() {
+    for &id in job
+        .uploaded
+        .as_ref()
+        .map(|(_, ids)| ids.as_slice())
+        .unwrap_or_default()
+    {
         if let Some((action, reason)) = settings.verdict_of(id) {
             let line = serde_json::json!({"id": id.to_string(), "action": action,
                 "created_at": "2026-01-02T03:04:05.000Z", "redacted_at": "2026-01-03T03:04:05.000Z",

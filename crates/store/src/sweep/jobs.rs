@@ -79,7 +79,8 @@ macro_rules! job_from_row {
             fn from_row(r: &'r $row) -> Result<Self, sqlx::Error> {
                 let job_type: String = r.try_get("job_type")?;
                 let time = |c: &str| r.try_get::<Timestamp, _>(c).map(|t| t.0);
-                let opt_time = |c: &str| r.try_get::<Option<Timestamp>, _>(c).map(|t| t.map(|t| t.0));
+                let opt_time =
+                    |c: &str| r.try_get::<Option<Timestamp>, _>(c).map(|t| t.map(|t| t.0));
                 Ok(SweepJob {
                     name: r.try_get("name")?,
                     job_id: r.try_get("job_id")?,

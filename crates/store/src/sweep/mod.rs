@@ -134,14 +134,6 @@ pub trait SweepStore: Store {
         targets::keep(self.writer(), verdict)
     }
 
-    /// Per target: ids verified and the oldest verification.
-    fn verified_summary(
-        &self,
-    ) -> impl Future<Output = Result<Vec<(String, i64, Option<DateTime<Utc>>)>, StoreError>> + Send
-    {
-        targets::verified_summary(self.writer())
-    }
-
     /// Erases a user's profile (`users` row) in one transaction with its audit row
     /// (`user_erase`, source `sweep`, the verdict's reason) and the purge it owes; false when
     /// there was no profile (already erased: nothing is recorded again).

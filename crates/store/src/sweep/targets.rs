@@ -2,7 +2,7 @@
 //! Posts a verdict names, the user profiles it erases, the verdicts it keeps unapplied, and when
 //! each id was last verified.
 
-use crate::sql::{Arg, Db, Timestamp};
+use crate::sql::{Arg, Db};
 use crate::{Operation, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -92,7 +92,11 @@ pub(super) async fn next_ids(
                 .await
         }
         (JobType::Tweets, Some(t)) => {
-            let args = [Arg::Int(Some(after)), Arg::Time(Some(t)), Arg::Int(Some(limit))];
+            let args = [
+                Arg::Int(Some(after)),
+                Arg::Time(Some(t)),
+                Arg::Int(Some(limit)),
+            ];
             db.fetch_all(NEXT_TWEETS_SINCE, &args).await
         }
         (JobType::Users, _) => {
@@ -199,22 +203,4 @@ pub(super) async fn keep(db: Db<'_>, v: &KeptVerdict<'_>) -> Result<(), StoreErr
         .await
         .writing("keeping a sweep verdict")?;
     Ok(())
-}
-
-/// How many ids are verified and when the oldest verification was, per target.
-pub(super) async fn verified_summary(
-    db: Db<'_>,
-) -> Result<Vec<(String, i64, Option<DateTime<Utc>>)>, StoreError> {
-    let rows: Vec<(String, i64, Option<Timestamp>)> = db
-        .fetch_all(
-            "SELECT target, COUNT(*), MIN(verified_at) FROM compliance_verified \
-             GROUP BY target ORDER BY target",
-            &[],
-        )
-        .await
-        .reading("summarising verified ids")?;
-    Ok(rows
-        .into_iter()
-        .map(|(t, n, oldest)| (t, n, oldest.map(|o| o.0)))
-        .collect())
 }

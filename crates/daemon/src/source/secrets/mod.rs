@@ -96,8 +96,13 @@ pub struct TokenSources<'a> {
 
 /// Reads a bearer token from `sources` as [`bearer_token`] does for a stream; `section` names
 /// the keys in messages (`compliance` gives `compliance.bearer_token_file`).
-pub fn bearer_token_of(sources: TokenSources<'_>, section: &str) -> Result<Option<Secret>, SecretError> {
-    token_from(sources, &|name: &str| format!("{section}.{name}"), |var| std::env::var(var))
+pub fn bearer_token_of(
+    sources: TokenSources<'_>,
+    section: &str,
+) -> Result<Option<Secret>, SecretError> {
+    token_from(sources, &|name: &str| format!("{section}.{name}"), |var| {
+        std::env::var(var)
+    })
 }
 
 /// [`bearer_token`] with the environment as an argument: tests cannot set variables without
@@ -112,7 +117,11 @@ fn bearer_token_from(
         credential: stream.bearer_token_credential.as_ref(),
         env: stream.bearer_token_env.as_ref(),
     };
-    token_from(sources, &|name: &str| format!("stream[{index}].{name}"), env)
+    token_from(
+        sources,
+        &|name: &str| format!("stream[{index}].{name}"),
+        env,
+    )
 }
 
 /// Reads a token from whichever one of its sources is set; `key` names a source's config key.
