@@ -125,9 +125,9 @@ pub enum NoticeSource {
     #[default]
     Stream,
     /// Verdicts of a batch compliance job (the sweep), with each action's reason as the job
-    /// gave it, by (kind, target id).
+    /// gave it, by (action kind as `compliance_actions.kind` names it, target id).
     Sweep {
-        reasons: std::collections::HashMap<(crate::compliance::ActionKind, i64), String>,
+        reasons: std::collections::HashMap<(&'static str, i64), String>,
     },
 }
 
@@ -141,7 +141,7 @@ impl NoticeSource {
     }
 
     /// The reason recorded with an action of `kind` on `target_id`; `None` for stream notices.
-    pub fn reason(&self, kind: crate::compliance::ActionKind, target_id: i64) -> Option<&str> {
+    pub fn reason(&self, kind: &'static str, target_id: i64) -> Option<&str> {
         match self {
             NoticeSource::Stream => None,
             NoticeSource::Sweep { reasons } => reasons.get(&(kind, target_id)).map(String::as_str),

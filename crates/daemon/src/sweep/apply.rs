@@ -52,48 +52,9 @@ pub async fn apply<S: SweepStore>(
     };
     let mut users = Vec::new();
     for (line, v) in verdicts {
-        let kept = |outcome| KeptVerdict {
-            job_name: &job.name,
-            line: *line,
-            job_type: job.job_type,
-            target_id: v.id,
-            action: &v.action,
-            reason: v.reason.as_deref(),
-            created_at: v.created_at.as_deref(),
-            redacted_at: v.redacted_at.as_deref(),
-            outcome,
-        };
-        match v.ruling(job.job_type) {
-            Ruling::DeletePost => {
-                notices.delete(v.id, authors.get(&v.id).copied().flatten(), v);
-                out.applied += 1;
-            }
-            Ruling::ScrubGeo => match authors.get(&v.id).copied().flatten() {
-                Some(user) => {
-                    notices.scrub(user, v.id, v);
-                    out.applied += 1;
-                }
-                None => {
-                    store.keep_verdict(&kept("not_archived")).await?;
-                    out.kept += 1;
-                }
-            },
-            Ruling::EraseUser => {
-                for post in store.posts_of(v.id).await? {
-                    notices.delete(post, Some(v.id), v);
-                }
-                users.push(v);
-                out.applied += 1;
-            }
-            Ruling::Unknown => {
-                tracing::warn!(
-                    job = %job.name, line, id = v.id, action = %v.action,
-                    reason = v.reason.as_deref().unwrap_or(""),
-                    "a sweep verdict this version does not know: kept, not applied"
-                );
-                store.keep_verdict(&kept("unknown")).await?;
-                out.kept += 1;
-            }
+        let erase_user = plan(store, job, *line, v, &authors, &mut notices, &mut out).await?;
+        if erase_user {
+            users.push(v);
         }
     }
     if !notices.batch.notices.is_empty() {
@@ -113,6 +74,59 @@ pub async fn apply<S: SweepStore>(
     Ok(out)
 }
 
+/// Turns one verdict into notices (or keeps it); true when the user it names is to be erased
+/// once the group's Post deletes are written.
+async fn plan<S: SweepStore>(
+    store: &S,
+    job: &SweepJob,
+    line: i64,
+    v: &Verdict,
+    authors: &HashMap<i64, Option<i64>>,
+    notices: &mut Notices,
+    out: &mut Applied,
+) -> Result<bool, SweepError> {
+    let kept = |outcome| KeptVerdict {
+        job_name: &job.name,
+        line,
+        job_type: job.job_type,
+        target_id: v.id,
+        action: &v.action,
+        reason: v.reason.as_deref(),
+        created_at: v.created_at.as_deref(),
+        redacted_at: v.redacted_at.as_deref(),
+        outcome,
+    };
+    let author = authors.get(&v.id).copied().flatten();
+    match (v.ruling(job.job_type), author) {
+        (Ruling::DeletePost, _) => notices.delete(v.id, author, v),
+        (Ruling::ScrubGeo, Some(user)) => notices.scrub(user, v.id, v),
+        (Ruling::ScrubGeo, None) => {
+            store.keep_verdict(&kept("not_archived")).await?;
+            out.kept += 1;
+            return Ok(false);
+        }
+        (Ruling::EraseUser, _) => {
+            for post in store.posts_of(v.id).await? {
+                notices.delete(post, Some(v.id), v);
+            }
+            out.applied += 1;
+            return Ok(true);
+        }
+        (Ruling::Unknown, _) => {
+            tracing::warn!(
+                job = %job.name, line, id = v.id, action = %v.action,
+                reason = v.reason.as_deref().unwrap_or(""),
+                "a sweep verdict this version does not know: kept, not applied"
+            );
+            store.keep_verdict(&kept("unknown")).await?;
+            out.kept += 1;
+            return Ok(false);
+        }
+    }
+    out.applied += 1;
+    Ok(false)
+}
+
 /// When a verdict counts as received: the job's `redacted_at` when readable (the notice's own
 /// time, so the report's latency is the platform's), else now.
 fn received_at(v: &Verdict, now: DateTime<Utc>) -> DateTime<Utc> {
@@ -127,7 +141,7 @@ fn received_at(v: &Verdict, now: DateTime<Utc>) -> DateTime<Utc> {
 /// The notices of one group, as one batch whose source is the sweep.
 struct Notices {
     batch: Batch,
-    reasons: HashMap<(ActionKind, i64), String>,
+    reasons: HashMap<(&'static str, i64), String>,
     now: DateTime<Utc>,
 }
 
@@ -167,7 +181,7 @@ impl Notices {
 
     fn reason(&mut self, kind: ActionKind, target: i64, v: &Verdict) {
         if let Some(r) = &v.reason {
-            self.reasons.insert((kind, target), r.clone());
+            self.reasons.insert((kind.as_str(), target), r.clone());
         }
     }
 

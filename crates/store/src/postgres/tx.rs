@@ -167,7 +167,7 @@ impl ArchiveTx for PgTx {
         .bind(source.as_str())
         .bind(
             rows.iter()
-                .map(|r| source.reason(r.kind, r.target_id))
+                .map(|r| source.reason(r.kind.as_str(), r.target_id))
                 .collect::<Vec<_>>(),
         )
         .execute(&mut *self.0)

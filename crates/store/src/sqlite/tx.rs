@@ -288,7 +288,7 @@ impl ArchiveTx for SqliteTx {
                 r.rows_affected,
                 r.deferred,
                 source.as_str(),
-                source.reason(r.kind, r.target_id),
+                source.reason(r.kind.as_str(), r.target_id),
             ])?;
         }
         Ok(())
