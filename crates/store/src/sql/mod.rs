@@ -174,9 +174,9 @@ pub(crate) fn countries_json(c: &[String]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     /// Every `$n` of `sql` first appears after `$1` .. `$n-1` (rusqlite binds by appearance).
-    fn numbered_in_order(sql: &str) -> bool {
+    pub(crate) fn numbered_in_order(sql: &str) -> bool {
         let mut next = 1;
         let mut rest = sql;
         while let Some(at) = rest.find('$') {
@@ -202,10 +202,7 @@ mod tests {
             .iter()
             .chain(super::detail::ALL)
             .chain(crate::connections::ALL)
-            .chain(crate::rules::ALL)
-            .chain(crate::sweep::ALL)
-            .chain(crate::sweep::jobs_sql())
-            .chain(crate::sweep::targets_sql());
+            .chain(crate::rules::ALL);
         for sql in all {
             assert!(numbered_in_order(sql), "{sql}");
         }

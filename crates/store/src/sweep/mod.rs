@@ -28,18 +28,6 @@ const PURGE_DUE: &str = "INSERT INTO purges_due (erased_at, rows_erased) VALUES 
 #[cfg(test)]
 pub(crate) const ALL: &[&str] = &[ERASE_USER, AUDIT_USER, PURGE_DUE];
 
-/// The job statements, for the placeholder-order check.
-#[cfg(test)]
-pub(crate) fn jobs_sql() -> &'static [&'static str] {
-    jobs::ALL
-}
-
-/// The export, verification and verdict statements, for the placeholder-order check.
-#[cfg(test)]
-pub(crate) fn targets_sql() -> &'static [&'static str] {
-    targets::ALL
-}
-
 /// The sweep's statements, on every [`Store`] (through its writer's pool, which sees every
 /// commit).
 pub trait SweepStore: Store {
@@ -193,4 +181,20 @@ async fn erase_user(
         Db::Sqlite(p) => erase_in_tx!(p, sqlx::Sqlite, user, audit, purge),
         Db::Postgres(p) => erase_in_tx!(p, sqlx::Postgres, user, audit, purge),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// The sweep's shared statements mean the same to sqlx (by number) and rusqlite (by
+    /// appearance).
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        for sql in super::ALL
+            .iter()
+            .chain(super::jobs::ALL)
+            .chain(super::targets::ALL)
+        {
+            assert!(crate::sql::tests::numbered_in_order(sql), "{sql}");
+        }
+    }
 }
