@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=fuzz/corpus
-mkdir -p "$out"/{ndjson_line,frames,line_splitter,config,scenario,v2_line,spool_segment,import_line}
+mkdir -p "$out"/{ndjson_line,frames,line_splitter,config,scenario,v2_line,spool_segment,import_line,sweep_result}
 
 # put TARGET: stdin becomes one corpus file named by its hash.
 put() {
@@ -46,6 +46,11 @@ for f in tests/fixtures/import/*.jsonl tests/fixtures/import/*.jsonl.gz ../share
     done < <($reader "$f")
 done
 
+# Compliance job results: the fixture's lines (the documented examples), one seed each.
+while IFS= read -r line; do
+    if [ -n "$line" ]; then printf '%s' "$line" | put sweep_result; fi
+done <tests/fixtures/sweep/results.jsonl
+
 # Bodies: groups of 5 lines as JSON lines (CRLF), as SSE events, and raw for the splitter.
 split -l 5 "$lines" "$lines.part."
 n=0
@@ -83,9 +88,9 @@ for seed in (whole, whole[: len(whole) // 2], b"SVSPOOL1" + frame(lines[0], 0) +
 PY
 
 # Hand-made seeds (the known hostile shapes).
-for target in ndjson_line frames config scenario v2_line; do
+for target in ndjson_line frames config scenario v2_line sweep_result; do
     if [ -d "fuzz/seeds/$target" ]; then cp "fuzz/seeds/$target"/* "$out/$target/"; fi
 done
-for target in ndjson_line frames line_splitter config scenario v2_line spool_segment import_line; do
+for target in ndjson_line frames line_splitter config scenario v2_line spool_segment import_line sweep_result; do
     echo "$target: $(ls "$out/$target" | wc -l) seeds"
 done

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift $(($# > 0 ? 1 : 0))
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(ndjson_line frames line_splitter config scenario v2_line spool_segment import_line)
+[ ${#targets[@]} -eq 0 ] && targets=(ndjson_line frames line_splitter config scenario v2_line spool_segment import_line sweep_result)
 flags=(-s none -a)
 
 fuzz/seed.sh >/dev/null

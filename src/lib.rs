@@ -25,8 +25,9 @@ pub mod demo;
 
 // What the binary, the integration tests, the benchmarks and the fuzz targets reach; the rest
 // of each crate stays behind its own public items.
+pub use streamvault_core::sweep as sweep_results;
 pub use streamvault_core::{compliance, framing, ingest, protocol, record};
-pub use streamvault_daemon::{config, daemon, metrics, pipeline, replay, source, spool};
+pub use streamvault_daemon::{config, daemon, metrics, pipeline, replay, source, spool, sweep};
 pub use streamvault_report as report;
 pub use streamvault_sim::{generate, simulate};
 pub use streamvault_store::{self as store, query, with_store};

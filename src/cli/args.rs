@@ -85,6 +85,11 @@ pub enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Compliance work on the archive.
+    Compliance {
+        #[command(subcommand)]
+        action: ComplianceCommand,
+    },
     /// Create or upgrade the schema.
     Migrate,
     /// Run one read-only SQL statement against the archive and print the result.
@@ -106,4 +111,26 @@ pub enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+}
+
+/// `streamvault compliance ...`.
+#[derive(Debug, Subcommand)]
+pub enum ComplianceCommand {
+    /// Check the archive's ids with X's batch compliance jobs and apply every verdict
+    /// (resumable: a restart continues the same job).
+    Sweep {
+        /// Which ids: Posts (`tweets`) or users.
+        #[arg(long = "type", value_enum, default_value_t = SweepType::Tweets)]
+        job_type: SweepType,
+        /// Only Posts first seen since then (RFC 3339, YYYY-MM-DD, or an age like 7d).
+        #[arg(long, value_parser = report::parse_time)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+/// The id types of a compliance job.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SweepType {
+    Tweets,
+    Users,
 }

@@ -20,7 +20,7 @@ pub(super) struct Overrides {
 
 impl Overrides {
     /// The settings of the file and the environment, with `--database` on top, validated.
-    fn settings(&self) -> Result<Settings, ConfigError> {
+    pub(super) fn settings(&self) -> Result<Settings, ConfigError> {
         Settings::load(self.config.as_deref(), self.database.as_deref())
     }
 }
@@ -114,6 +114,7 @@ pub(super) async fn serve_simulator(
         seed,
         keepalive: std::time::Duration::from_secs_f64(keepalive_secs),
         queue_bytes,
+        jobs: Default::default(),
     };
     // It prints the final stats itself, once.
     simulate::serve_until_signal(config).await?;

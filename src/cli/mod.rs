@@ -7,6 +7,7 @@ mod args;
 mod commands;
 mod failure;
 mod summary;
+mod sweep;
 
 pub use args::{Cli, Command, LogFormat};
 pub use failure::Failure;
@@ -105,6 +106,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::CheckConfig => commands::check_config(&overrides),
         Command::Migrate => commands::migrate(&overrides).await,
+        Command::Compliance {
+            action: args::ComplianceCommand::Sweep { job_type, since },
+        } => sweep::run(&overrides, job_type, since).await,
         Command::Query { sql } => commands::run_query(&overrides, &sql).await,
         Command::Replay {
             stream,

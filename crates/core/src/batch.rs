@@ -30,6 +30,8 @@ pub struct Batch {
     pub matches: Vec<PendingMatch>,
     /// Input records taken into this batch (messages and rejects).
     pub records: usize,
+    /// Where the batch's notices come from, for the audit trail.
+    pub source: NoticeSource,
     /// Bytes of text the batch holds (see [`Batch::bytes`]).
     bytes: usize,
     tweet_index: rustc_hash::FxHashMap<i64, usize>,
@@ -113,6 +115,38 @@ pub struct Notice {
     pub seq: usize,
     pub received_at: DateTime<Utc>,
     pub kind: NoticeKind,
+}
+
+/// Where a batch's notices come from: `compliance_actions.source` and `reason` of every action
+/// the batch records. Stream notices carry no reason; a compliance job's verdicts do.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum NoticeSource {
+    /// Read on a stream (or replayed).
+    #[default]
+    Stream,
+    /// Verdicts of a batch compliance job (the sweep), with each action's reason as the job
+    /// gave it, by (action kind as `compliance_actions.kind` names it, target id).
+    Sweep {
+        reasons: std::collections::HashMap<(&'static str, i64), String>,
+    },
+}
+
+impl NoticeSource {
+    /// The contract's name (`compliance_actions.source`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NoticeSource::Stream => "stream",
+            NoticeSource::Sweep { .. } => "sweep",
+        }
+    }
+
+    /// The reason recorded with an action of `kind` on `target_id`; `None` for stream notices.
+    pub fn reason(&self, kind: &'static str, target_id: i64) -> Option<&str> {
+        match self {
+            NoticeSource::Stream => None,
+            NoticeSource::Sweep { reasons } => reasons.get(&(kind, target_id)).map(String::as_str),
+        }
+    }
 }
 
 /// The notices the compliance engine applies.

@@ -13,6 +13,7 @@
 //! - [`batch`]: the rows of one transaction, grouped by table, and their splitting when refused.
 //! - [`compliance`]: deletes, geo scrubs, withholdings and DM deletes planned for a batch, in
 //!   any order with the data they concern.
+//! - [`sweep`]: the result lines of a batch compliance job and what each verdict asks.
 #![forbid(unsafe_code)]
 
 pub mod batch;
@@ -21,3 +22,4 @@ pub mod framing;
 pub mod ingest;
 pub mod protocol;
 pub mod record;
+pub mod sweep;

@@ -11,6 +11,7 @@
 //! - [`metrics`]: the daemon's Prometheus metrics and per-stream counters.
 //! - [`replay`]: archives recorded streams through the same pipeline as live input; [`input`]
 //!   reads them past the page cache and [`sched`] marks the reader as batch work.
+//! - [`sweep`]: the batch compliance sweep (X's compliance jobs API over the archive's ids).
 //! - `failpoint`: fault hooks for the integration tests (the `failpoints` feature only).
 //! - [`daemon`]: `streamvault run`: streams, signals, reload, systemd, exit codes.
 // `unsafe` only for the system calls in `sched` (SCHED_BATCH); each site carries its SAFETY
@@ -30,3 +31,4 @@ mod shutdown;
 pub mod source;
 pub mod spool;
 mod supervisor;
+pub mod sweep;

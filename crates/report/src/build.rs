@@ -247,6 +247,15 @@ fn compliance(raw: &Raw, now: DateTime<Utc>) -> Compliance {
                 })
                 .collect(),
         },
+        verified: raw
+            .verified
+            .iter()
+            .map(|(target, ids, oldest)| Verified {
+                target: target.clone(),
+                ids: count_u64(*ids),
+                oldest_verified_at: oldest.map(|t| t.0),
+            })
+            .collect(),
     }
 }
 

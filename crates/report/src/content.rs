@@ -407,3 +407,22 @@ pub(super) fn engagement(e: &[TweetEngagement]) -> Table {
         rows: rows.collect(),
     }
 }
+
+/// One line: the ids the batch compliance sweep verified and the oldest verification.
+pub(super) fn verified(v: &[Verified]) -> String {
+    if v.is_empty() {
+        return "Ids verified by the compliance sweep: none".into();
+    }
+    let parts: Vec<String> = v
+        .iter()
+        .map(|t| {
+            let oldest = t.oldest_verified_at.map_or_else(|| "-".into(), human);
+            format!(
+                "{} {}s (oldest verification {oldest})",
+                num(t.ids),
+                t.target
+            )
+        })
+        .collect();
+    format!("Ids verified by the compliance sweep: {}", parts.join(", "))
+}

@@ -58,6 +58,7 @@ pub(super) fn render(r: &Report) -> String {
     header(&mut c, r);
     events(&mut c, &r.events);
     compliance(&mut c, &r.compliance);
+    verified(&mut c, &r.compliance);
     connections(&mut c, &r.connections);
     notices(&mut c, r);
     engagement(&mut c, &r.engagement);
@@ -252,6 +253,19 @@ fn compliance(c: &mut Csv, comp: &Compliance) {
             "",
             "waiting_ms",
             &d.waiting_ms.to_string(),
+        );
+    }
+}
+
+fn verified(c: &mut Csv, comp: &Compliance) {
+    for v in &comp.verified {
+        c.row("verified", &v.target, "", "ids", &v.ids.to_string());
+        c.time(
+            "verified",
+            &v.target,
+            "",
+            "oldest_verified_at",
+            v.oldest_verified_at,
         );
     }
 }

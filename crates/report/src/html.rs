@@ -75,6 +75,7 @@ pub(super) fn render(r: &Report) -> String {
     table(&mut out, &c::waiting(waiting));
     out.push_str("<h3>States held now (left out of tweets_visible and users_visible)</h3>");
     table(&mut out, &crate::states::table(&r.compliance.states));
+    let _ = write!(out, "<p>{}</p>", esc(&c::verified(&r.compliance.verified)));
 
     connections(&mut out, &r.connections);
     section(&mut out, "Disconnect messages", c::DISCONNECTS_NOTE);

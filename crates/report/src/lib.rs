@@ -35,7 +35,8 @@
 //!   `null` without actions), `waiting_deletions` (`count`, `oldest`: `tweet_id`, `user_id`,
 //!   `notice_received_at`, `waiting_ms`), `states` (now, whatever the window: `posts_dropped`,
 //!   `users_deleted`, `users_protected`, `users_suspended`, `edit_chains`,
-//!   `superseded_versions_stored`).
+//!   `superseded_versions_stored`), `verified` (the batch compliance sweep's verified ids,
+//!   whatever the window: `target` `tweet` or `user`, `ids`, `oldest_verified_at`).
 //! - `connections`: `period` (`start`, `end`, `length_ms`; `null` without connections),
 //!   `uptime_ms`, `coverage` (averaged over streams), `streams` of `stream`, `uptime_ms`,
 //!   `downtime_ms`, `coverage`, `connections` (`connection_id`, `started_at`, `connected_at`,

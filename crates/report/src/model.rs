@@ -170,6 +170,18 @@ pub struct Compliance {
     pub waiting_deletions: WaitingDeletions,
     /// The states held now (v2 compliance streams), whatever the window.
     pub states: crate::states::ComplianceStates,
+    /// Ids the batch compliance sweep verified, per target (`tweet`, `user`), whatever the
+    /// window: how many, and the oldest last verification (how stale the archive's check is).
+    pub verified: Vec<Verified>,
+}
+
+/// The ids of one target that a compliance job verified.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verified {
+    pub target: String,
+    pub ids: u64,
+    #[serde(serialize_with = "ser_opt_time")]
+    pub oldest_verified_at: Option<DateTime<Utc>>,
 }
 
 /// The actions of one notice kind.

@@ -36,6 +36,7 @@ pub(super) fn render(r: &Report) -> String {
     }
     out.push_str("\n  States held now (left out of tweets_visible and users_visible):\n");
     table(&mut out, &crate::states::table(&r.compliance.states));
+    let _ = writeln!(out, "\n  {}", c::verified(&r.compliance.verified));
 
     section(&mut out, "Connections", c::CONNECTIONS_NOTE);
     match &r.connections.period {

@@ -13,6 +13,7 @@
 //! - `purges`: the purges erasures owe, recorded with them ([`PurgeLog`], [`PurgeTx`]).
 //! - `spool_marks`: how far each run's batches are committed, recorded with them, so that a
 //!   spool's drain skips what the archive holds already ([`SpoolMark`], [`MarkLog`]).
+//! - [`sweep`]: the batch compliance sweep's jobs, kept verdicts, verified ids and user erasures.
 //! - `notice_filter`: which stored notices can concern a batch, without reading them all.
 //! - [`query`]: plain SQL against the archive, printed as a table.
 //! - `reading`: an archive opened only to read it ([`open_read_only`], for `report`): nothing
@@ -45,6 +46,7 @@ mod rules;
 mod spool_marks;
 mod sql;
 mod sqlite;
+pub mod sweep;
 mod users_erased;
 mod write;
 
@@ -63,8 +65,8 @@ pub use spool_marks::{MarkLog, MarkTx, SpoolMark};
 pub use sql::{Arg, Db, SharedRow, Timestamp};
 pub use sqlite::{CheckpointStats, Checkpoints, SqliteStore};
 pub use streamvault_core::batch::{
-    Batch, DetailRow, EventRow, Notice, NoticeKind, PendingDm, PendingMatch, PendingTweet,
-    PendingUser, Rows,
+    Batch, DetailRow, EventRow, Notice, NoticeKind, NoticeSource, PendingDm, PendingMatch,
+    PendingTweet, PendingUser, Rows,
 };
 pub use write::BatchOutcome;
 
@@ -125,6 +127,13 @@ pub trait Store: PurgeLog + MarkLog + Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<i64, StoreError>> + Send {
         let _ = (deleted_before, now);
         async { Ok(0) }
+    }
+
+    /// A handle for a second task that writes batches beside the pipeline's writer (the
+    /// scheduled sweep): it shares the pool but not the writer's per-batch state (PostgreSQL's
+    /// unanswered-commit check must not take another task's transaction for its own).
+    fn second_writer(&self) -> Self {
+        self.clone()
     }
 
     /// Removes erased content from the store's files as far as the backend allows (see the

@@ -10,6 +10,7 @@ use crate::sql::Arg;
 use crate::write::{ArchiveTx, DeletionRow};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
+use streamvault_core::batch::NoticeSource;
 use streamvault_core::compliance::{ActionKind, ComplianceAction};
 
 const DUE: &str = "SELECT user_id FROM user_states WHERE deleted AND content_erased_at IS NULL \
@@ -70,7 +71,8 @@ pub(crate) async fn erase_deleted_users<T: ArchiveTx + PurgeTx>(
         total += erased.len() as i64;
     }
     if !actions.is_empty() {
-        tx.insert_actions(&actions, now).await?;
+        tx.insert_actions(&actions, &NoticeSource::Stream, now)
+            .await?;
     }
     if total > 0 {
         tx.record_purge_due(now, total).await?;

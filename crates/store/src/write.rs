@@ -8,7 +8,7 @@ use super::purges::PurgeTx;
 use super::spool_marks::{MarkTx, SpoolMark};
 use super::sql::events::{Change, StateEvents};
 use super::sql::{Compliance, Statements};
-use super::{Batch, Notice, NoticeKind, Rows, StoreError};
+use super::{Batch, Notice, NoticeKind, NoticeSource, Rows, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::future::Future;
@@ -105,10 +105,11 @@ pub trait ArchiveTx: Statements {
         user_id: i64,
         up_to: i64,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
-    /// Writes audit rows.
+    /// Writes audit rows, with the source (and reasons) of the batch's notices.
     fn insert_actions(
         &mut self,
         rows: &[ComplianceAction],
+        source: &NoticeSource,
         applied_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Commits the transaction.
@@ -178,7 +179,7 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
         .collect();
     actions.extend(applied);
     if !actions.is_empty() {
-        tx.insert_actions(&actions, now).await?;
+        tx.insert_actions(&actions, &batch.source, now).await?;
     }
     // The purge this erasure owes is committed with it, so a crash cannot forget it.
     if rows_erased > 0 {

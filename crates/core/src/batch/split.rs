@@ -57,7 +57,10 @@ impl Batch {
 
     /// The batch the records at positions `range` alone would have made.
     pub fn subset(&self, range: Range<usize>) -> Batch {
-        let mut part = Batch::default();
+        let mut part = Batch {
+            source: self.source.clone(),
+            ..Batch::default()
+        };
         let mut detail = self.details.iter();
         for (&(seq, detailed), event) in self.trace.events.iter().zip(&self.events) {
             let detail = if detailed { detail.next() } else { None };

@@ -5,6 +5,7 @@
 
 use super::{ConfigError, invalid};
 use serde::Deserialize;
+use std::path::PathBuf;
 use streamvault_core::compliance::Policy;
 
 /// The longest `user_delete_erases_after_days` taken: ten years.
@@ -22,8 +23,9 @@ pub enum EditsSetting {
     History,
 }
 
-/// `[compliance]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[compliance]`: the choices above, and the batch compliance sweep (its keys are checked and
+/// used in `config::sweep` and `crate::sweep`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ComplianceSettings {
     /// `edits = "latest" | "history"`.
@@ -31,11 +33,48 @@ pub struct ComplianceSettings {
     /// Erase the content of a user whose `user_delete` was not undone within this many days
     /// (default: never; X follows with tweet deletes after 30 days).
     pub user_delete_erases_after_days: Option<u32>,
+    /// How often the daemon sweeps (`"24h"`, `"7d"`, `"90m"`; units s, m, h, d, w); absent: the
+    /// daemon never sweeps (`streamvault compliance sweep` still does).
+    pub sweep_every: Option<String>,
+    /// What a scheduled sweep covers: `"tweets"`, `"users"` or both.
+    pub sweep_types: Vec<String>,
+    /// Scheme and host of the API (`http://127.0.0.1:PORT` for the simulator).
+    pub api_base: String,
+    /// The app's bearer token: one of a file, a systemd credential or a variable.
+    pub bearer_token_file: Option<PathBuf>,
+    pub bearer_token_credential: Option<String>,
+    pub bearer_token_env: Option<String>,
+    /// Ids per job; larger archives are swept in several jobs, one after another.
+    pub chunk_ids: u64,
+    /// Jobs that end `failed` or `expired` are retried as a new job this many times per chunk.
+    pub max_attempts: u32,
+    /// Longest wait between two polls of a job (the reconnect policy's `backoff_scale` applies).
+    pub poll_max_secs: u64,
+}
+
+impl Default for ComplianceSettings {
+    fn default() -> Self {
+        let sweep = super::sweep::defaults();
+        ComplianceSettings {
+            edits: EditsSetting::default(),
+            user_delete_erases_after_days: None,
+            sweep_every: None,
+            sweep_types: sweep.sweep_types,
+            api_base: sweep.api_base,
+            bearer_token_file: None,
+            bearer_token_credential: None,
+            bearer_token_env: None,
+            chunk_ids: sweep.chunk_ids,
+            max_attempts: sweep.max_attempts,
+            poll_max_secs: sweep.poll_max_secs,
+        }
+    }
 }
 
 impl ComplianceSettings {
-    /// Checks the erase delay's range.
+    /// Checks the erase delay's range and the sweep's keys.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_sweep()?;
         match self.user_delete_erases_after_days {
             Some(d) if !(1..=MAX_ERASE_AFTER_DAYS).contains(&d) => Err(invalid(
                 "compliance.user_delete_erases_after_days",
@@ -71,6 +110,7 @@ impl ComplianceSettings {
         if let Some(d) = self.user_delete_erases_after_days {
             let _ = writeln!(out, "user_delete_erases_after_days = {d}");
         }
+        self.write_redacted_sweep(out);
     }
 }
 

@@ -17,6 +17,7 @@ mod reconnect;
 pub(crate) mod redacted;
 mod spool;
 mod stream;
+mod sweep;
 #[cfg(test)]
 mod tests;
 mod v2;
@@ -28,6 +29,7 @@ pub use metrics::MetricsSettings;
 pub use reconnect::ReconnectSettings;
 pub use spool::{DaemonSettings, SpoolSettings};
 pub use stream::{StreamFamily, StreamSettings};
+pub use sweep::{DEFAULT_API_BASE, DEFAULT_CHUNK_IDS, parse_every};
 pub use v2::{RuleSetting, RulesSetting, V2Endpoint};
 
 use serde::Deserialize;
@@ -77,6 +79,7 @@ pub struct Settings {
     pub spool: SpoolSettings,
     #[serde(default)]
     pub daemon: DaemonSettings,
+    /// `[compliance]`: edits, deleted users' content, the batch compliance sweep.
     #[serde(default)]
     pub compliance: ComplianceSettings,
 }

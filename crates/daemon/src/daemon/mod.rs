@@ -119,6 +119,14 @@ pub async fn run<S: Store>(
     let stop_after = options.stop_after;
     prepare(&settings)?;
     let store = store.with_policy(settings.compliance.policy());
+    // Read at start, like the streams' tokens: a misconfigured sweep fails the start.
+    let sweep_token = match settings.compliance.every() {
+        Some(_) => Some(
+            crate::sweep::token(&settings.compliance)
+                .map_err(|e| ConfigError::Parse(e.to_string()))?,
+        ),
+        None => None,
+    };
     let (mut signals, signal_handle) = signal_channel()?;
     let metrics = Arc::new(Metrics::default());
     let metrics_server = match settings.metrics.as_ref().and_then(|m| m.listen.as_deref()) {
@@ -161,6 +169,15 @@ pub async fn run<S: Store>(
         daemon
             .background
             .spawn(user_erasure::run(store, after, user_erasure::CHECK_EVERY));
+    }
+    if let Some(token) = sweep_token {
+        let scheduled = crate::sweep::run_scheduled(
+            daemon.store.second_writer(),
+            settings.compliance.clone(),
+            token,
+            settings.reconnect.backoff_scale,
+        );
+        daemon.background.spawn(scheduled);
     }
     let managed: Vec<_> = settings.streams.iter().cloned().enumerate().collect();
     let result = match daemon.sync_rules(&managed).await {

@@ -94,7 +94,7 @@ fn config() -> PipelineConfig {
 fn spool(dir: &Path, spool_after: Duration) -> Spool {
     let config = SpoolConfig {
         spool_after,
-        ..SpoolConfig::new(&dir.join("spool"))
+        ..SpoolConfig::new(dir.join("spool"))
     };
     Spool::open(config, Default::default()).unwrap()
 }

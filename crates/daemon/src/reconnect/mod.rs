@@ -295,7 +295,7 @@ fn scaled(duration: Duration, factor: f64) -> Duration {
 
 /// A seed that differs between processes and policies, without needing an OS RNG feature of
 /// `rand`: std's `RandomState` keys are drawn from the OS once per thread and then incremented.
-fn random_seed() -> u64 {
+pub(crate) fn random_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(

@@ -113,6 +113,8 @@ pub(super) struct Raw {
     pub waiting_count: i64,
     pub waiting_oldest: Vec<WaitingRow>,
     pub states: crate::states::ComplianceStates,
+    /// (target, ids verified, oldest verification)
+    pub verified: Vec<(String, i64, Option<streamvault_store::Timestamp>)>,
     /// Every attempt started before the window's end, by stream and start: the earlier ones
     /// tell why the window began in a gap and whether an unclosed row was superseded.
     pub connections: Vec<ConnectionRow>,
@@ -167,6 +169,9 @@ pub(super) async fn fetch(
         waiting_oldest: queries::waiting_oldest(db, w)
             .await
             .reading("reading the report's oldest waiting deletions")?,
+        verified: queries::verified(db)
+            .await
+            .reading("reading the report's verified ids")?,
         connections: queries::connections(db, w)
             .await
             .reading("reading the report's connections")?,

@@ -307,3 +307,14 @@ pub(super) async fn engagement_series(
         })
         .collect())
 }
+
+/// Per target: ids verified by the sweep and the oldest verification (not windowed: a
+/// verification holds until the next).
+pub(super) async fn verified(db: Db<'_>) -> Result<Vec<(String, i64, Option<Timestamp>)>> {
+    db.fetch_all(
+        "SELECT target, COUNT(*), MIN(verified_at) FROM compliance_verified \
+         GROUP BY target ORDER BY target",
+        &[],
+    )
+    .await
+}

@@ -52,6 +52,11 @@ pub(crate) struct Shared {
     pub seed: u64,
     /// Every tweet's engagement counts, shared so that they only grow across sessions.
     pub engagement: Arc<Engagement>,
+    /// The compliance jobs API's jobs and behaviour, and this simulator's own URL (for the
+    /// loopback upload and download URLs).
+    pub jobs: Arc<super::jobs::JobsState>,
+    pub jobs_settings: Arc<super::jobs::JobsSettings>,
+    pub base: String,
 }
 
 /// What the requests of one TCP connection share.
@@ -74,6 +79,10 @@ pub(crate) async fn handle(
         let stats = shared.registry.snapshot();
         let json = serde_json::to_vec(&stats).unwrap_or_default();
         return Ok(whole(StatusCode::OK, "application/json", json, None));
+    }
+    if super::jobs::is_jobs_path(request.uri().path()) {
+        let (jobs, settings) = (&shared.jobs, &shared.jobs_settings);
+        return Ok(super::jobs::handle(request, jobs, settings, &shared.base).await);
     }
     if request.uri().path().ends_with("/update_subscriptions") {
         return Ok(update::handle(request, &shared.registry).await);

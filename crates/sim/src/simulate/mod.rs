@@ -94,6 +94,7 @@ mod file;
 mod frames;
 mod handler;
 pub mod hostile;
+pub mod jobs;
 mod lines;
 mod live;
 mod pace;
@@ -164,6 +165,8 @@ pub struct SimulatorConfig {
     /// the stream flows (a scenario's `queue_bytes` wins); 0: no queue, the stream waits for
     /// its client. See "Slow readers" in the module documentation.
     pub queue_bytes: u64,
+    /// The batch compliance jobs API (see [`jobs`]).
+    pub jobs: jobs::JobsSettings,
 }
 
 impl Default for SimulatorConfig {
@@ -177,6 +180,7 @@ impl Default for SimulatorConfig {
             seed: 0,
             keepalive: Duration::from_secs(30),
             queue_bytes: DEFAULT_QUEUE_BYTES,
+            jobs: jobs::JobsSettings::default(),
         }
     }
 }
@@ -186,6 +190,7 @@ impl Default for SimulatorConfig {
 pub struct Simulator {
     addr: SocketAddr,
     registry: Arc<Registry>,
+    jobs: Arc<jobs::JobsState>,
     shutdown: watch::Sender<bool>,
     accept: JoinHandle<()>,
     /// Yields `None` once every connection and script task has finished.
@@ -204,7 +209,11 @@ impl Simulator {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let registry = Arc::new(Registry::default());
+        let jobs = Arc::new(jobs::JobsState::new(&config.jobs));
         let shared = Arc::new(Shared {
+            jobs: jobs.clone(),
+            jobs_settings: Arc::new(config.jobs),
+            base: format!("http://{addr}"),
             generator: Arc::new(Mutex::new(StreamGenerator::new(
                 config.seed,
                 Mix::default(),
@@ -224,6 +233,7 @@ impl Simulator {
         Ok(Simulator {
             addr,
             registry,
+            jobs,
             shutdown,
             accept,
             tasks_done,
@@ -233,6 +243,11 @@ impl Simulator {
     /// The address actually bound, for clients when `listen` had port 0.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The compliance jobs created through the API so far, and every job with its state.
+    pub fn jobs(&self) -> (u64, Vec<jobs::SimJob>) {
+        self.jobs.snapshot()
     }
 
     /// What was sent so far; tests poll it while streams run.

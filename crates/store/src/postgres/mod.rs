@@ -144,6 +144,14 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn second_writer(&self) -> Self {
+        PgStore {
+            pool: self.pool.clone(),
+            uncertain: Default::default(),
+            policy: self.policy,
+        }
+    }
+
     async fn write_batch(
         &self,
         batch: &Arc<Batch>,

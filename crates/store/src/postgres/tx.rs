@@ -7,7 +7,7 @@ use crate::write::{ArchiveTx, DeletionRow};
 use crate::{Rows, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::{Postgres, Row};
-use streamvault_core::batch::Batch;
+use streamvault_core::batch::{Batch, NoticeSource};
 use streamvault_core::compliance::{ComplianceAction, Known, KnownScrub};
 
 impl ArchiveTx for PgTx {
@@ -149,14 +149,17 @@ impl ArchiveTx for PgTx {
     async fn insert_actions(
         &mut self,
         rows: &[ComplianceAction],
+        source: &NoticeSource,
         applied_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO compliance_actions (kind, target_id, user_id, notice_received_at, applied_at, \
-             rows_affected, deferred) \
-             SELECT kind, target_id, user_id, received, $5, rows, deferred \
-             FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::timestamptz[], $6::int8[], $7::bool[]) \
-             WITH ORDINALITY AS u(kind, target_id, user_id, received, rows, deferred, n) ORDER BY n",
+             rows_affected, deferred, source, reason) \
+             SELECT kind, target_id, user_id, received, $5, rows, deferred, $8, reason \
+             FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::timestamptz[], $6::int8[], $7::bool[], \
+             $9::text[]) \
+             WITH ORDINALITY AS u(kind, target_id, user_id, received, rows, deferred, reason, n) \
+             ORDER BY n",
         )
         .bind(rows.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.target_id).collect::<Vec<_>>())
@@ -165,6 +168,12 @@ impl ArchiveTx for PgTx {
         .bind(applied_at)
         .bind(rows.iter().map(|r| r.rows_affected).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.deferred).collect::<Vec<_>>())
+        .bind(source.as_str())
+        .bind(
+            rows.iter()
+                .map(|r| source.reason(r.kind.as_str(), r.target_id))
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut *self.0)
         .await?;
         Ok(())

@@ -11,7 +11,7 @@ use crate::write::{ArchiveTx, DeletionRow};
 use crate::{Rows, StoreError, sqlite_time};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
-use streamvault_core::batch::Batch;
+use streamvault_core::batch::{Batch, NoticeSource};
 use streamvault_core::compliance::{ComplianceAction, Known, KnownScrub};
 
 impl SqliteTx {
@@ -287,12 +287,14 @@ impl ArchiveTx for SqliteTx {
     async fn insert_actions(
         &mut self,
         rows: &[ComplianceAction],
+        source: &NoticeSource,
         applied_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let applied = sqlite_time(applied_at);
         let mut stmt = self.db.prepare_cached(
             "INSERT INTO compliance_actions (kind, target_id, user_id, notice_received_at, \
-             applied_at, rows_affected, deferred) VALUES (?, ?, ?, ?, ?, ?, ?)",
+             applied_at, rows_affected, deferred, source, reason) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )?;
         for r in rows {
             stmt.execute(params![
@@ -303,6 +305,8 @@ impl ArchiveTx for SqliteTx {
                 applied,
                 r.rows_affected,
                 r.deferred,
+                source.as_str(),
+                source.reason(r.kind.as_str(), r.target_id),
             ])?;
         }
         Ok(())

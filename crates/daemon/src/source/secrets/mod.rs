@@ -86,6 +86,25 @@ pub fn bearer_token(stream: &StreamSettings, index: usize) -> Result<Option<Secr
     bearer_token_from(stream, index, |var| std::env::var(var))
 }
 
+/// Where a bearer token may come from: the three keys of a section that takes one.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenSources<'a> {
+    pub file: Option<&'a PathBuf>,
+    pub credential: Option<&'a String>,
+    pub env: Option<&'a String>,
+}
+
+/// Reads a bearer token from `sources` as [`bearer_token`] does for a stream; `section` names
+/// the keys in messages (`compliance` gives `compliance.bearer_token_file`).
+pub fn bearer_token_of(
+    sources: TokenSources<'_>,
+    section: &str,
+) -> Result<Option<Secret>, SecretError> {
+    token_from(sources, &|name: &str| format!("{section}.{name}"), |var| {
+        std::env::var(var)
+    })
+}
+
 /// [`bearer_token`] with the environment as an argument: tests cannot set variables without
 /// `unsafe` in edition 2024.
 fn bearer_token_from(
@@ -93,10 +112,25 @@ fn bearer_token_from(
     index: usize,
     env: impl Fn(&str) -> Result<String, VarError>,
 ) -> Result<Option<Secret>, SecretError> {
-    let key = |name: &str| format!("stream[{index}].{name}");
-    let file = stream.bearer_token_file.as_ref();
-    let credential = stream.bearer_token_credential.as_ref();
-    let var = stream.bearer_token_env.as_ref();
+    let sources = TokenSources {
+        file: stream.bearer_token_file.as_ref(),
+        credential: stream.bearer_token_credential.as_ref(),
+        env: stream.bearer_token_env.as_ref(),
+    };
+    token_from(
+        sources,
+        &|name: &str| format!("stream[{index}].{name}"),
+        env,
+    )
+}
+
+/// Reads a token from whichever one of its sources is set; `key` names a source's config key.
+fn token_from(
+    sources: TokenSources<'_>,
+    key: &dyn Fn(&str) -> String,
+    env: impl Fn(&str) -> Result<String, VarError>,
+) -> Result<Option<Secret>, SecretError> {
+    let (file, credential, var) = (sources.file, sources.credential, sources.env);
     let set = [file.is_some(), credential.is_some(), var.is_some()];
     if set.iter().filter(|s| **s).count() > 1 {
         let which = if var.is_some() {

@@ -1,0 +1,25 @@
+//! The batch compliance sweep's result-line parser: any bytes as one line of a job's results.
+//! Nothing may panic; a verdict has a positive id and bounded text fields; a malformed line has
+//! a reason of bounded length; the ruling is total for both job types.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use streamvault::sweep_results::{JobType, parse_line};
+
+fuzz_target!(|data: &[u8]| {
+    match parse_line(data) {
+        Ok(Some(v)) => {
+            assert!(v.id > 0);
+            for field in [Some(&v.action), v.reason.as_ref(), v.created_at.as_ref(), v.redacted_at.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                assert!(field.chars().count() <= 64);
+            }
+            let _ = v.ruling(JobType::Tweets);
+            let _ = v.ruling(JobType::Users);
+        }
+        Ok(None) => assert!(data.iter().all(|b| b.is_ascii_whitespace())),
+        Err(m) => assert!(m.reason.len() < 1024, "{}", m.reason),
+    }
+});
