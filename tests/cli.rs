@@ -271,7 +271,7 @@ fn check_config_redacts_every_url_and_warns_about_readable_secrets() {
     std::fs::write(
         &config,
         format!(
-            "[database]\nurl = \"postgres://u@127.0.0.1/db?sslmode=require&password=hun%40ter2\"\n\
+            "[database]\nurl = \"postgres://u@127.0.0.1/db?sslmode=require&password=hxq%40ter2\"\n\
              [[stream]]\nname = \"f\"\nfamily = \"ndjson\"\n\
              url = \"https://user:s3cr@t:pw@stream.example/1.1/x.json?access_token=tok3n\"\n\
              bearer_token_file = {:?}\n",
@@ -285,7 +285,7 @@ fn check_config_redacts_every_url_and_warns_about_readable_secrets() {
     );
     assert!(out.status.success(), "{}", text(&out));
     let all = text(&out);
-    for secret in ["hun", "ter2", "s3cr", "t:pw", "tok3n"] {
+    for secret in ["hxq", "ter2", "s3cr", "t:pw", "tok3n"] {
         assert!(!all.contains(secret), "{secret} in {all}");
     }
     assert!(all.contains("password=***"), "{all}");
