@@ -432,4 +432,6 @@ mod ahead_tests;
 #[cfg(test)]
 mod exactly_once_tests;
 #[cfg(test)]
+mod test_store;
+#[cfg(test)]
 mod tests;

@@ -1,56 +1,13 @@
 //! The streams read on while a commit is slow, before the spool takes over (see `ahead`), on a
 //! real SQLite archive whose commits wait at a gate the test opens.
 
+use super::test_store::HeldStore;
 use super::*;
 use crate::spool::SpoolConfig;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use std::path::Path;
 use streamvault_core::record::{Origin, reject};
-use streamvault_store::{MarkLog, PurgeLog, SpoolMark, SqliteStore};
-
-/// A store whose commits wait until the gate opens.
-#[derive(Clone)]
-struct Gated {
-    inner: SqliteStore,
-    open: watch::Receiver<bool>,
-}
-
-impl PurgeLog for Gated {}
-
-impl MarkLog for Gated {
-    async fn spool_marks(&self, spool: &str) -> Result<Vec<(i64, i64)>, StoreError> {
-        self.inner.spool_marks(spool).await
-    }
-    async fn forget_spool_marks(&self, spool: &str, keep: i64) -> Result<(), StoreError> {
-        self.inner.forget_spool_marks(spool, keep).await
-    }
-}
-
-impl Store for Gated {
-    fn writer(&self) -> streamvault_store::Db<'_> {
-        self.inner.writer()
-    }
-    async fn write_batch(
-        &self,
-        batch: &Arc<streamvault_store::Batch>,
-        now: DateTime<Utc>,
-    ) -> Result<BatchOutcome, StoreError> {
-        self.write_marked(batch, now, &[]).await
-    }
-    async fn write_marked(
-        &self,
-        batch: &Arc<streamvault_store::Batch>,
-        now: DateTime<Utc>,
-        marks: &[SpoolMark],
-    ) -> Result<BatchOutcome, StoreError> {
-        let _ = self.open.clone().wait_for(|open| *open).await;
-        self.inner.write_marked(batch, now, marks).await
-    }
-    async fn purge(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn close(&self) {}
-}
+use streamvault_store::SqliteStore;
 
 async fn archive(dir: &Path) -> SqliteStore {
     let url = format!("sqlite://{}", dir.join("archive.db").display());
@@ -118,9 +75,10 @@ async fn the_intake_goes_on_while_a_commit_is_slow_and_order_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let store = archive(dir.path()).await;
     let (gate, open) = watch::channel(false);
-    let gated = Gated {
+    let gated = HeldStore {
         inner: store.clone(),
-        open,
+        gate: Some(open),
+        ack_delay: Duration::ZERO,
     };
     // The spool never takes over here: only taking ahead keeps the intake going.
     let spool = spool(dir.path(), Duration::from_secs(3600));
@@ -142,9 +100,10 @@ async fn without_a_spool_a_slow_commit_makes_the_sources_wait() {
     let dir = tempfile::tempdir().unwrap();
     let store = archive(dir.path()).await;
     let (gate, open) = watch::channel(false);
-    let gated = Gated {
+    let gated = HeldStore {
         inner: store.clone(),
-        open,
+        gate: Some(open),
+        ack_delay: Duration::ZERO,
     };
     let metrics = Arc::new(Metrics::default());
     let pipeline = Pipeline::start_spooled(gated, config(), metrics, None);
@@ -161,9 +120,10 @@ async fn what_was_taken_ahead_reaches_the_spool_before_what_follows() {
     let dir = tempfile::tempdir().unwrap();
     let store = archive(dir.path()).await;
     let (gate, open) = watch::channel(false);
-    let gated = Gated {
+    let gated = HeldStore {
         inner: store.clone(),
-        open,
+        gate: Some(open),
+        ack_delay: Duration::ZERO,
     };
     // Taken ahead from 50 ms, spooled from 400 ms: both happen while the gate is shut.
     let spool = spool(dir.path(), Duration::from_millis(400));
@@ -182,9 +142,10 @@ async fn a_stop_that_cannot_wait_keeps_what_was_taken_ahead() {
     let dir = tempfile::tempdir().unwrap();
     let store = archive(dir.path()).await;
     let (gate, open) = watch::channel(false);
-    let gated = Gated {
+    let gated = HeldStore {
         inner: store.clone(),
-        open,
+        gate: Some(open),
+        ack_delay: Duration::ZERO,
     };
     let spool_dir = dir.path().to_path_buf();
     let metrics = Arc::new(Metrics::default());

@@ -2,57 +2,13 @@
 //! drain's commit and the spool's cursor (window 1), and through a commit a stop's deadline
 //! abandoned that landed anyway (window 2).
 
+use super::test_store::HeldStore;
 use super::*;
 use crate::spool::{SpoolConfig, SpoolCounters, codec};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use std::path::Path;
 use streamvault_core::record::{Origin, reject};
-use streamvault_store::{MarkLog, PurgeLog, SpoolMark, SqliteStore};
-
-/// A store whose commits land at once but whose answers take `delay` to arrive.
-#[derive(Clone)]
-struct SlowAck {
-    inner: SqliteStore,
-    delay: Duration,
-}
-
-impl PurgeLog for SlowAck {}
-
-impl MarkLog for SlowAck {
-    async fn spool_marks(&self, spool: &str) -> Result<Vec<(i64, i64)>, StoreError> {
-        self.inner.spool_marks(spool).await
-    }
-    async fn forget_spool_marks(&self, spool: &str, keep: i64) -> Result<(), StoreError> {
-        self.inner.forget_spool_marks(spool, keep).await
-    }
-}
-
-impl Store for SlowAck {
-    fn writer(&self) -> streamvault_store::Db<'_> {
-        self.inner.writer()
-    }
-    async fn write_batch(
-        &self,
-        batch: &Arc<streamvault_store::Batch>,
-        now: DateTime<Utc>,
-    ) -> Result<BatchOutcome, StoreError> {
-        self.write_marked(batch, now, &[]).await
-    }
-    async fn write_marked(
-        &self,
-        batch: &Arc<streamvault_store::Batch>,
-        now: DateTime<Utc>,
-        marks: &[SpoolMark],
-    ) -> Result<BatchOutcome, StoreError> {
-        let outcome = self.inner.write_marked(batch, now, marks).await;
-        tokio::time::sleep(self.delay).await;
-        outcome
-    }
-    async fn purge(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn close(&self) {}
-}
+use streamvault_store::SqliteStore;
 
 async fn archive(dir: &Path) -> SqliteStore {
     let url = format!("sqlite://{}", dir.join("archive.db").display());
@@ -155,9 +111,11 @@ async fn an_abandoned_commit_that_landed(spool_after: Duration) {
         Default::default(),
     )
     .unwrap();
-    let slow = SlowAck {
+    // Commits land at once; their answers take an hour.
+    let slow = HeldStore {
         inner: store.clone(),
-        delay: Duration::from_secs(3600),
+        gate: None,
+        ack_delay: Duration::from_secs(3600),
     };
     let metrics = Arc::new(Metrics::default());
     let pipeline = Pipeline::start_spooled(slow, config(), metrics, Some(spool));
