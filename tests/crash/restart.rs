@@ -112,7 +112,11 @@ pub async fn restart_and_check(
         let next = t.connections_before_kill;
         let sent = stats.connections.get(next).map_or(0, |c| c.lines_sent) as i64;
         let deadline = Instant::now() + Duration::from_secs(30);
-        while archived_on(db, id).await < sent && Instant::now() < deadline && daemon.running() {
+        // The connection's end (its `messages`) is committed in a batch after its last events.
+        while (archived_on(db, id).await < sent || read_on(db, id).await < sent)
+            && Instant::now() < deadline
+            && daemon.running()
+        {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         check_new_connection(t, db, id, sent).await;
@@ -131,14 +135,18 @@ pub async fn restart_and_check(
     check_final(t, db, spool, crashed, refs).await;
 }
 
+/// What the `connections` row of connection `id` says it read (-1: no row).
+async fn read_on(db: &TestDb, id: i64) -> i64 {
+    db.int(&format!(
+        "SELECT COALESCE(MAX(messages), -1) FROM connections WHERE connection_id = {id}"
+    ))
+    .await
+}
+
 /// The restarted connection: read = archived = sent, no status twice.
 async fn check_new_connection(t: &mut Trial, db: &TestDb, id: i64, sent: i64) {
     let archived = archived_on(db, id).await;
-    let read = db
-        .int(&format!(
-            "SELECT COALESCE(MAX(messages), -1) FROM connections WHERE connection_id = {id}"
-        ))
-        .await;
+    let read = read_on(db, id).await;
     let twice = db
         .int(&format!(
             "SELECT COUNT(*) - COUNT(DISTINCT tweet_id) FROM events \
