@@ -9,6 +9,17 @@ use std::path::Path;
 use streamvault_core::record::{Origin, reject};
 use streamvault_store::SqliteStore;
 
+/// `store` behind a shut gate, and the gate.
+fn gated(store: &SqliteStore) -> (watch::Sender<bool>, HeldStore) {
+    let (gate, open) = watch::channel(false);
+    let held = HeldStore {
+        inner: store.clone(),
+        gate: Some(open),
+        ack_delay: Duration::ZERO,
+    };
+    (gate, held)
+}
+
 async fn archive(dir: &Path) -> SqliteStore {
     let url = format!("sqlite://{}", dir.join("archive.db").display());
     let store = SqliteStore::open(&url).await.unwrap();
@@ -74,12 +85,7 @@ async fn send_all(pipeline: &Pipeline, n: usize, patience: Duration) -> bool {
 async fn the_intake_goes_on_while_a_commit_is_slow_and_order_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let store = archive(dir.path()).await;
-    let (gate, open) = watch::channel(false);
-    let gated = HeldStore {
-        inner: store.clone(),
-        gate: Some(open),
-        ack_delay: Duration::ZERO,
-    };
+    let (gate, gated) = gated(&store);
     // The spool never takes over here: only taking ahead keeps the intake going.
     let spool = spool(dir.path(), Duration::from_secs(3600));
     let metrics = Arc::new(Metrics::default());
@@ -99,12 +105,7 @@ async fn the_intake_goes_on_while_a_commit_is_slow_and_order_is_kept() {
 async fn without_a_spool_a_slow_commit_makes_the_sources_wait() {
     let dir = tempfile::tempdir().unwrap();
     let store = archive(dir.path()).await;
-    let (gate, open) = watch::channel(false);
-    let gated = HeldStore {
-        inner: store.clone(),
-        gate: Some(open),
-        ack_delay: Duration::ZERO,
-    };
+    let (gate, gated) = gated(&store);
     let metrics = Arc::new(Metrics::default());
     let pipeline = Pipeline::start_spooled(gated, config(), metrics, None);
     assert!(
@@ -119,12 +120,7 @@ async fn without_a_spool_a_slow_commit_makes_the_sources_wait() {
 async fn what_was_taken_ahead_reaches_the_spool_before_what_follows() {
     let dir = tempfile::tempdir().unwrap();
     let store = archive(dir.path()).await;
-    let (gate, open) = watch::channel(false);
-    let gated = HeldStore {
-        inner: store.clone(),
-        gate: Some(open),
-        ack_delay: Duration::ZERO,
-    };
+    let (gate, gated) = gated(&store);
     // Taken ahead from 50 ms, spooled from 400 ms: both happen while the gate is shut.
     let spool = spool(dir.path(), Duration::from_millis(400));
     let metrics = Arc::new(Metrics::default());
@@ -141,12 +137,7 @@ async fn what_was_taken_ahead_reaches_the_spool_before_what_follows() {
 async fn a_stop_that_cannot_wait_keeps_what_was_taken_ahead() {
     let dir = tempfile::tempdir().unwrap();
     let store = archive(dir.path()).await;
-    let (gate, open) = watch::channel(false);
-    let gated = HeldStore {
-        inner: store.clone(),
-        gate: Some(open),
-        ack_delay: Duration::ZERO,
-    };
+    let (gate, gated) = gated(&store);
     let spool_dir = dir.path().to_path_buf();
     let metrics = Arc::new(Metrics::default());
     let first = spool(&spool_dir, Duration::from_secs(3600));
