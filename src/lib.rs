@@ -28,6 +28,7 @@ pub mod demo;
 pub use streamvault_core::sweep as sweep_results;
 pub use streamvault_core::{compliance, framing, ingest, protocol, record};
 pub use streamvault_daemon::{config, daemon, metrics, pipeline, replay, source, spool, sweep};
+pub use streamvault_export as export;
 pub use streamvault_report as report;
 pub use streamvault_sim::{generate, simulate};
 pub use streamvault_store::{self as store, query, with_store};
