@@ -1,6 +1,7 @@
 //! Unit tests of systemd credentials and of the permission check on secret files.
 
 use super::*;
+use crate::source::secrets::cookies::cookies_from;
 
 /// An environment holding only `$CREDENTIALS_DIRECTORY`, as systemd sets it.
 fn credentials_env(dir: Option<&Path>) -> impl Fn(&str) -> Result<String, VarError> {
