@@ -27,6 +27,9 @@ impl std::io::Write for Shared {
 }
 
 /// Writes `rows` with the sink and returns a reader over the finished file.
+///
+/// With `PARQUET_TEST_OUT=DIR` each test also leaves its file as `DIR/TEST.parquet`, for
+/// `scripts/check-parquet.py` (pyarrow, DuckDB, polars) to read.
 fn write(rows: impl IntoIterator<Item = ExportRow>) -> SerializedFileReader<Bytes> {
     let out = Shared::default();
     let mut sink = Box::new(ParquetSink::new(Box::new(out.clone())).expect("sink"));
@@ -35,6 +38,11 @@ fn write(rows: impl IntoIterator<Item = ExportRow>) -> SerializedFileReader<Byte
     }
     sink.finish().expect("finished");
     let bytes = Bytes::from(out.0.lock().expect("not poisoned").clone());
+    if let Some(dir) = std::env::var_os("PARQUET_TEST_OUT") {
+        let name = std::thread::current().name().unwrap_or("test").replace("::", "-");
+        let path = std::path::Path::new(&dir).join(format!("{name}.parquet"));
+        std::fs::write(&path, &bytes).expect("the file kept for the readers");
+    }
     SerializedFileReader::new(bytes).expect("a readable Parquet file")
 }
 
