@@ -100,14 +100,15 @@ impl Rng {
 fn status(rng: &mut Rng, i: u64) -> ExportRow {
     let id = 1_600_000_000_000_000_000 + i as i64 * 7919;
     let user = rng.below(200_000) as i64 + 1000;
-    let text = rng.words(12 + rng.below(20) as usize);
+    let n = 12 + rng.below(20) as usize;
+    let text = rng.words(n);
     let created = Utc
         .timestamp_opt(1_700_000_000 + (i / 50) as i64, 0)
         .single();
-    let description = rng.words(15);
+    let description = rng.words(25);
     let followers = rng.below(1_000_000);
     let raw = format!(
-        r#"{{"created_at":"Tue Nov 14 22:13:20 +0000 2023","id":{id},"id_str":"{id}","text":"{text}","source":"<a href=\"http://twitter.com/download/android\" rel=\"nofollow\">Twitter for Android</a>","truncated":false,"in_reply_to_status_id":null,"in_reply_to_user_id":null,"user":{{"id":{user},"id_str":"{user}","name":"User {user}","screen_name":"user{user}","location":"{loc}","url":null,"description":"{description}","protected":false,"verified":false,"followers_count":{followers},"friends_count":{friends},"listed_count":{listed},"favourites_count":{favs},"statuses_count":{statuses},"created_at":"Wed Mar 04 10:00:00 +0000 2015","utc_offset":null,"time_zone":null,"geo_enabled":true,"lang":null,"contributors_enabled":false,"is_translator":false,"profile_background_color":"F5F8FA","profile_background_image_url":"","profile_background_image_url_https":"","profile_background_tile":false,"profile_link_color":"1DA1F2","profile_sidebar_border_color":"C0DEED","profile_sidebar_fill_color":"DDEEF6","profile_text_color":"333333","profile_use_background_image":true,"profile_image_url":"http://pbs.twimg.com/profile_images/{img}/abc_normal.jpg","profile_image_url_https":"https://pbs.twimg.com/profile_images/{img}/abc_normal.jpg","profile_banner_url":"https://pbs.twimg.com/profile_banners/{user}/{img}","default_profile":true,"default_profile_image":false,"following":null,"follow_request_sent":null,"notifications":null}},"geo":null,"coordinates":null,"place":null,"contributors":null,"is_quote_status":false,"quote_count":0,"reply_count":{replies},"retweet_count":{rts},"favorite_count":{likes},"entities":{{"hashtags":[{{"text":"{tag}","indices":[10,20]}}],"urls":[{{"url":"https://t.co/{img}","expanded_url":"https://example.com/{followers}/{tag}","display_url":"example.com/{followers}","indices":[30,53]}}],"user_mentions":[{{"screen_name":"user{mention}","name":"User {mention}","id":{mention},"id_str":"{mention}","indices":[0,8]}}],"symbols":[]}},"favorited":false,"retweeted":false,"filter_level":"low","lang":"en","timestamp_ms":"{ms}"}}"#,
+        r#"{{"created_at":"Tue Nov 14 22:13:20 +0000 2023","id":{id},"id_str":"{id}","text":"{text}","source":"<a href=\"http://twitter.com/download/android\" rel=\"nofollow\">Twitter for Android</a>","truncated":false,"in_reply_to_status_id":null,"in_reply_to_user_id":null,"user":{{"id":{user},"id_str":"{user}","name":"User {user}","screen_name":"user{user}","location":"{loc}","url":null,"description":"{description}","protected":false,"verified":false,"followers_count":{followers},"friends_count":{friends},"listed_count":{listed},"favourites_count":{favs},"statuses_count":{statuses},"created_at":"Wed Mar 04 10:00:00 +0000 2015","utc_offset":null,"time_zone":null,"geo_enabled":true,"lang":null,"contributors_enabled":false,"is_translator":false,"profile_background_color":"F5F8FA","profile_background_image_url":"","profile_background_image_url_https":"","profile_background_tile":false,"profile_link_color":"1DA1F2","profile_sidebar_border_color":"C0DEED","profile_sidebar_fill_color":"DDEEF6","profile_text_color":"333333","profile_use_background_image":true,"profile_image_url":"http://pbs.twimg.com/profile_images/{img}/abc_normal.jpg","profile_image_url_https":"https://pbs.twimg.com/profile_images/{img}/abc_normal.jpg","profile_banner_url":"https://pbs.twimg.com/profile_banners/{user}/{img}","default_profile":true,"default_profile_image":false,"following":null,"follow_request_sent":null,"notifications":null}},"geo":null,"coordinates":null,"place":null,"contributors":null,"is_quote_status":false,"quote_count":0,"reply_count":{replies},"retweet_count":{rts},"favorite_count":{likes},"entities":{{"hashtags":[{{"text":"{tag}","indices":[10,20]}}],"urls":[{{"url":"https://t.co/{img}","expanded_url":"https://example.com/{followers}/{tag}","display_url":"example.com/{followers}","indices":[30,53]}}],"user_mentions":[{{"screen_name":"user{mention}","name":"User {mention}","id":{mention},"id_str":"{mention}","indices":[0,8]}}],"symbols":[],"media":[{{"id":{media},"id_str":"{media}","indices":[54,77],"media_url":"http://pbs.twimg.com/media/{img}.jpg","media_url_https":"https://pbs.twimg.com/media/{img}.jpg","url":"https://t.co/{img}","display_url":"pic.twitter.com/{img}","expanded_url":"https://twitter.com/user{user}/status/{id}/photo/1","type":"photo","sizes":{{"thumb":{{"w":150,"h":150,"resize":"crop"}},"medium":{{"w":1200,"h":{h},"resize":"fit"}},"small":{{"w":680,"h":{hs},"resize":"fit"}},"large":{{"w":2048,"h":{hl},"resize":"fit"}}}}}}]}},"favorited":false,"retweeted":false,"filter_level":"low","lang":"en","timestamp_ms":"{ms}"}}"#,
         loc = rng.words(2),
         friends = rng.below(5000),
         listed = rng.below(100),
@@ -120,6 +121,10 @@ fn status(rng: &mut Rng, i: u64) -> ExportRow {
         tag = rng.words(1),
         mention = rng.below(1_000_000),
         ms = 1_700_000_000_000 + i,
+        media = rng.next() >> 2,
+        h = 600 + rng.below(600),
+        hs = 340 + rng.below(340),
+        hl = 1024 + rng.below(1024),
     );
     ExportRow {
         tweet_id: id,

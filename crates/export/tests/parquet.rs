@@ -39,7 +39,10 @@ fn write(rows: impl IntoIterator<Item = ExportRow>) -> SerializedFileReader<Byte
     sink.finish().expect("finished");
     let bytes = Bytes::from(out.0.lock().expect("not poisoned").clone());
     if let Some(dir) = std::env::var_os("PARQUET_TEST_OUT") {
-        let name = std::thread::current().name().unwrap_or("test").replace("::", "-");
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("test")
+            .replace("::", "-");
         let path = std::path::Path::new(&dir).join(format!("{name}.parquet"));
         std::fs::write(&path, &bytes).expect("the file kept for the readers");
     }

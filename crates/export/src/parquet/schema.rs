@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use parquet::basic::Compression;
+use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::parser::parse_message_type;
@@ -46,9 +46,11 @@ message streamvault_export {
 }
 ";
 
-/// The codec every column is compressed with, chosen by measurement (docs/export.md, Parquet).
-fn compression() -> Compression {
-    Compression::SNAPPY
+/// The codec every column is compressed with, chosen by measurement (docs/export.md, Parquet):
+/// zstd level 1 writes as fast as Snappy (and as no compression, which is bound by the disk)
+/// and makes files half the size of Snappy's (8.6× smaller than `raw`, against 4.6×).
+fn compression() -> Result<Compression, ParquetError> {
+    Ok(Compression::ZSTD(ZstdLevel::try_new(1)?))
 }
 
 /// Columns of few distinct values, where a dictionary makes the column small and fast to
@@ -73,10 +75,10 @@ pub fn schema() -> Result<Arc<Type>, ParquetError> {
 
 /// The writer's settings: one codec, dictionaries only where they pay, statistics where a
 /// reader can skip pages with them, the row count of a row group.
-pub fn properties() -> WriterProperties {
+pub fn properties() -> Result<WriterProperties, ParquetError> {
     let mut builder = WriterProperties::builder()
         .set_writer_version(WriterVersion::PARQUET_1_0)
-        .set_compression(compression())
+        .set_compression(compression()?)
         .set_dictionary_enabled(false)
         .set_created_by(format!("streamvault {}", env!("CARGO_PKG_VERSION")));
     for column in DICTIONARY_COLUMNS {
@@ -85,7 +87,7 @@ pub fn properties() -> WriterProperties {
     for column in NO_STATISTICS_COLUMNS {
         builder = builder.set_column_statistics_enabled(path(column), EnabledStatistics::None);
     }
-    builder.build()
+    Ok(builder.build())
 }
 
 fn path(dotted: &str) -> ColumnPath {

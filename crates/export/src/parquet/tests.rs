@@ -94,16 +94,19 @@ fn row_groups_close_at_their_byte_bound_before_their_row_bound() {
     let bytes = Bytes::from(out.0.lock().expect("not poisoned").clone());
     let reader = SerializedFileReader::new(bytes).expect("readable");
     let groups = reader.metadata().row_groups();
+    // Without the byte bound the 40 rows would be one row group (the row bound is 1000).
     assert!(
-        groups.len() >= 6,
+        groups.len() >= 3,
         "40 rows of 200 KB in row groups of 1 MB: {} groups",
         groups.len()
     );
     for group in groups {
-        // A row group closes once it reaches the bound, so it exceeds it by one batch at most.
+        // A row group closes once its written pages reach the bound, so it exceeds it by what
+        // its encoders still held: a page in progress (1 MB uncompressed at most) and a row.
+        let limit = (1 << 20) + (1 << 20) + 200_000;
         assert!(
-            group.compressed_size() <= (1 << 20) + 200_000 + 4096,
-            "{}",
+            group.compressed_size() <= limit,
+            "{} > {limit}",
             group.compressed_size()
         );
     }
@@ -124,4 +127,11 @@ fn a_failing_writer_is_an_io_error() {
         Err(SinkError::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::StorageFull),
         other => panic!("expected an I/O error, got {other:?}"),
     }
+}
+
+#[test]
+fn the_sink_can_move_to_another_thread() {
+    // The command holds formats as `Box<dyn Sink + Send>`.
+    fn send<T: Send>() {}
+    send::<ParquetSink>();
 }
