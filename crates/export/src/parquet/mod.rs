@@ -77,6 +77,9 @@ struct IoTap {
 
 impl IoTap {
     fn keep(&self, error: std::io::Error) -> std::io::Error {
+        if error.kind() == std::io::ErrorKind::Interrupted {
+            return error; // retried by the writer above, not a failure
+        }
         let copy = std::io::Error::new(error.kind(), error.to_string());
         if let Ok(mut slot) = self.error.lock() {
             slot.get_or_insert(error);
