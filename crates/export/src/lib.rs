@@ -6,6 +6,8 @@
 //! never holds more than the row group or buffer its format needs.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod row;
 pub mod sink;
 
