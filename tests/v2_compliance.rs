@@ -366,9 +366,12 @@ both_backends!(the_report_counts_states_and_event_kinds, |db| async {
     assert!(r.render(ReportFormat::Html).contains("users suspended"));
 });
 
-both_backends!(posts_after_their_events_are_deferred_applications, |db| async {
-    deferred::events_then_posts(&db, BIG).await;
-});
+both_backends!(
+    posts_after_their_events_are_deferred_applications,
+    |db| async {
+        deferred::events_then_posts(&db, BIG).await;
+    }
+);
 
 both_backends!(posts_after_their_events_in_one_transaction, |db| async {
     deferred::in_one_transaction(&db, BIG).await;

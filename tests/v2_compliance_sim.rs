@@ -122,53 +122,73 @@ const JOBS_SCENARIO: &str = "[jobs]\n\
 
 // `streamvault simulate --scenario FILE` serves the jobs API as the file's `[jobs]` table says,
 // and `streamvault compliance sweep` gets through every scripted obstacle to the same verdicts.
-both_backends!(a_scenario_files_jobs_table_scripts_the_jobs_api, |db| async {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-    let dir = db.dir.path();
-    let lines: Vec<String> = (101..=106)
-        .map(|id| common::tweet(id, 5, &format!("swept {id}")))
-        .collect();
-    db.replay_lines(&lines.iter().map(String::as_str).collect::<Vec<_>>())
-        .await;
-    std::fs::write(dir.join("jobs.toml"), JOBS_SCENARIO).unwrap();
-    let bin = env!("CARGO_BIN_EXE_streamvault");
-    let mut sim = Command::new(bin)
-        .args(["simulate", "--listen", "127.0.0.1:0", "--scenario"])
-        .arg(dir.join("jobs.toml"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run streamvault simulate");
-    let mut first = String::new();
-    let mut out = BufReader::new(sim.stdout.take().unwrap());
-    out.read_line(&mut first).unwrap();
-    let addr = first.trim().strip_prefix("listening on ").expect(&first).to_string();
-    std::fs::write(dir.join("token"), "test-token\n").unwrap();
-    let config = format!(
-        "[compliance]\napi_base = \"http://{addr}\"\nbearer_token_file = \"{}\"\n\n\
+both_backends!(
+    a_scenario_files_jobs_table_scripts_the_jobs_api,
+    |db| async {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let dir = db.dir.path();
+        let lines: Vec<String> = (101..=106)
+            .map(|id| common::tweet(id, 5, &format!("swept {id}")))
+            .collect();
+        db.replay_lines(&lines.iter().map(String::as_str).collect::<Vec<_>>())
+            .await;
+        std::fs::write(dir.join("jobs.toml"), JOBS_SCENARIO).unwrap();
+        let bin = env!("CARGO_BIN_EXE_streamvault");
+        let mut sim = Command::new(bin)
+            .args(["simulate", "--listen", "127.0.0.1:0", "--scenario"])
+            .arg(dir.join("jobs.toml"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run streamvault simulate");
+        let mut first = String::new();
+        let mut out = BufReader::new(sim.stdout.take().unwrap());
+        out.read_line(&mut first).unwrap();
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .expect(&first)
+            .to_string();
+        std::fs::write(dir.join("token"), "test-token\n").unwrap();
+        let config = format!(
+            "[compliance]\napi_base = \"http://{addr}\"\nbearer_token_file = \"{}\"\n\n\
          [reconnect]\nbackoff_scale = 0.05\n",
-        dir.join("token").display()
-    );
-    std::fs::write(dir.join("sweep.toml"), config).unwrap();
-    let sweep = Command::new(bin)
-        .args(["--config", dir.join("sweep.toml").to_str().unwrap()])
-        .args(["--database", &db.url, "compliance", "sweep"])
-        .output()
-        .unwrap();
-    Command::new("kill")
-        .args(["-TERM", &sim.id().to_string()])
-        .status()
-        .unwrap();
-    sim.wait().unwrap();
-    let said = String::from_utf8_lossy(&sweep.stdout);
-    assert!(sweep.status.success(), "{said}{}", String::from_utf8_lossy(&sweep.stderr));
-    assert!(
+            dir.join("token").display()
+        );
+        std::fs::write(dir.join("sweep.toml"), config).unwrap();
+        let sweep = Command::new(bin)
+            .args(["--config", dir.join("sweep.toml").to_str().unwrap()])
+            .args(["--database", &db.url, "compliance", "sweep"])
+            .output()
+            .unwrap();
+        Command::new("kill")
+            .args(["-TERM", &sim.id().to_string()])
+            .status()
+            .unwrap();
+        sim.wait().unwrap();
+        let said = String::from_utf8_lossy(&sweep.stdout);
+        assert!(
+            sweep.status.success(),
+            "{said}{}",
+            String::from_utf8_lossy(&sweep.stderr)
+        );
+        assert!(
         said.contains("jobs created 3, resumed 0, failed or expired 2; verdicts applied 3, kept unapplied 1"),
         "{said}"
     );
-    let left = id_set(&db, "SELECT CAST(tweet_id AS TEXT) FROM tweets").await;
-    assert_eq!(left, BTreeSet::from([103, 104, 106]), "101, 102 and 105 are gone");
-    let sql = "SELECT status FROM compliance_jobs ORDER BY created_at";
-    let statuses: Vec<_> = db.rows(sql).await.into_iter().map(|r| r[0].clone().unwrap()).collect();
-    assert_eq!(statuses, ["failed", "expired", "applied"]);
-});
+        let left = id_set(&db, "SELECT CAST(tweet_id AS TEXT) FROM tweets").await;
+        assert_eq!(
+            left,
+            BTreeSet::from([103, 104, 106]),
+            "101, 102 and 105 are gone"
+        );
+        let sql = "SELECT status FROM compliance_jobs ORDER BY created_at";
+        let statuses: Vec<_> = db
+            .rows(sql)
+            .await
+            .into_iter()
+            .map(|r| r[0].clone().unwrap())
+            .collect();
+        assert_eq!(statuses, ["failed", "expired", "applied"]);
+    }
+);

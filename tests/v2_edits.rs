@@ -142,13 +142,18 @@ async fn erase_under_both_settings(db: &TestDb) {
     let (n1, n2) = (BIG + 300, BIG + 301);
     db.replay_with(&[&post(n2, 8, "newest", &[n1, n2])], LATEST)
         .await;
-    db.replay_with(&[&post(n1, 8, MARKER_LATE, &[])], LATEST).await;
+    db.replay_with(&[&post(n1, 8, MARKER_LATE, &[])], LATEST)
+        .await;
     let sql = format!(
         "SELECT CAST(tweet_id AS TEXT) FROM tweets WHERE tweet_id IN ({BIG}, {}, {n1}, {n2})",
         BIG + 1
     );
     let stored = ids_of(db, &sql).await;
-    assert_eq!(stored, [n2], "the deleted chain and the late version are gone");
+    assert_eq!(
+        stored,
+        [n2],
+        "the deleted chain and the late version are gone"
+    );
     assert_eq!(db.count("deletions").await, 2, "both versions tombstoned");
 }
 
@@ -159,7 +164,11 @@ async fn erasures_under_both_settings_leave_no_byte_in_the_sqlite_files() {
     erase_under_both_settings(&db).await;
     db.backend.close().await;
     for marker in [MARKER, MARKER_V2, MARKER_LATE] {
-        assert_eq!(db.files_containing(marker), Vec::<String>::new(), "{marker}");
+        assert_eq!(
+            db.files_containing(marker),
+            Vec::<String>::new(),
+            "{marker}"
+        );
     }
 }
 

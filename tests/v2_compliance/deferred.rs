@@ -75,7 +75,11 @@ pub async fn events_then_posts(db: &TestDb, b: i64) {
         ]
     );
     assert_eq!(
-        audit(db, b).await.into_iter().filter(|a| !a.3).collect::<Vec<_>>(),
+        audit(db, b)
+            .await
+            .into_iter()
+            .filter(|a| !a.3)
+            .collect::<Vec<_>>(),
         own,
         "the events' own rows are unchanged"
     );

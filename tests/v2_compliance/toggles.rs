@@ -60,7 +60,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
         (self.0 >> 33) % n
     }
 }
@@ -104,9 +107,15 @@ pub async fn views_follow_every_toggle(db: &TestDb, b: i64) {
         let shown: BTreeSet<i64> = visible(db).await.into_iter().collect();
         let shown_users: BTreeSet<i64> = visible_users(db).await.into_iter().collect();
         assert_eq!(shown, posts, "Posts shown after step {step}: {lines:?}");
-        assert_eq!(shown_users, users, "users shown after step {step}: {lines:?}");
+        assert_eq!(
+            shown_users, users,
+            "users shown after step {step}: {lines:?}"
+        );
     }
-    assert!(toggles > 60 && arrivals > 5, "{toggles} toggles, {arrivals} arrivals");
+    assert!(
+        toggles > 60 && arrivals > 5,
+        "{toggles} toggles, {arrivals} arrivals"
+    );
     let stored = model.posts.len() as i64;
     assert_eq!(db.count("tweets").await, stored, "states hide, never erase");
 }

@@ -66,7 +66,11 @@ impl States {
         };
         let mut states = States {
             drops: known.drops.iter().map(|(id, s)| (*id, old(s))).collect(),
-            users: known.user_states.iter().map(|(k, s)| (*k, old(s))).collect(),
+            users: known
+                .user_states
+                .iter()
+                .map(|(k, s)| (*k, old(s)))
+                .collect(),
         };
         for n in &batch.notices {
             let NoticeKind::Event(event) = &n.kind else {

@@ -101,4 +101,3 @@ pub(super) async fn apply<T: ArchiveTx>(
         | ComplianceEvent::ScrubGeo { .. } => None,
     })
 }
-

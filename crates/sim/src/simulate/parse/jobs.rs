@@ -31,12 +31,19 @@ pub(crate) fn settings(table: &Value) -> Result<JobsSettings, String> {
         return Err(at(format!("a table, got {table}")));
     };
     if let Some(key) = table.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        return Err(at(format!("unknown key `{key}` (keys: {})", KEYS.join(", "))));
+        return Err(at(format!(
+            "unknown key `{key}` (keys: {})",
+            KEYS.join(", ")
+        )));
     }
     let mut jobs = JobsSettings::default();
     if let Some(list) = table.get("outcomes") {
         jobs.outcomes = strings("outcomes", list).map_err(at)?;
-        if let Some(bad) = jobs.outcomes.iter().find(|o| !OUTCOMES.contains(&o.as_str())) {
+        if let Some(bad) = jobs
+            .outcomes
+            .iter()
+            .find(|o| !OUTCOMES.contains(&o.as_str()))
+        {
             return Err(at(format!(
                 "`outcomes` are {}, got {bad:?}",
                 OUTCOMES.join(", ")
@@ -51,7 +58,8 @@ pub(crate) fn settings(table: &Value) -> Result<JobsSettings, String> {
     }
     if let Some(v) = table.get("rate_limited_polls") {
         let n = uint("rate_limited_polls", v).map_err(at)?;
-        jobs.rate_limited_polls = u32::try_from(n).map_err(|e| at(format!("`rate_limited_polls`: {e}")))?;
+        jobs.rate_limited_polls =
+            u32::try_from(n).map_err(|e| at(format!("`rate_limited_polls`: {e}")))?;
     }
     if let Some(v) = table.get("delete_every") {
         jobs.delete_every = uint("delete_every", v).map_err(at)?;
@@ -72,7 +80,9 @@ pub(crate) fn settings(table: &Value) -> Result<JobsSettings, String> {
 fn secs(key: &str, value: &Value) -> Result<Duration, String> {
     match value.as_f64() {
         Some(s) if s.is_finite() && (0.0..=MAX_SECS).contains(&s) => Ok(Duration::from_secs_f64(s)),
-        _ => Err(format!("`{key}` takes seconds in 0..={MAX_SECS}, got {value}")),
+        _ => Err(format!(
+            "`{key}` takes seconds in 0..={MAX_SECS}, got {value}"
+        )),
     }
 }
 
@@ -93,9 +103,14 @@ fn verdicts(value: &Value) -> Result<std::collections::BTreeMap<i64, (String, St
     for (i, v) in list.iter().enumerate() {
         let at = |reason: String| format!("verdict {}: {reason}", i + 1);
         let Some(t) = v.as_object() else {
-            return Err(at(format!("a table like {{ id = 5, action = \"delete\", reason = \"deleted\" }}, got {v}")));
+            return Err(at(format!(
+                "a table like {{ id = 5, action = \"delete\", reason = \"deleted\" }}, got {v}"
+            )));
         };
-        if let Some(key) = t.keys().find(|k| !["id", "action", "reason"].contains(&k.as_str())) {
+        if let Some(key) = t
+            .keys()
+            .find(|k| !["id", "action", "reason"].contains(&k.as_str()))
+        {
             return Err(at(format!("unknown key `{key}` (id, action, reason)")));
         }
         let id = field(t, "id", uint).map_err(at)?;
@@ -162,7 +177,10 @@ mod tests {
             ("in_progress_secs = -1", "in_progress_secs"),
             ("foreign_job_secs = 1e9", "foreign_job_secs"),
             ("rate_limited_polls = 1e3", "rate_limited_polls"),
-            (r#"verdicts = [{ id = 5, action = "delete" }]"#, "verdict 1: `reason` is needed"),
+            (
+                r#"verdicts = [{ id = 5, action = "delete" }]"#,
+                "verdict 1: `reason` is needed",
+            ),
             (
                 r#"verdicts = [{ id = 5, action = "a", reason = "r" }, { id = 5, action = "b", reason = "r" }]"#,
                 "verdict 2: id 5 has a verdict already",
