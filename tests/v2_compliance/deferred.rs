@@ -1,7 +1,8 @@
-//! Posts that arrive after the v2 event that concerns them: each is audited as a deferred
-//! application under the event's own name (`drop`, `user_delete`, `user_protect`,
-//! `user_suspend`, `user_withheld`, `withheld`, ...), whether the event came in an earlier
-//! transaction or earlier in the same one; an event's own count leaves those out.
+//! Posts (and profiles) that arrive after the v2 event that concerns them: each is audited as a
+//! deferred application under the event's own name (`drop`, `user_delete`, `user_protect`,
+//! `user_suspend`, `user_withheld`, `withheld`, `user_profile_modification`, ...), whether the
+//! event came in an earlier transaction or earlier in the same one; an event's own count leaves
+//! those out.
 
 use super::common::TestDb;
 use super::lines::*;
@@ -40,6 +41,7 @@ pub async fn events_then_posts(db: &TestDb, b: i64) {
         &user_event("user_delete", 36, 0),
         &scrub_geo(37, b + 20),
         &user_withheld(38, &["FR"]),
+        &profile(39, "profile.description", "new description", 0),
     ])
     .await;
     let own = audit(db, b).await;
@@ -56,6 +58,12 @@ pub async fn events_then_posts(db: &TestDb, b: i64) {
         &post(b + 9, 36, "author suspended and deleted", &[]),
         &geo_post(b + 20, 37, "located"),
         &post(b + 21, 38, "author withheld", &[]),
+        &post(
+            b + 22,
+            39,
+            "an older profile of its author in its includes",
+            &[],
+        ),
     ])
     .await;
     let deferred: Vec<_> = audit(db, b).await.into_iter().filter(|a| a.3).collect();
@@ -67,6 +75,7 @@ pub async fn events_then_posts(db: &TestDb, b: i64) {
             row("scrub_geo", 37, 1, true),
             row("user_delete", 33, 1, true),
             row("user_delete", 36, 1, true),
+            row("user_profile_modification", 39, 1, true),
             row("user_protect", 34, 2, true),
             row("user_suspend", 36, 1, true),
             // The author's profile (in the Post's includes) and the Post.
@@ -83,6 +92,10 @@ pub async fn events_then_posts(db: &TestDb, b: i64) {
         own,
         "the events' own rows are unchanged"
     );
+    let raw = db
+        .json("SELECT CAST(raw AS TEXT) FROM users WHERE user_id = 39")
+        .await;
+    assert_eq!(raw.unwrap()["description"], "new description");
 }
 
 /// Events and Posts in one transaction: a Post after its event is a deferred application, one

@@ -137,10 +137,11 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
     let inserted = tx.insert_rows(batch, &rows).await?;
     let posts = PostTally::count(batch, &rows, &inserted);
     let user_ids: Vec<i64> = batch.users.iter().map(|u| u.row.user_id).collect();
-    tx.reapply_profiles(T::POSTGRES, &user_ids).await?;
+    let reapplied = tx.reapply_profiles(T::POSTGRES, &user_ids).await?;
     let dm_prepared = store_dms(&mut tx, batch).await?;
 
     let mut actions = prepared.deferred.clone();
+    actions.extend(events::reapplied_profiles(&reapplied, now));
     actions.extend(dm_prepared.deferred.iter().cloned());
     for ((user, up_to), by) in &prepared.scrub_growth {
         tx.grow_scrub(*user, *up_to, *by).await?;

@@ -101,3 +101,25 @@ pub(super) async fn apply<T: ArchiveTx>(
         | ComplianceEvent::ScrubGeo { .. } => None,
     })
 }
+
+/// The deferred `user_profile_modification` applications of a batch: one per user whose older
+/// profile arrived after a modification and was changed by it (rows affected 1, the profile),
+/// with when the newest modification was received (`now` if that cannot be read).
+pub(super) fn reapplied_profiles(
+    users: &[(i64, i64)],
+    now: DateTime<Utc>,
+) -> Vec<ComplianceAction> {
+    users
+        .iter()
+        .map(|&(user, ms)| ComplianceAction {
+            kind: ActionKind::Event("user_profile_modification"),
+            target_id: user,
+            user_id: Some(user),
+            notice_received_at: DateTime::from_timestamp_millis(ms)
+                .filter(|_| ms > 0)
+                .unwrap_or(now),
+            rows_affected: 1,
+            deferred: true,
+        })
+        .collect()
+}
