@@ -1,7 +1,9 @@
 //! Schema migrations applied to an archive that already holds data: nothing recorded is lost,
-//! and what the old schema guaranteed still holds.
+//! and what the old schema guaranteed still holds (or, for 0013, now applies to it too).
 
 mod common;
+#[path = "v2_compliance/lines.rs"]
+mod lines;
 
 use common::BIG;
 use common::migrations::sqlite_archive_before;
@@ -223,4 +225,94 @@ async fn located_index_is_used(pool: &SqlitePool) {
         plan.iter().any(|p| p.3.contains("tweets_located")),
         "{plan:?}"
     );
+}
+
+/// A v2 `withheld` (on `BIG + 1`), a v1.1 `status_withheld` (on `BIG + 2`), a drop of `BIG + 3`
+/// and user 71's suspension, as an archive from before migration 0013 recorded them.
+async fn insert_v2_compliance(pool: &SqlitePool) {
+    let t = "2026-01-01T00:00:00.000000Z";
+    for (id, kind) in [(BIG + 1, "withheld"), (BIG + 2, "status_withheld")] {
+        sqlx::query(
+            "INSERT INTO withholdings (target, target_id, withheld_in_countries, \
+             notice_received_at, applied_at) VALUES ('status', ?, '[\"DE\"]', ?, ?)",
+        )
+        .bind(id)
+        .bind(t)
+        .bind(t)
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO compliance_actions (kind, target_id, notice_received_at, applied_at, \
+             rows_affected, deferred) VALUES (?, ?, ?, ?, 0, 0)",
+        )
+        .bind(kind)
+        .bind(id)
+        .bind(t)
+        .bind(t)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    for sql in [
+        "INSERT INTO state_changes VALUES ('tweet', ?, 'dropped', 1, ?2, ?2, ?2)",
+        "INSERT INTO tweet_drops (tweet_id, author_id, dropped, event_at) VALUES (?, 72, 1, ?2)",
+    ] {
+        sqlx::query(sql)
+            .bind(BIG + 3)
+            .bind(t)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    for sql in [
+        "INSERT INTO state_changes VALUES ('user', ?, 'suspended', 1, ?2, ?2, ?2)",
+        "INSERT INTO user_states (user_id, suspended, suspended_at) VALUES (?, 1, ?2)",
+    ] {
+        sqlx::query(sql)
+            .bind(71)
+            .bind(t)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+}
+
+// Migration 0013 on an archive that holds v2 compliance already: the v2 withholding is known as
+// `withheld`, and the recorded states reach the notice filter, so Posts that arrive after the
+// upgrade are audited as deferred applications under each event's name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v2_withholdings_and_states_recorded_before_0013_audit_later_arrivals() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pool, _) = sqlite_archive_before(dir.path(), "0013").await;
+    insert_v2_compliance(&pool).await;
+    pool.close().await;
+    let db = common::TestDb::sqlite_in(dir).await;
+    let kinds = db
+        .rows("SELECT CAST(target_id AS TEXT), kind FROM withholdings ORDER BY target_id")
+        .await;
+    let want: Vec<Vec<Option<String>>> = vec![
+        vec![Some((BIG + 1).to_string()), Some("withheld".into())],
+        vec![Some((BIG + 2).to_string()), None],
+    ];
+    assert_eq!(kinds, want);
+    db.replay_lines(&[
+        &lines::post(BIG + 1, 31, "v2, withheld", &[]),
+        &common::tweet(BIG + 2, 32, "v1.1, withheld"),
+        &lines::post(BIG + 3, 72, "dropped", &[]),
+        &lines::post(BIG + 4, 71, "author suspended", &[]),
+    ])
+    .await;
+    let mut deferred: Vec<_> = db.actions().await.into_iter().filter(|a| a.3).collect();
+    deferred.sort();
+    assert_eq!(
+        deferred,
+        [
+            ("drop".to_string(), BIG + 3, 1, true),
+            ("status_withheld".to_string(), BIG + 2, 1, true),
+            ("user_suspend".to_string(), 71, 1, true),
+            ("withheld".to_string(), BIG + 1, 1, true),
+        ]
+    );
+    db.cleanup().await;
 }

@@ -1,8 +1,10 @@
 //! Order independence of the v2 compliance events, as a property: v2 Posts (one edit chain
-//! among them) and compliance events (`drop`/`undrop`, the user states at random times with
-//! ties, `tweet_edit`, `delete`, `withheld`) replayed in their canonical order and in a random
+//! among them, one located Post per user) and compliance events (`drop`/`undrop`, the user
+//! states at random times with ties, `tweet_edit`, `delete`, `withheld`, `user_withheld`,
+//! `scrub_geo`, `user_profile_modification`) replayed in their canonical order and in a random
 //! permutation, each cut into transactions of random sizes, leave the same archive: stored and
-//! visible Posts, visible users, every state flag, withholdings, deletions and edit chains. The
+//! visible Posts, visible users, every state flag, withholdings of Posts and users, locations,
+//! profiles, deletions and edit chains. The
 //! canonical archive is also checked against a model of the rules (latest `event_at` wins, "on"
 //! at equal times; a deleted version deletes its chain; `edits = "latest"` keeps the newest).
 //!
@@ -26,6 +28,8 @@ const STATES: [(&str, &str); 3] = [
     ("user_protect", "user_unprotect"),
     ("user_suspend", "user_unsuspend"),
 ];
+/// The located Post of `USERS[u]` is `BIG + LOCATED + u` (by [`author`] of its offset too).
+const LOCATED: i64 = 30;
 /// The edit chain's versions: `CHAIN[0]` first.
 const CHAIN: [i64; 3] = [BIG + 50, BIG + 51, BIG + 52];
 
@@ -53,6 +57,18 @@ enum Ev {
         post: usize,
         de: bool,
     },
+    UserWithheld {
+        user: usize,
+        de: bool,
+    },
+    ScrubGeo {
+        user: usize,
+    },
+    /// A new description, its value given by its time (one value per time, as on X).
+    Profile {
+        user: usize,
+        t: i64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -71,6 +87,9 @@ fn ev() -> impl Strategy<Value = Ev> {
         1 => (0..6usize).prop_map(|post| Ev::Delete { post }),
         1 => (0..3usize).prop_map(|v| Ev::DeleteVersion { v }),
         1 => (0..6usize, any::<bool>()).prop_map(|(post, de)| Ev::Withheld { post, de }),
+        1 => (0..3usize, any::<bool>()).prop_map(|(user, de)| Ev::UserWithheld { user, de }),
+        1 => (0..3usize).prop_map(|user| Ev::ScrubGeo { user }),
+        1 => (0..3usize, 0..4i64).prop_map(|(user, t)| Ev::Profile { user, t }),
     ]
 }
 
@@ -100,6 +119,9 @@ impl World {
         let mut out: Vec<String> = (0..self.posts)
             .map(|k| post(post_id(k), author(k), &format!("post {k}"), &[]))
             .collect();
+        for (u, &user) in USERS.iter().enumerate() {
+            out.push(geo_post(BIG + LOCATED + u as i64, user, "located"));
+        }
         for &v in &self.versions {
             out.push(post(
                 CHAIN[v],
@@ -124,6 +146,13 @@ impl World {
                 Ev::Withheld { post, de } => {
                     withheld(post_id(post), author(post), &[if de { "DE" } else { "FR" }])
                 }
+                Ev::UserWithheld { user, de } => {
+                    user_withheld(USERS[user], &[if de { "DE" } else { "FR" }])
+                }
+                Ev::ScrubGeo { user } => scrub_geo(USERS[user], BIG + LOCATED + 2),
+                Ev::Profile { user, t } => {
+                    profile(USERS[user], "profile.description", &format!("desc {t}"), t)
+                }
             });
         }
         out
@@ -133,6 +162,7 @@ impl World {
     fn model(&self) -> (BTreeSet<i64>, BTreeSet<i64>) {
         let latest = |pairs: Vec<(i64, bool)>| pairs.into_iter().max().is_some_and(|(_, on)| on);
         let mut stored: BTreeSet<i64> = (0..self.posts).map(post_id).collect();
+        stored.extend((0..3).map(|u| BIG + LOCATED + u));
         // The versions known to be one chain: all with the event, else every Post's history.
         let edit = self.events.iter().any(|e| matches!(e, Ev::Edit));
         let known: BTreeSet<usize> = if edit {
@@ -261,6 +291,18 @@ async fn archive(lines: &[&String], batch_size: usize, postgres: bool) -> Snapsh
         (
             "chains",
             "SELECT CAST(tweet_id AS TEXT) FROM edit_chains ORDER BY tweet_id",
+        ),
+        (
+            "located",
+            "SELECT CAST(tweet_id AS TEXT), CASE WHEN longitude IS NULL THEN 'n' ELSE 'y' END, CASE WHEN geo_scrubbed THEN 's' END FROM tweets ORDER BY tweet_id",
+        ),
+        (
+            "users withheld",
+            "SELECT CAST(user_id AS TEXT), CAST(withheld_in_countries AS TEXT) FROM users ORDER BY user_id",
+        ),
+        (
+            "profiles",
+            "SELECT CAST(user_id AS TEXT), CAST(raw AS TEXT) FROM users ORDER BY user_id",
         ),
         ("rejects", "SELECT reason FROM rejects"),
     ] {

@@ -3,8 +3,12 @@
 //! showing and sharing.
 
 mod common;
+#[path = "v2_compliance/deferred.rs"]
+mod deferred;
 #[path = "v2_compliance/lines.rs"]
 mod lines;
+#[path = "v2_compliance/toggles.rs"]
+mod toggles;
 #[path = "v2_compliance/views.rs"]
 mod views;
 
@@ -360,4 +364,23 @@ both_backends!(the_report_counts_states_and_event_kinds, |db| async {
     );
     assert!(r.render(ReportFormat::Text).contains("posts dropped"));
     assert!(r.render(ReportFormat::Html).contains("users suspended"));
+});
+
+both_backends!(
+    posts_after_their_events_are_deferred_applications,
+    |db| async {
+        deferred::events_then_posts(&db, BIG).await;
+    }
+);
+
+both_backends!(posts_after_their_events_in_one_transaction, |db| async {
+    deferred::in_one_transaction(&db, BIG).await;
+});
+
+both_backends!(withholdings_keep_their_notices_kind, |db| async {
+    deferred::withholdings_keep_their_notices_kind(&db, BIG).await;
+});
+
+both_backends!(views_follow_every_toggle_exactly, |db| async {
+    toggles::views_follow_every_toggle(&db, BIG).await;
 });

@@ -1,6 +1,8 @@
 //! Edit chains under both `[compliance] edits` settings: with `latest` no byte of an older
 //! version is left in the SQLite files or in PostgreSQL's tuples, live or dead; with `history`
-//! older versions stay, out of `tweets_visible`.
+//! older versions stay, out of `tweets_visible`. Under either, what is erased (an older version
+//! arriving late under `latest`; every kept version when one is deleted under `history`)
+//! leaves no byte behind either.
 
 mod common;
 #[path = "v2_compliance/lines.rs"]
@@ -10,11 +12,15 @@ mod views;
 
 use common::pg_pages::{enable_pageinspect, purge_until_gone, tuples_holding};
 use common::{BIG, TestDb};
-use lines::{post, tweet_edit};
+use lines::{post, tweet_edit, tweet_event};
 use streamvault::compliance::Policy;
 use views::{ids_of, visible};
 
 const MARKER: &str = "ZQX-old-version-marker-51c9";
+/// The text of the second version of the chain deleted under `history`.
+const MARKER_V2: &str = "ZQX-second-version-marker-8e2d";
+/// The text of an older version that arrives after its edit under `latest`.
+const MARKER_LATE: &str = "ZQX-late-version-marker-3b7c";
 const LATEST: Policy = Policy {
     keep_edit_history: false,
 };
@@ -120,5 +126,62 @@ async fn latest_leaves_no_postgres_tuple_holding_an_older_version() {
     assert_eq!(summary.writer.purges, 1, "an erasure owes a purge");
     assert_eq!(purge_until_gone(&db, "tweets", MARKER).await, 0);
     assert_eq!(db.count("tweets").await, 150);
+    db.cleanup().await;
+}
+
+/// The erasures of both settings, after [`archive`]: under `history` the chain `BIG`, `BIG + 1`
+/// (both kept, both marked) is deleted through one version; under `latest` the older version of
+/// another chain arrives after its newest and is erased as it lands.
+async fn erase_under_both_settings(db: &TestDb) {
+    let edit = post(BIG + 1, 7, MARKER_V2, &[BIG, BIG + 1]);
+    db.replay_with(&[&edit, &tweet_edit(&[BIG, BIG + 1], 0)], HISTORY)
+        .await;
+    assert_eq!(db.count("tweets").await, 151, "history keeps both versions");
+    db.replay_with(&[&tweet_event("delete", BIG + 1, 7, 0)], HISTORY)
+        .await;
+    let (n1, n2) = (BIG + 300, BIG + 301);
+    db.replay_with(&[&post(n2, 8, "newest", &[n1, n2])], LATEST)
+        .await;
+    db.replay_with(&[&post(n1, 8, MARKER_LATE, &[])], LATEST)
+        .await;
+    let sql = format!(
+        "SELECT CAST(tweet_id AS TEXT) FROM tweets WHERE tweet_id IN ({BIG}, {}, {n1}, {n2})",
+        BIG + 1
+    );
+    let stored = ids_of(db, &sql).await;
+    assert_eq!(
+        stored,
+        [n2],
+        "the deleted chain and the late version are gone"
+    );
+    assert_eq!(db.count("deletions").await, 2, "both versions tombstoned");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasures_under_both_settings_leave_no_byte_in_the_sqlite_files() {
+    let db = TestDb::sqlite().await;
+    db.replay_with(&refs(&archive(true)), HISTORY).await;
+    erase_under_both_settings(&db).await;
+    db.backend.close().await;
+    for marker in [MARKER, MARKER_V2, MARKER_LATE] {
+        assert_eq!(
+            db.files_containing(marker),
+            Vec::<String>::new(),
+            "{marker}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasures_under_both_settings_leave_no_postgres_tuple() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    enable_pageinspect(&db).await;
+    db.replay_with(&refs(&archive(true)), HISTORY).await;
+    erase_under_both_settings(&db).await;
+    for marker in [MARKER, MARKER_V2, MARKER_LATE] {
+        assert_eq!(purge_until_gone(&db, "tweets", marker).await, 0, "{marker}");
+    }
     db.cleanup().await;
 }

@@ -102,6 +102,19 @@ impl TestDb {
         }
     }
 
+    /// The SQLite archive `archive.db` an older streamvault left in `dir`, migrated now.
+    pub async fn sqlite_in(dir: tempfile::TempDir) -> TestDb {
+        let url = format!("sqlite://{}", dir.path().join("archive.db").display());
+        let backend = streamvault::cli::open_migrated(&url).await.unwrap();
+        TestDb {
+            url,
+            backend,
+            dir,
+            schema: None,
+            admin_url: String::new(),
+        }
+    }
+
     pub async fn postgres() -> Option<TestDb> {
         let (admin, admin_url) = pg_admin().await?;
         let schema = format!("sv_test_{}", rand_suffix());

@@ -7,7 +7,9 @@
 //!    far, from the archive or from the batch itself: tombstoned statuses (and pure retweets of
 //!    them) are never stored, located statuses of scrubbed users lose their location, withheld
 //!    countries are merged in. What it does to data that arrived after its notice is audited as
-//!    `deferred`.
+//!    `deferred`, under the kind of the notice that stated the rule; so is a Post stored while a
+//!    state hides it (dropped, or its author deleted, protected or suspended, see [`states`]) or
+//!    while its author is withheld.
 //! 2. The batch's notices are then applied to what was archived before (see `store::write`).
 //!
 //! Because the state after both steps is the union of all rules over all data, the final archive
@@ -27,8 +29,12 @@ use std::collections::{HashMap, HashSet};
 
 mod geo;
 mod rules;
+mod states;
 pub use geo::strip_geo_raw;
 use rules::{NoticeOrigin, Rules};
+pub use states::KnownState;
+
+use crate::protocol::v2::UserState;
 
 /// The archive's choices where compliance leaves one (`[compliance]` in the configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,6 +101,13 @@ pub struct Known {
     pub withheld_statuses: HashMap<i64, (Vec<String>, DateTime<Utc>)>,
     /// User id → withheld countries (sorted) and notice time.
     pub withheld_users: HashMap<i64, (Vec<String>, DateTime<Utc>)>,
+    /// Statuses of `withheld_statuses` whose withholding a v2 `withheld` event stated first:
+    /// its applications to later arrivals are audited under that name, not `status_withheld`.
+    pub withheld_by_event: HashSet<i64>,
+    /// Post id → its drop state (`drop`/`undrop`), as the latest event set it.
+    pub drops: HashMap<i64, KnownState>,
+    /// (user id, state) → that user state, as the latest event set it.
+    pub user_states: HashMap<(i64, UserState), KnownState>,
 }
 
 /// What [`prepare`] did, for the audit trail and the notices' own counts.
@@ -109,6 +122,10 @@ pub struct Prepared {
     pub prior_hits: HashMap<usize, i64>,
     /// Scrubs (user, up_to) whose counts grow by later arrivals.
     pub scrub_growth: HashMap<(i64, i64), i64>,
+    /// Per in-batch state event (`drop`, `user_delete`, ...; by `seq`): Posts of this batch that
+    /// arrived after it and were audited as its deferred applications, which its own count (every
+    /// archived Post it concerns) must leave out.
+    pub later_hits: HashMap<usize, i64>,
 }
 
 /// Cleans the batch's statuses and users against every rule known so far: the rows to write,
@@ -165,6 +182,26 @@ impl Tally {
         }
     }
 
+    /// One application of a rule that hides a Post without changing its row (a state, an
+    /// author's withholding): deferred when the rule came first, else nothing, the notice's own
+    /// application having counted it. With `own_counts_all`, the rule's in-batch notice counts
+    /// every archived Post, so a later one is left out of its count (`later_hits`).
+    fn hit_later(
+        &mut self,
+        (kind, target, user): (ActionKind, i64, Option<i64>),
+        src: NoticeOrigin,
+        item_seq: usize,
+        own_counts_all: bool,
+    ) {
+        if !src.precedes(item_seq) {
+            return;
+        }
+        self.hit(kind, target, user, src, item_seq);
+        if let (true, Some(seq)) = (own_counts_all, src.seq) {
+            *self.out.later_hits.entry(seq).or_default() += 1;
+        }
+    }
+
     /// What was done, deferred applications in a stable order.
     fn finish(self) -> Prepared {
         let mut out = self.out;
@@ -211,17 +248,33 @@ fn clean_tweet<'b>(
             }
         }
     }
-    if let Some((countries, src)) = rules.withheld_statuses.get(&t.row.tweet_id) {
+    if let Some((countries, src, kind)) = rules.withheld_statuses.get(&t.row.tweet_id) {
         if countries
             .iter()
             .any(|c| !t.row.withheld_in_countries.contains(c))
         {
             merge_countries(&mut row.to_mut().withheld_in_countries, countries);
             let (tweet, user) = (t.row.tweet_id, t.row.user_id);
-            tally.hit(ActionKind::StatusWithheld, tweet, user, *src, t.seq);
+            tally.hit(*kind, tweet, user, *src, t.seq);
         }
     }
+    hit_hidden(t, rules, tally);
     Some(row)
+}
+
+/// Audits the rules that hide a stored Post from the views without changing its row: its drop,
+/// its author's states and its author's withholding.
+fn hit_hidden(t: &PendingTweet, rules: &Rules, tally: &mut Tally) {
+    let author = t.row.user_id;
+    for (kind, target, src) in rules.states.hiding(t.row.tweet_id, author) {
+        tally.hit_later((kind, target, author), src, t.seq, true);
+    }
+    if let Some(user) = author {
+        if let Some((_, src)) = rules.withheld_users.get(&user) {
+            let what = (ActionKind::UserWithheld, user, Some(user));
+            tally.hit_later(what, *src, t.seq, false);
+        }
+    }
 }
 
 /// A user profile as it may be stored: copied only when a withholding adds countries.

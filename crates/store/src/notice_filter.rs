@@ -1,5 +1,5 @@
-//! A Bloom filter of the keys compliance notices concern (deleted and withheld tweets, scrubbed
-//! and withheld users), so that a batch none of whose statuses or users any notice concerns
+//! A Bloom filter of the keys compliance notices concern (deleted, withheld and dropped tweets,
+//! scrubbed and withheld users, users with a state), so that a batch none of whose statuses or users any notice concerns
 //! skips the compliance lookup: four indexed queries over every id of the batch, the largest
 //! cost a batch has beyond its inserts.
 //!
@@ -22,6 +22,10 @@ pub enum KeyKind {
     ScrubbedUser = 1,
     WithheldTweet = 2,
     WithheldUser = 3,
+    /// A Post a `drop`/`undrop` event concerns.
+    StatedTweet = 4,
+    /// A user a user-state event (`user_delete`, `user_protect`, ...) concerns.
+    StatedUser = 5,
 }
 
 /// The filter and how far it has read `notice_keys`.

@@ -1,19 +1,19 @@
 //! The write path both backends share: one batch, one transaction, compliance included.
 
 mod edits;
+mod events;
 
 use super::dm::{DmTx, apply_dm_deletes, store_dms};
 use super::posts::PostTally;
 use super::purges::PurgeTx;
 use super::spool_marks::{MarkTx, SpoolMark};
-use super::sql::events::{Change, StateEvents};
+use super::sql::events::StateEvents;
 use super::sql::{Compliance, Statements};
 use super::{Batch, Notice, NoticeKind, NoticeSource, Rows, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::future::Future;
 use streamvault_core::compliance::{self, ActionKind, ComplianceAction, Known, Policy, Prepared};
-use streamvault_core::protocol::v2::ComplianceEvent;
 
 /// What a committed batch did.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -137,10 +137,11 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
     let inserted = tx.insert_rows(batch, &rows).await?;
     let posts = PostTally::count(batch, &rows, &inserted);
     let user_ids: Vec<i64> = batch.users.iter().map(|u| u.row.user_id).collect();
-    tx.reapply_profiles(T::POSTGRES, &user_ids).await?;
+    let reapplied = tx.reapply_profiles(T::POSTGRES, &user_ids).await?;
     let dm_prepared = store_dms(&mut tx, batch).await?;
 
     let mut actions = prepared.deferred.clone();
+    actions.extend(events::reapplied_profiles(&reapplied, now));
     actions.extend(dm_prepared.deferred.iter().cloned());
     for ((user, up_to), by) in &prepared.scrub_growth {
         tx.grow_scrub(*user, *up_to, *by).await?;
@@ -158,7 +159,7 @@ pub async fn write_batch<T: ArchiveTx + DmTx + PurgeTx + MarkTx>(
     for notice in notices {
         if let Some(action) = apply_notice(&mut tx, notice, &prepared, now).await? {
             applied.push(action);
-        } else if let Some(action) = apply_event(&mut tx, notice, now).await? {
+        } else if let Some(action) = events::apply(&mut tx, notice, &prepared, now).await? {
             applied.push(action);
         }
     }
@@ -301,91 +302,6 @@ async fn widen_to_chains<T: ArchiveTx>(
         }
     }
     Ok(())
-}
-
-/// Applies one v2 compliance event that changes a state (drop, user states, profile), or a
-/// v2 `withheld`; `None` for other notices and for repeats. (`tweet_edit` is the edit chains'.)
-async fn apply_event<T: ArchiveTx>(
-    tx: &mut T,
-    notice: &Notice,
-    now: DateTime<Utc>,
-) -> Result<Option<ComplianceAction>, StoreError> {
-    let NoticeKind::Event(event) = &notice.kind else {
-        return Ok(None);
-    };
-    let action = |target_id, user_id, rows_affected| ComplianceAction {
-        kind: ActionKind::Event(event.name()),
-        target_id,
-        user_id,
-        notice_received_at: notice.received_at,
-        rows_affected,
-        deferred: false,
-    };
-    let change = |target, target_id, state, value| Change {
-        target,
-        target_id,
-        state,
-        value,
-        event_at: event.event_at(),
-        notice,
-    };
-    Ok(match event {
-        ComplianceEvent::Withheld {
-            tweet_id,
-            author_id,
-            countries,
-            ..
-        } => tx
-            .withhold(notice, "status", *tweet_id, countries, now)
-            .await?
-            .map(|rows| action(*tweet_id, Some(*author_id), rows)),
-        ComplianceEvent::Drop {
-            tweet_id,
-            author_id,
-            dropped,
-            event_at,
-        } => {
-            if !tx
-                .record_change(&change("tweet", *tweet_id, "dropped", *dropped), now)
-                .await?
-            {
-                return Ok(None);
-            }
-            let rows = tx
-                .set_drop(*tweet_id, *author_id, *dropped, *event_at)
-                .await?;
-            Some(action(*tweet_id, Some(*author_id), rows))
-        }
-        ComplianceEvent::UserState {
-            user_id,
-            state,
-            on,
-            event_at,
-        } => {
-            let c = change("user", *user_id, state.as_str(), *on);
-            if !tx.record_change(&c, now).await? {
-                return Ok(None);
-            }
-            let rows = tx.set_user_state(*user_id, *state, *on, *event_at).await?;
-            Some(action(*user_id, Some(*user_id), rows))
-        }
-        ComplianceEvent::ProfileModification {
-            user_id,
-            profile_field,
-            new_value,
-            event_at,
-        } => {
-            let what = (*user_id, profile_field.as_str(), new_value.as_str());
-            tx.modify_profile(T::POSTGRES, notice, what, *event_at, now)
-                .await?
-                .map(|rows| action(*user_id, Some(*user_id), rows))
-        }
-        // `tweet_edit` is settled with the edit chains; the rest are v1.1 notices' own.
-        ComplianceEvent::TweetEdit { .. }
-        | ComplianceEvent::Delete { .. }
-        | ComplianceEvent::UserWithheld { .. }
-        | ComplianceEvent::ScrubGeo { .. } => None,
-    })
 }
 
 /// Applies one non-delete notice to what the archive held before; `None` when it was a repeat.

@@ -1,7 +1,8 @@
 //! The rules a batch is cleaned against: the archive's notices merged with the batch's own,
 //! each remembering where it came from.
 
-use super::{Known, merge_countries};
+use super::states::States;
+use super::{ActionKind, Known, merge_countries};
 use crate::batch::{Batch, Notice, NoticeKind};
 use crate::protocol::v2::ComplianceEvent;
 use chrono::{DateTime, Utc};
@@ -26,8 +27,12 @@ impl NoticeOrigin {
 pub(super) struct Rules {
     pub(super) deleted: HashMap<i64, NoticeOrigin>,
     pub(super) scrubs: HashMap<i64, (i64, NoticeOrigin)>,
-    pub(super) withheld_statuses: HashMap<i64, (Vec<String>, NoticeOrigin)>,
+    /// Status id → countries, origin, and the kind its applications are audited under (the
+    /// first notice's: `status_withheld`, or a v2 `withheld`).
+    pub(super) withheld_statuses: HashMap<i64, (Vec<String>, NoticeOrigin, ActionKind)>,
     pub(super) withheld_users: HashMap<i64, (Vec<String>, NoticeOrigin)>,
+    /// Drops and user states.
+    pub(super) states: States,
 }
 
 impl Rules {
@@ -50,13 +55,21 @@ impl Rules {
             withheld_statuses: known
                 .withheld_statuses
                 .iter()
-                .map(|(id, (c, at))| (*id, (c.clone(), old(*at))))
+                .map(|(id, (c, at))| {
+                    let kind = if known.withheld_by_event.contains(id) {
+                        ActionKind::Event("withheld")
+                    } else {
+                        ActionKind::StatusWithheld
+                    };
+                    (*id, (c.clone(), old(*at), kind))
+                })
                 .collect(),
             withheld_users: known
                 .withheld_users
                 .iter()
                 .map(|(id, (c, at))| (*id, (c.clone(), old(*at))))
                 .collect(),
+            states: States::new(batch, known),
         };
         for n in &batch.notices {
             rules.add(n);
@@ -84,10 +97,11 @@ impl Rules {
                 }
             }
             NoticeKind::StatusWithheld(w) => {
-                let e = self
-                    .withheld_statuses
-                    .entry(w.tweet_id)
-                    .or_insert((Vec::new(), src));
+                let e = self.withheld_statuses.entry(w.tweet_id).or_insert((
+                    Vec::new(),
+                    src,
+                    ActionKind::StatusWithheld,
+                ));
                 merge_countries(&mut e.0, &w.countries);
             }
             NoticeKind::UserWithheld(w) => {
@@ -103,13 +117,14 @@ impl Rules {
                 countries,
                 ..
             }) => {
-                let e = self
-                    .withheld_statuses
-                    .entry(*tweet_id)
-                    .or_insert((Vec::new(), src));
+                let e = self.withheld_statuses.entry(*tweet_id).or_insert((
+                    Vec::new(),
+                    src,
+                    ActionKind::Event("withheld"),
+                ));
                 merge_countries(&mut e.0, countries);
             }
-            // States, edits and profiles are applied by the store (views and edit chains).
+            // States (see `States`), edits and profiles are applied by the store.
             NoticeKind::Event(_) => {}
         }
     }

@@ -114,6 +114,7 @@ pub(super) fn build(name: &str, description: &str, scripts: &[&[Step]]) -> Scena
         queue_bytes: None,
         live: LiveSettings::default(),
         v2: V2Settings::default(),
+        jobs: None,
         connections: scripts
             .iter()
             .map(|steps| ConnectionScript {

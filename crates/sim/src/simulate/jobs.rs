@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 const MAX_UPLOAD: usize = 256 << 20;
 
 /// How the jobs API behaves.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct JobsSettings {
     /// Explicit verdicts: id → (action, reason).
     pub verdicts: BTreeMap<i64, (String, String)>,

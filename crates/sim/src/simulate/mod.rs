@@ -165,7 +165,7 @@ pub struct SimulatorConfig {
     /// the stream flows (a scenario's `queue_bytes` wins); 0: no queue, the stream waits for
     /// its client. See "Slow readers" in the module documentation.
     pub queue_bytes: u64,
-    /// The batch compliance jobs API (see [`jobs`]).
+    /// The batch compliance jobs API (see [`jobs`]); the scenario's `[jobs]` table wins.
     pub jobs: jobs::JobsSettings,
 }
 
@@ -209,10 +209,12 @@ impl Simulator {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let registry = Arc::new(Registry::default());
-        let jobs = Arc::new(jobs::JobsState::new(&config.jobs));
+        // A scenario's `[jobs]` table is how the command line scripts the jobs API.
+        let jobs_settings = config.scenario.jobs.clone().unwrap_or(config.jobs);
+        let jobs = Arc::new(jobs::JobsState::new(&jobs_settings));
         let shared = Arc::new(Shared {
             jobs: jobs.clone(),
-            jobs_settings: Arc::new(config.jobs),
+            jobs_settings: Arc::new(jobs_settings),
             base: format!("http://{addr}"),
             generator: Arc::new(Mutex::new(StreamGenerator::new(
                 config.seed,

@@ -3,6 +3,7 @@
 
 use super::scenario::{Amount, ConnectionScript, LiveFormat, LiveSettings, Period, Scenario, Step};
 
+mod jobs;
 mod v2;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -74,6 +75,7 @@ pub(super) struct ScenarioFile {
     backfill_minute_secs: Option<f64>,
     backfill: Option<String>,
     compliance: Option<Value>,
+    jobs: Option<Value>,
     connection: Vec<ConnectionFile>,
 }
 
@@ -102,6 +104,7 @@ impl TryFrom<ScenarioFile> for Scenario {
         if let Some(table) = &file.compliance {
             v2.compliance = super::v2::compliance::settings::parse(table)?;
         }
+        let jobs = file.jobs.as_ref().map(jobs::settings).transpose()?;
         if file.connection.is_empty() {
             return Err("at least one [[connection]] with its `steps` is needed".into());
         }
@@ -134,6 +137,7 @@ impl TryFrom<ScenarioFile> for Scenario {
             connections,
             live,
             v2,
+            jobs,
         })
     }
 }

@@ -24,6 +24,15 @@
 //! revisit_percent = 50           # how often a state put on again is one undone before
 //! mix = { delete = 10, drop = 4, undrop = 2, user_suspend = 3, user_unsuspend = 2 }
 //!
+//! [jobs]                         # the batch compliance jobs API (see `docs/simulator.md`)
+//! outcomes = ["failed", "complete"]  # each successive job's end; the last repeats
+//! in_progress_secs = 2.0         # how long a job is `in_progress` after its upload
+//! rate_limited_polls = 1         # the first N polls of each job answer 429
+//! foreign_job_secs = 5.0         # another client's job holds each type (creates get 409)
+//! delete_every = 10              # ids divisible by it are `delete`/`deleted`
+//! verdicts = [{ id = 5, action = "delete", reason = "suspended" }]
+//! extra_lines = ["not json"]     # appended to every job's results as they are
+//!
 //! [[connection]]                 # the first request
 //! steps = [{ http = 503, retry_after = 5, body = "over capacity" }]
 //!
@@ -104,6 +113,10 @@ pub struct Scenario {
     pub live: LiveSettings,
     /// How the X API v2 streams keep and resend what they sent (ignored by the others).
     pub v2: V2Settings,
+    /// How the batch compliance jobs API behaves (the `[jobs]` table); `None`: as
+    /// [`super::SimulatorConfig::jobs`] says. Only the simulator's default scenario's counts:
+    /// the jobs API is one per simulator, not per stream.
+    pub jobs: Option<super::jobs::JobsSettings>,
 }
 
 /// The v2 family's scenario options: backfill's unit of time and whether it is allowed.

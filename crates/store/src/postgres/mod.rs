@@ -8,6 +8,7 @@ mod dm;
 mod json;
 mod purge;
 mod rows;
+mod states;
 mod tx;
 
 use super::write::{self, ArchiveTx, BatchOutcome};

@@ -45,8 +45,8 @@ impl ArchiveTx for PgTx {
         }
         for (target, ids) in [("status", tweet_ids), ("user", user_ids)] {
             let rows = sqlx::query(
-                "SELECT target_id, withheld_in_countries, notice_received_at FROM withholdings \
-                 WHERE target = $1 AND target_id = ANY($2)",
+                "SELECT target_id, withheld_in_countries, notice_received_at, kind \
+                 FROM withholdings WHERE target = $1 AND target_id = ANY($2)",
             )
             .bind(target)
             .bind(ids)
@@ -59,8 +59,12 @@ impl ArchiveTx for PgTx {
             };
             for r in rows {
                 map.insert(r.get(0), (countries_of_value(r.get(1)), r.get(2)));
+                if r.get::<Option<&str>, _>(3) == Some("withheld") {
+                    known.withheld_by_event.insert(r.get(0));
+                }
             }
         }
+        self.lookup_states(tweet_ids, user_ids, &mut known).await?;
         Ok(known)
     }
 

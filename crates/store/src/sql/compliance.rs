@@ -5,7 +5,7 @@
 //! SQLite's `json_remove` or PostgreSQL's `jsonb` operators.
 
 use super::{Arg, Statements, countries_json};
-use crate::{Notice, StoreError};
+use crate::{Notice, NoticeKind, StoreError};
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use streamvault_core::compliance::merge_countries;
@@ -20,8 +20,9 @@ const GROW_SCRUB: &str = "UPDATE geo_scrubs SET tweets_scrubbed = tweets_scrubbe
 const WITHHOLDING: &str =
     "SELECT withheld_in_countries FROM withholdings WHERE target = $1 AND target_id = $2";
 
+/// The row keeps its first notice's time and kind (see migration 0013).
 const UPSERT_WITHHOLDING: &str = "INSERT INTO withholdings (target, target_id, \
-     withheld_in_countries, notice_received_at, applied_at) VALUES ($1, $2, $3, $4, $5) \
+     withheld_in_countries, notice_received_at, applied_at, kind) VALUES ($1, $2, $3, $4, $5, $6) \
      ON CONFLICT (target, target_id) DO UPDATE SET \
      withheld_in_countries = excluded.withheld_in_countries, applied_at = excluded.applied_at";
 
@@ -107,12 +108,19 @@ pub trait Compliance: Statements {
                 return Ok(None);
             }
             let json = countries_json(&merged);
+            // The kind its applications to later arrivals are audited under.
+            let kind = match (target, &notice.kind) {
+                ("user", _) => "user_withheld",
+                (_, NoticeKind::Event(event)) => event.name(),
+                _ => "status_withheld",
+            };
             let args = [
                 Arg::Str(target),
                 id,
                 Arg::Json(&json),
                 Arg::Time(Some(notice.received_at)),
                 Arg::Time(Some(applied_at)),
+                Arg::Str(kind),
             ];
             self.execute(UPSERT_WITHHOLDING, &args).await?;
             let (select, update) = if target == "status" {

@@ -47,21 +47,36 @@ const INSERT_PROFILE: &str = "INSERT INTO profile_modifications (user_id, profil
      new_value, member, event_at, notice_received_at, applied_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
 /// Sets a user's `raw` member `$1` to the newest modification of it, when that is newer than
-/// the stored profile: (SQLite, PostgreSQL). SQLite's path is `$.MEMBER`, its `$` written as
-/// `char(36)` so that the statement's only `$`s are its placeholders.
+/// the stored profile and not its value already (so the rows changed are the applications):
+/// (SQLite, PostgreSQL). SQLite's path is `$.MEMBER`, its `$` written as `char(36)` so that the
+/// statement's only `$`s are its placeholders.
 const SET_PROFILE: (&str, &str) = (
     "UPDATE users SET raw = json_set(raw, char(36) || '.' || $1, \
        (SELECT p.new_value FROM profile_modifications p WHERE p.user_id = $2 AND p.member = $1 \
         ORDER BY p.event_at DESC LIMIT 1)) \
      WHERE user_id = $2 AND CASE WHEN json_valid(raw) THEN json_type(raw) END = 'object' \
      AND (SELECT MAX(p.event_at) FROM profile_modifications p \
-          WHERE p.user_id = $2 AND p.member = $1) > updated_at",
+          WHERE p.user_id = $2 AND p.member = $1) > updated_at \
+     AND CASE WHEN json_valid(raw) THEN json_extract(raw, char(36) || '.' || $1) END IS NOT \
+       (SELECT p.new_value FROM profile_modifications p WHERE p.user_id = $2 AND p.member = $1 \
+        ORDER BY p.event_at DESC LIMIT 1)",
     "UPDATE users SET raw = jsonb_set(raw, ARRAY[$1::text], to_jsonb( \
        (SELECT p.new_value FROM profile_modifications p WHERE p.user_id = $2 AND p.member = $1 \
         ORDER BY p.event_at DESC LIMIT 1))) \
      WHERE user_id = $2 AND jsonb_typeof(raw) = 'object' \
      AND (SELECT MAX(p.event_at) FROM profile_modifications p \
-          WHERE p.user_id = $2 AND p.member = $1) > updated_at",
+          WHERE p.user_id = $2 AND p.member = $1) > updated_at \
+     AND raw -> $1::text IS DISTINCT FROM to_jsonb( \
+       (SELECT p.new_value FROM profile_modifications p WHERE p.user_id = $2 AND p.member = $1 \
+        ORDER BY p.event_at DESC LIMIT 1))",
+);
+/// When the newest applicable modification of user `$1` was received, in milliseconds since
+/// the epoch: (SQLite, PostgreSQL).
+const NEWEST_NOTICE_MS: (&str, &str) = (
+    "SELECT CAST(ROUND((julianday(MAX(notice_received_at)) - 2440587.5) * 86400000.0) AS INTEGER) \
+     FROM profile_modifications WHERE user_id = $1 AND member IS NOT NULL",
+    "SELECT (EXTRACT(EPOCH FROM MAX(notice_received_at)) * 1000)::bigint \
+     FROM profile_modifications WHERE user_id = $1 AND member IS NOT NULL",
 );
 /// The users among a JSON array of ids with a recorded modification: (SQLite, PostgreSQL).
 const MODIFIED_USERS: (&str, &str) = (
@@ -98,6 +113,8 @@ pub(super) const ALL: &[&str] = &[
     SET_PROFILE.1,
     MODIFIED_USERS.0,
     MODIFIED_USERS.1,
+    NEWEST_NOTICE_MS.0,
+    NEWEST_NOTICE_MS.1,
     ANY_PROFILE,
 ];
 
@@ -230,29 +247,38 @@ pub trait StateEvents: Statements {
     }
 
     /// Applies recorded modifications to the batch's incoming profiles that are older than
-    /// them (a profile seen before the change, arriving after its event).
+    /// them (a profile seen before the change, arriving after its event). Returns the users
+    /// whose profile it changed, each with when its newest modification was received (ms since
+    /// the epoch): the deferred applications to audit.
     fn reapply_profiles(
         &mut self,
         postgres: bool,
         user_ids: &[i64],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+    ) -> impl Future<Output = Result<Vec<(i64, i64)>, StoreError>> + Send {
         async move {
+            let mut changed = Vec::new();
             if user_ids.is_empty() || self.ints(ANY_PROFILE, &[]).await?.first() == Some(&0) {
-                return Ok(());
+                return Ok(changed);
             }
             let list = serde_json::to_string(user_ids).unwrap_or_else(|_| "[]".into());
-            let (find, set) = if postgres {
-                (MODIFIED_USERS.1, SET_PROFILE.1)
+            let (find, set, newest) = if postgres {
+                (MODIFIED_USERS.1, SET_PROFILE.1, NEWEST_NOTICE_MS.1)
             } else {
-                (MODIFIED_USERS.0, SET_PROFILE.0)
+                (MODIFIED_USERS.0, SET_PROFILE.0, NEWEST_NOTICE_MS.0)
             };
             for user in self.ints(find, &[Arg::Json(&list)]).await? {
+                let mut rows = 0;
                 for member in MEMBERS {
-                    self.execute(set, &[Arg::Str(member), Arg::Int(Some(user))])
+                    rows += self
+                        .execute(set, &[Arg::Str(member), Arg::Int(Some(user))])
                         .await?;
                 }
+                if rows > 0 {
+                    let at = self.ints(newest, &[Arg::Int(Some(user))]).await?;
+                    changed.push((user, at.first().copied().unwrap_or(0)));
+                }
             }
-            Ok(())
+            Ok(changed)
         }
     }
 }

@@ -34,6 +34,7 @@ impl SqliteTx {
             .filter(|&id| {
                 filter.may_contain(KeyKind::DeletedTweet, id)
                     || filter.may_contain(KeyKind::WithheldTweet, id)
+                    || filter.may_contain(KeyKind::StatedTweet, id)
             })
             .collect();
         let users = user_ids
@@ -42,6 +43,7 @@ impl SqliteTx {
             .filter(|&id| {
                 filter.may_contain(KeyKind::ScrubbedUser, id)
                     || filter.may_contain(KeyKind::WithheldUser, id)
+                    || filter.may_contain(KeyKind::StatedUser, id)
             })
             .collect();
         Ok((tweets, users))

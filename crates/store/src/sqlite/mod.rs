@@ -11,6 +11,7 @@ mod checkpoint;
 mod dm;
 mod purge;
 mod rows;
+mod states;
 mod tx;
 #[cfg(test)]
 mod writer_panic_tests;

@@ -161,14 +161,13 @@ impl ArchiveTx for SqliteTx {
              ORDER BY up_to_status_id DESC LIMIT 1",
         )?;
         let mut withheld = self.db.prepare_cached(
-            "SELECT withheld_in_countries, notice_received_at FROM withholdings \
+            "SELECT withheld_in_countries, notice_received_at, kind FROM withholdings \
              WHERE target = ? AND target_id = ?",
         )?;
         let withholding = |r: &rusqlite::Row<'_>| {
-            Ok((
-                parse_countries(&r.get::<_, String>(0)?),
-                parse_time(&r.get::<_, String>(1)?),
-            ))
+            let countries = parse_countries(&r.get::<_, String>(0)?);
+            let at = parse_time(&r.get::<_, String>(1)?);
+            Ok(((countries, at), r.get::<_, Option<String>>(2)?))
         };
         for &id in &tweet_ids {
             if let Some(at) = deleted
@@ -177,10 +176,13 @@ impl ArchiveTx for SqliteTx {
             {
                 known.deleted.insert(id, parse_time(&at));
             }
-            if let Some(w) = withheld
+            if let Some((w, kind)) = withheld
                 .query_row(params!["status", id], withholding)
                 .optional()?
             {
+                if kind.as_deref() == Some("withheld") {
+                    known.withheld_by_event.insert(id);
+                }
                 known.withheld_statuses.insert(id, w);
             }
         }
@@ -196,13 +198,14 @@ impl ArchiveTx for SqliteTx {
             {
                 known.scrubs.insert(id, scrub);
             }
-            if let Some(w) = withheld
+            if let Some((w, _)) = withheld
                 .query_row(params!["user", id], withholding)
                 .optional()?
             {
                 known.withheld_users.insert(id, w);
             }
         }
+        self.lookup_states(&tweet_ids, &user_ids, &mut known)?;
         Ok(known)
     }
 

@@ -39,6 +39,29 @@ impl UserState {
             UserState::Suspended => "suspended",
         }
     }
+
+    /// The state `state_changes.state` names; `None` for a Post's states (`dropped`, `edited`).
+    pub fn parse(state: &str) -> Option<UserState> {
+        Some(match state {
+            "deleted" => UserState::Deleted,
+            "protected" => UserState::Protected,
+            "suspended" => UserState::Suspended,
+            _ => return None,
+        })
+    }
+
+    /// The name of the event that puts the state on (`user_delete`, ...) or off
+    /// (`user_undelete`, ...): its `events.kind` and `compliance_actions.kind`.
+    pub fn event_name(self, on: bool) -> &'static str {
+        match (self, on) {
+            (UserState::Deleted, true) => "user_delete",
+            (UserState::Deleted, false) => "user_undelete",
+            (UserState::Protected, true) => "user_protect",
+            (UserState::Protected, false) => "user_unprotect",
+            (UserState::Suspended, true) => "user_suspend",
+            (UserState::Suspended, false) => "user_unsuspend",
+        }
+    }
 }
 
 /// One compliance-stream event, owned (it crosses the spool).
@@ -113,14 +136,7 @@ impl ComplianceEvent {
             ComplianceEvent::Drop { dropped: true, .. } => "drop",
             ComplianceEvent::Drop { dropped: false, .. } => "undrop",
             ComplianceEvent::TweetEdit { .. } => "tweet_edit",
-            ComplianceEvent::UserState { state, on, .. } => match (state, on) {
-                (UserState::Deleted, true) => "user_delete",
-                (UserState::Deleted, false) => "user_undelete",
-                (UserState::Protected, true) => "user_protect",
-                (UserState::Protected, false) => "user_unprotect",
-                (UserState::Suspended, true) => "user_suspend",
-                (UserState::Suspended, false) => "user_unsuspend",
-            },
+            ComplianceEvent::UserState { state, on, .. } => state.event_name(*on),
             ComplianceEvent::UserWithheld { .. } => "user_withheld",
             ComplianceEvent::ScrubGeo { .. } => "scrub_geo",
             ComplianceEvent::ProfileModification { .. } => "user_profile_modification",
