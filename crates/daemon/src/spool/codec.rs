@@ -17,6 +17,7 @@
 //! read as before: their records are committed without the exactly-once check.
 
 use super::segment::put_frame;
+use streamvault_core::batch::Batch;
 use streamvault_core::record::Record;
 
 /// Appends `record` to `out` as one frame. Encoding an owned record into a growing buffer
@@ -30,6 +31,19 @@ pub fn encode_into(out: &mut Vec<u8>, record: &Record) {
             put_frame(out, &[]);
         }
     }
+}
+
+/// Appends the records `batch` was made of (see [`Batch::records`]) to `out`, a frame each;
+/// how many. A live batch is encoded only when it is spooled, so that while the database
+/// keeps up a batch carries no second copy of its records. `None` (nothing appended) for a
+/// batch not made by `Batch::push` alone, which no part of the pipeline hands the spool.
+pub fn encode_batch(out: &mut Vec<u8>, batch: &Batch) -> Option<usize> {
+    let mut frames = 0;
+    for record in batch.records()? {
+        encode_into(out, &record);
+        frames += 1;
+    }
+    Some(frames)
 }
 
 /// The record a frame's payload holds.
