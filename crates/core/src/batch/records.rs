@@ -207,7 +207,11 @@ mod tests {
             ConnectionChange::Opened,
         )));
         for (i, line) in lines.iter().enumerate() {
-            batch.push(decoder.decode(line.as_bytes(), &origin(i)).expect("a record"));
+            batch.push(
+                decoder
+                    .decode(line.as_bytes(), &origin(i))
+                    .expect("a record"),
+            );
         }
         batch.push(Record::Connection(ConnectionRecord::new(
             "s".into(),

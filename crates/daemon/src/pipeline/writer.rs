@@ -336,7 +336,8 @@ impl<S: Store> Writer<S> {
         } = work
         {
             if let Some(s) = &mut self.spool {
-                s.committed(spooled_to, batch.len())?;
+                // Counted as spooled: a frame per record and per connection-log change.
+                s.committed(spooled_to, batch.len() + batch.connections.len())?;
             }
             self.release(batch);
         }

@@ -134,6 +134,45 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_is_encoded_as_its_records_connection_changes_counted() {
+        use streamvault_core::record::{ConnectionChange, ConnectionRecord};
+        let at = chrono::Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let origin = Origin {
+            stream: "main".into(),
+            connection_id: Some(4),
+            received_at: at,
+        };
+        let mut batch = Batch::default();
+        batch.push(Record::Connection(ConnectionRecord::new(
+            "main".into(),
+            4,
+            at,
+            ConnectionChange::Opened,
+        )));
+        for line in [
+            &br#"{"id":5,"id_str":"5","text":"hi","user":{"id":9}}"#[..],
+            b"{bad",
+        ] {
+            batch.push(from_line(line, &origin).unwrap());
+        }
+        let mut seg = MAGIC.to_vec();
+        // A mark counts the frames that follow it: the connection change is one of them.
+        assert_eq!(encode_batch(&mut seg, &batch), Some(3));
+        let (payloads, damage) = frames(&seg);
+        assert_eq!(damage, None);
+        let mut again = Batch::default();
+        for payload in &payloads {
+            again.push(decode(payload).expect("decodes"));
+        }
+        assert_eq!((again.len(), again.connections.len()), (2, 1));
+        assert_eq!(format!("{:?}", again.tweets), format!("{:?}", batch.tweets));
+        assert_eq!(
+            format!("{:?}", again.rejects),
+            format!("{:?}", batch.rejects)
+        );
+    }
+
+    #[test]
     fn marks_round_trip_and_never_decode_as_records() {
         let mark = BatchMark {
             run: -5_000_000_007,
