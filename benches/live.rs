@@ -15,7 +15,7 @@
 //!   Then the daemon's peak RSS (`VmHWM`) and CPU time are read from `/proc` and it is stopped
 //!   with SIGTERM. Its RSS (`VmRSS`) is sampled every second; min and max after the first 10% of
 //!   the run show whether it is flat.
-//! - The ratio live/replay is printed against both replay figures (goal: ≥ 0.9). CPU seconds of
+//! - The ratio live/replay is printed against both replay figures (goal: ≥ 0.95). CPU seconds of
 //!   each process, of the simulator (this process), and of the daemon's and replay's threads by
 //!   name show where the time goes when the ratio falls short (on a 2-core machine the
 //!   simulator competes with the daemon for the cores; replay reads its file itself).
@@ -30,8 +30,13 @@
 //! (default `target/bench-data`; the generated file `realistic-N.jsonl` and its v2 form are
 //! shared with `benches/replay.rs` and reused when present), `BENCH_ROUNDS` (default 1: replay
 //! then live, repeated, each pair printing its ratio, since figures on a busy machine are
-//! noisy), `BENCH_V2` (`0`: v1.1 only), `BENCH_SPOOL` (`0`: the daemon runs without its
-//! spool, whose encoding of every record replay does not pay).
+//! noisy), `BENCH_V2` (`0`: v1.1 only), `BENCH_SPOOL` (default `both`: each replay is
+//! followed by a live run with the daemon's default spool and one with `[spool] enabled =
+//! false`, each printing its ratio; `1` or `0`: only the one).
+//!
+//! `BENCH_ROUNDS` (default 1) and the order of the runs: replay first, then live, in each
+//! round; ratios are taken within a round, so that a machine whose load changes between rounds
+//! compares like with like.
 
 mod common;
 #[path = "live/daemon.rs"]
@@ -120,46 +125,43 @@ fn main() -> ExitCode {
             input.bytes as f64 / 1e6
         );
     }
+    let spools: &[bool] = match env("BENCH_SPOOL", "both").as_str() {
+        "0" => &[false],
+        "1" => &[true],
+        _ => &[true, false],
+    };
     let mut failures = Vec::new();
-    let mut pairs: Vec<(Api, Replayed, Live)> = Vec::new();
+    let mut pairs: Vec<Pair> = Vec::new();
     for round in 1..=rounds.max(1) {
         for ((api, file), input) in apis.iter().zip(&inputs) {
             let what = format!("round {round}, {}", api.name());
             let replayed = match replay(&dir, file, input, tick) {
-                Ok(r) => r,
+                Ok(r) => std::rc::Rc::new(r),
                 Err(e) => {
                     failures.push(format!("{what}, replay: {e}"));
                     continue;
                 }
             };
-            let live = match runtime.block_on(live(&dir, file, input, tick, *api)) {
-                Ok(l) => l,
-                Err(e) => {
-                    failures.push(format!("{what}, live: {e}"));
-                    continue;
-                }
-            };
-            print_round(&what, &replayed, &live);
-            pairs.push((*api, replayed, live));
+            for &spool in spools {
+                let what = format!("{what}, {}", spool_name(spool));
+                let live = match runtime.block_on(live(&dir, file, input, tick, *api, spool)) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        failures.push(format!("{what}, live: {e}"));
+                        continue;
+                    }
+                };
+                print_round(&what, &replayed, &live);
+                pairs.push(Pair {
+                    api: *api,
+                    spool,
+                    replayed: replayed.clone(),
+                    live,
+                });
+            }
         }
     }
-    for (api, _) in &apis {
-        let of_api: Vec<_> = pairs.iter().filter(|(a, _, _)| a == api).collect();
-        if of_api.len() > 1 {
-            let mut own: Vec<f64> = of_api.iter().map(|(_, r, l)| l.rate / r.own_rate).collect();
-            let mut wall: Vec<f64> = of_api
-                .iter()
-                .map(|(_, r, l)| l.rate / r.wall_rate)
-                .collect();
-            println!(
-                "\n{} over {} rounds: ratio live/replay median {:.2} (vs replay's own figure), {:.2} (vs its wall time)",
-                api.name(),
-                of_api.len(),
-                median(&mut own),
-                median(&mut wall)
-            );
-        }
-    }
+    print_medians(&apis, spools, &pairs);
     print_families(&pairs);
     if failures.is_empty() {
         ExitCode::SUCCESS
@@ -168,6 +170,48 @@ fn main() -> ExitCode {
             eprintln!("\n!!!!!!!! LIVE BENCHMARK FAILED: {f}");
         }
         ExitCode::FAILURE
+    }
+}
+
+/// One live run and the replay of its round.
+pub struct Pair {
+    pub api: Api,
+    /// Whether the daemon ran with its default spool.
+    pub spool: bool,
+    pub replayed: std::rc::Rc<Replayed>,
+    pub live: Live,
+}
+
+/// How the figures name a live run's spool setting.
+pub fn spool_name(spool: bool) -> &'static str {
+    if spool { "spool" } else { "no spool" }
+}
+
+/// The median ratios of each family and spool setting over the rounds.
+fn print_medians(apis: &[(Api, PathBuf)], spools: &[bool], pairs: &[Pair]) {
+    for (api, _) in apis {
+        for &spool in spools {
+            let of: Vec<&Pair> = (pairs.iter())
+                .filter(|p| p.api == *api && p.spool == spool)
+                .collect();
+            if of.len() < 2 {
+                continue;
+            }
+            let ratio = |f: &dyn Fn(&Pair) -> f64| {
+                let mut v: Vec<f64> = of.iter().map(|p| f(p)).collect();
+                median(&mut v)
+            };
+            println!(
+                "\n{}, {} over {} rounds: ratio live/replay median {:.2} (vs replay's own figure), {:.2} (vs its wall time); peak RSS median live {:.0} MB, replay {:.0} MB",
+                api.name(),
+                spool_name(spool),
+                of.len(),
+                ratio(&|p| p.live.rate / p.replayed.own_rate),
+                ratio(&|p| p.live.rate / p.replayed.wall_rate),
+                ratio(&|p| p.live.peak_rss_mb),
+                ratio(&|p| p.replayed.rss_mb),
+            );
+        }
     }
 }
 
@@ -281,12 +325,18 @@ pub struct Live {
 }
 
 /// The simulator in this process, the daemon as a child: see the module documentation.
-async fn live(dir: &Path, file: &Path, input: &Input, tick: f64, api: Api) -> Result<Live, String> {
+async fn live(
+    dir: &Path,
+    file: &Path,
+    input: &Input,
+    tick: f64,
+    api: Api,
+    spool: bool,
+) -> Result<Live, String> {
     let (db_file, url) = fresh_sqlite(dir, "live-bench-daemon");
     let sim = serve_unpaced(file).await?;
     let self_cpu_before = self_cpu(tick);
     let started = Instant::now();
-    let spool = env("BENCH_SPOOL", "1") != "0";
     let mut daemon = DaemonChild::spawn(dir, &url, &sim, api, spool)?;
     let pid = daemon.child.id();
     let polled = match poll_until_archived(&mut daemon, &sim, &db_file, input, started).await {

@@ -20,8 +20,7 @@ pub struct DaemonChild {
 
 impl DaemonChild {
     /// `streamvault run` archiving `sim`'s sample stream of the `api` family into `url`, with
-    /// its default spool unless `spool` is false (`BENCH_SPOOL=0`, to see what the spool's
-    /// encoding of every record costs).
+    /// its default spool unless `spool` is false (`[spool] enabled = false`).
     pub fn spawn(
         dir: &Path,
         url: &str,

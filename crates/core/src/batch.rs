@@ -8,7 +8,10 @@ use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 use std::sync::Arc;
 
+mod records;
 mod split;
+
+pub use records::Records;
 
 /// Everything one write transaction stores.
 #[derive(Debug, Default)]

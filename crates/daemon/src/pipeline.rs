@@ -153,10 +153,10 @@ impl LiveCounters {
 /// most one wake-up of the writer per chunk rather than per record.
 pub type Chunk = Vec<Record>;
 
-/// A batch handed to the writer, with its records as spool frames when there is a spool.
+/// A batch handed to the writer. It carries no spool encoding of its records: the spool
+/// rebuilds them from the batch's rows if it ever takes the batch (`spool::codec::encode_batch`).
 pub(crate) struct Work {
     batch: Batch,
-    frames: Option<Vec<u8>>,
 }
 
 /// The way in for a single source that reads on a thread of its own and faster than the
@@ -196,10 +196,7 @@ impl BatchFeed {
     /// the writer is gone. Not for use on the runtime's threads.
     pub fn blocking_send(&self, batch: Batch) -> bool {
         self.free_spent();
-        let work = Work {
-            batch,
-            frames: None,
-        };
+        let work = Work { batch };
         work.batch.is_empty() || self.batches.blocking_send(work).is_ok()
     }
 }
@@ -278,13 +275,7 @@ impl Pipeline {
         let (sender, receiver) = mpsc::channel((config.channel_capacity / 250).max(4));
         let (batch_sender, batches) = mpsc::channel(1);
         let counters = Arc::new(LiveCounters::default());
-        let encode = spool.is_some();
-        tokio::spawn(assemble(
-            receiver,
-            batch_sender.clone(),
-            config.clone(),
-            encode,
-        ));
+        tokio::spawn(assemble(receiver, batch_sender.clone(), config.clone()));
         let writer = Writer {
             store,
             config,
@@ -361,18 +352,13 @@ impl Pipeline {
 /// bytes) or when its oldest
 /// record has waited `flush_interval`; the hand-over holds one batch, so a slow database makes
 /// the assembler, and through it the sources, wait.
-///
-/// With `encode` (a spooled pipeline) each record is also written as a spool frame as it is
-/// taken, so that the writer can spool the batch whole if the database cannot take it.
 async fn assemble(
     mut receiver: mpsc::Receiver<Chunk>,
     batches: mpsc::Sender<Work>,
     config: PipelineConfig,
-    encode: bool,
 ) {
     let mut batch = Work {
         batch: Batch::default(),
-        frames: encode.then(Vec::new),
     };
     let mut flush_at: Option<Instant> = None;
     loop {
@@ -387,9 +373,6 @@ async fn assemble(
             Some(None) => break, // every sender is gone and the channel is drained
             Some(Some(chunk)) => {
                 for record in chunk {
-                    if let Some(frames) = &mut batch.frames {
-                        crate::spool::codec::encode_into(frames, &record);
-                    }
                     batch.batch.push(record);
                     flush_at.get_or_insert_with(|| Instant::now() + config.flush_interval);
                     if batch.batch.len() >= config.batch_size
@@ -418,11 +401,10 @@ async fn assemble(
 }
 
 impl Work {
-    /// The work so far, leaving an empty one (with frames if this one has them).
+    /// The work so far, leaving an empty one.
     fn take(&mut self) -> Work {
         Work {
             batch: std::mem::take(&mut self.batch),
-            frames: self.frames.as_mut().map(std::mem::take),
         }
     }
 }

@@ -75,10 +75,7 @@ mod tests {
             reason: String::new(),
             raw: vec![b'x'; raw_bytes],
         }));
-        Work {
-            batch,
-            frames: None,
-        }
+        Work { batch }
     }
 
     #[tokio::test]

@@ -17,7 +17,7 @@ use crate::spool::{Pos, Spool, SpoolCounters, writer::AppendError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use streamvault_core::record::Record;
-use streamvault_store::{SpoolMark, Store, StoreError};
+use streamvault_store::{Batch, SpoolMark, Store, StoreError};
 use tokio::time::Instant;
 
 /// A spool failing is the archive's storage failing: the writer stops (exit 4), as for a
@@ -28,6 +28,22 @@ pub(super) fn io_error(e: std::io::Error) -> StoreError {
         op: "writing or reading the spool",
         source: sqlx::Error::Io(e).into(),
     }
+}
+
+/// A batch's records as spool frames, encoded now that it is spooled, and how many frames
+/// (its records and connection-log changes: what its mark counts); `None`, logged, for a batch
+/// whose records cannot be rebuilt (one not made by `Batch::push`, which the pipeline never
+/// hands the writer).
+fn frames_of(batch: &Batch) -> Option<(Vec<u8>, usize)> {
+    let mut frames = Vec::with_capacity(batch.bytes() + 64 * batch.len());
+    let count = crate::spool::codec::encode_batch(&mut frames, batch);
+    if count.is_none() {
+        tracing::error!(
+            records = batch.len(),
+            "a batch whose records cannot be rebuilt cannot be spooled: lost"
+        );
+    }
+    count.map(|n| (frames, n))
 }
 
 /// Records read back from the spool, to commit with their marks; `end` is the position past
@@ -150,21 +166,16 @@ impl Spooling {
         self.degraded = true;
         if let InflightWork::Commit {
             batch,
-            frames,
             spooled_to,
             marks,
         } = work
             && spooled_to.is_none()
-            && let Some(taken) = frames.take()
+            && let Some((frames, count)) = frames_of(batch)
         {
             let mark = marks.first().map(|m| (m.run, m.batch));
-            if let Err(e) = self
-                .spool
-                .append_marked_over_limit(mark, &taken, batch.len())
-            {
+            if let Err(e) = self.spool.append_marked_over_limit(mark, &frames, count) {
                 // Kept in memory and tried again at the next failure.
                 tracing::error!(error = %e, "cannot write to the spool: the batch stays in memory");
-                *frames = Some(taken);
                 return Ok(());
             }
             let end = self.spool.end();
@@ -178,15 +189,10 @@ impl Spooling {
     /// (back-pressure).
     pub(super) fn append(&mut self, work: Work, mark: SpoolMark) -> Result<(), StoreError> {
         let mark = Some((mark.run, mark.batch));
-        let records = work.batch.len();
-        let Some(frames) = work.frames else {
-            tracing::error!(
-                records,
-                "a batch without spool frames cannot be spooled: dropped"
-            );
+        let Some((frames, records)) = frames_of(&work.batch) else {
             return Ok(());
         };
-        drop(work.batch);
+        drop(work);
         if let Err(e) = self.spool.append_marked(mark, &frames, records) {
             self.counters.full_total.inc();
             match e {
@@ -316,25 +322,15 @@ impl Spooling {
         match work {
             InflightWork::Commit {
                 batch,
-                frames: Some(frames),
                 spooled_to: None,
                 marks,
-            } => {
-                let mark = marks.first().map(|m| (m.run, m.batch));
-                self.force(mark, &frames, batch.len())
-            }
-            InflightWork::Commit {
-                batch,
-                frames: None,
-                spooled_to: None,
-                ..
-            } => {
-                tracing::error!(
-                    records = batch.len(),
-                    "a batch that has no spool frames is lost"
-                );
-                Ok(())
-            }
+            } => match frames_of(&batch) {
+                Some((frames, count)) => {
+                    let mark = marks.first().map(|m| (m.run, m.batch));
+                    self.force(mark, &frames, count)
+                }
+                None => Ok(()),
+            },
             _ => Ok(()), // already in the spool, or a purge
         }
     }

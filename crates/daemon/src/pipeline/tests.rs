@@ -17,7 +17,7 @@ async fn batches_are_bounded_in_bytes_as_well_as_records() {
     };
     let (sender, receiver) = mpsc::channel(4);
     let (batch_sender, mut batches) = mpsc::channel(1);
-    let assembler = tokio::spawn(assemble(receiver, batch_sender, config, false));
+    let assembler = tokio::spawn(assemble(receiver, batch_sender, config));
     let big = vec![b'x'; 20 << 10];
     let chunk: Chunk = (0..10)
         .map(|_| streamvault_core::record::reject(&big, &origin, &"too big"))

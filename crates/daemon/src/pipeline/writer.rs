@@ -31,12 +31,10 @@ pub(super) struct Inflight {
 
 /// The work an attempt is for.
 pub(super) enum InflightWork {
-    /// A batch; `frames` is its records as spool frames (live batches of a spooled pipeline),
-    /// `spooled_to` the spool position past it once it is in the spool (then committing it
-    /// commits the spool up to there).
+    /// A batch; `spooled_to` the spool position past it once it is in the spool (then
+    /// committing it commits the spool up to there).
     Commit {
         batch: Arc<Batch>,
-        frames: Option<Vec<u8>>,
         spooled_to: Option<crate::spool::Pos>,
         /// Committed with the batch (see `spooling`): a live batch's own, or the last one of
         /// each run a drained batch holds; none without a spool.
@@ -214,7 +212,7 @@ impl<S: Store> Writer<S> {
             .map(Spooling::next_mark)
             .into_iter()
             .collect();
-        self.start_commit(Arc::new(work.batch), work.frames, marks)
+        self.start_commit(Arc::new(work.batch), marks)
     }
 
     /// Once the writer spools, appends what was taken ahead to the spool, oldest first, while
@@ -241,7 +239,6 @@ impl<S: Store> Writer<S> {
             let marks = vec![s.next_mark()];
             s.keep(InflightWork::Commit {
                 batch: Arc::new(work.batch),
-                frames: work.frames,
                 spooled_to: None,
                 marks,
             })?;
@@ -249,12 +246,7 @@ impl<S: Store> Writer<S> {
         Ok(())
     }
 
-    pub(super) fn start_commit(
-        &self,
-        batch: Arc<Batch>,
-        frames: Option<Vec<u8>>,
-        marks: Vec<SpoolMark>,
-    ) -> Inflight {
+    pub(super) fn start_commit(&self, batch: Arc<Batch>, marks: Vec<SpoolMark>) -> Inflight {
         Inflight {
             attempt: commit_attempt(
                 self.store.clone(),
@@ -266,7 +258,6 @@ impl<S: Store> Writer<S> {
             started: Instant::now(),
             work: InflightWork::Commit {
                 batch,
-                frames,
                 spooled_to: None,
                 marks,
             },
@@ -294,7 +285,7 @@ impl<S: Store> Writer<S> {
         for record in drained.records {
             batch.push(record);
         }
-        let mut inflight = self.start_commit(Arc::new(batch), None, drained.marks);
+        let mut inflight = self.start_commit(Arc::new(batch), drained.marks);
         if let InflightWork::Commit { spooled_to, .. } = &mut inflight.work {
             *spooled_to = Some(drained.end);
         }
@@ -320,11 +311,10 @@ impl<S: Store> Writer<S> {
                 return Ok(Some(match work {
                     InflightWork::Commit {
                         batch,
-                        frames,
                         spooled_to,
                         marks,
                     } => {
-                        let mut again = self.start_commit(batch, frames, marks);
+                        let mut again = self.start_commit(batch, marks);
                         if let InflightWork::Commit { spooled_to: to, .. } = &mut again.work {
                             *to = spooled_to;
                         }
@@ -346,7 +336,8 @@ impl<S: Store> Writer<S> {
         } = work
         {
             if let Some(s) = &mut self.spool {
-                s.committed(spooled_to, batch.len())?;
+                // Counted as spooled: a frame per record and per connection-log change.
+                s.committed(spooled_to, batch.len() + batch.connections.len())?;
             }
             self.release(batch);
         }
@@ -382,7 +373,6 @@ impl<S: Store> Writer<S> {
             let marks = vec![s.next_mark()];
             s.keep(InflightWork::Commit {
                 batch: Arc::new(work.batch),
-                frames: work.frames,
                 spooled_to: None,
                 marks,
             })?;

@@ -17,6 +17,7 @@
 //! read as before: their records are committed without the exactly-once check.
 
 use super::segment::put_frame;
+use streamvault_core::batch::Batch;
 use streamvault_core::record::Record;
 
 /// Appends `record` to `out` as one frame. Encoding an owned record into a growing buffer
@@ -30,6 +31,19 @@ pub fn encode_into(out: &mut Vec<u8>, record: &Record) {
             put_frame(out, &[]);
         }
     }
+}
+
+/// Appends the records `batch` was made of (see [`Batch::records`]) to `out`, a frame each;
+/// how many. A live batch is encoded only when it is spooled, so that while the database
+/// keeps up a batch carries no second copy of its records. `None` (nothing appended) for a
+/// batch not made by `Batch::push` alone, which no part of the pipeline hands the spool.
+pub fn encode_batch(out: &mut Vec<u8>, batch: &Batch) -> Option<usize> {
+    let mut frames = 0;
+    for record in batch.records()? {
+        encode_into(out, &record);
+        frames += 1;
+    }
+    Some(frames)
 }
 
 /// The record a frame's payload holds.
@@ -117,6 +131,45 @@ mod tests {
             assert_eq!(decode_mark(payload), None, "a record is never a mark");
             assert_ne!(payload.first(), Some(&MARK_TAG[0]));
         }
+    }
+
+    #[test]
+    fn a_batch_is_encoded_as_its_records_connection_changes_counted() {
+        use streamvault_core::record::{ConnectionChange, ConnectionRecord};
+        let at = chrono::Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let origin = Origin {
+            stream: "main".into(),
+            connection_id: Some(4),
+            received_at: at,
+        };
+        let mut batch = Batch::default();
+        batch.push(Record::Connection(ConnectionRecord::new(
+            "main".into(),
+            4,
+            at,
+            ConnectionChange::Opened,
+        )));
+        for line in [
+            &br#"{"id":5,"id_str":"5","text":"hi","user":{"id":9}}"#[..],
+            b"{bad",
+        ] {
+            batch.push(from_line(line, &origin).unwrap());
+        }
+        let mut seg = MAGIC.to_vec();
+        // A mark counts the frames that follow it: the connection change is one of them.
+        assert_eq!(encode_batch(&mut seg, &batch), Some(3));
+        let (payloads, damage) = frames(&seg);
+        assert_eq!(damage, None);
+        let mut again = Batch::default();
+        for payload in &payloads {
+            again.push(decode(payload).expect("decodes"));
+        }
+        assert_eq!((again.len(), again.connections.len()), (2, 1));
+        assert_eq!(format!("{:?}", again.tweets), format!("{:?}", batch.tweets));
+        assert_eq!(
+            format!("{:?}", again.rejects),
+            format!("{:?}", batch.rejects)
+        );
     }
 
     #[test]
