@@ -1,10 +1,12 @@
 //! The command line: parsing, logging set-up, and the mapping of failures to exit codes.
 //!
 //! The grammar is in `args.rs`, the failures and their exit codes in `failure.rs`, one handler
-//! per command in `commands.rs`, and what `replay` prints in `summary.rs`.
+//! per command in `commands.rs` (`export` and `compliance sweep` in their own files), and what
+//! `replay` prints in `summary.rs`.
 
 mod args;
 mod commands;
+mod export;
 mod failure;
 mod summary;
 mod sweep;
@@ -109,6 +111,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Compliance {
             action: args::ComplianceCommand::Sweep { job_type, since },
         } => sweep::run(&overrides, job_type, since).await,
+        Command::Export(args) => export::run(&overrides, args).await,
         Command::Query { sql } => commands::run_query(&overrides, &sql).await,
         Command::Replay {
             stream,
