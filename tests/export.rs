@@ -59,7 +59,12 @@ async fn archive_v1(db: &TestDb) -> BTreeMap<i64, Value> {
 }
 
 /// Exports `format` to a file in the test's folder.
-async fn export_to(db: &TestDb, format: Format, name: &str, filters: Filters) -> (PathBuf, Exported) {
+async fn export_to(
+    db: &TestDb,
+    format: Format,
+    name: &str,
+    filters: Filters,
+) -> (PathBuf, Exported) {
     let path = db.dir.path().join(name);
     let request = Request {
         format,
@@ -91,7 +96,7 @@ fn country(cc: &str) -> Filters {
     }
 }
 
-both_backends!(ids_leave_out_what_compliance_removed, |db| async move {
+both_backends!(ids_leave_out_what_compliance_removed, |db| async {
     archive_v1(&db).await;
     let (path, exported) = export_to(&db, Format::Ids, "all.ids", Filters::default()).await;
     assert_eq!(ids_in(&path), [101, 104, 106, 107, 109, 110, 111]);
@@ -105,7 +110,10 @@ both_backends!(ids_leave_out_what_compliance_removed, |db| async move {
     assert_eq!(manifest_path, db.dir.path().join("de.ids.manifest.json"));
     assert_eq!(Manifest::load(&manifest_path).unwrap(), manifest);
     assert_eq!(manifest.ids_file, "de.ids");
-    assert_eq!(manifest.sha256.as_deref(), Some(manifest.ids_sha256.as_str()));
+    assert_eq!(
+        manifest.sha256.as_deref(),
+        Some(manifest.ids_sha256.as_str())
+    );
     assert_eq!(
         manifest.sha256.unwrap(),
         export::output::sha256_of(&path).unwrap()
@@ -122,57 +130,80 @@ both_backends!(ids_leave_out_what_compliance_removed, |db| async move {
     assert!(ids_in(&path).is_empty());
 });
 
-/// `v` without its location members (a scrub removes them or nulls them).
-fn without_location(mut v: Value) -> Value {
+/// `v` without its location members.
+fn strip_location(mut v: Value) -> Value {
     for key in ["coordinates", "geo", "place"] {
-        let member = v.as_object_mut().unwrap().remove(key);
-        assert!(member.is_none() || member == Some(Value::Null), "{key} left: {member:?}");
+        v.as_object_mut().unwrap().remove(key);
     }
     v
 }
 
-both_backends!(jsonl_is_what_was_received_minus_what_compliance_removed, |db| async move {
-    let received = archive_v1(&db).await;
-    let (path, exported) = export_to(&db, Format::Jsonl, "all.jsonl", Filters::default()).await;
-    let lines: Vec<Value> = std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let ids: Vec<i64> = lines.iter().map(|v| v["id"].as_i64().unwrap()).collect();
-    assert_eq!(ids, [101, 104, 106, 107, 109, 110, 111]);
-    for line in &lines {
-        let id = line["id"].as_i64().unwrap();
-        let mut expected = received[&id].clone();
-        match id {
-            // The quoted status was deleted: its embedded copy is left out, its id stays.
-            106 => {
-                expected.as_object_mut().unwrap().remove("quoted_status");
-            }
-            111 => {
-                assert_eq!(without_location(line.clone()), without_location(expected));
-                continue;
-            }
-            _ => {}
-        }
-        assert_eq!(line, &expected, "status {id}");
+/// Asserts that a scrub left no location in `v` (removed or null).
+fn no_location(v: &Value) {
+    for key in ["coordinates", "geo", "place"] {
+        let member = v.get(key);
+        assert!(
+            member.is_none() || member == Some(&Value::Null),
+            "{key} left: {member:?}"
+        );
     }
-    assert_eq!(lines[1]["retweeted_status"]["text"], "an original");
-    assert_eq!(lines[3]["quoted_status"]["text"], "a quoted original");
-    assert_eq!(exported.counts.written, 7);
-    // The manifest names the ids sidecar that --check reads.
-    let (_, manifest) = exported.manifest.unwrap();
-    assert_eq!(manifest.ids_file, "all.jsonl.ids");
-    assert_eq!(ids_in(&db.dir.path().join("all.jsonl.ids")), ids);
-});
+}
 
-both_backends!(csv_parses_with_the_expected_columns, |db| async move {
+both_backends!(
+    jsonl_is_what_was_received_minus_what_compliance_removed,
+    |db| async {
+        let received = archive_v1(&db).await;
+        let (path, exported) = export_to(&db, Format::Jsonl, "all.jsonl", Filters::default()).await;
+        let lines: Vec<Value> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let ids: Vec<i64> = lines.iter().map(|v| v["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, [101, 104, 106, 107, 109, 110, 111]);
+        for line in &lines {
+            let id = line["id"].as_i64().unwrap();
+            let mut expected = received[&id].clone();
+            match id {
+                // The quoted status was deleted: its embedded copy is left out, its id stays.
+                106 => {
+                    expected.as_object_mut().unwrap().remove("quoted_status");
+                }
+                111 => {
+                    no_location(line);
+                    assert_eq!(strip_location(line.clone()), strip_location(expected));
+                    continue;
+                }
+                _ => {}
+            }
+            assert_eq!(line, &expected, "status {id}");
+        }
+        assert_eq!(lines[1]["retweeted_status"]["text"], "an original");
+        assert_eq!(lines[3]["quoted_status"]["text"], "a quoted original");
+        assert_eq!(exported.counts.written, 7);
+        assert_eq!(
+            exported.counts.embedded_copies_left_out, 1,
+            "106's quoted status"
+        );
+        // The manifest names the ids sidecar that --check reads.
+        let (_, manifest) = exported.manifest.unwrap();
+        assert_eq!(manifest.ids_file, "all.jsonl.ids");
+        assert_eq!(ids_in(&db.dir.path().join("all.jsonl.ids")), ids);
+    }
+);
+
+both_backends!(csv_parses_with_the_expected_columns, |db| async {
     archive_v1(&db).await;
     let (path, _) = export_to(&db, Format::Csv, "all.csv", Filters::default()).await;
     let records = csv_parse::parse(&std::fs::read_to_string(&path).unwrap());
     assert_eq!(records[0], export::csv::COLUMNS);
     assert_eq!(records.len(), 8);
-    let column = |name: &str| export::csv::COLUMNS.iter().position(|c| *c == name).unwrap();
+    let column = |name: &str| {
+        export::csv::COLUMNS
+            .iter()
+            .position(|c| *c == name)
+            .unwrap()
+    };
     let by_id: BTreeMap<&str, &Vec<String>> =
         records[1..].iter().map(|r| (r[0].as_str(), r)).collect();
     let r101 = by_id["101"];
@@ -237,43 +268,54 @@ fn v2_data(b: i64, u: i64) -> Vec<String> {
     ]
 }
 
-both_backends!(v2_posts_export_as_twarc_lines_only_when_visible, |db| async move {
-    let (b, u) = (1_600_000_000_000_000_000, 7_000);
-    let data = archive_v2(&db, b, u).await;
-    let (path, exported) = export_to(&db, Format::Jsonl, "v2.jsonl", Filters::default()).await;
-    let lines: Vec<Value> = std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let ids: Vec<i64> = lines
-        .iter()
-        .map(|l| l["data"]["id"].as_str().unwrap().parse().unwrap())
-        .collect();
-    assert_eq!(ids, [b + 2, b + 7, b + 11, b + 21]);
-    assert_eq!(ids, views::visible(&db).await, "the export is what the view shows");
-    assert_eq!(
-        exported.counts.left_out,
-        reasons(&[("dropped", 1), ("user_deleted", 1), ("user_protected", 1)])
-    );
-    let received: BTreeMap<String, Value> = data
-        .iter()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .map(|v| (v["data"]["id"].as_str().unwrap().to_owned(), v))
-        .collect();
-    for line in &lines {
-        let id = line["data"]["id"].as_str().unwrap();
-        assert_eq!(line["data"], received[id]["data"], "Post {id}");
-        assert_eq!(line["includes"]["users"], received[id]["includes"]["users"], "author of {id}");
+both_backends!(
+    v2_posts_export_as_twarc_lines_only_when_visible,
+    |db| async {
+        let (b, u) = (1_600_000_000_000_000_000, 7_000);
+        let data = archive_v2(&db, b, u).await;
+        let (path, exported) = export_to(&db, Format::Jsonl, "v2.jsonl", Filters::default()).await;
+        let lines: Vec<Value> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let ids: Vec<i64> = lines
+            .iter()
+            .map(|l| l["data"]["id"].as_str().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(ids, [b + 2, b + 7, b + 11, b + 21]);
+        assert_eq!(
+            ids,
+            views::visible(&db).await,
+            "the export is what the view shows"
+        );
+        assert_eq!(
+            exported.counts.left_out,
+            reasons(&[("dropped", 1), ("user_deleted", 1), ("user_protected", 1)])
+        );
+        let received: BTreeMap<String, Value> = data
+            .iter()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|v| (v["data"]["id"].as_str().unwrap().to_owned(), v))
+            .collect();
+        for line in &lines {
+            let id = line["data"]["id"].as_str().unwrap();
+            assert_eq!(line["data"], received[id]["data"], "Post {id}");
+            assert_eq!(
+                line["includes"]["users"], received[id]["includes"]["users"],
+                "author of {id}"
+            );
+        }
+        for (cc, gone, reason) in [("DE", b + 2, "withheld"), ("FR", b + 21, "user_withheld")] {
+            let (path, exported) =
+                export_to(&db, Format::Ids, &format!("{cc}.ids"), country(cc)).await;
+            let expected: Vec<i64> = ids.iter().copied().filter(|i| *i != gone).collect();
+            assert_eq!(ids_in(&path), expected, "{cc}");
+            assert_eq!(ids_in(&path), views::visible_in(&db, cc).await, "{cc}");
+            assert_eq!(exported.counts.left_out[reason], 1, "{cc}");
+        }
     }
-    for (cc, gone, reason) in [("DE", b + 2, "withheld"), ("FR", b + 21, "user_withheld")] {
-        let (path, exported) = export_to(&db, Format::Ids, &format!("{cc}.ids"), country(cc)).await;
-        let expected: Vec<i64> = ids.iter().copied().filter(|i| *i != gone).collect();
-        assert_eq!(ids_in(&path), expected, "{cc}");
-        assert_eq!(ids_in(&path), views::visible_in(&db, cc).await, "{cc}");
-        assert_eq!(exported.counts.left_out[reason], 1, "{cc}");
-    }
-});
+);
 
 fn streamvault(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_streamvault"))
@@ -288,51 +330,86 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-both_backends!(check_names_exactly_what_changed_since_the_export, |db| async move {
-    archive_v1(&db).await;
-    let dir = db.dir.path();
-    // The real binary, read-only: a CSV export and its manifest.
-    let out = streamvault(
-        &["--database", &db.url, "export", "--format", "csv", "--output", "shared.csv"],
-        dir,
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("export: 7 statuses written"), "{}", text(&out.stderr));
-    let check = |extra: &[&str]| {
-        let mut args = vec!["--database", db.url.as_str(), "export", "--check", "shared.csv.manifest.json"];
-        args.extend_from_slice(extra);
-        streamvault(&args, dir)
-    };
-    let unchanged = check(&[]);
-    assert_eq!(unchanged.status.code(), Some(0), "{}", text(&unchanged.stderr));
-    assert_eq!(text(&unchanged.stdout), "");
-    // Since the export: an original deleted (its retweet goes with it), an author protected,
-    // a status dropped, a location scrubbed.
-    let later = [
-        v1::delete(105, 4),
-        lines::user_event("user_protect", 5, 0),
-        lines::tweet_event("drop", 109, 7, 0),
-        v1::scrub_geo(1, 101),
-    ];
-    let later: Vec<&str> = later.iter().map(String::as_str).collect();
-    db.replay_lines(&later).await;
-    let changed = check(&[]);
-    assert_eq!(changed.status.code(), Some(5), "{}", text(&changed.stderr));
-    assert_eq!(
-        text(&changed.stdout),
-        "101\tgeo_scrubbed\n104\tdeleted\n107\tuser_protected\n109\tdropped\n"
-    );
-    assert!(text(&changed.stderr).contains("4 of 7 exported ids must be removed"));
-    let to_file = check(&["--output", "remove.ids"]);
-    assert_eq!(to_file.status.code(), Some(5));
-    assert_eq!(ids_in(&dir.join("remove.ids")), [101, 104, 107, 109]);
-    // An ids export taken now is compliant again: its check finds nothing.
-    let out = streamvault(&["--database", &db.url, "export", "--output", "now.ids"], dir);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(ids_in(&dir.join("now.ids")), [101, 106, 110, 111]);
-    let again = streamvault(
-        &["--database", &db.url, "export", "--check", "now.ids.manifest.json"],
-        dir,
-    );
-    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
-});
+both_backends!(
+    check_names_exactly_what_changed_since_the_export,
+    |db| async {
+        archive_v1(&db).await;
+        let dir = db.dir.path();
+        // The real binary, read-only: a CSV export and its manifest.
+        let out = streamvault(
+            &[
+                "--database",
+                &db.url,
+                "export",
+                "--format",
+                "csv",
+                "--output",
+                "shared.csv",
+            ],
+            dir,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("export: 7 statuses written"),
+            "{}",
+            text(&out.stderr)
+        );
+        let check = |extra: &[&str]| {
+            let mut args = vec![
+                "--database",
+                db.url.as_str(),
+                "export",
+                "--check",
+                "shared.csv.manifest.json",
+            ];
+            args.extend_from_slice(extra);
+            streamvault(&args, dir)
+        };
+        let unchanged = check(&[]);
+        assert_eq!(
+            unchanged.status.code(),
+            Some(0),
+            "{}",
+            text(&unchanged.stderr)
+        );
+        assert_eq!(text(&unchanged.stdout), "");
+        // Since the export: an original deleted (its retweet goes with it), an author protected,
+        // a status dropped, a location scrubbed.
+        let later = [
+            v1::delete(105, 4),
+            lines::user_event("user_protect", 5, 0),
+            lines::tweet_event("drop", 109, 7, 0),
+            v1::scrub_geo(1, 101),
+        ];
+        let later: Vec<&str> = later.iter().map(String::as_str).collect();
+        db.replay_lines(&later).await;
+        let changed = check(&[]);
+        assert_eq!(changed.status.code(), Some(5), "{}", text(&changed.stderr));
+        assert_eq!(
+            text(&changed.stdout),
+            "101\tgeo_scrubbed\n104\terased\n107\tuser_protected\n109\tdropped\n"
+        );
+        assert!(text(&changed.stderr).contains("4 of 7 exported ids must be removed"));
+        let to_file = check(&["--output", "remove.ids"]);
+        assert_eq!(to_file.status.code(), Some(5));
+        assert_eq!(ids_in(&dir.join("remove.ids")), [101, 104, 107, 109]);
+        // An ids export taken now is compliant again: its check finds nothing.
+        let out = streamvault(
+            &["--database", &db.url, "export", "--output", "now.ids"],
+            dir,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(ids_in(&dir.join("now.ids")), [101, 106, 110, 111]);
+        let again = streamvault(
+            &[
+                "--database",
+                &db.url,
+                "export",
+                "--check",
+                "now.ids.manifest.json",
+            ],
+            dir,
+        );
+        assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    }
+);

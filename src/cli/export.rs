@@ -1,9 +1,9 @@
 //! `export`: a shareable dataset written from the archive (read-only), with its manifest; and
 //! `export --check MANIFEST`, which names what a past export must now drop (exit 5).
 
+use super::Failure;
 use super::args::{ExportArgs, ExportBy};
 use super::commands::Overrides;
-use super::Failure;
 use crate::export::{self, Filters, Request, Target, TimeBasis};
 use crate::store;
 use std::io::{IsTerminal, Write};
@@ -97,9 +97,8 @@ async fn check(url: &str, manifest: &Path, output: Option<&Path>) -> Result<(), 
     let (mut out, partial): (Box<dyn Write + Send>, Option<(PathBuf, PathBuf)>) = match output {
         Some(path) if path != Path::new("-") => {
             let partial = PathBuf::from(format!("{}.partial", path.display()));
-            let file = std::fs::File::create(&partial).map_err(|e| {
-                Failure::Usage(format!("cannot write {}: {e}", partial.display()))
-            })?;
+            let file = std::fs::File::create(&partial)
+                .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", partial.display())))?;
             (
                 Box::new(std::io::BufWriter::new(file)),
                 Some((partial, path.to_owned())),
@@ -127,13 +126,14 @@ async fn check(url: &str, manifest: &Path, output: Option<&Path>) -> Result<(), 
         }
         (Ok(_), Err(e)) => {
             discard(&partial);
-            return Err(Failure::Other(anyhow::anyhow!("writing the ids to remove: {e}")));
+            return Err(Failure::Other(anyhow::anyhow!(
+                "writing the ids to remove: {e}"
+            )));
         }
     };
     if let Some((partial, path)) = &partial {
-        std::fs::rename(partial, path).map_err(|e| {
-            Failure::Other(anyhow::anyhow!("renaming {}: {e}", partial.display()))
-        })?;
+        std::fs::rename(partial, path)
+            .map_err(|e| Failure::Other(anyhow::anyhow!("renaming {}: {e}", partial.display())))?;
     }
     if summary.ids_file_changed {
         eprintln!(

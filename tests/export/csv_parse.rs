@@ -23,7 +23,10 @@ pub fn parse(text: &str) -> Vec<Vec<String>> {
         }
         match c {
             '"' => {
-                assert!(field.is_empty() && !was_quoted, "a quote inside a field: {field:?}");
+                assert!(
+                    field.is_empty() && !was_quoted,
+                    "a quote inside a field: {field:?}"
+                );
                 quoted = true;
                 was_quoted = true;
             }
@@ -45,6 +48,9 @@ pub fn parse(text: &str) -> Vec<Vec<String>> {
         }
     }
     assert!(!quoted, "an unterminated quoted field");
-    assert!(field.is_empty() && record.is_empty(), "the last record has no CRLF");
+    assert!(
+        field.is_empty() && record.is_empty(),
+        "the last record has no CRLF"
+    );
     records
 }

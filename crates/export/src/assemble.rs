@@ -65,9 +65,10 @@ impl Assembler<'_> {
                 let Some(id) = object.get(member).and_then(stub_id) else {
                     continue;
                 };
-                let restored = match depth < MAX_DEPTH {
-                    true => self.visible_raw(id).await?,
-                    false => None,
+                let restored = if depth < MAX_DEPTH {
+                    self.visible_raw(id).await?
+                } else {
+                    None
                 };
                 match restored {
                     Some((_, raw)) => {
@@ -115,7 +116,9 @@ impl Assembler<'_> {
             includes.take_attachments(own);
         }
         if let Some(place) = place {
-            includes.places.push(serde_json::from_str(place).map_err(unreadable)?);
+            includes
+                .places
+                .push(serde_json::from_str(place).map_err(unreadable)?);
         }
         if let Some(id) = author {
             self.add_user(&mut includes, id).await?;
@@ -124,7 +127,9 @@ impl Assembler<'_> {
             match self.visible_raw(id).await? {
                 Some((referenced_author, raw)) => {
                     let mut referenced: Value = serde_json::from_str(&raw).map_err(unreadable)?;
-                    if let Some(own) = referenced.as_object_mut().and_then(|o| o.remove("includes"))
+                    if let Some(own) = referenced
+                        .as_object_mut()
+                        .and_then(|o| o.remove("includes"))
                     {
                         includes.take_attachments(own);
                     }
@@ -224,9 +229,15 @@ mod tests {
 
     #[test]
     fn only_reference_stubs_are_restored() {
-        assert_eq!(stub_id(&serde_json::json!({"id": 5, "id_str": "5"})), Some(5));
+        assert_eq!(
+            stub_id(&serde_json::json!({"id": 5, "id_str": "5"})),
+            Some(5)
+        );
         assert_eq!(stub_id(&serde_json::json!({"id_str": "6"})), Some(6));
-        assert_eq!(stub_id(&serde_json::json!({"id": 5, "text": "whole"})), None);
+        assert_eq!(
+            stub_id(&serde_json::json!({"id": 5, "text": "whole"})),
+            None
+        );
         assert_eq!(stub_id(&serde_json::json!(null)), None);
     }
 

@@ -98,7 +98,7 @@ pub async fn check(
                 chunk.push(id);
             }
             if chunk.is_empty() {
-                return Ok(());
+                return Ok::<(), CheckError>(());
             }
             summary.checked += chunk.len() as u64;
             check_chunk(&mut snapshot, &manifest, chunk, &mut summary, &mut found).await?;

@@ -57,7 +57,8 @@ impl CsvSink {
 
 /// One field: quoted when it must be, never a formula.
 pub fn escape(value: &str, out: &mut String) {
-    let formula = value.starts_with(['=', '+', '-', '@', '\t', '\r']) && value.parse::<f64>().is_err();
+    let formula =
+        value.starts_with(['=', '+', '-', '@', '\t', '\r']) && value.parse::<f64>().is_err();
     let quote = formula
         || value.contains([',', '"', '\n', '\r'])
         || value.starts_with(' ')
@@ -93,7 +94,8 @@ fn full_name(place: Option<&str>) -> String {
 
 impl Sink for CsvSink {
     fn write_row(&mut self, row: &ExportRow) -> Result<(), SinkError> {
-        let time = |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        let time =
+            |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
         let fields: [String; 21] = [
             row.tweet_id.to_string(),
             row.created_at.as_ref().map(time).unwrap_or_default(),

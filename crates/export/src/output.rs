@@ -83,7 +83,13 @@ impl Output {
                 digest: digest.clone(),
             },
         );
-        (Output { paths: None, digest }, Box::new(writer))
+        (
+            Output {
+                paths: None,
+                digest,
+            },
+            Box::new(writer),
+        )
     }
 
     /// After the writer was flushed and dropped: the file synced and renamed into place.

@@ -129,7 +129,10 @@ impl Conn {
 
     /// The first column of the first row as text, if any.
     pub async fn text(&mut self, st: &Statement) -> Result<Option<String>, ReadError> {
-        Ok(self.texts(st).await?.and_then(|r| r.into_iter().next().flatten()))
+        Ok(self
+            .texts(st)
+            .await?
+            .and_then(|r| r.into_iter().next().flatten()))
     }
 
     /// The first row, every column text (the SQL casts what is not), if any.
@@ -195,11 +198,15 @@ where
     usize: sqlx::ColumnIndex<R>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i)).collect()
+    (0..r.len())
+        .map(|i| r.try_get::<Option<String>, _>(i))
+        .collect()
 }
 
 /// `st` with its parameters bound for SQLite.
-pub fn sqlite_query(st: &Statement) -> sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
+pub fn sqlite_query(
+    st: &Statement,
+) -> sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
     let mut q = sqlx::query(&st.sql);
     for p in &st.params {
         q = match p {

@@ -202,23 +202,25 @@ pub fn status(dialect: Dialect, codes: &[String], id: i64) -> Statement {
 /// One user's stored profile when the user may be shown (`users_visible`, the countries bound).
 pub fn visible_user(dialect: Dialect, codes: &[String], id: i64) -> Statement {
     let mut st = Statement::default();
-    let withheld = match dialect {
+    let p = st.bind(Param::Int(id));
+    let (raw, withheld) = match dialect {
         Dialect::Sqlite => {
             let c = st.bind(Param::Texts(codes.to_vec()));
-            format!(
-                "EXISTS (SELECT 1 FROM json_each(u.withheld_in_countries) w \
-                 WHERE w.value IN (SELECT value FROM json_each({c})))"
+            (
+                "u.raw",
+                format!(
+                    "EXISTS (SELECT 1 FROM json_each(u.withheld_in_countries) w \
+                     WHERE w.value IN (SELECT value FROM json_each({c})))"
+                ),
             )
         }
         Dialect::Postgres => {
             let c = st.bind(Param::Texts(codes.to_vec()));
-            format!("u.withheld_in_countries ?| {c}::text[]")
+            (
+                "u.raw::text",
+                format!("u.withheld_in_countries ?| {c}::text[]"),
+            )
         }
-    };
-    let p = st.bind(Param::Int(id));
-    let raw = match dialect {
-        Dialect::Sqlite => "u.raw",
-        Dialect::Postgres => "u.raw::text",
     };
     st.sql = format!(
         "SELECT {raw} FROM users u WHERE u.user_id = {p} AND NOT {withheld} \
@@ -282,16 +284,17 @@ mod tests {
 
     /// Placeholders appear in the text in the order they were bound, each once.
     fn in_order(st: &Statement) {
-        let mut at = 0;
-        for n in 1..=st.params.len() {
-            let p = format!("${n}");
-            let found = st.sql[at..].find(&p).map(|i| i + at);
-            assert!(found.is_some(), "{p} after {at} in {}", st.sql);
-            at = found.unwrap_or(at) + p.len();
-            assert_eq!(st.sql.matches(&format!("{p} ")).count()
-                + st.sql.matches(&format!("{p})")).count()
-                + st.sql.matches(&format!("{p}:")).count(), 1, "{p} once");
+        let mut found = Vec::new();
+        for (i, _) in st.sql.match_indices('$') {
+            let digits: String = st.sql[i + 1..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            assert!(!digits.is_empty(), "a bare $ at {i}: {}", st.sql);
+            found.push(digits.parse::<usize>().unwrap());
         }
+        let expected: Vec<usize> = (1..=st.params.len()).collect();
+        assert_eq!(found, expected, "{}", st.sql);
     }
 
     #[test]
@@ -313,7 +316,13 @@ mod tests {
             in_order(&st);
             in_order(&status(dialect, &filters.withheld_codes(), 1));
             in_order(&visible_user(dialect, &filters.withheld_codes(), 1));
-            in_order(&check(dialect, &filters.withheld_codes(), true, &Utc::now(), vec![1]));
+            in_order(&check(
+                dialect,
+                &filters.withheld_codes(),
+                true,
+                &Utc::now(),
+                vec![1],
+            ));
         }
     }
 }

@@ -9,9 +9,9 @@ use crate::sql::{Dialect, Statement};
 fn time_text(dialect: Dialect, column: &str) -> String {
     match dialect {
         Dialect::Sqlite => column.to_owned(),
-        Dialect::Postgres => format!(
-            "to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-        ),
+        Dialect::Postgres => {
+            format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+        }
     }
 }
 
