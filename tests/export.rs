@@ -4,6 +4,8 @@
 //! `export --check` (the real binary) names exactly the ids that changed since, exit 5, or
 //! exit 0 when nothing did.
 
+#[path = "export/cli.rs"]
+mod cli;
 mod common;
 #[path = "export/csv_parse.rs"]
 mod csv_parse;
@@ -11,6 +13,8 @@ mod csv_parse;
 mod lines;
 #[path = "export/v1.rs"]
 mod v1;
+#[path = "export/v2.rs"]
+mod v2;
 #[path = "v2_compliance/views.rs"]
 mod views;
 
@@ -227,189 +231,3 @@ both_backends!(csv_parses_with_the_expected_columns, |db| async {
     assert_eq!(by_id["111"][column("longitude")], "");
     assert_eq!(by_id["111"][column("place_full_name")], "");
 });
-
-/// The v2 scenario of the compliance tests: Posts, then every event.
-async fn archive_v2(db: &TestDb, b: i64, u: i64) -> Vec<String> {
-    let data = v2_data(b, u);
-    let (_, events) = v2_scenario(b, u);
-    let refs: Vec<&str> = data.iter().chain(&events).map(String::as_str).collect();
-    db.replay_lines(&refs).await;
-    data
-}
-
-fn v2_scenario(b: i64, u: i64) -> (Vec<String>, Vec<String>) {
-    use lines::*;
-    let events = vec![
-        tweet_event("delete", b + 1, u + 1, 0),
-        withheld(b + 2, u + 1, &["DE"]),
-        tweet_event("drop", b + 3, u + 2, 0),
-        user_event("user_delete", u + 3, 0),
-        user_event("user_protect", u + 4, 0),
-        user_event("user_unsuspend", u + 5, 2),
-        user_event("user_suspend", u + 5, 1),
-        tweet_edit(&[b + 10, b + 11], 0),
-        user_withheld(u + 8, &["FR"]),
-    ];
-    (v2_data(b, u), events)
-}
-
-fn v2_data(b: i64, u: i64) -> Vec<String> {
-    use lines::post;
-    vec![
-        post(b + 1, u + 1, "deleted", &[]),
-        post(b + 2, u + 1, "withheld in DE", &[]),
-        post(b + 3, u + 2, "dropped", &[]),
-        post(b + 5, u + 3, "author deleted", &[]),
-        post(b + 6, u + 4, "author protected", &[]),
-        post(b + 7, u + 5, "author suspended then unsuspended", &[]),
-        post(b + 10, u + 6, "first version", &[]),
-        post(b + 11, u + 6, "second version", &[b + 10, b + 11]),
-        post(b + 21, u + 8, "author withheld in FR", &[]),
-    ]
-}
-
-both_backends!(
-    v2_posts_export_as_twarc_lines_only_when_visible,
-    |db| async {
-        let (b, u) = (1_600_000_000_000_000_000, 7_000);
-        let data = archive_v2(&db, b, u).await;
-        let (path, exported) = export_to(&db, Format::Jsonl, "v2.jsonl", Filters::default()).await;
-        let lines: Vec<Value> = std::fs::read_to_string(&path)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        let ids: Vec<i64> = lines
-            .iter()
-            .map(|l| l["data"]["id"].as_str().unwrap().parse().unwrap())
-            .collect();
-        assert_eq!(ids, [b + 2, b + 7, b + 11, b + 21]);
-        assert_eq!(
-            ids,
-            views::visible(&db).await,
-            "the export is what the view shows"
-        );
-        assert_eq!(
-            exported.counts.left_out,
-            reasons(&[("dropped", 1), ("user_deleted", 1), ("user_protected", 1)])
-        );
-        let received: BTreeMap<String, Value> = data
-            .iter()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .map(|v| (v["data"]["id"].as_str().unwrap().to_owned(), v))
-            .collect();
-        for line in &lines {
-            let id = line["data"]["id"].as_str().unwrap();
-            assert_eq!(line["data"], received[id]["data"], "Post {id}");
-            assert_eq!(
-                line["includes"]["users"], received[id]["includes"]["users"],
-                "author of {id}"
-            );
-        }
-        for (cc, gone, reason) in [("DE", b + 2, "withheld"), ("FR", b + 21, "user_withheld")] {
-            let (path, exported) =
-                export_to(&db, Format::Ids, &format!("{cc}.ids"), country(cc)).await;
-            let expected: Vec<i64> = ids.iter().copied().filter(|i| *i != gone).collect();
-            assert_eq!(ids_in(&path), expected, "{cc}");
-            assert_eq!(ids_in(&path), views::visible_in(&db, cc).await, "{cc}");
-            assert_eq!(exported.counts.left_out[reason], 1, "{cc}");
-        }
-    }
-);
-
-fn streamvault(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_streamvault"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("STREAMVAULT__DATABASE__URL")
-        .output()
-        .expect("run streamvault")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-both_backends!(
-    check_names_exactly_what_changed_since_the_export,
-    |db| async {
-        archive_v1(&db).await;
-        let dir = db.dir.path();
-        // The real binary, read-only: a CSV export and its manifest.
-        let out = streamvault(
-            &[
-                "--database",
-                &db.url,
-                "export",
-                "--format",
-                "csv",
-                "--output",
-                "shared.csv",
-            ],
-            dir,
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        assert!(
-            text(&out.stderr).contains("export: 7 statuses written"),
-            "{}",
-            text(&out.stderr)
-        );
-        let check = |extra: &[&str]| {
-            let mut args = vec![
-                "--database",
-                db.url.as_str(),
-                "export",
-                "--check",
-                "shared.csv.manifest.json",
-            ];
-            args.extend_from_slice(extra);
-            streamvault(&args, dir)
-        };
-        let unchanged = check(&[]);
-        assert_eq!(
-            unchanged.status.code(),
-            Some(0),
-            "{}",
-            text(&unchanged.stderr)
-        );
-        assert_eq!(text(&unchanged.stdout), "");
-        // Since the export: an original deleted (its retweet goes with it), an author protected,
-        // a status dropped, a location scrubbed.
-        let later = [
-            v1::delete(105, 4),
-            lines::user_event("user_protect", 5, 0),
-            lines::tweet_event("drop", 109, 7, 0),
-            v1::scrub_geo(1, 101),
-        ];
-        let later: Vec<&str> = later.iter().map(String::as_str).collect();
-        db.replay_lines(&later).await;
-        let changed = check(&[]);
-        assert_eq!(changed.status.code(), Some(5), "{}", text(&changed.stderr));
-        assert_eq!(
-            text(&changed.stdout),
-            "101\tgeo_scrubbed\n104\terased\n107\tuser_protected\n109\tdropped\n"
-        );
-        assert!(text(&changed.stderr).contains("4 of 7 exported ids must be removed"));
-        let to_file = check(&["--output", "remove.ids"]);
-        assert_eq!(to_file.status.code(), Some(5));
-        assert_eq!(ids_in(&dir.join("remove.ids")), [101, 104, 107, 109]);
-        // An ids export taken now is compliant again: its check finds nothing.
-        let out = streamvault(
-            &["--database", &db.url, "export", "--output", "now.ids"],
-            dir,
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        assert_eq!(ids_in(&dir.join("now.ids")), [101, 106, 110, 111]);
-        let again = streamvault(
-            &[
-                "--database",
-                &db.url,
-                "export",
-                "--check",
-                "now.ids.manifest.json",
-            ],
-            dir,
-        );
-        assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
-    }
-);
