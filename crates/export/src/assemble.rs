@@ -44,6 +44,11 @@ impl Assembler<'_> {
         place: Option<&str>,
         author: Option<i64>,
     ) -> Result<String, ReadError> {
+        let embeds = raw.contains("\"retweeted_status\"") || raw.contains("\"quoted_status\"");
+        if api != "v2" && !embeds && !raw.contains(['\n', '\r']) {
+            // Nothing embedded: the stored message is already whole, and on one line.
+            return Ok(raw.to_owned());
+        }
         let value: Value = serde_json::from_str(raw).map_err(unreadable)?;
         let whole = if api == "v2" {
             self.v2(value, place, author).await?
