@@ -23,7 +23,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use streamvault::export::{self, Exported, Filters, Format, Manifest, Request, Target};
+use streamvault::export::{self, Exported, Filters, Format, Manifest, Request, Target, TimeBasis};
 
 /// The v1.1 collection: statuses, a retweet of a status later deleted (erased with it), a
 /// retweet and a quote whose originals arrive embedded, a quote of the deleted status, a text
@@ -132,6 +132,29 @@ both_backends!(ids_leave_out_what_compliance_removed, |db| async {
     };
     let (path, _) = export_to(&db, Format::Ids, "other.ids", other).await;
     assert!(ids_in(&path).is_empty());
+    // Windows: every status was posted on 2018-10-10 and archived now.
+    let day = |d: &str| Some(streamvault::report::parse_time(d).unwrap());
+    for (by, since, until, n) in [
+        (TimeBasis::Created, day("2018-10-10"), day("2018-10-11"), 7),
+        (TimeBasis::Created, day("2018-10-11"), None, 0),
+        (TimeBasis::Archived, day("2018-10-11"), None, 7),
+        (TimeBasis::Archived, None, day("2018-10-11"), 0),
+    ] {
+        let window = Filters {
+            since,
+            until,
+            by,
+            ..Filters::default()
+        };
+        let (path, _) = export_to(&db, Format::Ids, "window.ids", window).await;
+        assert_eq!(ids_in(&path).len(), n, "{by:?} {since:?} {until:?}");
+    }
+    let by_user = Filters {
+        user: Some(7),
+        ..Filters::default()
+    };
+    let (path, _) = export_to(&db, Format::Ids, "user.ids", by_user).await;
+    assert_eq!(ids_in(&path), [109, 110]);
 });
 
 /// `v` without its location members.

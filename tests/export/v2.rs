@@ -100,7 +100,7 @@ both_backends!(v2_includes_hold_only_what_may_be_shown, |db| async {
         52,
     );
     let line = format!(
-        r#"{{"data":{{"id":"{q}","text":"quoting","author_id":"{a}","referenced_tweets":[{{"type":"quoted","id":"{p}"}}],"edit_history_tweet_ids":["{q}"]}},"includes":{{"users":[{{"id":"{a}","username":"ua"}},{{"id":"{b}","username":"ub"}}],"tweets":[{{"id":"{p}","text":"the original","author_id":"{b}","edit_history_tweet_ids":["{p}"]}}]}}}}"#
+        r#"{{"data":{{"id":"{q}","text":"quoting","author_id":"{a}","referenced_tweets":[{{"type":"quoted","id":"{p}"}}],"edit_history_tweet_ids":["{q}"]}},"includes":{{"users":[{{"id":"{a}","username":"ua"}},{{"id":"{b}","username":"ub"}}],"tweets":[{{"id":"{p}","text":"the original","author_id":"{b}","edit_history_tweet_ids":["{p}"]}}]}},"matching_rules":[{{"id":"9","tag":"cats"}}]}}"#
     );
     db.replay_lines(&[&line]).await;
     let sent: Value = serde_json::from_str(&line).unwrap();
@@ -114,6 +114,15 @@ both_backends!(v2_includes_hold_only_what_may_be_shown, |db| async {
     assert_eq!(whole["data"], sent["data"]);
     assert_eq!(whole["includes"]["tweets"], sent["includes"]["tweets"]);
     assert_eq!(whole["includes"]["users"], sent["includes"]["users"]);
+    // The rule it matched selects it; another selects nothing.
+    for (tag, n) in [("cats", 1), ("dogs", 0)] {
+        let rule = Filters {
+            rule: Some(tag.into()),
+            ..Filters::default()
+        };
+        let (_, exported) = export_to(&db, Format::Ids, &format!("{tag}.ids"), rule).await;
+        assert_eq!(exported.counts.written, n, "{tag}");
+    }
     // Once the quoted Post is dropped its copy and its author are left out; the reference stays.
     db.replay_lines(&[&lines::tweet_event("drop", p, b, 0)])
         .await;
