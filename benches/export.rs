@@ -1,8 +1,8 @@
 //! Export rates: an archive of `EXPORT_POSTS` v1.1 statuses (default 1,000,000; a fifth of them
 //! retweets and a tenth quotes, their originals embedded as the stream sends them, a tenth
 //! located, every twentieth deleted, every fiftieth author protected), exported by the real
-//! binary in each format. Prints rows/s and the export process's peak RSS (`ru_maxrss` of the
-//! child, which must stay under 150 MB whatever the archive's size) per format and backend.
+//! binary in each format. Prints rows/s and the export process's peak RSS (its `VmHWM`, which
+//! must stay under 150 MB whatever the archive's size) per format and backend.
 //!
 //! `cargo bench --bench export` (SQLite in a temporary directory; PostgreSQL too when
 //! `STREAMVAULT_BENCH_PG` names a database URL: a schema of its own is created and dropped).
@@ -101,17 +101,24 @@ async fn archive(url: &str, dir: &Path, posts: u64) -> Backend {
     backend
 }
 
-/// Waits for `pid` and returns its peak RSS in MB (`ru_maxrss` of that child alone).
-fn wait_peak_rss(pid: u32) -> (i32, f64) {
-    let mut status = 0;
-    // SAFETY: wait4 writes only into the two values it is given, for a child of ours.
-    #[allow(unsafe_code)]
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage);
-        usage
-    };
-    (status, usage.ru_maxrss as f64 / 1024.0)
+/// Waits for `child` and returns whether it succeeded and its peak RSS in MB: its own
+/// `VmHWM` (the high-water mark of the memory it mapped after exec), read every 10 ms while it
+/// runs. (`ru_maxrss` of a spawned child would also count the parent's memory, shared until
+/// the exec.)
+fn wait_peak_rss(child: &mut std::process::Child) -> (bool, f64) {
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for the export") {
+            return (status.success(), peak_kib as f64 / 1024.0);
+        }
+        let hwm = std::fs::read_to_string(&status_file).ok().and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?.to_owned();
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        });
+        peak_kib = peak_kib.max(hwm.unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn export(name: &str, url: &str, dir: &Path, format: &str) {
@@ -123,11 +130,9 @@ fn export(name: &str, url: &str, dir: &Path, format: &str) {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("run streamvault export");
-    let (status, rss_mb) = wait_peak_rss(child.id());
-    // Reaped by wait4 already: this only tells the handle so (it answers ECHILD).
-    let _ = child.wait();
+    let (ok, rss_mb) = wait_peak_rss(&mut child);
     let secs = started.elapsed().as_secs_f64();
-    assert_eq!(status, 0, "export {format} failed");
+    assert!(ok, "export {format} failed");
     let manifest: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{}.manifest.json", output.display())).unwrap(),
     )
