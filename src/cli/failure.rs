@@ -115,6 +115,13 @@ mod tests {
     }
 
     #[test]
+    fn a_checked_export_with_ids_to_remove_is_exit_5() {
+        assert_eq!(Failure::MustRemove("2 of 9".into()).exit_code(), 5);
+        let usage = crate::export::ExportError::Usage("--output".into());
+        assert_eq!(Failure::Export(usage).exit_code(), 2);
+    }
+
+    #[test]
     fn store_failures_keep_their_exit_codes() {
         let timeout = || StoreError::from(sqlx::Error::PoolTimedOut);
         let write = Err::<(), _>(timeout())
