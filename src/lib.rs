@@ -9,11 +9,13 @@
 //! 2. `streamvault-store` ([`store`], [`query`]): the archive trait, its SQLite and PostgreSQL
 //!    backends, and read-only SQL for users.
 //! 3. `streamvault-report` ([`report`]): the audit report (text, JSON, CSV, HTML).
-//! 4. `streamvault-daemon` ([`config`], [`source`], `reconnect`, `supervisor`, `shutdown`,
+//! 4. `streamvault-export` ([`export`]): shareable datasets (ids, JSONL, CSV, Parquet) read
+//!    from the archive with compliance applied, their manifests, and `export --check`.
+//! 5. `streamvault-daemon` ([`config`], [`source`], `reconnect`, `supervisor`, `shutdown`,
 //!    [`pipeline`], [`spool`], `metrics`, [`replay`], [`daemon`]): what `run` and `replay` do.
-//! 5. `streamvault-sim` ([`simulate`], [`generate`]): a loopback stream server with scripted
+//! 6. `streamvault-sim` ([`simulate`], [`generate`]): a loopback stream server with scripted
 //!    faults and a traffic generator, for tests, benchmarks and `demo`; never on the archive path.
-//! 6. This crate: the command line ([`cli`]) and [`demo`], which joins the simulator and the
+//! 7. This crate: the command line ([`cli`]) and [`demo`], which joins the simulator and the
 //!    daemon in one command.
 //!
 //! The modules of the crates below that the binary, the integration tests and the benchmarks

@@ -366,7 +366,7 @@ fn streamvault(db: &TestDb, args: &[&str]) -> String {
 }
 
 both_backends!(
-    the_binary_prints_the_summary_and_the_readme_query_lists_the_ids,
+    the_binary_prints_the_summary_and_the_readme_export_lists_the_ids,
     |db| async {
         let files: Vec<String> = fixtures()
             .iter()
@@ -402,16 +402,21 @@ both_backends!(
             )
         );
         assert_eq!(again["rejects_by_reason"].as_array().map(Vec::len), Some(2));
-        // The README's query for the ids of a collection's Posts still archived.
+        // The README's command for the ids of a collection's Posts that may be shared.
         let readme =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-        let query = readme
+        let command = readme
             .lines()
-            .find_map(|l| l.strip_prefix("streamvault query \"SELECT DISTINCT e.tweet_id"))
-            .map(|rest| format!("SELECT DISTINCT e.tweet_id{}", rest.trim_end_matches('"')))
-            .expect("the README's ids query");
-        let ids = streamvault(&db, &["query", &query]);
-        let listed = ids.lines().filter(|l| l.contains("15000000000000")).count();
+            .find_map(|l| l.strip_prefix("streamvault export --stream climate-2021 "))
+            .expect("the README's export command");
+        let mut args = vec!["export", "--stream", "climate-2021"];
+        args.extend(command.split_whitespace());
+        streamvault(&db, &args);
+        let ids = std::fs::read_to_string(db.dir.path().join("climate-2021.ids")).unwrap();
+        let listed = ids
+            .lines()
+            .filter(|l| l.starts_with("15000000000000"))
+            .count();
         assert_eq!(listed, 15, "{ids}");
     }
 );

@@ -1,5 +1,6 @@
 //! The command line's grammar: global flags and the commands, as clap derives them.
 
+use crate::export::Format;
 use crate::report::{self, ReportFormat};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -90,6 +91,9 @@ pub enum Command {
         #[command(subcommand)]
         action: ComplianceCommand,
     },
+    /// Write a shareable dataset, compliance applied, with a manifest beside it; or re-check
+    /// a past export (`--check MANIFEST`: exit 5 when ids must now be removed).
+    Export(ExportArgs),
     /// Create or upgrade the schema.
     Migrate,
     /// Run one read-only SQL statement against the archive and print the result.
@@ -133,4 +137,55 @@ pub enum ComplianceCommand {
 pub enum SweepType {
     Tweets,
     Users,
+}
+
+/// `streamvault export ...`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// What to write: ids (one per line, the shareable form), jsonl, csv or parquet.
+    #[arg(long, default_value = "ids", value_parser = |s: &str| s.parse::<Format>())]
+    pub format: Format,
+    /// The export's file (`-`: standard output, for ids, jsonl and csv). With --check: a file
+    /// to write the ids that must be removed to, one per line.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Where the manifest goes (default: beside the output, `PATH.manifest.json`; none for
+    /// standard output unless given).
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    /// Only statuses from then on (RFC 3339, YYYY-MM-DD, or an age like 7d).
+    #[arg(long, value_parser = report::parse_time)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only statuses before then (same forms).
+    #[arg(long, value_parser = report::parse_time)]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Which time --since/--until compare: when posted (created) or first archived (archived).
+    #[arg(long, value_enum, default_value_t = ExportBy::Created)]
+    pub by: ExportBy,
+    /// Only statuses this stream (or replay collection) received.
+    #[arg(long)]
+    pub stream: Option<String>,
+    /// Only v2 Posts that matched the filtered-stream rule with this tag.
+    #[arg(long, value_name = "TAG")]
+    pub rule: Option<String>,
+    /// Only statuses by this user id.
+    #[arg(long, value_name = "ID")]
+    pub user: Option<i64>,
+    /// Leave out what is withheld in this country (repeatable; two-letter code).
+    #[arg(long = "country", value_name = "CC")]
+    pub countries: Vec<String>,
+    /// Re-check the export this manifest describes against the archive now.
+    #[arg(long, value_name = "MANIFEST", conflicts_with_all = [
+        "format", "manifest", "since", "until", "by", "stream", "rule", "user", "countries"
+    ])]
+    pub check: Option<PathBuf>,
+}
+
+/// Which time an export's window compares.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportBy {
+    /// When the status was posted (`created_at`).
+    Created,
+    /// When it was first archived or collected (`first_seen_at`).
+    Archived,
 }

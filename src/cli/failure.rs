@@ -23,14 +23,26 @@ pub enum Failure {
     /// `query` refused or failed: 4 when the database could not be opened, else 2.
     #[error(transparent)]
     Query(#[from] crate::query::QueryError),
+    /// `export` failed: 4 when the archive could not be read, 2 for a request it cannot do.
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+    /// `export --check` could not run: 2 for a manifest or ids file it cannot use, 4 when the
+    /// archive could not be read.
+    #[error(transparent)]
+    Check(#[from] crate::export::CheckError),
+    /// `export --check` found exported ids that must be removed from the dataset (exit 5).
+    #[error("{0}")]
+    MustRemove(String),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
 
 impl Failure {
-    /// 2 usage/configuration, 4 database unusable, 1 anything else (a panicking writer too, and
-    /// a store's internal failure: a writer thread that panicked is a defect, not the database).
+    /// 2 usage/configuration, 4 database unusable, 5 a checked export must drop ids, 1 anything
+    /// else (a panicking writer too, and a store's internal failure: a writer thread that
+    /// panicked is a defect, not the database).
     pub fn exit_code(&self) -> u8 {
+        use crate::export::{CheckError, ExportError};
         match self {
             Failure::Config(_) | Failure::Usage(_) => 2,
             Failure::Database(StoreError::BadUrl { .. }) => 2,
@@ -41,6 +53,12 @@ impl Failure {
             Failure::Lock(_) => 4,
             Failure::Query(e) if e.is_unusable_database() => 4,
             Failure::Query(_) => 2,
+            Failure::Export(ExportError::Read(_)) | Failure::Check(CheckError::Read(_)) => 4,
+            Failure::Export(ExportError::Usage(_)) => 2,
+            Failure::Export(_) => 1,
+            Failure::Check(CheckError::Write(_)) => 1,
+            Failure::Check(_) => 2,
+            Failure::MustRemove(_) => 5,
             Failure::Other(_) => 1,
         }
     }
@@ -94,6 +112,13 @@ mod tests {
         // Exit 1, never a re-raised panic (101) and not the database's 4.
         let e = StoreError::Panicked("boom at byte 3".into());
         assert_eq!(Failure::Database(e).exit_code(), 1);
+    }
+
+    #[test]
+    fn a_checked_export_with_ids_to_remove_is_exit_5() {
+        assert_eq!(Failure::MustRemove("2 of 9".into()).exit_code(), 5);
+        let usage = crate::export::ExportError::Usage("--output".into());
+        assert_eq!(Failure::Export(usage).exit_code(), 2);
     }
 
     #[test]

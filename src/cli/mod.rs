@@ -1,10 +1,12 @@
 //! The command line: parsing, logging set-up, and the mapping of failures to exit codes.
 //!
 //! The grammar is in `args.rs`, the failures and their exit codes in `failure.rs`, one handler
-//! per command in `commands.rs`, and what `replay` prints in `summary.rs`.
+//! per command in `commands.rs` (`export` and `compliance sweep` in their own files), and what
+//! `replay` prints in `summary.rs`.
 
 mod args;
 mod commands;
+mod export;
 mod failure;
 mod summary;
 mod sweep;
@@ -41,7 +43,13 @@ fn worker_threads() -> usize {
 /// Parses the command line, runs the command, and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format);
+    // An export streams the whole archive through one statement, which sqlx would report as
+    // slow (a warning) every time: only its errors are shown, unless RUST_LOG says otherwise.
+    let sqlx_level = match cli.command {
+        Command::Export(_) => "error",
+        _ => "warn",
+    };
+    init_tracing(cli.log_format, sqlx_level);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(worker_threads())
         .max_blocking_threads(MAX_BLOCKING_THREADS)
@@ -62,9 +70,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(format: LogFormat) {
+fn init_tracing(format: LogFormat, sqlx_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("info,sqlx={sqlx_level}")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -109,6 +117,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Compliance {
             action: args::ComplianceCommand::Sweep { job_type, since },
         } => sweep::run(&overrides, job_type, since).await,
+        Command::Export(args) => export::run(&overrides, args).await,
         Command::Query { sql } => commands::run_query(&overrides, &sql).await,
         Command::Replay {
             stream,
