@@ -282,6 +282,9 @@ impl Simulator {
 /// as JSON on stdout when stopped.
 pub async fn serve_until_signal(config: SimulatorConfig) -> anyhow::Result<Stats> {
     let listen = config.listen;
+    // Watched before the line is printed: a script may signal as soon as it reads it, and a
+    // signal that arrives before its handler exists would kill the process without its stats.
+    let stop = StopSignals::watch()?;
     let simulator = Simulator::start(config)
         .await
         .with_context(|| format!("cannot start the simulator on {listen}"))?;
@@ -290,7 +293,7 @@ pub async fn serve_until_signal(config: SimulatorConfig) -> anyhow::Result<Stats
         writeln!(out, "listening on {}", simulator.addr())?;
         out.flush()?;
     }
-    wait_for_signal().await?;
+    stop.wait().await?;
     let stats = simulator.stop().await;
     let mut out = io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &stats)?;
@@ -299,21 +302,40 @@ pub async fn serve_until_signal(config: SimulatorConfig) -> anyhow::Result<Stats
     Ok(stats)
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// SIGINT and SIGTERM, watched from the moment this is made.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result.context("cannot watch SIGINT")?,
-            _ = term.recv() => {}
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn watch() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(StopSignals {
+                int: signal(SignalKind::interrupt()).context("cannot watch SIGINT")?,
+                term: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot watch Ctrl-C")?;
-    Ok(())
+
+    async fn wait(mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot watch Ctrl-C")?;
+        Ok(())
+    }
 }
 
 /// Accepts connections until the simulator stops; each is served by its own task.
