@@ -16,6 +16,7 @@ pub(crate) mod problems;
 pub(crate) mod rules;
 mod run;
 pub(crate) mod state;
+mod steps;
 
 use super::backpressure::{Bound, Notices};
 use super::body::BodySettings;

@@ -5,12 +5,10 @@
 use super::settings::ComplianceSettings;
 use super::state::Line;
 use crate::simulate::body::{BodyWriter, End};
-use crate::simulate::file;
-use crate::simulate::lines;
-use crate::simulate::pace::{Pacer, deadline};
+use crate::simulate::pace::Pacer;
 use crate::simulate::registry::{Registry, Tally};
 use crate::simulate::scenario::{Amount, Step};
-use crate::simulate::v2::problems;
+use crate::simulate::v2::steps;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -108,63 +106,16 @@ impl Runner {
     }
 
     async fn step(&mut self, step: &Step) -> Result<(), End> {
-        match step {
-            Step::Send(amount) => self.send(*amount).await,
-            Step::OperationalDisconnect {
-                disconnect_type,
-                detail,
-            } => {
-                let line = problems::operational_disconnect(disconnect_type, detail.as_deref());
-                self.notice(line, "operational_disconnect").await?;
-                Err(End::Eof)
-            }
-            Step::Reset { .. } => {
-                self.writer.arm_reset().await?;
-                Err(End::Reset)
-            }
-            Step::Stall(period) => self.writer.pause(deadline(*period), None).await,
-            Step::Idle(period) => {
-                let keepalive = Some(self.run.keepalive);
-                self.writer.pause(deadline(*period), keepalive).await
-            }
-            Step::Oversize(bytes) => self.notice(lines::oversize(*bytes), "oversize").await,
-            Step::Malformed(count) => {
-                for n in 0..*count {
-                    self.notice(lines::malformed(n), "malformed").await?;
-                }
-                Ok(())
-            }
-            Step::Keepalive(count) => {
-                for _ in 0..*count {
-                    self.writer.keepalive().await?;
-                }
-                self.writer.flush().await
-            }
-            Step::Raw(text) => self.notice(text.clone().into_bytes(), "raw").await,
-            Step::File(path) => {
-                let keepalive = self.run.keepalive;
-                file::serve(path, &mut self.writer, &mut self.pacer, keepalive).await
-            }
-            Step::Unterminated(bytes) => {
-                self.writer.unterminated(b"", *bytes).await?;
-                Err(End::Eof)
-            }
-            Step::Close => Err(End::Eof),
-            // Answered instead of a stream before the runner started.
-            Step::Http { .. } | Step::UsageCapped { .. } => Ok(()),
-            other => Err(End::Error(format!(
-                "a `{}` step has no meaning on a compliance stream",
-                other.kind()
-            ))),
+        if let Step::Send(amount) = step {
+            return self.send(*amount).await;
         }
-    }
-
-    /// One line of our own, with its terminator, once the client has taken it.
-    async fn notice(&mut self, mut line: Vec<u8>, kind: &'static str) -> Result<(), End> {
-        line.extend_from_slice(b"\r\n");
-        let mut tally = Tally::default();
-        tally.line(kind);
-        self.writer.write(line, &tally).await
+        let cx = steps::StepContext {
+            writer: &mut self.writer,
+            pacer: &mut self.pacer,
+            keepalive: self.run.keepalive,
+            family: "compliance",
+        };
+        steps::serve(step, cx).await
     }
 
     /// `amount` events (scaled by `send_percent`) of the partition at the rate; while the pool
