@@ -19,7 +19,16 @@ targets=("$@")
 flags=(-s none -a)
 
 fuzz/seed.sh >/dev/null
-cargo +nightly fuzz build "${flags[@]}" 2>&1 | grep -E '^(error|warning: unused)' && exit 2
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+    echo "fuzz.sh: cargo-fuzz is not installed for nightly: cargo install cargo-fuzz" >&2
+    exit 2
+fi
+# A failed build is a failure of the script, never a finding of each target.
+if ! build_log=$(cargo +nightly fuzz build "${flags[@]}" 2>&1); then
+    grep -E '^error' <<<"$build_log" >&2
+    exit 2
+fi
+grep -E '^warning: unused' <<<"$build_log" && exit 2
 mkdir -p fuzz/logs
 extra=()
 [ "${FUZZ_KEEP_GOING:-0}" = 1 ] && extra=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
